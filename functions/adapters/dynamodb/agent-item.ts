@@ -1,0 +1,92 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AgentRecord, ReportedApplyStatus } from '../../core/agent-record.js';
+import type { SectionKind } from '../../core/sections.js';
+import { AGENT_STATE_SORT_KEY, TTL_ATTRIBUTE, agentKey } from './table-schema.js';
+
+type Item = Record<string, AttributeValue>;
+
+/**
+ * AgentRecord <-> DynamoDB item. Written by hand rather than with the generic
+ * marshaller: 64-bit counters must stay bigint, optional fields must vanish
+ * rather than be stored empty, and the item read on every poll must stay small.
+ */
+export function recordToItem(record: AgentRecord): Item {
+  const item: Item = {
+    pk: { S: agentKey(record.instanceUid) },
+    sk: { S: AGENT_STATE_SORT_KEY },
+    version: { N: String(record.version) },
+    seq: { N: record.sequenceNum.toString() },
+    digest: { S: record.lastMessageDigest },
+    caps: { N: record.capabilities.toString() },
+    firstSeenAt: { N: String(record.firstSeenAt) },
+    lastSeenAt: { N: String(record.lastSeenAt) },
+    attrs: { M: mapOfStrings(record.attributes) },
+    sections: { M: mapOfStrings(record.sections as Record<string, string>) },
+    [TTL_ATTRIBUTE]: { N: String(record.expiresAt) },
+  };
+  setNumber(item, 'disconnectedAt', record.disconnectedAt);
+  setNumber(item, 'fullStateAt', record.fullStateRequestedAt);
+  if (record.fullStateRequestedSeq !== undefined) item.fullStateSeq = { N: record.fullStateRequestedSeq.toString() };
+  if (record.healthy !== undefined) item.healthy = { BOOL: record.healthy };
+  if (record.availableComponentsHash !== undefined) item.componentsHash = { S: record.availableComponentsHash };
+  if (record.remoteConfigStatus) item.rcs = applyStatusToItem(record.remoteConfigStatus);
+  if (record.connectionSettingsStatus) item.css = applyStatusToItem(record.connectionSettingsStatus);
+  if (record.serverProvidedAllPackagesHash !== undefined) item.pkgsHash = { S: record.serverProvidedAllPackagesHash };
+  if (record.customCapabilities) item.customCaps = { L: record.customCapabilities.map((c) => ({ S: c })) };
+  if (record.movedTo) item.movedTo = { S: record.movedTo };
+  return item;
+}
+
+export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
+  const record: AgentRecord = {
+    instanceUid,
+    version: num(item.version),
+    sequenceNum: BigInt(item.seq?.N ?? '0'),
+    lastMessageDigest: item.digest?.S ?? '',
+    capabilities: BigInt(item.caps?.N ?? '0'),
+    firstSeenAt: num(item.firstSeenAt),
+    lastSeenAt: num(item.lastSeenAt),
+    attributes: stringsOfMap(item.attrs),
+    sections: stringsOfMap(item.sections) as Partial<Record<SectionKind, string>>,
+    expiresAt: num(item[TTL_ATTRIBUTE]),
+  };
+  if (item.disconnectedAt) record.disconnectedAt = num(item.disconnectedAt);
+  if (item.fullStateAt) record.fullStateRequestedAt = num(item.fullStateAt);
+  if (item.fullStateSeq?.N) record.fullStateRequestedSeq = BigInt(item.fullStateSeq.N);
+  if (item.healthy?.BOOL !== undefined) record.healthy = item.healthy.BOOL;
+  if (item.componentsHash?.S !== undefined) record.availableComponentsHash = item.componentsHash.S;
+  if (item.rcs?.M) record.remoteConfigStatus = itemToApplyStatus(item.rcs.M);
+  if (item.css?.M) record.connectionSettingsStatus = itemToApplyStatus(item.css.M);
+  if (item.pkgsHash?.S !== undefined) record.serverProvidedAllPackagesHash = item.pkgsHash.S;
+  if (item.customCaps?.L) record.customCapabilities = item.customCaps.L.map((v) => v.S ?? '');
+  if (item.movedTo?.S) record.movedTo = item.movedTo.S;
+  return record;
+}
+
+function applyStatusToItem(status: ReportedApplyStatus): AttributeValue {
+  return { M: { hash: { S: status.hash }, status: { N: String(status.status) }, error: { S: status.errorMessage } } };
+}
+
+function itemToApplyStatus(map: Item): ReportedApplyStatus {
+  return { hash: map.hash?.S ?? '', status: num(map.status), errorMessage: map.error?.S ?? '' };
+}
+
+function setNumber(item: Item, name: string, value: number | undefined): void {
+  if (value !== undefined) item[name] = { N: String(value) };
+}
+
+function num(value: AttributeValue | undefined): number {
+  return value?.N === undefined ? 0 : Number(value.N);
+}
+
+function mapOfStrings(values: Record<string, string>): Item {
+  const out: Item = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = { S: v };
+  return out;
+}
+
+function stringsOfMap(value: AttributeValue | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value?.M ?? {})) out[k] = v.S ?? '';
+  return out;
+}

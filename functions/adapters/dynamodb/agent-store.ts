@@ -1,0 +1,209 @@
+import {
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { AgentRecord } from '../../core/agent-record.js';
+import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
+import type { SectionKind } from '../../core/sections.js';
+import type { AgentListQuery, AgentPage, AgentStore, StoredSection } from '../../ports/agent-store.js';
+import type { BlobStore } from '../../ports/blob-store.js';
+import { InvalidCursorError, StoreUnavailableError, WriteConflictError } from '../../ports/errors.js';
+import { itemToRecord, recordToItem } from './agent-item.js';
+import { translateDynamoError } from './errors.js';
+import { AGENT_STATE_SORT_KEY, agentKey, sectionSortKey } from './table-schema.js';
+
+export interface DynamoAgentStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Where sections too large for an item go, by content id. */
+  blobs: BlobStore;
+  /** Sections above this many bytes are stored in `blobs` (DynamoDB items stop at 400 KB). */
+  inlineSectionLimitBytes?: number;
+}
+
+const DEFAULT_INLINE_SECTION_LIMIT = 350 * 1024;
+const BATCH_WRITE_ATTEMPTS = 4;
+
+export class DynamoAgentStore implements AgentStore {
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private readonly blobs: BlobStore;
+  private readonly inlineLimit: number;
+
+  constructor(options: DynamoAgentStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.blobs = options.blobs;
+    this.inlineLimit = options.inlineSectionLimitBytes ?? DEFAULT_INLINE_SECTION_LIMIT;
+  }
+
+  async get(instanceUid: string): Promise<AgentRecord | undefined> {
+    const out = await this.client
+      .send(new GetItemCommand({ TableName: this.table, Key: stateKey(instanceUid), ConsistentRead: true }))
+      .catch((e) => translateDynamoError(e, 'GetItem'));
+    return out.Item ? itemToRecord(out.Item, instanceUid) : undefined;
+  }
+
+  /**
+   * The version condition is the whole concurrency story: a write succeeds only
+   * if nobody wrote since this poll read the record, so no update is lost
+   * without transactions.
+   */
+  async put({ record, expectedVersion }: RecordWrite): Promise<void> {
+    const condition = expectedVersion === 0
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } };
+    try {
+      await this.client.send(new PutItemCommand({ TableName: this.table, Item: recordToItem(record), ...condition }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new WriteConflictError(record.instanceUid, expectedVersion, { cause: error });
+      }
+      translateDynamoError(error, 'PutItem');
+    }
+  }
+
+  async putSections(writes: readonly SectionWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const requests: WriteRequest[] = [];
+    for (const { instanceUid, content } of writes) {
+      const item: Record<string, AttributeValue> = {
+        pk: { S: agentKey(instanceUid) },
+        sk: { S: sectionSortKey(content.kind) },
+        hash: { S: content.hash },
+      };
+      if (content.bytes.length > this.inlineLimit) {
+        const key = sectionBlobKey(content.kind, content.hash);
+        await this.blobs.put(key, content.bytes, 'application/x-protobuf');
+        item.blobKey = { S: key };
+      } else {
+        item.body = { B: content.bytes };
+      }
+      requests.push({ PutRequest: { Item: item } });
+    }
+    await this.batchWrite(requests);
+  }
+
+  async copySections(from: string, to: string, kinds: readonly SectionKind[]): Promise<void> {
+    const out = await this.client
+      .send(new QueryCommand({
+        TableName: this.table,
+        ConsistentRead: true,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: agentKey(from) }, ':prefix': { S: 'section#' } },
+      }))
+      .catch((e) => translateDynamoError(e, 'Query'));
+    const wanted = new Set(kinds.map(sectionSortKey));
+    const requests = (out.Items ?? [])
+      .filter((item) => wanted.has(item.sk?.S ?? ''))
+      .map((item) => ({ PutRequest: { Item: { ...item, pk: { S: agentKey(to) } } } }));
+    await this.batchWrite(requests);
+  }
+
+  async getSection(instanceUid: string, kind: SectionKind): Promise<StoredSection | undefined> {
+    const out = await this.client
+      .send(new GetItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: agentKey(instanceUid) }, sk: { S: sectionSortKey(kind) } },
+      }))
+      .catch((e) => translateDynamoError(e, 'GetItem'));
+    const item = out.Item;
+    if (!item?.hash?.S) return undefined;
+    const bytes = item.body?.B ?? (item.blobKey?.S ? await this.blobs.get(item.blobKey.S) : undefined);
+    return bytes ? { kind, hash: item.hash.S, bytes } : undefined;
+  }
+
+  /**
+   * A scan filtered to agent records: listing is an operator action, rare next
+   * to polls, so it pays for itself instead of every poll paying for an index.
+   */
+  async list({ limit, cursor, where }: AgentListQuery): Promise<AgentPage> {
+    const records: AgentRecord[] = [];
+    let startKey = cursor ? decodeCursor(cursor) : undefined;
+    do {
+      const out = await this.client
+        .send(new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'sk = :state AND attribute_not_exists(movedTo)',
+          ExpressionAttributeValues: { ':state': { S: AGENT_STATE_SORT_KEY } },
+          Limit: Math.max(limit * 4, 100),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }))
+        .catch((e) => translateDynamoError(e, 'Scan'));
+      for (const item of out.Items ?? []) {
+        if (records.length === limit) {
+          // This page is full: resume from the last item that made it in.
+          return { records, cursor: encodeCursor(keyOf(records.at(-1)!)) };
+        }
+        const record = itemToRecord(item, uidOfKey(item.pk?.S ?? ''));
+        if (!where || where(record)) records.push(record);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && records.length < limit);
+    return startKey ? { records, cursor: encodeCursor(startKey) } : { records };
+  }
+
+  async ping(): Promise<void> {
+    await this.client
+      .send(new DescribeTableCommand({ TableName: this.table }))
+      .catch((e) => translateDynamoError(e, 'DescribeTable'));
+  }
+
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending = requests.slice(i, i + 25);
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > BATCH_WRITE_ATTEMPTS) {
+          throw new StoreUnavailableError('dynamodb', `BatchWriteItem left ${pending.length} items unprocessed`);
+        }
+        const out = await this.client
+          .send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }))
+          .catch((e) => translateDynamoError(e, 'BatchWriteItem'));
+        pending = out.UnprocessedItems?.[this.table] ?? [];
+        if (pending.length > 0) await sleep(25 * 2 ** attempt);
+      }
+    }
+  }
+}
+
+function stateKey(instanceUid: string): Record<string, AttributeValue> {
+  return { pk: { S: agentKey(instanceUid) }, sk: { S: AGENT_STATE_SORT_KEY } };
+}
+
+function keyOf(record: AgentRecord): Record<string, AttributeValue> {
+  return stateKey(record.instanceUid);
+}
+
+function uidOfKey(pk: string): string {
+  return pk.slice(pk.indexOf('#') + 1);
+}
+
+export function sectionBlobKey(kind: SectionKind, hash: string): string {
+  return `agent-state/${kind}/${hash}.binpb`;
+}
+
+function encodeCursor(key: Record<string, AttributeValue>): string {
+  return Buffer.from(JSON.stringify({ pk: key.pk?.S, sk: key.sk?.S })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Record<string, AttributeValue> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const key = parsed as { pk?: unknown; sk?: unknown } | undefined;
+  if (typeof key?.pk !== 'string' || typeof key.sk !== 'string') throw new InvalidCursorError();
+  return { pk: { S: key.pk }, sk: { S: key.sk } };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

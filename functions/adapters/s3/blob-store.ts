@@ -1,0 +1,44 @@
+import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { BlobStore } from '../../ports/blob-store.js';
+import { StoreUnavailableError } from '../../ports/errors.js';
+
+export class S3BlobStore implements BlobStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
+    await this.client
+      .send(new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        // A buffer, not a stream: the length is known, and S3 emulators store streamed bodies faithfully only without checksum trailers.
+        Body: bytes,
+        ...(contentType ? { ContentType: contentType } : {}),
+      }))
+      .catch((e) => translateS3Error(e, 'PutObject'));
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      return translateS3Error(error, 'GetObject');
+    }
+  }
+}
+
+/** Throttling, 5xx and network failures are retryable; anything else is rethrown. */
+export function translateS3Error(error: unknown, operation: string): never {
+  const meta = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string };
+  const status = meta.$metadata?.httpStatusCode;
+  const retryable = meta.$retryable !== undefined || (status !== undefined && (status >= 500 || status === 429)) ||
+    meta.name === 'SlowDown' || meta.name === 'TimeoutError' ||
+    (status === undefined && typeof meta.code === 'string' && /^E[A-Z]+/.test(meta.code));
+  if (retryable) throw new StoreUnavailableError('s3', `S3 ${operation} failed: ${meta.name ?? 'Error'}`, { cause: error });
+  throw error;
+}

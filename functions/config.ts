@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { CoreOptions } from './core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from './core/decide-poll.js';
+import type { LivenessPolicy } from './core/liveness.js';
+import type { HttpLimits } from './http/app.js';
+import { DEFAULT_HTTP_LIMITS } from './http/app.js';
+
+const seconds = (fallbackMs: number) => z.coerce.number().positive().default(fallbackMs / 1000);
+
+/** Every setting the backend reads from the environment, with its default. */
+const environment = z.object({
+  OPAMP_TABLE: z.string().min(3).default('opamp-local'),
+  OPAMP_BUCKET: z.string().min(3).default('opamp-local'),
+  OPAMP_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_HTTP_LIMITS.maxRequestBytes),
+  OPAMP_GZIP_MIN_BYTES: z.coerce.number().int().min(0).default(DEFAULT_HTTP_LIMITS.gzipMinBytes),
+  OPAMP_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_HTTP_LIMITS.retryAfterSeconds),
+  OPAMP_LAST_SEEN_REFRESH_SECONDS: seconds(DEFAULT_CORE_OPTIONS.lastSeenRefreshMs),
+  OPAMP_MIN_POLL_INTERVAL_SECONDS: seconds(DEFAULT_CORE_OPTIONS.minPollIntervalMs),
+  OPAMP_EXPECTED_POLL_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
+  OPAMP_FULL_STATE_RETRY_SECONDS: seconds(DEFAULT_CORE_OPTIONS.fullStateRetryMs),
+  OPAMP_RECORD_RETENTION_DAYS: z.coerce.number().positive().default(DEFAULT_CORE_OPTIONS.recordRetentionMs / 86_400_000),
+});
+
+export interface BackendConfig {
+  tableName: string;
+  bucketName: string;
+  limits: HttpLimits;
+  core: CoreOptions;
+  liveness: LivenessPolicy;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackendConfig {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${detail}`);
+  }
+  const e = parsed.data;
+  const core: CoreOptions = {
+    ...DEFAULT_CORE_OPTIONS,
+    lastSeenRefreshMs: e.OPAMP_LAST_SEEN_REFRESH_SECONDS * 1000,
+    minPollIntervalMs: e.OPAMP_MIN_POLL_INTERVAL_SECONDS * 1000,
+    fullStateRetryMs: e.OPAMP_FULL_STATE_RETRY_SECONDS * 1000,
+    recordRetentionMs: e.OPAMP_RECORD_RETENTION_DAYS * 86_400_000,
+  };
+  return {
+    tableName: e.OPAMP_TABLE,
+    bucketName: e.OPAMP_BUCKET,
+    limits: {
+      maxRequestBytes: e.OPAMP_MAX_REQUEST_BYTES,
+      gzipMinBytes: e.OPAMP_GZIP_MIN_BYTES,
+      retryAfterSeconds: e.OPAMP_RETRY_AFTER_SECONDS,
+    },
+    core,
+    liveness: {
+      lastSeenRefreshMs: core.lastSeenRefreshMs,
+      expectedPollIntervalMs: e.OPAMP_EXPECTED_POLL_INTERVAL_SECONDS * 1000,
+      missedPollsBeforeStale: 3,
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import type { SectionKind } from './sections.js';
+
+/** Last RemoteConfigStatus or ConnectionSettingsStatus the agent reported. */
+export interface ReportedApplyStatus {
+  /** base64 of the hash the agent reported (empty when it reported none). */
+  hash: string;
+  /** The protobuf enum value (UNSET, APPLIED, APPLYING, FAILED). */
+  status: number;
+  errorMessage: string;
+}
+
+/**
+ * The per-agent record read (strongly consistent) on every poll and written at
+ * most once per poll. It holds only what a poll needs to decide its reply;
+ * large sections live in their own items and are referenced by content id.
+ *
+ * Invariant: `version` grows by exactly one with every successful write; writes
+ * are conditional on the version read, so two concurrent polls for one agent
+ * never overwrite each other's changes (the loser re-reads and decides again).
+ */
+export interface AgentRecord {
+  instanceUid: string;
+  /** Optimistic-lock counter; 0 only for a record that was never stored. */
+  version: number;
+  sequenceNum: bigint;
+  /** Content id of the last applied request body, to recognise a retried duplicate. */
+  lastMessageDigest: string;
+  capabilities: bigint;
+  firstSeenAt: number;
+  /**
+   * When a poll last wrote this record. Heartbeats that change nothing refresh
+   * it at most once per refresh window, so it trails the true last poll by up
+   * to that window.
+   */
+  lastSeenAt: number;
+  disconnectedAt?: number;
+  /** When ReportFullState was last requested, and in reply to which sequence number. */
+  fullStateRequestedAt?: number;
+  fullStateRequestedSeq?: bigint;
+  /** Flattened description attributes that selectors match on. */
+  attributes: Record<string, string>;
+  /** Top-level health, kept here so that fleet listings need no extra reads. */
+  healthy?: boolean;
+  /** Content ids of the stored sections. */
+  sections: Partial<Record<SectionKind, string>>;
+  /** The agent's own hash of its available components (base64url). */
+  availableComponentsHash?: string;
+  remoteConfigStatus?: ReportedApplyStatus;
+  connectionSettingsStatus?: ReportedApplyStatus;
+  /** base64 of PackageStatuses.server_provided_all_packages_hash. */
+  serverProvidedAllPackagesHash?: string;
+  customCapabilities?: string[];
+  /**
+   * Set on a temporary uid's record once the server assigned the agent a new
+   * uid, so that a retried RequestInstanceUid gets the same answer.
+   */
+  movedTo?: string;
+  /** Unix seconds after which the store may delete the record (garbage collection only). */
+  expiresAt: number;
+}

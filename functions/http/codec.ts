@@ -1,0 +1,70 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { ProtocolError } from '../core/errors.js';
+import { instanceUidFromText } from '../core/instance-uid.js';
+import {
+  AgentToServerSchema,
+  ServerErrorResponseType,
+  ServerToAgentSchema,
+} from '../gen/opamp/v1/opamp_pb.js';
+import type { AgentToServer, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
+
+export const OPAMP_INSTANCE_UID_HEADER = 'OpAMP-Instance-UID';
+
+/**
+ * Decodes an AgentToServer body. On failure the error carries the instance uid
+ * if one can be read (the header first, then field 1 of the broken body), so
+ * that the reply can still be addressed to the agent.
+ */
+export function decodeAgentToServer(body: Uint8Array, headerUid: string | undefined): AgentToServer {
+  try {
+    return fromBinary(AgentToServerSchema, body);
+  } catch (error) {
+    const uid = (headerUid ? instanceUidFromText(headerUid.trim()) : undefined) ?? peekInstanceUid(body);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ProtocolError('malformed-message', `AgentToServer could not be decoded: ${reason}`, uid, { cause: error });
+  }
+}
+
+/** Reads field 1 (instance_uid) from a body that may be broken after it. */
+export function peekInstanceUid(body: Uint8Array): Uint8Array | undefined {
+  try {
+    const reader = new BinaryReader(body);
+    while (reader.pos < reader.len) {
+      const [field, wireType] = reader.tag();
+      if (field === 1 && wireType === WireType.LengthDelimited) {
+        const uid = reader.bytes();
+        return uid.length === 16 ? uid : undefined;
+      }
+      reader.skip(wireType, field);
+    }
+  } catch {
+    // Nothing readable.
+  }
+  return undefined;
+}
+
+export function encodeServerToAgent(reply: ServerToAgent): Uint8Array {
+  return toBinary(ServerToAgentSchema, reply);
+}
+
+/** An error reply carries the uid and the error, nothing else. */
+export function errorReply(
+  instanceUid: Uint8Array,
+  type: ServerErrorResponseType,
+  message: string,
+  retryAfterSeconds?: number,
+): ServerToAgent {
+  return create(ServerToAgentSchema, {
+    instanceUid,
+    errorResponse: {
+      type,
+      errorMessage: message,
+      ...(retryAfterSeconds !== undefined
+        ? { Details: { case: 'retryInfo', value: { retryAfterNanoseconds: BigInt(retryAfterSeconds) * 1_000_000_000n } } }
+        : {}),
+    },
+  });
+}
+
+export { ServerErrorResponseType };

@@ -1,0 +1,62 @@
+import { Hono } from 'hono';
+import { contentId } from '../../core/canonical-hash.js';
+import { validateAgentToServer } from '../../core/decide-poll.js';
+import { instanceUidToText } from '../../core/instance-uid.js';
+import type { Telemetry } from '../../observability/telemetry.js';
+import type { PollService } from '../../service/poll-service.js';
+import { decodeAgentToServer, encodeServerToAgent, OPAMP_INSTANCE_UID_HEADER } from '../codec.js';
+import { errorResponse } from '../error-responses.js';
+import { protobufBody } from '../request-body.js';
+import type { ProtobufBodyVariables } from '../request-body.js';
+import { protobufResponse } from '../protobuf-response.js';
+
+export interface OpampRouteOptions {
+  polls: PollService;
+  maxRequestBytes: number;
+  gzipMinBytes: number;
+  retryAfterSeconds: number;
+  telemetry: Telemetry;
+}
+
+/** POST /v1/opamp: one AgentToServer in, one ServerToAgent out. */
+export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: ProtobufBodyVariables }> {
+  const { polls, telemetry } = options;
+  const route = new Hono<{ Variables: ProtobufBodyVariables }>();
+
+  route.post('/', protobufBody({ maxBytes: options.maxRequestBytes }), async (c) => {
+    const body = c.var.protobufBody;
+    const message = decodeAgentToServer(body, c.req.header(OPAMP_INSTANCE_UID_HEADER));
+    validateAgentToServer(message);
+    telemetry.annotate?.({ instanceUid: instanceUidToText(message.instanceUid) });
+    try {
+      const outcome = await polls.poll(message, contentId(body));
+      telemetry.count('Polls');
+      for (const event of outcome.events) telemetry.count(EVENT_METRICS[event]);
+      if (outcome.conflicts > 0) telemetry.count('WriteConflicts', outcome.conflicts);
+      if (outcome.events.some((e) => LOGGED_EVENTS.has(e))) {
+        telemetry.logger.info('agent state event', { instanceUid: outcome.instanceUid, events: outcome.events });
+      } else {
+        telemetry.logger.debug('poll', { instanceUid: outcome.instanceUid, events: outcome.events });
+      }
+      return protobufResponse(c, encodeServerToAgent(outcome.reply), options);
+    } catch (error) {
+      return errorResponse(c, error, options, message.instanceUid);
+    }
+  });
+
+  return route;
+}
+
+const EVENT_METRICS = {
+  'new-agent': 'NewAgents',
+  duplicate: 'DuplicateMessages',
+  'sequence-gap': 'SequenceGaps',
+  'sequence-reset': 'SequenceResets',
+  'full-state-requested': 'FullStateRequests',
+  disconnected: 'Disconnects',
+  'instance-uid-assigned': 'InstanceUidsAssigned',
+  'status-changed': 'StatusChanges',
+} as const;
+
+/** Events worth a line at the default level; a steady heartbeat logs nothing. */
+const LOGGED_EVENTS = new Set(['new-agent', 'sequence-gap', 'sequence-reset', 'disconnected', 'instance-uid-assigned']);

@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+
+/**
+ * DynamoDB (dynalite) and S3 (s3rver) emulators in this process, for the local
+ * backend and the tests. DynamoDB data persists in `directory` when one is
+ * given and lives in memory otherwise; S3 objects are always files.
+ */
+export interface RunningEmulator {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export interface RunningS3Emulator extends RunningEmulator {
+  server: S3rver;
+}
+
+export async function startDynamoEmulator(options: { directory?: string | undefined; host?: string }): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.directory) mkdirSync(options.directory, { recursive: true });
+  const server = dynalite({
+    ...(options.directory ? { path: options.directory } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  return {
+    endpoint: `http://${host}:${(server.address() as AddressInfo).port}`,
+    close: () => closeServer(server),
+  };
+}
+
+export async function startS3Emulator(options: { directory: string; host?: string }): Promise<RunningS3Emulator> {
+  const host = options.host ?? '127.0.0.1';
+  mkdirSync(options.directory, { recursive: true });
+  const server = new S3rver({ address: host, port: 0, silent: true, directory: options.directory });
+  const address = await server.run();
+  return {
+    endpoint: `http://${host}:${address.port}`,
+    server,
+    close: () => server.close().catch(() => {}),
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

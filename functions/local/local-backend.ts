@@ -1,0 +1,90 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import { createAwsClients } from '../adapters/aws-clients.js';
+import type { BackendConfig } from '../config.js';
+import { createBackend } from '../entry/backend.js';
+import type { Backend } from '../entry/backend.js';
+import type { Telemetry } from '../observability/telemetry.js';
+import { startDynamoEmulator, startS3Emulator } from './emulators.js';
+import type { RunningEmulator } from './emulators.js';
+import { ensureBucket, ensureTable } from './provision.js';
+
+export interface LocalBackendOptions {
+  config: BackendConfig;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Where embedded stores keep their data. */
+  dataDir: string;
+  /** Keep DynamoDB data in memory instead of under dataDir (tests). */
+  ephemeral?: boolean;
+  /** External endpoints; each store given one is not embedded. */
+  dynamodbEndpoint?: string | undefined;
+  s3Endpoint?: string | undefined;
+  telemetry: Telemetry;
+  now?: () => number;
+}
+
+export interface LocalBackend extends Backend {
+  url: string;
+  dynamodbEndpoint: string;
+  s3Endpoint: string;
+  embedded: { dynamodb: boolean; s3: boolean };
+  close(): Promise<void>;
+}
+
+/**
+ * The whole backend in one process: the same app the Lambda functions run,
+ * serving agents and the fleet API together, over embedded or external stores.
+ */
+export async function startLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
+  const emulators: RunningEmulator[] = [];
+  try {
+    const dynamo = options.dynamodbEndpoint
+      ? undefined
+      : await startDynamoEmulator({ directory: options.ephemeral ? undefined : join(options.dataDir, 'dynamodb') });
+    if (dynamo) emulators.push(dynamo);
+    const s3 = options.s3Endpoint ? undefined : await startS3Emulator({ directory: join(options.dataDir, 's3') });
+    if (s3) emulators.push(s3);
+
+    const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
+    const s3Endpoint = options.s3Endpoint ?? s3!.endpoint;
+    const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
+    const clients = createAwsClients({ dynamodbEndpoint, s3Endpoint, emulated: !hasCredentials || emulators.length === 2 });
+    await ensureTable(clients.dynamodb, options.config.tableName);
+    await ensureBucket(clients.s3, options.config.bucketName);
+
+    const backend = createBackend({
+      config: options.config,
+      clients,
+      telemetry: options.telemetry,
+      routes: { opamp: true, api: true },
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const server = await listen(backend, options.host, options.port);
+    const port = (server.address() as AddressInfo).port;
+    return {
+      ...backend,
+      url: `http://${options.host}:${port}`,
+      dynamodbEndpoint,
+      s3Endpoint,
+      embedded: { dynamodb: Boolean(dynamo), s3: Boolean(s3) },
+      async close() {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const emulator of emulators.reverse()) await emulator.close();
+      },
+    };
+  } catch (error) {
+    for (const emulator of emulators.reverse()) await emulator.close();
+    throw error;
+  }
+}
+
+function listen(backend: Backend, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: backend.app.fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,47 @@
+import type { AgentRecord } from '../core/agent-record.js';
+import type { RecordWrite, SectionWrite } from '../core/decide-poll.js';
+import type { SectionKind } from '../core/sections.js';
+
+export interface StoredSection {
+  kind: SectionKind;
+  hash: string;
+  bytes: Uint8Array;
+}
+
+export interface AgentPage {
+  records: AgentRecord[];
+  /** Opaque; pass it back to get the next page. Absent on the last page. */
+  cursor?: string;
+}
+
+export interface AgentListQuery {
+  limit: number;
+  cursor?: string | undefined;
+  where?: ((record: AgentRecord) => boolean) | undefined;
+}
+
+/** Where agent records and their sections live. */
+export interface AgentStore {
+  /** The agent's record, read strongly consistent (it decides sequence gaps). */
+  get(instanceUid: string): Promise<AgentRecord | undefined>;
+
+  /**
+   * Stores a record if its stored version still equals `expectedVersion`
+   * (0: only if there is none). Throws WriteConflictError otherwise.
+   */
+  put(write: RecordWrite): Promise<void>;
+
+  /** Stores section contents (unconditionally: they are keyed by agent and kind, and carry their hash). */
+  putSections(writes: readonly SectionWrite[]): Promise<void>;
+
+  /** Copies stored sections from one uid to another (when an agent is given a new uid). */
+  copySections(from: string, to: string, kinds: readonly SectionKind[]): Promise<void>;
+
+  getSection(instanceUid: string, kind: SectionKind): Promise<StoredSection | undefined>;
+
+  /** Records matching `where`, in no particular order, skipping uid redirects. */
+  list(query: AgentListQuery): Promise<AgentPage>;
+
+  /** Resolves when the store answers; used by the health check. */
+  ping(): Promise<void>;
+}

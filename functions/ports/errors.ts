@@ -1,0 +1,39 @@
+/** Errors the storage ports raise; adapters translate their SDK errors into these. */
+
+/** A conditional write lost to a concurrent writer: re-read and decide again. */
+export class WriteConflictError extends Error {
+  override readonly name = 'WriteConflictError';
+
+  constructor(
+    readonly key: string,
+    readonly expectedVersion: number,
+    options?: ErrorOptions,
+  ) {
+    super(`record ${key} changed since it was read (expected version ${expectedVersion})`, options);
+  }
+}
+
+/**
+ * The store is throttling or unreachable. Retryable: the HTTP edge answers 503
+ * with Retry-After, which agents retry with the same message.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+
+  constructor(
+    readonly store: 'dynamodb' | 's3',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A pagination cursor that the store did not hand out. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+
+  constructor() {
+    super('cursor is not one this API returned');
+  }
+}

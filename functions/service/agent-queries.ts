@@ -1,0 +1,54 @@
+import type { Liveness, LivenessPolicy } from '../core/liveness.js';
+import { deriveLiveness } from '../core/liveness.js';
+import { SECTION_KINDS } from '../core/sections.js';
+import { matchesSelector } from '../core/selector.js';
+import type { Selector } from '../core/selector.js';
+import type { AgentStore } from '../ports/agent-store.js';
+import { detailView, summaryView } from './agent-views.js';
+import type { AgentDetailView, AgentSummaryView, SectionsByKind } from './agent-views.js';
+
+export interface AgentListRequest {
+  selector?: Selector | undefined;
+  liveness?: Liveness | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface AgentListResult {
+  agents: AgentSummaryView[];
+  nextCursor?: string;
+}
+
+/** The read side of the fleet API. */
+export class AgentQueries {
+  constructor(
+    private readonly agents: AgentStore,
+    private readonly now: () => number,
+    private readonly liveness: LivenessPolicy,
+  ) {}
+
+  async list(request: AgentListRequest): Promise<AgentListResult> {
+    const now = this.now();
+    const page = await this.agents.list({
+      limit: request.limit,
+      cursor: request.cursor,
+      where: (record) =>
+        (!request.selector || matchesSelector(request.selector, record.attributes)) &&
+        (!request.liveness || deriveLiveness(record, now, this.liveness) === request.liveness),
+    });
+    return {
+      agents: page.records.map((r) => summaryView(r, now, this.liveness)),
+      ...(page.cursor ? { nextCursor: page.cursor } : {}),
+    };
+  }
+
+  async get(instanceUid: string): Promise<AgentDetailView | undefined> {
+    const record = await this.agents.get(instanceUid);
+    if (!record || record.movedTo) return undefined;
+    const kinds = SECTION_KINDS.filter((kind) => record.sections[kind] !== undefined);
+    const loaded = await Promise.all(kinds.map((kind) => this.agents.getSection(instanceUid, kind)));
+    const sections: SectionsByKind = {};
+    for (const section of loaded) if (section) sections[section.kind] = section;
+    return detailView(record, sections, this.now(), this.liveness);
+  }
+}

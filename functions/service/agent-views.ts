@@ -1,0 +1,129 @@
+import { fromBinary, toJson } from '@bufbuild/protobuf';
+import type { JsonValue } from '@bufbuild/protobuf';
+import type { AgentRecord, ReportedApplyStatus } from '../core/agent-record.js';
+import { keyValuesToJson } from '../core/attributes.js';
+import { agentCapabilityNames } from '../core/capabilities.js';
+import { deriveLiveness } from '../core/liveness.js';
+import type { Liveness, LivenessPolicy } from '../core/liveness.js';
+import { SECTION_SCHEMAS } from '../core/sections.js';
+import { ConnectionSettingsStatuses, RemoteConfigStatuses } from '../gen/opamp/v1/opamp_pb.js';
+import type { AgentDescription, EffectiveConfig } from '../gen/opamp/v1/opamp_pb.js';
+import type { StoredSection } from '../ports/agent-store.js';
+
+/** One agent in a fleet listing: what the per-poll record holds, nothing more. */
+export interface AgentSummaryView {
+  instanceUid: string;
+  liveness: Liveness;
+  healthy: boolean | null;
+  attributes: Record<string, string>;
+  capabilities: string[];
+  sequenceNum: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  disconnectedAt?: string;
+}
+
+export interface ApplyStatusView {
+  /** Hex of the hash the agent reported. */
+  hash: string;
+  status: string;
+  errorMessage: string;
+}
+
+export interface ConfigFileView {
+  contentType: string;
+  /** `utf8` when the body is text, else `base64`. */
+  encoding: 'utf8' | 'base64';
+  body: string;
+}
+
+export interface AgentDetailView extends AgentSummaryView {
+  description: { identifyingAttributes: Record<string, unknown>; nonIdentifyingAttributes: Record<string, unknown> } | null;
+  health: JsonValue | null;
+  effectiveConfig: { files: Record<string, ConfigFileView> } | null;
+  remoteConfigStatus: ApplyStatusView | null;
+  connectionSettingsStatus: ApplyStatusView | null;
+  packageStatuses: JsonValue | null;
+  customCapabilities: string[];
+  availableComponents: { hash: string; components: JsonValue | null } | null;
+}
+
+export function summaryView(record: AgentRecord, now: number, policy: LivenessPolicy): AgentSummaryView {
+  return {
+    instanceUid: record.instanceUid,
+    liveness: deriveLiveness(record, now, policy),
+    healthy: record.healthy ?? null,
+    attributes: record.attributes,
+    capabilities: agentCapabilityNames(record.capabilities),
+    sequenceNum: record.sequenceNum.toString(),
+    firstSeenAt: iso(record.firstSeenAt),
+    lastSeenAt: iso(record.lastSeenAt),
+    ...(record.disconnectedAt !== undefined ? { disconnectedAt: iso(record.disconnectedAt) } : {}),
+  };
+}
+
+export type SectionsByKind = { [K in StoredSection['kind']]?: StoredSection };
+
+export function detailView(record: AgentRecord, sections: SectionsByKind, now: number, policy: LivenessPolicy): AgentDetailView {
+  const description = sections.description && (fromBinary(SECTION_SCHEMAS.description, sections.description.bytes) as AgentDescription);
+  const effectiveConfig = sections.effectiveConfig && (fromBinary(SECTION_SCHEMAS.effectiveConfig, sections.effectiveConfig.bytes) as EffectiveConfig);
+  return {
+    ...summaryView(record, now, policy),
+    description: description
+      ? {
+          identifyingAttributes: keyValuesToJson(description.identifyingAttributes),
+          nonIdentifyingAttributes: keyValuesToJson(description.nonIdentifyingAttributes),
+        }
+      : null,
+    health: sections.health ? toJson(SECTION_SCHEMAS.health, fromBinary(SECTION_SCHEMAS.health, sections.health.bytes)) : null,
+    effectiveConfig: effectiveConfig ? { files: configFilesView(effectiveConfig) } : null,
+    remoteConfigStatus: record.remoteConfigStatus ? applyStatusView(record.remoteConfigStatus, RemoteConfigStatuses) : null,
+    connectionSettingsStatus: record.connectionSettingsStatus
+      ? applyStatusView(record.connectionSettingsStatus, ConnectionSettingsStatuses)
+      : null,
+    packageStatuses: sections.packageStatuses
+      ? toJson(SECTION_SCHEMAS.packageStatuses, fromBinary(SECTION_SCHEMAS.packageStatuses, sections.packageStatuses.bytes))
+      : null,
+    customCapabilities: record.customCapabilities ?? [],
+    availableComponents: record.availableComponentsHash !== undefined
+      ? {
+          hash: Buffer.from(record.availableComponentsHash, 'base64url').toString('hex'),
+          components: sections.availableComponents?.hash === record.availableComponentsHash
+            ? (toJson(SECTION_SCHEMAS.availableComponents, fromBinary(SECTION_SCHEMAS.availableComponents, sections.availableComponents.bytes)) as { components?: JsonValue }).components ?? {}
+            : null,
+        }
+      : null,
+  };
+}
+
+function configFilesView(config: EffectiveConfig): Record<string, ConfigFileView> {
+  const files: Record<string, ConfigFileView> = {};
+  for (const [name, file] of Object.entries(config.configMap?.configMap ?? {})) {
+    const text = decodeUtf8(file.body);
+    files[name] = text === undefined
+      ? { contentType: file.contentType, encoding: 'base64', body: Buffer.from(file.body).toString('base64') }
+      : { contentType: file.contentType, encoding: 'utf8', body: text };
+  }
+  return files;
+}
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function applyStatusView(status: ReportedApplyStatus, names: Record<number, string>): ApplyStatusView {
+  const name = names[status.status] ?? String(status.status);
+  return {
+    hash: Buffer.from(status.hash, 'base64').toString('hex'),
+    status: name.slice(name.indexOf('_') + 1),
+    errorMessage: status.errorMessage,
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
