@@ -144,9 +144,12 @@ export function decidePoll(input: PollInput): PollDecision {
 
   // A gap is not written unless full state is asked for: an agent polling faster
   // than expected would otherwise cause a write every other poll. A reset is
-  // written, so that the new counter becomes the baseline.
+  // written, so that the new counter becomes the baseline, and so is the answer
+  // to a full-state request, even when it changed nothing.
+  const answersFullStateRequest = base.fullStateRequestedSeq !== undefined &&
+    message.sequenceNum === base.fullStateRequestedSeq + 1n;
   const mustWrite = !stored || applied.changed || applied.sections.length > 0 ||
-    next.fullStateRequestedAt !== base.fullStateRequestedAt || verdict === 'reset' ||
+    next.fullStateRequestedAt !== base.fullStateRequestedAt || verdict === 'reset' || answersFullStateRequest ||
     now - base.lastSeenAt >= options.lastSeenRefreshMs;
 
   if (requestsNewUid(message)) {

@@ -9,14 +9,24 @@ import { NO_TELEMETRY } from '../../functions/observability/telemetry.js';
 
 export interface TestBackend extends LocalBackend {
   opampUrl: string;
+  /** The backend's clock: it stands still unless a test moves it. */
+  clock: ManualClock;
+}
+
+export class ManualClock {
+  constructor(private time = Date.UTC(2026, 0, 1)) {}
+  now = (): number => this.time;
+  advance(ms: number): void {
+    this.time += ms;
+  }
 }
 
 /**
  * The local backend on a free port with in-memory DynamoDB and a scratch S3
- * folder, as `npm start` runs it. `env` overrides settings the way
- * environment variables do.
+ * folder, as `npm start` runs it, on a manual clock. `env` overrides settings
+ * the way environment variables do.
  */
-export async function startTestBackend(env: Record<string, string> = {}, now?: () => number): Promise<TestBackend> {
+export async function startTestBackend(env: Record<string, string> = {}, clock = new ManualClock()): Promise<TestBackend> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opamp-e2e-'));
   const config: BackendConfig = loadConfig({ ...env });
   const backend = await startLocalBackend({
@@ -26,11 +36,12 @@ export async function startTestBackend(env: Record<string, string> = {}, now?: (
     dataDir,
     ephemeral: true,
     telemetry: NO_TELEMETRY,
-    ...(now ? { now } : {}),
+    now: clock.now,
   });
   return {
     ...backend,
     opampUrl: `${backend.url}/v1/opamp`,
+    clock,
     async close() {
       await backend.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export interface ScriptedAgentOptions {
   acceptGzip?: boolean;
   headers?: Record<string, string>;
   uid?: Uint8Array;
+  /** Called before every request, e.g. to move a test clock by one poll interval. */
+  beforeSend?: () => void;
   /** The full report this agent sends first and whenever asked for its full state. */
   report?: (uid: Uint8Array, seq: bigint) => AgentToServer;
 }
@@ -80,10 +82,12 @@ export class ScriptedAgent {
   }
 
   async post(body: Uint8Array, extraHeaders: Record<string, string> = {}): Promise<ExchangeResult> {
+    this.options.beforeSend?.();
     const headers: Record<string, string> = {
       'content-type': 'application/x-protobuf',
       'opamp-instance-uid': this.uidText,
-      ...(this.options.acceptGzip ? { 'accept-encoding': 'gzip' } : {}),
+      // fetch would otherwise offer gzip on every request.
+      'accept-encoding': this.options.acceptGzip ? 'gzip' : 'identity',
       ...this.options.headers,
       ...extraHeaders,
     };
