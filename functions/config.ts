@@ -19,6 +19,12 @@ const environment = z.object({
   OPAMP_EXPECTED_POLL_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
   OPAMP_FULL_STATE_RETRY_SECONDS: seconds(DEFAULT_CORE_OPTIONS.fullStateRetryMs),
   OPAMP_RECORD_RETENTION_DAYS: z.coerce.number().positive().default(DEFAULT_CORE_OPTIONS.recordRetentionMs / 86_400_000),
+  OPAMP_FLEET_REVALIDATE_SECONDS: z.coerce.number().min(0).default(10),
+  OPAMP_MAX_CONFIG_FILE_BYTES: z.coerce.number().int().min(1).default(1024 * 1024),
+  OPAMP_CONFIG_CACHE_BYTES: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
+  OPAMP_CONFIG_RESEND_SECONDS: seconds(DEFAULT_CORE_OPTIONS.remoteConfig.resendAfterMs),
+  OPAMP_CONFIG_MAX_OFFERS: z.coerce.number().int().min(1).default(DEFAULT_CORE_OPTIONS.remoteConfig.maxAttempts),
+  OPAMP_AGENT_AUTH: z.enum(['none', 'token']).optional(),
 });
 
 export interface BackendConfig {
@@ -27,13 +33,24 @@ export interface BackendConfig {
   limits: HttpLimits;
   core: CoreOptions;
   liveness: LivenessPolicy;
+  /** How often a function instance checks whether the fleet's configurations changed. */
+  fleetRevalidateMs: number;
+  maxConfigFileBytes: number;
+  configCacheBytes: number;
+  /** `token`: agents must send a valid bearer token. */
+  agentAuth: 'none' | 'token';
 }
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackendConfig {
+/**
+ * Reads the settings from the environment. `defaults.agentAuth` is the
+ * deployment's own default (Lambda: token, local: none); OPAMP_AGENT_AUTH
+ * overrides it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { agentAuth: 'none' | 'token' } = { agentAuth: 'none' }): BackendConfig {
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -46,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackendConfig 
     minPollIntervalMs: e.OPAMP_MIN_POLL_INTERVAL_SECONDS * 1000,
     fullStateRetryMs: e.OPAMP_FULL_STATE_RETRY_SECONDS * 1000,
     recordRetentionMs: e.OPAMP_RECORD_RETENTION_DAYS * 86_400_000,
+    remoteConfig: { resendAfterMs: e.OPAMP_CONFIG_RESEND_SECONDS * 1000, maxAttempts: e.OPAMP_CONFIG_MAX_OFFERS },
   };
   return {
     tableName: e.OPAMP_TABLE,
@@ -61,5 +79,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackendConfig 
       expectedPollIntervalMs: e.OPAMP_EXPECTED_POLL_INTERVAL_SECONDS * 1000,
       missedPollsBeforeStale: 3,
     },
+    fleetRevalidateMs: e.OPAMP_FLEET_REVALIDATE_SECONDS * 1000,
+    maxConfigFileBytes: e.OPAMP_MAX_CONFIG_FILE_BYTES,
+    configCacheBytes: e.OPAMP_CONFIG_CACHE_BYTES,
+    agentAuth: e.OPAMP_AGENT_AUTH ?? defaults.agentAuth,
   };
 }

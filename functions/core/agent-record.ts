@@ -1,4 +1,5 @@
-import type { SectionKind } from './sections.js';
+import type { RemoteConfigOffer } from './remote-config.js';
+import type { SectionKind, SectionRef } from './sections.js';
 
 /** Last RemoteConfigStatus or ConnectionSettingsStatus the agent reported. */
 export interface ReportedApplyStatus {
@@ -41,8 +42,17 @@ export interface AgentRecord {
   attributes: Record<string, string>;
   /** Top-level health, kept here so that fleet listings need no extra reads. */
   healthy?: boolean;
-  /** Content ids of the stored sections. */
+  /** Content hashes of the agent's sections, to tell changed content from unchanged. */
   sections: Partial<Record<SectionKind, string>>;
+  /** Where each section is stored (see SectionRef). */
+  sectionIds: Partial<Record<SectionKind, string>>;
+  /**
+   * Sections this record no longer refers to. They are deleted with the next
+   * section write, once a committed record has stopped pointing at them; a
+   * poll whose record write fails thus never leaves a reader seeing its
+   * sections, and never loses the committed ones.
+   */
+  supersededSections?: SectionRef[];
   /** The agent's own hash of its available components (base64url). */
   availableComponentsHash?: string;
   remoteConfigStatus?: ReportedApplyStatus;
@@ -50,6 +60,8 @@ export interface AgentRecord {
   /** base64 of PackageStatuses.server_provided_all_packages_hash. */
   serverProvidedAllPackagesHash?: string;
   customCapabilities?: string[];
+  /** The last remote configuration offered, and what the agent did with it. */
+  configOffer?: RemoteConfigOffer;
   /**
    * Set on a temporary uid's record once the server assigned the agent a new
    * uid, so that a retried RequestInstanceUid gets the same answer.

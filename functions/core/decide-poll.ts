@@ -1,7 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import {
   AgentCapabilities,
+  AgentRemoteConfigSchema,
   AgentToServerFlags,
+  RemoteConfigStatuses,
   ServerToAgentFlags,
   ServerToAgentSchema,
 } from '../gen/opamp/v1/opamp_pb.js';
@@ -13,10 +15,15 @@ import type { ServerFeatures } from './capabilities.js';
 import { ProtocolError } from './errors.js';
 import { instanceUidFromText, instanceUidToText, isInstanceUidBytes } from './instance-uid.js';
 import { gateReply } from './reply-gates.js';
-import { encodeSection, reportedSection, sectionHash } from './sections.js';
-import type { SectionContent, SectionKind } from './sections.js';
+import { encodeSection, reportedSection, sectionHash, sectionId } from './sections.js';
+import type { SectionContent, SectionKind, SectionRef } from './sections.js';
 import { classifySequence } from './sequence.js';
 import type { SequenceVerdict } from './sequence.js';
+import { EMPTY_FLEET } from './fleet.js';
+import type { ConfigMeta, FleetState } from './fleet.js';
+import { configToOffer, DEFAULT_REMOTE_CONFIG_POLICY, noteRemoteConfigStatus, recordOffer } from './remote-config.js';
+import type { RemoteConfigPolicy } from './remote-config.js';
+import { resolveConfigTarget } from './targeting.js';
 
 export interface CoreOptions {
   features: ServerFeatures;
@@ -30,15 +37,17 @@ export interface CoreOptions {
   recordRetentionMs: number;
   /** How long a temporary uid keeps pointing to the uid assigned to it. */
   redirectRetentionMs: number;
+  remoteConfig: RemoteConfigPolicy;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
-  features: { remoteConfig: false, packages: false, connectionSettings: false, connectionSettingsRequests: false },
+  features: { remoteConfig: true, packages: false, connectionSettings: false, connectionSettingsRequests: false },
   lastSeenRefreshMs: 5 * 60_000,
   minPollIntervalMs: 15_000,
   fullStateRetryMs: 10 * 60_000,
   recordRetentionMs: 30 * 24 * 3_600_000,
   redirectRetentionMs: 24 * 3_600_000,
+  remoteConfig: DEFAULT_REMOTE_CONFIG_POLICY,
 };
 
 export interface PollInput {
@@ -51,6 +60,16 @@ export interface PollInput {
   /** Makes a fresh instance uid (canonical text), used only when one is needed. */
   newInstanceUid: () => string;
   options: CoreOptions;
+  /** The fleet's desired state (configurations and assignments); nothing is offered without it. */
+  fleet?: FleetState | undefined;
+  /** Config hashes that must not be offered in this reply (their bodies cannot be served right now). */
+  withheldConfigs?: ReadonlySet<string> | undefined;
+  /**
+   * Unique to this decision: stamps the section items it writes. Concurrent
+   * polls for one agent must use different ids; without one, the record's next
+   * version number is used.
+   */
+  writeId?: string | undefined;
 }
 
 /** A record to store, conditional on the version that was read (0: must not exist). */
@@ -61,6 +80,8 @@ export interface RecordWrite {
 
 export interface SectionWrite {
   instanceUid: string;
+  /** The item's id (content hash and the writing poll's stamp). */
+  id: string;
   content: SectionContent;
 }
 
@@ -73,15 +94,26 @@ export type PollEvent =
   | 'full-state-requested'
   | 'disconnected'
   | 'instance-uid-assigned'
-  | 'status-changed';
+  | 'status-changed'
+  | 'config-offered'
+  | 'config-failed'
+  | 'config-rolled-back';
 
 export interface PollDecision {
   reply: ServerToAgent;
   /** Written in order after the sections; the first one is the commit point. */
   records: RecordWrite[];
+  /** Section contents to store before the records refer to them. */
   sections: SectionWrite[];
+  /** Sections that committed records no longer refer to, deleted with the section writes. */
+  sectionDeletes: Array<SectionRef & { instanceUid: string }>;
   /** Sections stored under another uid that the new record refers to (uid reassignment). */
-  copySections?: { from: string; to: string; kinds: SectionKind[] };
+  copySections?: { from: string; to: string; sections: SectionRef[] };
+  /**
+   * The configuration whose body the reply must carry: the reply holds its
+   * hash, and the caller fills in the files (they live in object storage).
+   */
+  attachConfig?: ConfigMeta;
   events: PollEvent[];
 }
 
@@ -112,7 +144,8 @@ export function decidePoll(input: PollInput): PollDecision {
     events.push('duplicate');
     const reply = successReply(message, options);
     reply.agentIdentification = { $typeName: 'opamp.proto.v1.AgentIdentification', newInstanceUid: instanceUidFromText(input.record.movedTo)! };
-    return { reply: gateReply(reply, input.record), records: [], sections: [], events };
+    if (input.record.fullStateRequestedSeq === message.sequenceNum) reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState);
+    return { reply: gateReply(reply, input.record), records: [], sections: [], sectionDeletes: [], events };
   }
 
   // A redirect record is not the agent's state: a message without the flag starts afresh.
@@ -123,17 +156,44 @@ export function decidePoll(input: PollInput): PollDecision {
     events.push('duplicate');
     const reply = successReply(message, options);
     if (stored.fullStateRequestedSeq === message.sequenceNum) reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState);
+    // The retried message's reply carried an offer: carry it again (the first reply was lost).
+    const offer = stored.configOffer;
+    const reoffer = offer?.offeredSeq === message.sequenceNum
+      ? [...(input.fleet ?? EMPTY_FLEET).configs.values()].find((c) => c.hash === offer.hash && !input.withheldConfigs?.has(c.hash))
+      : undefined;
+    if (reoffer) reply.remoteConfig = remoteConfigReply(reoffer);
     const records = now - stored.lastSeenAt >= options.lastSeenRefreshMs ? [refreshLastSeen(stored, now, options)] : [];
-    return { reply: gateReply(reply, stored), records, sections: [], events };
+    return { reply: gateReply(reply, stored), records, sections: [], sectionDeletes: [], events, ...(reoffer && reply.remoteConfig ? { attachConfig: reoffer } : {}) };
   }
 
   const base = stored ?? emptyRecord(uid, now, input.record?.version ?? 0);
   const applied = applyStatus(base, message, input.messageDigest, now);
+  const fleet = input.fleet ?? EMPTY_FLEET;
   const next = applied.record;
   const reply = successReply(message, options);
   events.push(...verdictEvents(verdict));
   if (applied.sections.length > 0 || applied.changed) events.push('status-changed');
   if (message.agentDisconnect) events.push('disconnected');
+
+  if (applied.rolledBack) events.push('config-rolled-back');
+  if (applied.configFailed) events.push('config-failed');
+
+  const attachConfig = options.features.remoteConfig
+    ? configToOffer({
+        capabilities: next.capabilities,
+        reported: next.remoteConfigStatus,
+        offer: next.configOffer,
+        target: resolveConfigTarget(next, fleet),
+        now,
+        policy: options.remoteConfig,
+        withheld: input.withheldConfigs,
+      })
+    : undefined;
+  if (attachConfig) {
+    reply.remoteConfig = remoteConfigReply(attachConfig);
+    next.configOffer = recordOffer(next.configOffer, attachConfig, now, message.sequenceNum);
+    events.push('config-offered');
+  }
 
   if (shouldRequestFullState(verdict, base, message, next.capabilities, now, options)) {
     reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState);
@@ -143,22 +203,56 @@ export function decidePoll(input: PollInput): PollDecision {
   }
 
   // A gap is not written unless full state is asked for: an agent polling faster
-  // than expected would otherwise cause a write every other poll. A reset is
-  // written, so that the new counter becomes the baseline, and so is the answer
-  // to a full-state request, even when it changed nothing.
+  // than expected would otherwise cause a write every other poll. What makes a
+  // good new baseline is written even when it changed nothing: a reset counter,
+  // a full report after a gap, and the answer to a full-state request.
   const answersFullStateRequest = base.fullStateRequestedSeq !== undefined &&
     message.sequenceNum === base.fullStateRequestedSeq + 1n;
-  const mustWrite = !stored || applied.changed || applied.sections.length > 0 ||
-    next.fullStateRequestedAt !== base.fullStateRequestedAt || verdict === 'reset' || answersFullStateRequest ||
+  const rebaseline = verdict === 'reset' || answersFullStateRequest || (verdict === 'gap' && isFullReport(message, next.capabilities));
+  const mustWrite = !stored || applied.changed || applied.sections.length > 0 || attachConfig !== undefined ||
+    next.fullStateRequestedAt !== base.fullStateRequestedAt || rebaseline ||
     now - base.lastSeenAt >= options.lastSeenRefreshMs;
 
+  const attach = attachConfig && { attachConfig };
   if (requestsNewUid(message)) {
-    return assignNewUid({ uid, base, next, reply, applied, input, events });
+    return { ...assignNewUid({ uid, base, next, reply, applied, input, events }), ...attach };
   }
 
-  const sections = applied.sections.map((content) => ({ instanceUid: uid, content }));
+  const stamp = input.writeId ?? `v${(input.record?.version ?? 0) + 1}`;
+  const sections = placeSections(uid, applied.sections, stamp, next);
+  const retired = retireSections(base, sections);
+  if (retired.superseded.length > 0) next.supersededSections = retired.superseded;
+  else delete next.supersededSections;
+  const sectionDeletes = retired.deletes.map((ref) => ({ ...ref, instanceUid: uid }));
   const records = mustWrite ? [{ record: finish(next, now, options), expectedVersion: input.record?.version ?? 0 }] : [];
-  return { reply: gateReply(reply, next), records, sections, events };
+  return { reply: gateReply(reply, next), records, sections, sectionDeletes, events, ...attach };
+}
+
+/** Gives each section this decision writes its own item id, and points the record at it. */
+function placeSections(instanceUid: string, contents: readonly SectionContent[], stamp: string, next: AgentRecord): SectionWrite[] {
+  return contents.map((content) => {
+    const id = sectionId(content.hash, stamp);
+    next.sectionIds = { ...next.sectionIds, [content.kind]: id };
+    return { instanceUid, id, content };
+  });
+}
+
+/**
+ * Which superseded sections this poll may delete (those a committed record
+ * already stopped referring to), and which it supersedes itself (deleted by a
+ * later poll, after this one's record is committed). Item ids are unique per
+ * writing poll, so a delete never hits an item another poll wrote.
+ */
+function retireSections(base: AgentRecord, written: readonly SectionWrite[]): { deletes: SectionRef[]; superseded: SectionRef[] } {
+  const pending = base.supersededSections ?? [];
+  if (written.length === 0) return { deletes: [], superseded: pending };
+  return {
+    deletes: pending,
+    superseded: written.flatMap((w) => {
+      const old = base.sectionIds[w.content.kind];
+      return old !== undefined ? [{ kind: w.content.kind, id: old }] : [];
+    }),
+  };
 }
 
 function requestsNewUid(message: AgentToServer): boolean {
@@ -200,19 +294,24 @@ function assignNewUid(args: {
 
   const redirect = finish({ ...next, movedTo: newUid }, now, options);
   redirect.expiresAt = Math.floor((now + options.redirectRetentionMs) / 1000);
-  const moved = finish({ ...next, instanceUid: newUid, version: 0 }, now, options);
+  const moved = finish({ ...next, instanceUid: newUid, version: 0, sectionIds: { ...next.sectionIds } }, now, options);
+  delete moved.supersededSections;
+  const written = placeSections(newUid, applied.sections, input.writeId ?? 'v1', moved);
+  redirect.sections = { ...base.sections };
+  redirect.sectionIds = { ...base.sectionIds };
   // Sections the temporary uid had stored before and that this message did not replace.
-  const carried = (Object.keys(base.sections) as SectionKind[]).filter(
-    (kind) => !applied.sections.some((s) => s.kind === kind),
-  );
+  const carried = (Object.entries(base.sectionIds) as Array<[SectionKind, string]>)
+    .filter(([kind]) => !applied.sections.some((s) => s.kind === kind))
+    .map(([kind, id]) => ({ kind, id }));
   return {
     reply: gateReply(reply, next),
     records: [
       { record: redirect, expectedVersion: input.record?.version ?? 0 },
       { record: moved, expectedVersion: 0 },
     ],
-    sections: applied.sections.map((content) => ({ instanceUid: newUid, content })),
-    ...(carried.length > 0 ? { copySections: { from: uid, to: newUid, kinds: carried } } : {}),
+    sections: written,
+    sectionDeletes: [],
+    ...(carried.length > 0 ? { copySections: { from: uid, to: newUid, sections: carried } } : {}),
     events,
   };
 }
@@ -228,6 +327,7 @@ function emptyRecord(uid: string, now: number, version: number): AgentRecord {
     lastSeenAt: now,
     attributes: {},
     sections: {},
+    sectionIds: {},
     expiresAt: 0,
   };
 }
@@ -249,6 +349,10 @@ interface AppliedStatus {
   sections: SectionContent[];
   /** Whether anything other than the sequence number and digest changed. */
   changed: boolean;
+  /** The agent just went back from an offered configuration. */
+  rolledBack: boolean;
+  /** The agent just reported FAILED for a configuration. */
+  configFailed: boolean;
 }
 
 /**
@@ -256,7 +360,7 @@ interface AppliedStatus {
  * whole; a section it left out keeps its stored value.
  */
 function applyStatus(base: AgentRecord, message: AgentToServer, digest: string, now: number): AppliedStatus {
-  const next: AgentRecord = { ...base, sections: { ...base.sections } };
+  const next: AgentRecord = { ...base, sections: { ...base.sections }, sectionIds: { ...base.sectionIds } };
   const sections: SectionContent[] = [];
   let changed = false;
 
@@ -335,11 +439,20 @@ function applyStatus(base: AgentRecord, message: AgentToServer, digest: string, 
     }
   }
 
+  let rolledBack = false;
+  let configFailed = false;
   if (message.remoteConfigStatus) {
     const status = applyStatusOf(message.remoteConfigStatus);
     if (!sameApplyStatus(status, base.remoteConfigStatus)) {
       next.remoteConfigStatus = status;
       changed = true;
+      configFailed = status.status === RemoteConfigStatuses.RemoteConfigStatuses_FAILED;
+    }
+    const offer = noteRemoteConfigStatus(base.configOffer, status, now);
+    if (offer !== base.configOffer && offer) {
+      next.configOffer = offer;
+      changed = true;
+      rolledBack = offer.rolledBackAt !== undefined && base.configOffer?.rolledBackAt === undefined;
     }
   }
 
@@ -359,7 +472,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, digest: string, 
     }
   }
 
-  return { record: next, sections, changed };
+  return { record: next, sections, changed, rolledBack, configFailed };
 }
 
 function applyStatusOf(status: RemoteConfigStatus | ConnectionSettingsStatus): ReportedApplyStatus {
@@ -407,6 +520,11 @@ function shouldRequestFullState(
   if (!suspect || isFullReport(message, capabilities)) return false;
   if (verdict === 'first') return true;
   return base.fullStateRequestedAt === undefined || now - base.fullStateRequestedAt >= options.fullStateRetryMs;
+}
+
+function remoteConfigReply(config: ConfigMeta): ServerToAgent['remoteConfig'] {
+  // The files are filled in by the caller from object storage (see PollDecision.attachConfig).
+  return create(AgentRemoteConfigSchema, { configHash: new Uint8Array(Buffer.from(config.hash, 'base64')) });
 }
 
 /** The reply every successful poll starts from: the uid echoed and our capabilities. */

@@ -34,6 +34,20 @@ const MESSAGE_FIELD = {
   availableComponents: 'availableComponents',
 } as const satisfies Record<SectionKind, keyof AgentToServer>;
 
+/**
+ * Which stored section. Each write of a section is stored under its own id,
+ * the content hash plus the writing poll's unique stamp, so that no two polls
+ * ever write (or delete) the same item, even when they carry the same content.
+ */
+export interface SectionRef {
+  kind: SectionKind;
+  id: string;
+}
+
+export function sectionId(hash: string, stamp: string): string {
+  return `${hash}~${stamp}`;
+}
+
 /** One section as the agent reported it: its content id and protobuf bytes. */
 export interface SectionContent {
   kind: SectionKind;

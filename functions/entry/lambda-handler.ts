@@ -19,7 +19,8 @@ export function lambdaHandler(app: Hono, powertools: Powertools) {
     try {
       return await handler(event, context);
     } finally {
-      powertools.metrics.publishStoredMetrics();
+      // Publishing with nothing stored would log a warning on every health check.
+      if (powertools.metrics.hasStoredMetrics()) powertools.metrics.publishStoredMetrics();
       powertools.logger.resetKeys();
     }
   };

@@ -11,17 +11,20 @@ const env = process.env;
 const dataDir = resolve(env.OPAMP_DATA_DIR ?? '.data');
 
 try {
+  const config = loadConfig();
   const backend = await startLocalBackend({
-    config: loadConfig(),
+    config,
     host: env.OPAMP_HOST ?? '127.0.0.1',
     port: Number(env.OPAMP_PORT ?? 4320),
     dataDir,
     dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
     s3Endpoint: env.AWS_ENDPOINT_URL_S3,
+    reconcileIntervalMs: Number(env.OPAMP_RECONCILE_SECONDS ?? 10) * 1000,
     telemetry: { ...createPowertools('opamp-local').telemetry, count() {}, annotate: undefined },
   });
   const stores = backend.embedded.dynamodb || backend.embedded.s3 ? `embedded stores, data in ${dataDir}` : 'external stores';
-  console.log(`OpAMP backend running (${stores})
+  const auth = config.agentAuth === 'token' ? 'agents need a token (opampctl token create <name>)' : 'no agent authentication (OPAMP_AGENT_AUTH=token to require tokens)';
+  console.log(`OpAMP backend running (${stores}; ${auth})
   agents (OpAMP over HTTP): ${backend.url}/v1/opamp
   fleet API:                ${backend.url}/api/v1/agents
   health:                   ${backend.url}/healthz

@@ -7,7 +7,8 @@ import { lambdaHandler } from './lambda-handler.js';
 
 const powertools = createPowertools('opamp');
 const backend = createBackend({
-  config: loadConfig(),
+  // Agents must present a token unless OPAMP_AGENT_AUTH=none says otherwise.
+  config: loadConfig(process.env, { agentAuth: 'token' }),
   clients: createAwsClients(),
   telemetry: powertools.telemetry,
   routes: { opamp: true, api: false },

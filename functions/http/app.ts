@@ -6,6 +6,10 @@ import type { PollService } from '../service/poll-service.js';
 import { errorResponse } from './error-responses.js';
 import { HttpError } from './errors.js';
 import { agentsApi } from './routes/agents-api.js';
+import { fleetApi } from './routes/fleet-api.js';
+import { tokensApi } from './routes/tokens-api.js';
+import type { AgentAuthenticator, TokenAdmin } from '../service/agent-tokens.js';
+import type { FleetAdmin } from '../service/fleet-admin.js';
 import { healthRoute } from './routes/health.js';
 import { opampRoute } from './routes/opamp.js';
 
@@ -30,6 +34,12 @@ export interface AppDeps {
   agents: AgentStore;
   polls?: PollService | undefined;
   queries?: AgentQueries | undefined;
+  /** Configurations and assignments (served with the fleet API). */
+  admin?: FleetAdmin | undefined;
+  /** Agent token management (served with the fleet API). */
+  tokens?: TokenAdmin | undefined;
+  /** When set, the agent endpoint requires a valid bearer token. */
+  agentAuth?: AgentAuthenticator | undefined;
   limits: HttpLimits;
   telemetry: Telemetry;
 }
@@ -46,20 +56,36 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route('/healthz', healthRoute(deps.agents));
   if (deps.polls) {
-    app.route('/v1/opamp', opampRoute({ polls: deps.polls, ...deps.limits, telemetry: deps.telemetry }));
+    app.route('/v1/opamp', opampRoute({ polls: deps.polls, auth: deps.agentAuth, ...deps.limits, telemetry: deps.telemetry }));
   }
   if (deps.queries) {
     app.route('/api/v1/agents', agentsApi(deps.queries));
+  }
+  if (deps.admin) {
+    app.route('/api/v1', fleetApi(deps.admin));
+  }
+  if (deps.tokens) {
+    app.route('/api/v1/tokens', tokensApi(deps.tokens));
   }
 
   const served = [
     ['/healthz', 'GET'],
     ...(deps.polls ? [['/v1/opamp', 'POST']] : []),
     ...(deps.queries ? [['/api/v1/agents', 'GET'], ['/api/v1/agents/:instanceUid', 'GET']] : []),
+    ...(deps.admin
+      ? [
+          ['/api/v1/configs', 'GET'],
+          ['/api/v1/configs/:name', 'GET, PUT, DELETE'],
+          ['/api/v1/configs/:name/rollout', 'GET'],
+          ['/api/v1/assignments', 'GET'],
+          ['/api/v1/assignments/:name', 'GET, PUT, DELETE'],
+        ]
+      : []),
+    ...(deps.tokens ? [['/api/v1/tokens', 'GET, POST'], ['/api/v1/tokens/:name', 'DELETE']] : []),
   ] as const;
   for (const [path, allow] of served) {
     app.all(path, () => {
-      throw new HttpError(405, 'method-not-allowed', `use ${allow} for this path`, { allow: allow === 'GET' ? 'GET, HEAD' : allow });
+      throw new HttpError(405, 'method-not-allowed', `use ${allow} for this path`, { allow: allow.startsWith('GET') ? allow.replace('GET', 'GET, HEAD') : allow });
     });
   }
 

@@ -1,5 +1,6 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { validateAgentToServer } from '../core/decide-poll.js';
 import { ProtocolError } from '../core/errors.js';
 import { instanceUidFromText } from '../core/instance-uid.js';
 import {
@@ -12,18 +13,29 @@ import type { AgentToServer, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
 export const OPAMP_INSTANCE_UID_HEADER = 'OpAMP-Instance-UID';
 
 /**
- * Decodes an AgentToServer body. On failure the error carries the instance uid
- * if one can be read (the header first, then field 1 of the broken body), so
- * that the reply can still be addressed to the agent.
+ * Decodes and validates an AgentToServer body. On failure the error carries
+ * the instance uid if one can be read (the message's own, else the
+ * `OpAMP-Instance-UID` header, else field 1 of a broken body), so that the
+ * reply can still be addressed to the agent.
  */
 export function decodeAgentToServer(body: Uint8Array, headerUid: string | undefined): AgentToServer {
+  const fromHeader = headerUid ? instanceUidFromText(headerUid.trim()) : undefined;
+  let message: AgentToServer;
   try {
-    return fromBinary(AgentToServerSchema, body);
+    message = fromBinary(AgentToServerSchema, body);
   } catch (error) {
-    const uid = (headerUid ? instanceUidFromText(headerUid.trim()) : undefined) ?? peekInstanceUid(body);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ProtocolError('malformed-message', `AgentToServer could not be decoded: ${reason}`, uid, { cause: error });
+    throw new ProtocolError('malformed-message', `AgentToServer could not be decoded: ${reason}`, fromHeader ?? peekInstanceUid(body), { cause: error });
   }
+  try {
+    validateAgentToServer(message);
+  } catch (error) {
+    if (error instanceof ProtocolError && !error.instanceUid && fromHeader) {
+      throw new ProtocolError(error.reason, error.message, fromHeader, { cause: error });
+    }
+    throw error;
+  }
+  return message;
 }
 
 /** Reads field 1 (instance_uid) from a body that may be broken after it. */

@@ -1,5 +1,8 @@
 import type { Context } from 'hono';
+import { AssignmentFileError } from '../core/assignment-file.js';
 import { ProtocolError } from '../core/errors.js';
+import { NotFoundError } from '../service/fleet-admin.js';
+import { TokenExistsError } from '../ports/token-store.js';
 import { InvalidCursorError, StoreUnavailableError } from '../ports/errors.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { encodeServerToAgent, errorReply, ServerErrorResponseType } from './codec.js';
@@ -47,6 +50,15 @@ export function errorResponse(c: Context, error: unknown, options: ErrorResponse
   }
   if (error instanceof InvalidCursorError) {
     return jsonOrText(c, 400, 'invalid-cursor', error.message, {}, opamp);
+  }
+  if (error instanceof AssignmentFileError) {
+    return jsonOrText(c, 400, 'invalid-assignment', error.message, {}, opamp);
+  }
+  if (error instanceof TokenExistsError) {
+    return jsonOrText(c, 409, 'token-exists', error.message, {}, opamp);
+  }
+  if (error instanceof NotFoundError) {
+    return jsonOrText(c, 404, 'not-found', error.message, {}, opamp);
   }
   telemetry.count('Errors');
   telemetry.logger.error('unexpected error', error as Error);

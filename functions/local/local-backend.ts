@@ -10,6 +10,7 @@ import type { Telemetry } from '../observability/telemetry.js';
 import { startDynamoEmulator, startS3Emulator } from './emulators.js';
 import type { RunningEmulator } from './emulators.js';
 import { ensureBucket, ensureTable } from './provision.js';
+import type { BucketEventRecord } from '../service/bucket-ingest.js';
 
 export interface LocalBackendOptions {
   config: BackendConfig;
@@ -23,6 +24,11 @@ export interface LocalBackendOptions {
   /** External endpoints; each store given one is not embedded. */
   dynamodbEndpoint?: string | undefined;
   s3Endpoint?: string | undefined;
+  /**
+   * With an external S3 there are no bucket events here: the bucket is
+   * re-read this often instead.
+   */
+  reconcileIntervalMs?: number;
   telemetry: Telemetry;
   now?: () => number;
 }
@@ -32,6 +38,8 @@ export interface LocalBackend extends Backend {
   dynamodbEndpoint: string;
   s3Endpoint: string;
   embedded: { dynamodb: boolean; s3: boolean };
+  /** Resolves once every bucket change seen so far has been ingested. */
+  ingested(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +71,21 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       routes: { opamp: true, api: true },
       ...(options.now ? { now: options.now } : {}),
     });
+    // The bucket is the source of truth: catch up with changes made while stopped,
+    // then follow the embedded S3's events (or re-read an external bucket now and then).
+    let ingestion: Promise<unknown> = backend.ingest.reconcile();
+    await ingestion;
+    const follow = (work: () => Promise<unknown>) => {
+      ingestion = ingestion.then(work).catch((error: Error) => {
+        options.telemetry.logger.error('bucket ingest failed', { error: error.message });
+      });
+    };
+    if (s3) {
+      s3.server.on('event', (event: { Records: BucketEventRecord[] }) => follow(() => backend.ingest.handleEvent(event.Records)));
+    }
+    const timer = s3 ? undefined : setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
+    timer?.unref();
+
     const server = await listen(backend, options.host, options.port);
     const port = (server.address() as AddressInfo).port;
     return {
@@ -71,8 +94,17 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       dynamodbEndpoint,
       s3Endpoint,
       embedded: { dynamodb: Boolean(dynamo), s3: Boolean(s3) },
+      async ingested() {
+        let seen: Promise<unknown>;
+        do {
+          seen = ingestion;
+          await seen;
+        } while (seen !== ingestion);
+      },
       async close() {
+        if (timer) clearInterval(timer);
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await ingestion;
         for (const emulator of emulators.reverse()) await emulator.close();
       },
     };

@@ -1,9 +1,10 @@
 import type { AgentRecord } from '../core/agent-record.js';
 import type { RecordWrite, SectionWrite } from '../core/decide-poll.js';
-import type { SectionKind } from '../core/sections.js';
+import type { SectionKind, SectionRef } from '../core/sections.js';
 
 export interface StoredSection {
   kind: SectionKind;
+  /** Content hash. */
   hash: string;
   bytes: Uint8Array;
 }
@@ -31,13 +32,16 @@ export interface AgentStore {
    */
   put(write: RecordWrite): Promise<void>;
 
-  /** Stores section contents (unconditionally: they are keyed by agent and kind, and carry their hash). */
-  putSections(writes: readonly SectionWrite[]): Promise<void>;
+  /**
+   * Stores section contents and deletes superseded ones. Each write has its
+   * own item id, so writing one never changes what a stored record refers to.
+   */
+  writeSections(puts: readonly SectionWrite[], deletes?: ReadonlyArray<SectionRef & { instanceUid: string }>): Promise<void>;
 
   /** Copies stored sections from one uid to another (when an agent is given a new uid). */
-  copySections(from: string, to: string, kinds: readonly SectionKind[]): Promise<void>;
+  copySections(from: string, to: string, sections: readonly SectionRef[]): Promise<void>;
 
-  getSection(instanceUid: string, kind: SectionKind): Promise<StoredSection | undefined>;
+  getSection(instanceUid: string, ref: SectionRef): Promise<StoredSection | undefined>;
 
   /** Records matching `where`, in no particular order, skipping uid redirects. */
   list(query: AgentListQuery): Promise<AgentPage>;

@@ -4,7 +4,10 @@ import { SECTION_KINDS } from '../core/sections.js';
 import { matchesSelector } from '../core/selector.js';
 import type { Selector } from '../core/selector.js';
 import type { AgentStore } from '../ports/agent-store.js';
-import { detailView, summaryView } from './agent-views.js';
+import { detailView, remoteConfigView, summaryView } from './agent-views.js';
+import type { FleetState } from '../core/fleet.js';
+import type { RemoteConfigPolicy } from '../core/remote-config.js';
+import { resolveConfigTarget } from '../core/targeting.js';
 import type { AgentDetailView, AgentSummaryView, SectionsByKind } from './agent-views.js';
 
 export interface AgentListRequest {
@@ -25,6 +28,8 @@ export class AgentQueries {
     private readonly agents: AgentStore,
     private readonly now: () => number,
     private readonly liveness: LivenessPolicy,
+    /** With it, agent details include where each agent stands with its desired configuration. */
+    private readonly configs?: { fleet: { current(): Promise<FleetState> }; policy: RemoteConfigPolicy },
   ) {}
 
   async list(request: AgentListRequest): Promise<AgentListResult> {
@@ -45,10 +50,16 @@ export class AgentQueries {
   async get(instanceUid: string): Promise<AgentDetailView | undefined> {
     const record = await this.agents.get(instanceUid);
     if (!record || record.movedTo) return undefined;
-    const kinds = SECTION_KINDS.filter((kind) => record.sections[kind] !== undefined);
-    const loaded = await Promise.all(kinds.map((kind) => this.agents.getSection(instanceUid, kind)));
+    const refs = SECTION_KINDS.flatMap((kind) => {
+      const id = record.sectionIds[kind];
+      return id === undefined ? [] : [{ kind, id }];
+    });
+    const loaded = await Promise.all(refs.map((ref) => this.agents.getSection(instanceUid, ref)));
     const sections: SectionsByKind = {};
     for (const section of loaded) if (section) sections[section.kind] = section;
-    return detailView(record, sections, this.now(), this.liveness);
+    const view = detailView(record, sections, this.now(), this.liveness);
+    if (!this.configs) return view;
+    const target = resolveConfigTarget(record, await this.configs.fleet.current());
+    return { ...view, remoteConfig: remoteConfigView(record, target, this.configs.policy, this.now()) };
   }
 }

@@ -4,6 +4,9 @@ import type { AgentRecord, ReportedApplyStatus } from '../core/agent-record.js';
 import { keyValuesToJson } from '../core/attributes.js';
 import { agentCapabilityNames } from '../core/capabilities.js';
 import { deriveLiveness } from '../core/liveness.js';
+import { configRolloutState } from '../core/remote-config.js';
+import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
+import type { ConfigTarget } from '../core/targeting.js';
 import type { Liveness, LivenessPolicy } from '../core/liveness.js';
 import { SECTION_SCHEMAS } from '../core/sections.js';
 import { ConnectionSettingsStatuses, RemoteConfigStatuses } from '../gen/opamp/v1/opamp_pb.js';
@@ -37,6 +40,22 @@ export interface ConfigFileView {
   body: string;
 }
 
+export interface RemoteConfigView {
+  /** The configuration this agent should run, and the assignment (or `default`) that chose it. */
+  desired: { config: string; hash: string | null; via: string } | null;
+  state: ConfigRolloutState;
+  /** The last offer made, with what became of it. */
+  offer: {
+    config: string;
+    hash: string;
+    offeredAt: string;
+    attempts: number;
+    acknowledged: boolean;
+    rolledBackAt: string | null;
+    rollbackMessage: string | null;
+  } | null;
+}
+
 export interface AgentDetailView extends AgentSummaryView {
   description: { identifyingAttributes: Record<string, unknown>; nonIdentifyingAttributes: Record<string, unknown> } | null;
   health: JsonValue | null;
@@ -46,6 +65,7 @@ export interface AgentDetailView extends AgentSummaryView {
   packageStatuses: JsonValue | null;
   customCapabilities: string[];
   availableComponents: { hash: string; components: JsonValue | null } | null;
+  remoteConfig?: RemoteConfigView;
 }
 
 export function summaryView(record: AgentRecord, now: number, policy: LivenessPolicy): AgentSummaryView {
@@ -75,7 +95,10 @@ export function detailView(record: AgentRecord, sections: SectionsByKind, now: n
           nonIdentifyingAttributes: keyValuesToJson(description.nonIdentifyingAttributes),
         }
       : null,
-    health: sections.health ? toJson(SECTION_SCHEMAS.health, fromBinary(SECTION_SCHEMAS.health, sections.health.bytes)) : null,
+    // Every field shown, so that an unhealthy component says `healthy: false` rather than nothing.
+    health: sections.health
+      ? toJson(SECTION_SCHEMAS.health, fromBinary(SECTION_SCHEMAS.health, sections.health.bytes), { alwaysEmitImplicit: true })
+      : null,
     effectiveConfig: effectiveConfig ? { files: configFilesView(effectiveConfig) } : null,
     remoteConfigStatus: record.remoteConfigStatus ? applyStatusView(record.remoteConfigStatus, RemoteConfigStatuses) : null,
     connectionSettingsStatus: record.connectionSettingsStatus
@@ -94,6 +117,29 @@ export function detailView(record: AgentRecord, sections: SectionsByKind, now: n
         }
       : null,
   };
+}
+
+export function remoteConfigView(record: AgentRecord, target: ConfigTarget | undefined, policy: RemoteConfigPolicy, now: number): RemoteConfigView {
+  const offer = record.configOffer;
+  return {
+    desired: target ? { config: target.configName, hash: target.config ? hex(target.config.hash) : null, via: target.via } : null,
+    state: configRolloutState(record.capabilities, target, record.remoteConfigStatus, offer, policy, now),
+    offer: offer
+      ? {
+          config: offer.name,
+          hash: hex(offer.hash),
+          offeredAt: iso(offer.offeredAt),
+          attempts: offer.attempts,
+          acknowledged: offer.acknowledged,
+          rolledBackAt: offer.rolledBackAt !== undefined ? iso(offer.rolledBackAt) : null,
+          rollbackMessage: offer.rollbackMessage ?? null,
+        }
+      : null,
+  };
+}
+
+function hex(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('hex');
 }
 
 function configFilesView(config: EffectiveConfig): Record<string, ConfigFileView> {
@@ -118,7 +164,7 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
 function applyStatusView(status: ReportedApplyStatus, names: Record<number, string>): ApplyStatusView {
   const name = names[status.status] ?? String(status.status);
   return {
-    hash: Buffer.from(status.hash, 'base64').toString('hex'),
+    hash: hex(status.hash),
     status: name.slice(name.indexOf('_') + 1),
     errorMessage: status.errorMessage,
   };

@@ -1,15 +1,24 @@
 import { decidePoll } from '../core/decide-poll.js';
 import type { CoreOptions, PollDecision, PollEvent } from '../core/decide-poll.js';
+import type { ConfigMeta, FleetState } from '../core/fleet.js';
+import type { AgentConfigMap } from '../gen/opamp/v1/opamp_pb.js';
 import { instanceUidToText } from '../core/instance-uid.js';
 import type { AgentToServer, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
+import { ConfigContentChangedError } from './config-bodies.js';
+import type { SectionRef } from '../core/sections.js';
+import { randomBytes } from 'node:crypto';
 
 export interface PollServiceDeps {
   agents: AgentStore;
   now: () => number;
   newInstanceUid: () => string;
   options: CoreOptions;
+  /** The fleet's desired state (cached); without it nothing is offered. */
+  fleet?: { current(): Promise<FleetState> };
+  /** Configuration bodies for offers (cached by hash). */
+  configBodies?: { load(config: ConfigMeta): Promise<AgentConfigMap> };
   /** Conflicting concurrent writes are retried this many times before the poll answers 503. */
   maxWriteAttempts?: number;
 }
@@ -36,6 +45,10 @@ export class PollService {
 
   async poll(message: AgentToServer, messageDigest: string): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
+    const fleet = await this.deps.fleet?.current();
+    const withheldConfigs = new Set<string>();
+    // Sections written by attempts whose record lost the race: nobody refers to them.
+    const orphans: Array<SectionRef & { instanceUid: string }> = [];
     for (let attempt = 1; ; attempt++) {
       const record = await this.deps.agents.get(instanceUid);
       const decision = decidePoll({
@@ -45,12 +58,26 @@ export class PollService {
         now: this.deps.now(),
         newInstanceUid: this.deps.newInstanceUid,
         options: this.deps.options,
+        fleet,
+        withheldConfigs,
+        writeId: randomBytes(6).toString('base64url'),
       });
+      // A "lost" write may in fact have committed (its response was lost and the
+      // SDK's retry then failed the condition): never delete what the record uses.
+      const inUse = new Set(Object.values(record?.sectionIds ?? {}));
+      decision.sectionDeletes.push(...orphans.filter((o) => !inUse.has(o.id)));
+      if (decision.attachConfig && !(await this.attachConfig(decision, decision.attachConfig))) {
+        // The files changed under the recorded metadata; decide again without offering them.
+        withheldConfigs.add(decision.attachConfig.hash);
+        attempt--;
+        continue;
+      }
       try {
         await this.commit(decision);
         return { instanceUid, reply: decision.reply, events: decision.events, conflicts: attempt - 1 };
       } catch (error) {
         if (!(error instanceof WriteConflictError)) throw error;
+        orphans.push(...decision.sections.map((s) => ({ instanceUid: s.instanceUid, kind: s.content.kind, id: s.id })));
         if (attempt >= this.maxAttempts) {
           throw new StoreUnavailableError('dynamodb', `agent ${instanceUid}: ${attempt} conflicting writes in a row`, { cause: error });
         }
@@ -58,15 +85,29 @@ export class PollService {
     }
   }
 
+  /** Fills the offered configuration's files into the reply; false when they no longer match their hash. */
+  private async attachConfig(decision: PollDecision, config: ConfigMeta): Promise<boolean> {
+    if (!decision.reply.remoteConfig) return true;
+    if (!this.deps.configBodies) throw new Error('a configuration was offered but no configuration body source is wired');
+    try {
+      decision.reply.remoteConfig.config = await this.deps.configBodies.load(config);
+      return true;
+    } catch (error) {
+      if (error instanceof ConfigContentChangedError) return false;
+      throw error;
+    }
+  }
+
   /**
-   * Sections first (they are only referenced once a record points at them),
-   * then records in the order the core gave; the first record write is the
-   * commit point, so a failure before it leaves nothing visible.
+   * Sections first (including those carried over to a newly assigned uid):
+   * a record may only point at sections that exist. Then the records, in the
+   * order the core gave; the first record write is the commit point, so a
+   * failure before it leaves nothing visible.
    */
   private async commit(decision: PollDecision): Promise<void> {
-    await this.deps.agents.putSections(decision.sections);
-    for (const write of decision.records) await this.deps.agents.put(write);
+    await this.deps.agents.writeSections(decision.sections, decision.sectionDeletes);
     const copy = decision.copySections;
-    if (copy) await this.deps.agents.copySections(copy.from, copy.to, copy.kinds);
+    if (copy) await this.deps.agents.copySections(copy.from, copy.to, copy.sections);
+    for (const write of decision.records) await this.deps.agents.put(write);
   }
 }

@@ -181,8 +181,8 @@ describe('an agent polling the local backend', () => {
     expect(va.body.healthy).toBe(true);
     expect(vb.body.attributes['service.name']).toBe('b');
     expect(vb.body.health.lastError).toBe('exporter down');
-    const list = await (await fetch(`${backend.url}/api/v1/agents?selector=service.name%3Db`)).json();
-    expect(list.agents.map((x: { instanceUid: string }) => x.instanceUid)).toEqual([b.uidText]);
+    const list = (await (await fetch(`${backend.url}/api/v1/agents?selector=service.name%3Db`)).json()) as { agents: Array<{ instanceUid: string }> };
+    expect(list.agents.map((x) => x.instanceUid)).toEqual([b.uidText]);
   });
 
   it('refuses an oversized body with 413 and stores nothing', async () => {

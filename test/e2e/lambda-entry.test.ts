@@ -10,6 +10,8 @@ import { AgentToServerSchema, ServerToAgentSchema } from '../../functions/gen/op
 import { startDynamoEmulator, startS3Emulator } from '../../functions/local/emulators.js';
 import type { RunningEmulator } from '../../functions/local/emulators.js';
 import { ensureBucket, ensureTable } from '../../functions/local/provision.js';
+import { DynamoTokenStore } from '../../functions/adapters/dynamodb/token-store.js';
+import { TokenAdmin } from '../../functions/service/agent-tokens.js';
 import { fullReport, newUidBytes } from '../support/messages.js';
 
 /** A Lambda Function URL request (payload format 2.0), the way AWS delivers a binary POST. */
@@ -52,6 +54,8 @@ describe('the OpAMP Lambda entry', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'opamp-lambda-'));
   const emulators: RunningEmulator[] = [];
   let handler: (event: unknown, context: Context) => Promise<{ statusCode: number; body: string; isBase64Encoded: boolean; headers?: Record<string, string> }>;
+  let token: string;
+  const protobuf = () => ({ 'content-type': 'application/x-protobuf', authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
     const dynamo = await startDynamoEmulator({});
@@ -60,6 +64,7 @@ describe('the OpAMP Lambda entry', () => {
     const clients = createAwsClients({ dynamodbEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, emulated: true });
     await ensureTable(clients.dynamodb, 'opamp-lambda-test');
     await ensureBucket(clients.s3, 'opamp-lambda-test');
+    ({ token } = await new TokenAdmin(new DynamoTokenStore(clients.dynamodb, 'opamp-lambda-test'), Date.now).create('fleet-2026'));
     // The entry reads its settings from the environment, as it does in AWS.
     Object.assign(process.env, {
       OPAMP_TABLE: 'opamp-lambda-test',
@@ -84,7 +89,7 @@ describe('the OpAMP Lambda entry', () => {
     const uid = newUidBytes();
     const body = toBinary(AgentToServerSchema, fullReport(uid, 0n));
 
-    const result = await handler(functionUrlEvent('/v1/opamp', body, { 'content-type': 'application/x-protobuf' }), context);
+    const result = await handler(functionUrlEvent('/v1/opamp', body, protobuf()), context);
 
     expect(result.statusCode).toBe(200);
     expect(result.isBase64Encoded).toBe(true);
@@ -98,12 +103,24 @@ describe('the OpAMP Lambda entry', () => {
     const body = new Uint8Array(gzipSync(toBinary(AgentToServerSchema, fullReport(uid, 0n))));
 
     const result = await handler(
-      functionUrlEvent('/v1/opamp', body, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }),
+      functionUrlEvent('/v1/opamp', body, { ...protobuf(), 'content-encoding': 'gzip' }),
       context,
     );
 
     expect(result.statusCode).toBe(200);
     expect(fromBinary(ServerToAgentSchema, new Uint8Array(Buffer.from(result.body, 'base64'))).instanceUid).toEqual(uid);
+  });
+
+  it('refuses an agent without a valid token with a bare 401', async () => {
+    const body = toBinary(AgentToServerSchema, fullReport(newUidBytes(), 0n));
+
+    const missing = await handler(functionUrlEvent('/v1/opamp', body, { 'content-type': 'application/x-protobuf' }), context);
+    const wrong = await handler(functionUrlEvent('/v1/opamp', body, { 'content-type': 'application/x-protobuf', authorization: 'Bearer opamp_nope' }), context);
+
+    for (const result of [missing, wrong]) {
+      expect(result.statusCode).toBe(401);
+      expect(result.headers?.['content-type']).not.toBe('application/x-protobuf');
+    }
   });
 
   it('does not serve the fleet API on the public agent function', async () => {

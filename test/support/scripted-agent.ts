@@ -55,7 +55,7 @@ export class ScriptedAgent {
   }
 
   /** Sends one message numbered with the next sequence number. */
-  async send(init: Omit<MessageInitShape<typeof AgentToServerSchema>, 'instanceUid' | 'sequenceNum'> = {}): Promise<ExchangeResult> {
+  async send(init: Omit<Exclude<MessageInitShape<typeof AgentToServerSchema>, AgentToServer>, 'instanceUid' | 'sequenceNum'> = {}): Promise<ExchangeResult> {
     const message = create(AgentToServerSchema, { ...init, instanceUid: this.uid, sequenceNum: this.nextSeq++ });
     const result = await this.post(toBinary(AgentToServerSchema, message));
     this.adoptNewUid(result.reply);

@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, ReportedApplyStatus } from '../../core/agent-record.js';
+import type { RemoteConfigOffer } from '../../core/remote-config.js';
 import type { SectionKind } from '../../core/sections.js';
 import { AGENT_STATE_SORT_KEY, TTL_ATTRIBUTE, agentKey } from './table-schema.js';
 
@@ -22,6 +23,7 @@ export function recordToItem(record: AgentRecord): Item {
     lastSeenAt: { N: String(record.lastSeenAt) },
     attrs: { M: mapOfStrings(record.attributes) },
     sections: { M: mapOfStrings(record.sections as Record<string, string>) },
+    sectionIds: { M: mapOfStrings(record.sectionIds as Record<string, string>) },
     [TTL_ATTRIBUTE]: { N: String(record.expiresAt) },
   };
   setNumber(item, 'disconnectedAt', record.disconnectedAt);
@@ -34,6 +36,10 @@ export function recordToItem(record: AgentRecord): Item {
   if (record.serverProvidedAllPackagesHash !== undefined) item.pkgsHash = { S: record.serverProvidedAllPackagesHash };
   if (record.customCapabilities) item.customCaps = { L: record.customCapabilities.map((c) => ({ S: c })) };
   if (record.movedTo) item.movedTo = { S: record.movedTo };
+  if (record.supersededSections?.length) {
+    item.superseded = { L: record.supersededSections.map((ref) => ({ S: `${ref.kind}#${ref.id}` })) };
+  }
+  if (record.configOffer) item.configOffer = configOfferToItem(record.configOffer);
   return item;
 }
 
@@ -48,6 +54,7 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
     lastSeenAt: num(item.lastSeenAt),
     attributes: stringsOfMap(item.attrs),
     sections: stringsOfMap(item.sections) as Partial<Record<SectionKind, string>>,
+    sectionIds: stringsOfMap(item.sectionIds) as Partial<Record<SectionKind, string>>,
     expiresAt: num(item[TTL_ATTRIBUTE]),
   };
   if (item.disconnectedAt) record.disconnectedAt = num(item.disconnectedAt);
@@ -60,6 +67,13 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
   if (item.pkgsHash?.S !== undefined) record.serverProvidedAllPackagesHash = item.pkgsHash.S;
   if (item.customCaps?.L) record.customCapabilities = item.customCaps.L.map((v) => v.S ?? '');
   if (item.movedTo?.S) record.movedTo = item.movedTo.S;
+  if (item.superseded?.L) {
+    record.supersededSections = item.superseded.L.map((v) => {
+      const [kind = '', id = ''] = (v.S ?? '').split('#');
+      return { kind: kind as SectionKind, id };
+    });
+  }
+  if (item.configOffer?.M) record.configOffer = itemToConfigOffer(item.configOffer.M);
   return record;
 }
 
@@ -89,4 +103,34 @@ function stringsOfMap(value: AttributeValue | undefined): Record<string, string>
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value?.M ?? {})) out[k] = v.S ?? '';
   return out;
+}
+
+function configOfferToItem(offer: RemoteConfigOffer): AttributeValue {
+  const map: Item = {
+    hash: { S: offer.hash },
+    name: { S: offer.name },
+    at: { N: String(offer.offeredAt) },
+    seq: { N: offer.offeredSeq.toString() },
+    attempts: { N: String(offer.attempts) },
+    acked: { BOOL: offer.acknowledged },
+  };
+  setNumber(map, 'rolledBackAt', offer.rolledBackAt);
+  if (offer.rolledBackTo !== undefined) map.rolledBackTo = { S: offer.rolledBackTo };
+  if (offer.rollbackMessage !== undefined) map.rollbackMessage = { S: offer.rollbackMessage };
+  return { M: map };
+}
+
+function itemToConfigOffer(map: Item): RemoteConfigOffer {
+  const offer: RemoteConfigOffer = {
+    hash: map.hash?.S ?? '',
+    name: map.name?.S ?? '',
+    offeredAt: num(map.at),
+    offeredSeq: BigInt(map.seq?.N ?? '0'),
+    attempts: num(map.attempts),
+    acknowledged: map.acked?.BOOL ?? false,
+  };
+  if (map.rolledBackAt) offer.rolledBackAt = num(map.rolledBackAt);
+  if (map.rolledBackTo?.S !== undefined) offer.rolledBackTo = map.rolledBackTo.S;
+  if (map.rollbackMessage?.S !== undefined) offer.rollbackMessage = map.rollbackMessage.S;
+  return offer;
 }

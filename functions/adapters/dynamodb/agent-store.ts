@@ -10,7 +10,7 @@ import {
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord } from '../../core/agent-record.js';
 import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
-import type { SectionKind } from '../../core/sections.js';
+import type { SectionKind, SectionRef } from '../../core/sections.js';
 import type { AgentListQuery, AgentPage, AgentStore, StoredSection } from '../../ports/agent-store.js';
 import type { BlobStore } from '../../ports/blob-store.js';
 import { InvalidCursorError, StoreUnavailableError, WriteConflictError } from '../../ports/errors.js';
@@ -69,13 +69,16 @@ export class DynamoAgentStore implements AgentStore {
     }
   }
 
-  async putSections(writes: readonly SectionWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    const requests: WriteRequest[] = [];
-    for (const { instanceUid, content } of writes) {
+  async writeSections(puts: readonly SectionWrite[], deletes: ReadonlyArray<SectionRef & { instanceUid: string }> = []): Promise<void> {
+    if (puts.length === 0 && deletes.length === 0) return;
+    const requests: WriteRequest[] = deletes.map((ref) => ({
+      DeleteRequest: { Key: { pk: { S: agentKey(ref.instanceUid) }, sk: { S: sectionSortKey(ref.kind, ref.id) } } },
+    }));
+    for (const { instanceUid, id, content } of puts) {
       const item: Record<string, AttributeValue> = {
         pk: { S: agentKey(instanceUid) },
-        sk: { S: sectionSortKey(content.kind) },
+        sk: { S: sectionSortKey(content.kind, id) },
+        kind: { S: content.kind },
         hash: { S: content.hash },
       };
       if (content.bytes.length > this.inlineLimit) {
@@ -90,27 +93,34 @@ export class DynamoAgentStore implements AgentStore {
     await this.batchWrite(requests);
   }
 
-  async copySections(from: string, to: string, kinds: readonly SectionKind[]): Promise<void> {
-    const out = await this.client
-      .send(new QueryCommand({
-        TableName: this.table,
-        ConsistentRead: true,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': { S: agentKey(from) }, ':prefix': { S: 'section#' } },
-      }))
-      .catch((e) => translateDynamoError(e, 'Query'));
-    const wanted = new Set(kinds.map(sectionSortKey));
-    const requests = (out.Items ?? [])
-      .filter((item) => wanted.has(item.sk?.S ?? ''))
-      .map((item) => ({ PutRequest: { Item: { ...item, pk: { S: agentKey(to) } } } }));
+  async copySections(from: string, to: string, sections: readonly SectionRef[]): Promise<void> {
+    const wanted = new Set(sections.map((ref) => sectionSortKey(ref.kind, ref.id)));
+    const requests: WriteRequest[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      // Inline sections reach 350 KB each, so they can span several 1 MB query pages.
+      const out = await this.client
+        .send(new QueryCommand({
+          TableName: this.table,
+          ConsistentRead: true,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: agentKey(from) }, ':prefix': { S: 'section#' } },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }))
+        .catch((e) => translateDynamoError(e, 'Query'));
+      for (const item of out.Items ?? []) {
+        if (wanted.has(item.sk?.S ?? '')) requests.push({ PutRequest: { Item: { ...item, pk: { S: agentKey(to) } } } });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
     await this.batchWrite(requests);
   }
 
-  async getSection(instanceUid: string, kind: SectionKind): Promise<StoredSection | undefined> {
+  async getSection(instanceUid: string, { kind, id }: SectionRef): Promise<StoredSection | undefined> {
     const out = await this.client
       .send(new GetItemCommand({
         TableName: this.table,
-        Key: { pk: { S: agentKey(instanceUid) }, sk: { S: sectionSortKey(kind) } },
+        Key: { pk: { S: agentKey(instanceUid) }, sk: { S: sectionSortKey(kind, id) } },
       }))
       .catch((e) => translateDynamoError(e, 'GetItem'));
     const item = out.Item;
@@ -200,7 +210,9 @@ function decodeCursor(cursor: string): Record<string, AttributeValue> {
     parsed = undefined;
   }
   const key = parsed as { pk?: unknown; sk?: unknown } | undefined;
-  if (typeof key?.pk !== 'string' || typeof key.sk !== 'string') throw new InvalidCursorError();
+  if (typeof key?.pk !== 'string' || !key.pk.startsWith(agentKey('')) || key.pk.length === agentKey('').length || key.sk !== AGENT_STATE_SORT_KEY) {
+    throw new InvalidCursorError();
+  }
   return { pk: { S: key.pk }, sk: { S: key.sk } };
 }
 

@@ -4,7 +4,12 @@
  *
  *   pk                      sk                  item
  *   agent#<instance uid>    state               the per-poll agent record
- *   agent#<instance uid>    section#<kind>      one status section (or a pointer to S3)
+ *   agent#<instance uid>    section#<kind>#<id>  one status section (or a pointer to S3); see SectionRef
+ *   fleet                   meta                generation counter of the fleet metadata
+ *   fleet                   config#<name>#<file> one configuration file (hash, size, type)
+ *   fleet                   assignment#<name>   one assignment (and its last error)
+ *   auth                    meta                generation counter of the agent tokens
+ *   auth                    token#<name>        one agent token (its SHA-256 only)
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
 
@@ -13,4 +18,13 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const agentKey = (instanceUid: string) => `agent#${instanceUid}`;
 export const AGENT_STATE_SORT_KEY = 'state';
-export const sectionSortKey = (kind: string) => `section#${kind}`;
+export const sectionSortKey = (kind: string, id: string) => `section#${kind}#${id}`;
+
+export const FLEET_PARTITION = 'fleet';
+export const FLEET_META_SORT_KEY = 'meta';
+export const configFileSortKey = (configName: string, fileName: string) => `config#${configName}#${fileName}`;
+export const assignmentSortKey = (name: string) => `assignment#${name}`;
+
+export const AUTH_PARTITION = 'auth';
+export const AUTH_META_SORT_KEY = 'meta';
+export const tokenSortKey = (name: string) => `token#${name}`;

@@ -1,6 +1,6 @@
 import type { AgentRecord } from '../../core/agent-record.js';
 import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
-import type { SectionKind } from '../../core/sections.js';
+import type { SectionKind, SectionRef } from '../../core/sections.js';
 import type { AgentListQuery, AgentPage, AgentStore, StoredSection } from '../../ports/agent-store.js';
 import { WriteConflictError } from '../../ports/errors.js';
 
@@ -26,22 +26,28 @@ export class MemoryAgentStore implements AgentStore {
     this.records.set(record.instanceUid, structuredClone(record));
   }
 
-  async putSections(writes: readonly SectionWrite[]): Promise<void> {
-    for (const { instanceUid, content } of writes) {
-      this.sections.set(sectionKey(instanceUid, content.kind), structuredClone(content));
+  async writeSections(puts: readonly SectionWrite[], deletes: ReadonlyArray<SectionRef & { instanceUid: string }> = []): Promise<void> {
+    for (const { instanceUid, id, content } of puts) {
+      this.sections.set(sectionKey(instanceUid, content.kind, id), structuredClone(content));
+    }
+    for (const ref of deletes) this.sections.delete(sectionKey(ref.instanceUid, ref.kind, ref.id));
+  }
+
+  async copySections(from: string, to: string, sections: readonly SectionRef[]): Promise<void> {
+    for (const { kind, id } of sections) {
+      const section = this.sections.get(sectionKey(from, kind, id));
+      if (section) this.sections.set(sectionKey(to, kind, id), structuredClone(section));
     }
   }
 
-  async copySections(from: string, to: string, kinds: readonly SectionKind[]): Promise<void> {
-    for (const kind of kinds) {
-      const section = this.sections.get(sectionKey(from, kind));
-      if (section) this.sections.set(sectionKey(to, kind), structuredClone(section));
-    }
-  }
-
-  async getSection(instanceUid: string, kind: SectionKind): Promise<StoredSection | undefined> {
-    const section = this.sections.get(sectionKey(instanceUid, kind));
+  async getSection(instanceUid: string, ref: SectionRef): Promise<StoredSection | undefined> {
+    const section = this.sections.get(sectionKey(instanceUid, ref.kind, ref.id));
     return section ? structuredClone(section) : undefined;
+  }
+
+  /** How many section contents are stored (all agents). */
+  get sectionCount(): number {
+    return this.sections.size;
   }
 
   async list({ limit, cursor, where }: AgentListQuery): Promise<AgentPage> {
@@ -58,6 +64,6 @@ export class MemoryAgentStore implements AgentStore {
   async ping(): Promise<void> {}
 }
 
-function sectionKey(instanceUid: string, kind: SectionKind): string {
-  return `${instanceUid}/${kind}`;
+function sectionKey(instanceUid: string, kind: SectionKind, id: string): string {
+  return `${instanceUid}/${kind}/${id}`;
 }

@@ -1,17 +1,22 @@
 import { Hono } from 'hono';
 import { contentId } from '../../core/canonical-hash.js';
-import { validateAgentToServer } from '../../core/decide-poll.js';
+import type { PollEvent } from '../../core/decide-poll.js';
 import { instanceUidToText } from '../../core/instance-uid.js';
 import type { Telemetry } from '../../observability/telemetry.js';
 import type { PollService } from '../../service/poll-service.js';
 import { decodeAgentToServer, encodeServerToAgent, OPAMP_INSTANCE_UID_HEADER } from '../codec.js';
 import { errorResponse } from '../error-responses.js';
+import { agentAuth } from '../agent-auth.js';
+import type { AgentAuthVariables } from '../agent-auth.js';
 import { protobufBody } from '../request-body.js';
+import type { AgentAuthenticator } from '../../service/agent-tokens.js';
 import type { ProtobufBodyVariables } from '../request-body.js';
 import { protobufResponse } from '../protobuf-response.js';
 
 export interface OpampRouteOptions {
   polls: PollService;
+  /** When set, agents must present a valid bearer token. */
+  auth?: AgentAuthenticator | undefined;
   maxRequestBytes: number;
   gzipMinBytes: number;
   retryAfterSeconds: number;
@@ -19,14 +24,14 @@ export interface OpampRouteOptions {
 }
 
 /** POST /v1/opamp: one AgentToServer in, one ServerToAgent out. */
-export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: ProtobufBodyVariables }> {
+export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: ProtobufBodyVariables & AgentAuthVariables }> {
   const { polls, telemetry } = options;
-  const route = new Hono<{ Variables: ProtobufBodyVariables }>();
+  const route = new Hono<{ Variables: ProtobufBodyVariables & AgentAuthVariables }>();
 
+  if (options.auth) route.post('/', agentAuth(options.auth));
   route.post('/', protobufBody({ maxBytes: options.maxRequestBytes }), async (c) => {
     const body = c.var.protobufBody;
     const message = decodeAgentToServer(body, c.req.header(OPAMP_INSTANCE_UID_HEADER));
-    validateAgentToServer(message);
     telemetry.annotate?.({ instanceUid: instanceUidToText(message.instanceUid) });
     try {
       const outcome = await polls.poll(message, contentId(body));
@@ -56,7 +61,10 @@ const EVENT_METRICS = {
   disconnected: 'Disconnects',
   'instance-uid-assigned': 'InstanceUidsAssigned',
   'status-changed': 'StatusChanges',
-} as const;
+  'config-offered': 'ConfigsSent',
+  'config-failed': 'ConfigFailures',
+  'config-rolled-back': 'ConfigRollbacks',
+} as const satisfies Record<PollEvent, string>;
 
 /** Events worth a line at the default level; a steady heartbeat logs nothing. */
-const LOGGED_EVENTS = new Set(['new-agent', 'sequence-gap', 'sequence-reset', 'disconnected', 'instance-uid-assigned']);
+const LOGGED_EVENTS = new Set<PollEvent>(['new-agent', 'sequence-gap', 'sequence-reset', 'disconnected', 'instance-uid-assigned', 'config-failed', 'config-rolled-back']);

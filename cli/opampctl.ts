@@ -1,0 +1,322 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiClient, CliError, resolveApiTarget } from './api-client.js';
+import { table } from './table.js';
+
+const USAGE = `opampctl: manage an OpAMP fleet through its fleet API
+
+Usage: opampctl <command> [arguments] [options]
+
+Commands:
+  agents [--selector k=v,...] [--liveness online|stale|disconnected] [--limit n]
+                                  list agents
+  agent <instance-uid>            show one agent
+  configs                         list configurations
+  config show <name>              show one configuration
+  config upload <name> <file>...  upload files as configuration <name> (replaces its files);
+                                  a file may be given as path=name to choose its name
+  config delete <name>            remove a configuration
+  assignments                     list assignments
+  assign <assignment> --config <name> (--selector k=v,... [--priority n] | --agent <uid>)
+                                  create or replace an assignment
+  unassign <assignment>           remove an assignment
+  rollout <config>                where a configuration's rollout stands
+  tokens                          list agent tokens
+  token create <name>             create an agent token (shown once)
+  token revoke <name>             revoke an agent token
+
+Options:
+  --api <url>       fleet API URL (default: $OPAMP_API_URL, else http://127.0.0.1:4320)
+  --stack <name>    read the fleet API URL from this CloudFormation stack's outputs
+  --region <name>   AWS region for --stack and request signing
+  --json            print JSON instead of tables
+  --wait <seconds>  how long upload, assign and unassign wait to see the change recorded (default 30; 0: do not wait)
+  -h, --help        this text
+`;
+
+interface Options {
+  json: boolean;
+  waitSeconds: number;
+}
+
+export async function main(argv: string[], out: (line: string) => void = console.log): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      api: { type: 'string' },
+      stack: { type: 'string' },
+      region: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      wait: { type: 'string', default: '30' },
+      selector: { type: 'string' },
+      liveness: { type: 'string' },
+      limit: { type: 'string' },
+      config: { type: 'string' },
+      priority: { type: 'string' },
+      agent: { type: 'string' },
+      'content-type': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    out(USAGE);
+    return;
+  }
+  const waitSeconds = Number(values.wait);
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new CliError('--wait takes a number of seconds');
+  const options: Options = { json: values.json, waitSeconds };
+  const api = new ApiClient(await resolveApiTarget({ api: values.api, stack: values.stack, region: values.region }));
+  const print = (data: unknown, human: () => string) => out(options.json ? JSON.stringify(data, null, 2) : human());
+
+  switch (command) {
+    case 'agents': {
+      const query = new URLSearchParams();
+      if (values.selector) query.set('selector', values.selector);
+      if (values.liveness) query.set('liveness', values.liveness);
+      const limit = values.limit ? Number(values.limit) : Infinity;
+      const agents: AgentSummary[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = new URLSearchParams(query);
+        page.set('limit', String(Math.min(1000, limit - agents.length)));
+        if (cursor) page.set('cursor', cursor);
+        const result = await api.request<{ agents: AgentSummary[]; nextCursor?: string }>('GET', `/api/v1/agents?${page}`);
+        agents.push(...result.agents);
+        cursor = result.nextCursor;
+      } while (cursor && agents.length < limit);
+      print({ agents }, () => table(
+        ['INSTANCE UID', 'LIVENESS', 'HEALTHY', 'SERVICE', 'LAST SEEN'],
+        agents.map((a) => [a.instanceUid, a.liveness, a.healthy === null ? '-' : String(a.healthy), a.attributes['service.name'] ?? '-', a.lastSeenAt]),
+      ));
+      return;
+    }
+    case 'agent': {
+      const uid = required(args[0], 'agent <instance-uid>');
+      const agent = await api.request<AgentDetail>('GET', `/api/v1/agents/${encodeURIComponent(uid)}`);
+      print(agent, () => agentText(agent));
+      return;
+    }
+    case 'configs': {
+      const { configs } = await api.request<{ configs: ConfigView[] }>('GET', '/api/v1/configs');
+      print({ configs }, () => table(
+        ['NAME', 'HASH', 'FILES', 'ERRORS'],
+        configs.map((c) => [c.name, c.hash ? c.hash.slice(0, 12) : '(not offered)', String(c.files.length), c.errors.join('; ') || '-']),
+      ));
+      return;
+    }
+    case 'config':
+      return configCommand(api, args, values['content-type'], options, print);
+    case 'assignments': {
+      const { assignments } = await api.request<{ assignments: AssignmentView[] }>('GET', '/api/v1/assignments');
+      print({ assignments }, () => table(
+        ['NAME', 'CONFIG', 'TARGET', 'PRIORITY', 'ERROR'],
+        assignments.map((a) => [a.name, a.config ?? '-', a.instanceUid ?? a.selector ?? '-', a.priority === null ? '-' : String(a.priority), a.error ?? '-']),
+      ));
+      return;
+    }
+    case 'assign': {
+      const name = required(args[0], 'assign <assignment> --config <name> (--selector ... | --agent <uid>)');
+      const config = required(values.config, '--config <name>');
+      if ((values.selector === undefined) === (values.agent === undefined)) throw new CliError('give exactly one of --selector and --agent');
+      const document = {
+        config,
+        ...(values.selector !== undefined ? { selector: values.selector } : {}),
+        ...(values.agent !== undefined ? { instanceUid: values.agent } : {}),
+        ...(values.priority !== undefined ? { priority: integer(values.priority, '--priority') } : {}),
+      };
+      await api.request('PUT', `/api/v1/assignments/${encodeURIComponent(name)}`, document);
+      await waitFor(options, `assignment ${name}`, async () => {
+        const a = await api.request<AssignmentView>('GET', `/api/v1/assignments/${encodeURIComponent(name)}`).catch(() => undefined);
+        return a?.config === config && (a.selector ?? undefined) === normalizeSelector(values.selector) && (a.instanceUid ?? undefined) === values.agent?.toLowerCase();
+      });
+      print({ name, ...document, status: 'recorded' }, () => `assignment ${name}: ${config} for ${values.agent ?? values.selector}`);
+      return;
+    }
+    case 'unassign': {
+      const name = required(args[0], 'unassign <assignment>');
+      await api.request('DELETE', `/api/v1/assignments/${encodeURIComponent(name)}`);
+      await waitFor(options, `removal of assignment ${name}`, async () =>
+        (await api.request('GET', `/api/v1/assignments/${encodeURIComponent(name)}`).then(() => false, () => true)));
+      print({ name, status: 'removed' }, () => `assignment ${name} removed`);
+      return;
+    }
+    case 'rollout': {
+      const name = required(args[0], 'rollout <config>');
+      const rollout = await api.request<Rollout>('GET', `/api/v1/configs/${encodeURIComponent(name)}/rollout`);
+      print(rollout, () => rolloutText(rollout));
+      return;
+    }
+    case 'tokens': {
+      const { tokens } = await api.request<{ tokens: Array<{ name: string; createdAt: string; fingerprint: string }> }>('GET', '/api/v1/tokens');
+      print({ tokens }, () => table(['NAME', 'CREATED', 'FINGERPRINT'], tokens.map((t) => [t.name, t.createdAt, t.fingerprint])));
+      return;
+    }
+    case 'token': {
+      const [sub, name] = args;
+      const tokenName = required(name, `token ${sub ?? 'create|revoke'} <name>`);
+      if (sub === 'create') {
+        const created = await api.request<{ name: string; token: string }>('POST', '/api/v1/tokens', { name: tokenName });
+        print(created, () => `token ${created.name} (shown only now; agents send it as "Authorization: Bearer <token>"):\n${created.token}`);
+      } else if (sub === 'revoke') {
+        await api.request('DELETE', `/api/v1/tokens/${encodeURIComponent(tokenName)}`);
+        print({ name: tokenName, status: 'revoked' }, () => `token ${tokenName} revoked`);
+      } else {
+        throw new CliError('token takes create or revoke');
+      }
+      return;
+    }
+    default:
+      throw new CliError(`unknown command "${command}" (opampctl --help lists them)`);
+  }
+}
+
+async function configCommand(
+  api: ApiClient,
+  args: string[],
+  contentType: string | undefined,
+  options: Options,
+  print: (data: unknown, human: () => string) => void,
+): Promise<void> {
+  const [sub, name, ...files] = args;
+  switch (sub) {
+    case 'show': {
+      const config = await api.request<ConfigView>('GET', `/api/v1/configs/${encodeURIComponent(required(name, 'config show <name>'))}`);
+      print(config, () => [
+        `${config.name}  hash ${config.hash ?? '(not offered)'}`,
+        table(['FILE', 'SIZE', 'CONTENT TYPE', 'ERROR'], config.files.map((f) => [f.name, String(f.size), f.contentType, f.error ?? '-'])),
+      ].join('\n'));
+      return;
+    }
+    case 'upload': {
+      const configName = required(name, 'config upload <name> <file>...');
+      if (files.length === 0) throw new CliError('config upload needs at least one file');
+      const body: Record<string, { contentBase64: string; contentType?: string }> = {};
+      for (const spec of files) {
+        const eq = spec.lastIndexOf('=');
+        const path = eq > 0 ? spec.slice(0, eq) : spec;
+        const fileName = eq > 0 ? spec.slice(eq + 1) : basename(spec);
+        const bytes = await readFile(path).catch((error: Error) => {
+          throw new CliError(`cannot read ${path}: ${error.message}`);
+        });
+        body[fileName] = { contentBase64: bytes.toString('base64'), ...(contentType ? { contentType } : {}) };
+      }
+      const accepted = await api.request<{ hash: string }>('PUT', `/api/v1/configs/${encodeURIComponent(configName)}`, { files: body });
+      await waitFor(options, `configuration ${configName}`, async () =>
+        (await api.request<ConfigView>('GET', `/api/v1/configs/${encodeURIComponent(configName)}`).catch(() => undefined))?.hash === accepted.hash);
+      print({ name: configName, hash: accepted.hash, files: Object.keys(body), status: options.waitSeconds > 0 ? 'recorded' : 'accepted' },
+        () => `configuration ${configName} uploaded (${Object.keys(body).length} file(s), hash ${accepted.hash.slice(0, 12)})`);
+      return;
+    }
+    case 'delete': {
+      const configName = required(name, 'config delete <name>');
+      await api.request('DELETE', `/api/v1/configs/${encodeURIComponent(configName)}`);
+      await waitFor(options, `removal of configuration ${configName}`, async () =>
+        api.request('GET', `/api/v1/configs/${encodeURIComponent(configName)}`).then(() => false, () => true));
+      print({ name: configName, status: 'removed' }, () => `configuration ${configName} removed`);
+      return;
+    }
+    default:
+      throw new CliError('config takes show, upload or delete');
+  }
+}
+
+/** Writes go to the bucket first; this waits until the ingest has recorded them. */
+async function waitFor(options: Options, what: string, done: () => Promise<boolean>): Promise<void> {
+  if (options.waitSeconds === 0) return;
+  const deadline = Date.now() + options.waitSeconds * 1000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new CliError(`${what} was accepted but not recorded within ${options.waitSeconds}s (is the bucket ingest running?)`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function required(value: string | undefined, usage: string): string {
+  if (!value) throw new CliError(`missing argument: ${usage}`);
+  return value;
+}
+
+function integer(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new CliError(`${flag} takes an integer`);
+  return n;
+}
+
+function normalizeSelector(selector: string | undefined): string | undefined {
+  return selector?.split(',').map((t) => t.trim()).filter(Boolean).map((t) => {
+    const eq = t.indexOf('=');
+    return `${t.slice(0, eq).trim()}=${t.slice(eq + 1).trim()}`;
+  }).join(',');
+}
+
+interface AgentSummary {
+  instanceUid: string;
+  liveness: string;
+  healthy: boolean | null;
+  attributes: Record<string, string>;
+  lastSeenAt: string;
+}
+
+interface AgentDetail extends AgentSummary {
+  capabilities: string[];
+  sequenceNum: string;
+  firstSeenAt: string;
+  health: { lastError?: string } | null;
+  remoteConfigStatus: { hash: string; status: string; errorMessage: string } | null;
+  remoteConfig?: { desired: { config: string; via: string } | null; state: string; offer: { rollbackMessage: string | null } | null };
+}
+
+interface ConfigView {
+  name: string;
+  hash: string | null;
+  files: Array<{ name: string; size: number; contentType: string; error?: string }>;
+  errors: string[];
+}
+
+interface AssignmentView {
+  name: string;
+  config: string | null;
+  selector: string | null;
+  instanceUid: string | null;
+  priority: number | null;
+  error: string | null;
+}
+
+interface Rollout {
+  config: string;
+  hash: string | null;
+  matched: number;
+  applied: number;
+  applying: number;
+  failed: number;
+  pending: number;
+  agents: Array<{ instanceUid: string; state: string; errorMessage: string }>;
+}
+
+function agentText(a: AgentDetail): string {
+  const lines = [
+    `instance uid    ${a.instanceUid}`,
+    `liveness        ${a.liveness} (last seen ${a.lastSeenAt}, first seen ${a.firstSeenAt})`,
+    `healthy         ${a.healthy === null ? '-' : a.healthy}${a.health?.lastError ? ` (${a.health.lastError})` : ''}`,
+    `sequence        ${a.sequenceNum}`,
+    `capabilities    ${a.capabilities.join(', ')}`,
+    ...Object.entries(a.attributes).map(([k, v], i) => `${i === 0 ? 'attributes      ' : '                '}${k}=${v}`),
+  ];
+  if (a.remoteConfig) {
+    const rc = a.remoteConfig;
+    lines.push(`config          ${rc.desired ? `${rc.desired.config} (via ${rc.desired.via})` : '-'}: ${rc.state}`);
+    if (a.remoteConfigStatus?.errorMessage) lines.push(`config error    ${a.remoteConfigStatus.errorMessage}`);
+    if (rc.offer?.rollbackMessage) lines.push(`rolled back     ${rc.offer.rollbackMessage}`);
+  }
+  return lines.join('\n');
+}
+
+function rolloutText(r: Rollout): string {
+  const head = `${r.config}  hash ${r.hash ?? '(not offered)'}\n` +
+    `matched ${r.matched}  applied ${r.applied}  applying ${r.applying}  failed ${r.failed}  pending ${r.pending}` +
+    (r.matched > 0 && r.applied === r.matched ? '  (complete)' : '');
+  if (r.agents.length === 0) return head;
+  return `${head}\n\n${table(['INSTANCE UID', 'STATE', 'ERROR'], r.agents.map((a) => [a.instanceUid, a.state, a.errorMessage || '-']))}`;
+}

@@ -1,0 +1,226 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ConfigAssignment } from '../../core/fleet.js';
+import { comparableSequencer } from '../../core/bucket-layout.js';
+import { buildFleetState } from '../../core/fleet.js';
+import { formatSelector, parseSelector } from '../../core/selector.js';
+import type { AssignmentRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder } from '../../ports/fleet-store.js';
+import { translateDynamoError } from './errors.js';
+import { FLEET_PARTITION, FLEET_META_SORT_KEY, TTL_ATTRIBUTE, assignmentSortKey, configFileSortKey } from './table-schema.js';
+
+type Item = Record<string, AttributeValue>;
+
+/** Removed objects leave a marker this long, so that a late event for an older upload cannot bring them back. */
+const TOMBSTONE_RETENTION_SECONDS = 7 * 86_400;
+
+/**
+ * Fleet metadata lives in one partition, so that a function instance rebuilds
+ * its cache with a single query, and only when the generation counter moved.
+ */
+export class DynamoFleetStore implements FleetStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async generation(): Promise<string> {
+    const out = await this.client
+      .send(new GetItemCommand({ TableName: this.table, Key: key(FLEET_META_SORT_KEY), ConsistentRead: true }))
+      .catch((e) => translateDynamoError(e, 'GetItem'));
+    return out.Item?.generation?.N ?? '0';
+  }
+
+  async load(): Promise<FleetSnapshot> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await this.client
+        .send(new QueryCommand({
+          TableName: this.table,
+          ConsistentRead: true,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: FLEET_PARTITION } },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }))
+        .catch((e) => translateDynamoError(e, 'Query'));
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+
+    let generation = '0';
+    const configFiles: ConfigFileRecord[] = [];
+    const assignments: AssignmentRecord[] = [];
+    for (const item of items) {
+      const sk = item.sk?.S ?? '';
+      if (sk === FLEET_META_SORT_KEY) generation = item.generation?.N ?? '0';
+      else if (item.removed?.BOOL) continue;
+      else if (sk.startsWith('config#')) configFiles.push(itemToConfigFile(item));
+      else if (sk.startsWith('assignment#')) assignments.push(itemToAssignment(item));
+    }
+    return { state: buildFleetState(generation, configFiles, assignments), configFiles, assignments };
+  }
+
+  async putConfigFile(file: ConfigFileRecord, order: IngestOrder): Promise<boolean> {
+    const item: Item = {
+      pk: { S: FLEET_PARTITION },
+      sk: { S: configFileSortKey(file.configName, file.fileName) },
+      configName: { S: file.configName },
+      fileName: { S: file.fileName },
+      objectKey: { S: file.objectKey },
+      sha256: { S: file.sha256 },
+      size: { N: String(file.size) },
+      contentType: { S: file.contentType },
+      updatedAt: { N: String(file.updatedAt) },
+    };
+    if (file.versionId) item.versionId = { S: file.versionId };
+    if (file.etag) item.etag = { S: file.etag };
+    if (file.error !== undefined) item.error = { S: file.error };
+    return this.putOrdered(item, order);
+  }
+
+  async removeConfigFile(configName: string, fileName: string, order: IngestOrder, now: number): Promise<boolean> {
+    return this.putOrdered(tombstone(configFileSortKey(configName, fileName), now), order);
+  }
+
+  async putAssignment(name: string, assignment: Omit<ConfigAssignment, 'error'>, order: IngestOrder, now: number, etag?: string): Promise<boolean> {
+    const item: Item = {
+      pk: { S: FLEET_PARTITION },
+      sk: { S: assignmentSortKey(name) },
+      name: { S: name },
+      config: { S: assignment.config },
+      priority: { N: String(assignment.priority) },
+      updatedAt: { N: String(now) },
+    };
+    if (assignment.instanceUid !== undefined) item.instanceUid = { S: assignment.instanceUid };
+    if (assignment.selector !== undefined) item.selector = { S: formatSelector(assignment.selector) };
+    if (etag) item.etag = { S: etag };
+    return this.putOrdered(item, order);
+  }
+
+  async rejectAssignment(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean> {
+    // An update, not a put: the last valid content stays in force beside the error.
+    const sequencer = orderValue(order);
+    const values: Item = { ':name': { S: name }, ':error': { S: error }, ':now': { N: String(now) }, ':etag': { S: etag ?? '' } };
+    if (sequencer !== undefined) values[':seq'] = { S: sequencer };
+    try {
+      await this.client.send(new UpdateItemCommand({
+        TableName: this.table,
+        Key: key(assignmentSortKey(name)),
+        UpdateExpression: `SET #name = :name, #error = :error, errorAt = :now, updatedAt = :now, etag = :etag${sequencer === undefined ? '' : ', sequencer = :seq'} REMOVE removed, ${TTL_ATTRIBUTE}`,
+        ...(sequencer === undefined ? {} : { ConditionExpression: 'attribute_not_exists(sk) OR sequencer <= :seq' }),
+        ExpressionAttributeNames: { '#name': 'name', '#error': 'error' },
+        ExpressionAttributeValues: values,
+      }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return translateDynamoError(error, 'UpdateItem');
+    }
+  }
+
+  async removeAssignment(name: string, order: IngestOrder, now: number): Promise<boolean> {
+    return this.putOrdered(tombstone(assignmentSortKey(name), now), order);
+  }
+
+  async bumpGeneration(): Promise<void> {
+    await this.client
+      .send(new UpdateItemCommand({
+        TableName: this.table,
+        Key: key(FLEET_META_SORT_KEY),
+        UpdateExpression: 'ADD generation :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }))
+      .catch((e) => translateDynamoError(e, 'UpdateItem'));
+  }
+
+  /**
+   * Puts the item unless a later event for the same object was recorded. Writes from
+   * a listing (no sequencer) keep the stored sequencer, so later events still
+   * apply after them.
+   */
+  private async putOrdered(item: Item, order: IngestOrder): Promise<boolean> {
+    const sequencer = orderValue(order);
+    try {
+      if (sequencer === undefined) {
+        const current = await this.client
+          .send(new GetItemCommand({ TableName: this.table, Key: { pk: item.pk!, sk: item.sk! }, ConsistentRead: true }))
+          .catch((e) => translateDynamoError(e, 'GetItem'));
+        item.sequencer = current.Item?.sequencer ?? { S: '' };
+        await this.client.send(new PutItemCommand({ TableName: this.table, Item: item }));
+        return true;
+      }
+      item.sequencer = { S: sequencer };
+      await this.client.send(new PutItemCommand({
+        TableName: this.table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(sk) OR sequencer <= :seq',
+        ExpressionAttributeValues: { ':seq': { S: sequencer } },
+      }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return translateDynamoError(error, 'PutItem');
+    }
+  }
+}
+
+function orderValue(order: IngestOrder): string | undefined {
+  return order.sequencer === undefined ? undefined : comparableSequencer(order.sequencer);
+}
+
+function key(sortKey: string): Item {
+  return { pk: { S: FLEET_PARTITION }, sk: { S: sortKey } };
+}
+
+function tombstone(sortKey: string, now: number): Item {
+  return {
+    pk: { S: FLEET_PARTITION },
+    sk: { S: sortKey },
+    removed: { BOOL: true },
+    updatedAt: { N: String(now) },
+    [TTL_ATTRIBUTE]: { N: String(Math.floor(now / 1000) + TOMBSTONE_RETENTION_SECONDS) },
+  };
+}
+
+function itemToConfigFile(item: Item): ConfigFileRecord {
+  return {
+    configName: item.configName?.S ?? '',
+    fileName: item.fileName?.S ?? '',
+    objectKey: item.objectKey?.S ?? '',
+    sha256: item.sha256?.S ?? '',
+    size: Number(item.size?.N ?? 0),
+    contentType: item.contentType?.S ?? '',
+    ...(item.versionId?.S ? { versionId: item.versionId.S } : {}),
+    ...(item.etag?.S ? { etag: item.etag.S } : {}),
+    ...(item.error?.S !== undefined ? { error: item.error.S } : {}),
+    updatedAt: Number(item.updatedAt?.N ?? 0),
+  };
+}
+
+function itemToAssignment(item: Item): AssignmentRecord {
+  const name = item.name?.S ?? '';
+  const config = item.config?.S;
+  const assignment = config === undefined
+    ? undefined
+    : {
+        name,
+        config,
+        priority: Number(item.priority?.N ?? 0),
+        ...(item.instanceUid?.S ? { instanceUid: item.instanceUid.S } : {}),
+        ...(item.selector?.S ? { selector: parseSelector(item.selector.S) } : {}),
+      };
+  return {
+    name,
+    ...(assignment ? { assignment } : {}),
+    ...(item.error?.S !== undefined ? { error: item.error.S } : {}),
+    ...(item.errorAt?.N ? { errorAt: Number(item.errorAt.N) } : {}),
+    ...(item.etag?.S ? { etag: item.etag.S } : {}),
+    updatedAt: Number(item.updatedAt?.N ?? 0),
+  };
+}

@@ -1,0 +1,94 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AgentTokenRecord, TokenStore } from '../../ports/token-store.js';
+import { TokenExistsError } from '../../ports/token-store.js';
+import { translateDynamoError } from './errors.js';
+import { AUTH_META_SORT_KEY, AUTH_PARTITION, tokenSortKey } from './table-schema.js';
+
+/** Tokens live in one partition, read whole when a function instance revalidates its cache. */
+export class DynamoTokenStore implements TokenStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async generation(): Promise<string> {
+    const out = await this.client
+      .send(new GetItemCommand({ TableName: this.table, Key: key(AUTH_META_SORT_KEY), ConsistentRead: true }))
+      .catch((e) => translateDynamoError(e, 'GetItem'));
+    return out.Item?.generation?.N ?? '0';
+  }
+
+  async list(): Promise<AgentTokenRecord[]> {
+    const tokens: AgentTokenRecord[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.client
+        .send(new QueryCommand({
+          TableName: this.table,
+          ConsistentRead: true,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: AUTH_PARTITION }, ':prefix': { S: tokenSortKey('') } },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }))
+        .catch((e) => translateDynamoError(e, 'Query'));
+      for (const item of out.Items ?? []) {
+        tokens.push({ name: item.name?.S ?? '', sha256: item.sha256?.S ?? '', createdAt: Number(item.createdAt?.N ?? 0) });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return tokens;
+  }
+
+  async create(token: AgentTokenRecord): Promise<void> {
+    try {
+      await this.client.send(new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          ...key(tokenSortKey(token.name)),
+          name: { S: token.name },
+          sha256: { S: token.sha256 },
+          createdAt: { N: String(token.createdAt) },
+        },
+        ConditionExpression: 'attribute_not_exists(sk)',
+      }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new TokenExistsError(`a token named ${token.name} exists`);
+      translateDynamoError(error, 'PutItem');
+    }
+    await this.bumpGeneration();
+  }
+
+  async revoke(name: string): Promise<boolean> {
+    try {
+      await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key(tokenSortKey(name)), ConditionExpression: 'attribute_exists(sk)' }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      translateDynamoError(error, 'DeleteItem');
+    }
+    await this.bumpGeneration();
+    return true;
+  }
+
+  private async bumpGeneration(): Promise<void> {
+    await this.client
+      .send(new UpdateItemCommand({
+        TableName: this.table,
+        Key: key(AUTH_META_SORT_KEY),
+        UpdateExpression: 'ADD generation :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }))
+      .catch((e) => translateDynamoError(e, 'UpdateItem'));
+  }
+}
+
+function key(sortKey: string): Record<string, AttributeValue> {
+  return { pk: { S: AUTH_PARTITION }, sk: { S: sortKey } };
+}

@@ -1,0 +1,53 @@
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore, ObjectSummary, StoredObject } from '../../ports/object-store.js';
+import { translateS3Error } from './blob-store.js';
+
+/** The bucket's objects, as configuration ingest, delivery and the fleet API use them. */
+export class S3ObjectStore implements ObjectStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async getObject(key: string, versionId?: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+      return {
+        bytes: out.Body ? await out.Body.transformToByteArray() : new Uint8Array(),
+        contentType: out.ContentType,
+        versionId: out.VersionId,
+        etag: out.ETag,
+        lastModified: out.LastModified?.getTime() ?? 0,
+      };
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      return translateS3Error(error, 'GetObject');
+    }
+  }
+
+  async putObject(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
+    await this.client
+      .send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ...(contentType ? { ContentType: contentType } : {}) }))
+      .catch((e) => translateS3Error(e, 'PutObject'));
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch((e) => translateS3Error(e, 'DeleteObject'));
+  }
+
+  async listObjects(prefix: string): Promise<ObjectSummary[]> {
+    const objects: ObjectSummary[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }))
+        .catch((e) => translateS3Error(e, 'ListObjectsV2'));
+      for (const o of out.Contents ?? []) {
+        if (o.Key) objects.push({ key: o.Key, etag: o.ETag, size: o.Size ?? 0 });
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return objects;
+  }
+}

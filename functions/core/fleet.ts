@@ -1,0 +1,94 @@
+import type { Selector } from './selector.js';
+import { configHash } from './config-hash.js';
+
+/**
+ * The fleet's desired state as the poll path sees it: every configuration's
+ * metadata and every assignment. It is rebuilt from DynamoDB (which the bucket
+ * ingest keeps up to date) and cached in the function, so that a poll reads no
+ * more than the agent's own record.
+ */
+export interface FleetState {
+  /** Changes whenever anything below changes; cheap to compare. */
+  generation: string;
+  configs: ReadonlyMap<string, ConfigMeta>;
+  assignments: readonly ConfigAssignment[];
+}
+
+export const DEFAULT_CONFIG_NAME = 'default';
+
+export interface ConfigFileMeta {
+  /** Key in the AgentConfigMap (the object key below `configs/<name>/`). */
+  fileName: string;
+  /** The object's key in the bucket. */
+  objectKey: string;
+  /** SHA-256 of the content, hex. */
+  sha256: string;
+  size: number;
+  contentType: string;
+  /** The object version the metadata was read from, when the bucket is versioned. */
+  versionId?: string | undefined;
+}
+
+export interface ConfigMeta {
+  name: string;
+  /** base64 of the config hash sent to agents (see configHash). */
+  hash: string;
+  files: readonly ConfigFileMeta[];
+}
+
+/**
+ * Who gets which configuration. Exactly one of `instanceUid` and `selector` is
+ * set. An assignment that failed validation keeps its last valid content in
+ * force and carries the error for the API to show; one that never validated
+ * has no target and is not in force.
+ */
+export interface ConfigAssignment {
+  name: string;
+  config: string;
+  instanceUid?: string | undefined;
+  selector?: Selector | undefined;
+  /** Higher wins among selectors that match the same agent. */
+  priority: number;
+  error?: string | undefined;
+}
+
+export const EMPTY_FLEET: FleetState = { generation: '', configs: new Map(), assignments: [] };
+
+/** The parts of ingest records the fleet state is built from (see ports/fleet-store.ts). */
+export interface ConfigFileInput extends ConfigFileMeta {
+  configName: string;
+  error?: string | undefined;
+}
+
+export interface AssignmentInput {
+  name: string;
+  assignment?: Omit<ConfigAssignment, 'error'> | undefined;
+  error?: string | undefined;
+}
+
+/**
+ * Builds the fleet state from what the ingest recorded. A configuration with a
+ * file that cannot be served is left out (never offered half); an assignment
+ * that never validated is left out, one whose latest upload failed keeps its
+ * last valid content and carries the error.
+ */
+export function buildFleetState(generation: string, files: readonly ConfigFileInput[], assignments: readonly AssignmentInput[]): FleetState {
+  const byConfig = new Map<string, ConfigFileInput[]>();
+  for (const file of files) {
+    const list = byConfig.get(file.configName) ?? [];
+    list.push(file);
+    byConfig.set(file.configName, list);
+  }
+  const configs = new Map<string, ConfigMeta>();
+  for (const [name, list] of byConfig) {
+    if (list.some((f) => f.error !== undefined)) continue;
+    const metas: ConfigFileMeta[] = list
+      .map(({ fileName, objectKey, sha256, size, contentType, versionId }) => ({ fileName, objectKey, sha256, size, contentType, versionId }))
+      .sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+    configs.set(name, { name, hash: configHash(metas), files: metas });
+  }
+  const inForce: ConfigAssignment[] = assignments
+    .filter((a) => a.assignment !== undefined)
+    .map((a) => ({ ...a.assignment!, ...(a.error !== undefined ? { error: a.error } : {}) }));
+  return { generation, configs, assignments: inForce };
+}

@@ -1,0 +1,23 @@
+// Bucket notifications for configs/ and assignments/: keeps the fleet metadata in DynamoDB up to date.
+import type { S3Event } from 'aws-lambda';
+import { createAwsClients } from '../adapters/aws-clients.js';
+import { loadConfig } from '../config.js';
+import { createPowertools } from '../observability/powertools.js';
+import { createBackend } from './backend.js';
+
+const powertools = createPowertools('opamp-ingest');
+const { ingest } = createBackend({
+  config: loadConfig(),
+  clients: createAwsClients(),
+  telemetry: powertools.telemetry,
+  routes: { opamp: false, api: false },
+});
+
+export const handler = async (event: S3Event): Promise<void> => {
+  try {
+    const outcomes = await ingest.handleEvent(event.Records);
+    powertools.logger.info('bucket event ingested', { keys: event.Records.map((r) => r.s3.object.key), outcomes });
+  } finally {
+    if (powertools.metrics.hasStoredMetrics()) powertools.metrics.publishStoredMetrics();
+  }
+};

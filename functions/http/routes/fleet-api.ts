@@ -1,0 +1,74 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { isValidName } from '../../core/bucket-layout.js';
+import type { FleetAdmin } from '../../service/fleet-admin.js';
+import { HttpError } from '../errors.js';
+import { badRequest } from './agents-api.js';
+
+const fileBody = z
+  .object({
+    content: z.string().optional(),
+    contentBase64: z.string().optional(),
+    contentType: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((f) => (f.content === undefined) !== (f.contentBase64 === undefined), 'set exactly one of "content" and "contentBase64"');
+
+const configBody = z
+  .object({ files: z.record(z.string().min(1), fileBody).refine((f) => Object.keys(f).length > 0, 'a configuration needs at least one file') })
+  .strict();
+
+function validName(kind: string, name: string): string {
+  if (!isValidName(name)) throw new HttpError(400, `invalid-${kind}-name`, `${kind} names are 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  return name;
+}
+
+async function jsonBody(request: Request): Promise<unknown> {
+  try {
+    return await request.json();
+  } catch {
+    throw new HttpError(400, 'invalid-json', 'request body is not valid JSON');
+  }
+}
+
+/**
+ * Configurations and assignments: /api/v1/configs and /api/v1/assignments.
+ * Writes go to the bucket and take effect once the bucket ingest recorded
+ * them (202 Accepted); reads show what is recorded.
+ */
+export function fleetApi(admin: FleetAdmin): Hono {
+  const api = new Hono();
+
+  api.get('/configs', async (c) => c.json({ configs: await admin.listConfigs() }));
+  api.get('/configs/:name', async (c) => c.json(await admin.getConfig(validName('config', c.req.param('name')))));
+  api.get('/configs/:name/rollout', async (c) => c.json(await admin.rollout(validName('config', c.req.param('name')))));
+  api.put('/configs/:name', async (c) => {
+    const name = validName('config', c.req.param('name'));
+    const parsed = configBody.safeParse(await jsonBody(c.req.raw));
+    if (!parsed.success) throw badRequest(parsed.error);
+    const files = Object.entries(parsed.data.files).map(([fileName, f]) => ({
+      name: fileName,
+      body: f.content !== undefined ? new TextEncoder().encode(f.content) : new Uint8Array(Buffer.from(f.contentBase64!, 'base64')),
+      contentType: f.contentType,
+    }));
+    return c.json({ ...(await admin.putConfig(name, files)), status: 'accepted' }, 202);
+  });
+  api.delete('/configs/:name', async (c) => {
+    await admin.deleteConfig(validName('config', c.req.param('name')));
+    return c.json({ status: 'accepted' }, 202);
+  });
+
+  api.get('/assignments', async (c) => c.json({ assignments: await admin.listAssignments() }));
+  api.get('/assignments/:name', async (c) => c.json(await admin.getAssignment(validName('assignment', c.req.param('name')))));
+  api.put('/assignments/:name', async (c) => {
+    const name = validName('assignment', c.req.param('name'));
+    const assignment = await admin.putAssignment(name, (await jsonBody(c.req.raw)) as never);
+    return c.json({ name, config: assignment.config, status: 'accepted' }, 202);
+  });
+  api.delete('/assignments/:name', async (c) => {
+    await admin.deleteAssignment(validName('assignment', c.req.param('name')));
+    return c.json({ status: 'accepted' }, 202);
+  });
+
+  return api;
+}

@@ -1,0 +1,31 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { isValidName } from '../../core/bucket-layout.js';
+import type { TokenAdmin } from '../../service/agent-tokens.js';
+import { HttpError } from '../errors.js';
+import { badRequest } from './agents-api.js';
+
+const createBody = z.object({ name: z.string().refine(isValidName, 'names are 1-128 letters, digits, ".", "_" or "-"') }).strict();
+
+/** Agent tokens: /api/v1/tokens. A token is shown once, when it is created. */
+export function tokensApi(tokens: TokenAdmin): Hono {
+  const api = new Hono();
+  api.get('/', async (c) => c.json({ tokens: await tokens.list() }));
+  api.post('/', async (c) => {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      throw new HttpError(400, 'invalid-json', 'request body is not valid JSON');
+    }
+    const parsed = createBody.safeParse(json);
+    if (!parsed.success) throw badRequest(parsed.error);
+    return c.json(await tokens.create(parsed.data.name), 201);
+  });
+  api.delete('/:name', async (c) => {
+    const name = c.req.param('name');
+    if (!(await tokens.revoke(name))) throw new HttpError(404, 'token-not-found', `no token named ${name}`);
+    return c.body(null, 204);
+  });
+  return api;
+}

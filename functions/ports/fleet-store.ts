@@ -1,0 +1,62 @@
+import type { ConfigAssignment, FleetState } from '../core/fleet.js';
+
+/** One file of a configuration as the ingest recorded it. */
+export interface ConfigFileRecord {
+  configName: string;
+  fileName: string;
+  objectKey: string;
+  sha256: string;
+  size: number;
+  contentType: string;
+  versionId?: string | undefined;
+  /** The object's ETag when it was recorded; a listing with the same ETag needs no new read. */
+  etag?: string | undefined;
+  /** Why this file cannot be served (too large, ...); the whole configuration is withheld then. */
+  error?: string | undefined;
+  updatedAt: number;
+}
+
+/** An assignment file as the ingest recorded it: its last valid content, and its last error. */
+export interface AssignmentRecord {
+  name: string;
+  /** Absent when the file never passed validation. */
+  assignment?: Omit<ConfigAssignment, 'error'> | undefined;
+  error?: string | undefined;
+  errorAt?: number | undefined;
+  /** ETag of the object last recorded (valid or not). */
+  etag?: string | undefined;
+  updatedAt: number;
+}
+
+/**
+ * Where a bucket event stands in the order of events for its key: S3's
+ * sequencer (events for one key compare by it), or none for writes made from
+ * a fresh listing of the bucket, which always apply.
+ */
+export interface IngestOrder {
+  sequencer?: string | undefined;
+}
+
+export interface FleetSnapshot {
+  state: FleetState;
+  configFiles: ConfigFileRecord[];
+  assignments: AssignmentRecord[];
+}
+
+/**
+ * Configuration metadata and assignments in DynamoDB. Every write is
+ * conditional on the event order and returns false when a later event for the
+ * same object was already recorded (the write is then skipped).
+ */
+export interface FleetStore {
+  /** Changes with every recorded change; what function instances revalidate their cache with. */
+  generation(): Promise<string>;
+  load(): Promise<FleetSnapshot>;
+  putConfigFile(file: ConfigFileRecord, order: IngestOrder): Promise<boolean>;
+  removeConfigFile(configName: string, fileName: string, order: IngestOrder, now: number): Promise<boolean>;
+  putAssignment(name: string, assignment: Omit<ConfigAssignment, 'error'>, order: IngestOrder, now: number, etag?: string): Promise<boolean>;
+  /** Records why the latest version of an assignment file was rejected; its last valid content stays. */
+  rejectAssignment(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean>;
+  removeAssignment(name: string, order: IngestOrder, now: number): Promise<boolean>;
+  bumpGeneration(): Promise<void>;
+}

@@ -1,0 +1,22 @@
+/** An agent credential as stored: its name and the SHA-256 of the token, never the token. */
+export interface AgentTokenRecord {
+  name: string;
+  /** Hex SHA-256 of the token. */
+  sha256: string;
+  createdAt: number;
+}
+
+export class TokenExistsError extends Error {
+  override readonly name = 'TokenExistsError';
+}
+
+/** Agent bearer tokens (hashes only). */
+export interface TokenStore {
+  /** Changes whenever a token is created or revoked. */
+  generation(): Promise<string>;
+  list(): Promise<AgentTokenRecord[]>;
+  /** Throws TokenExistsError when a token of that name exists. */
+  create(token: AgentTokenRecord): Promise<void>;
+  /** Removes the token; false when there was none of that name. */
+  revoke(name: string): Promise<boolean>;
+}

@@ -1,0 +1,128 @@
+import { AssignmentFileError, parseAssignment } from '../core/assignment-file.js';
+import { ASSIGNMENTS_PREFIX, CONFIGS_PREFIX, classifyObjectKey, decodeEventKey } from '../core/bucket-layout.js';
+import { sha256 } from '../core/canonical-hash.js';
+import { configContentType } from '../core/config-hash.js';
+import type { Telemetry } from '../observability/telemetry.js';
+import type { FleetStore, IngestOrder } from '../ports/fleet-store.js';
+import type { ObjectStore } from '../ports/object-store.js';
+
+/** The part of an S3 event notification record the ingest reads. */
+export interface BucketEventRecord {
+  eventName: string;
+  s3: { object: { key: string; sequencer?: string | undefined } };
+}
+
+export interface BucketIngestDeps {
+  objects: ObjectStore;
+  fleet: FleetStore;
+  now: () => number;
+  telemetry: Telemetry;
+  /** Configuration files above this size are recorded with an error and never offered. */
+  maxConfigFileBytes: number;
+}
+
+export type IngestOutcome = 'recorded' | 'stale' | 'ignored';
+
+/**
+ * Keeps DynamoDB's fleet metadata in step with the bucket. Each event makes
+ * the ingest read the object's current state (so the outcome does not depend
+ * on the order events arrive in) and record it, conditional on the event's
+ * sequencer (so an older event cannot overwrite what a newer one recorded).
+ * Handling the same event twice records the same thing twice: idempotent.
+ */
+export class BucketIngest {
+  constructor(private readonly deps: BucketIngestDeps) {}
+
+  async handleEvent(records: readonly BucketEventRecord[]): Promise<IngestOutcome[]> {
+    const outcomes: IngestOutcome[] = [];
+    for (const record of records) {
+      if (!/^Object(Created|Removed):/.test(record.eventName)) {
+        outcomes.push('ignored');
+        continue;
+      }
+      const key = decodeEventKey(record.s3.object.key);
+      outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }));
+    }
+    if (outcomes.includes('recorded')) await this.deps.fleet.bumpGeneration();
+    return outcomes;
+  }
+
+  /**
+   * Records every configuration and assignment object as the bucket holds it
+   * now, and removes what the bucket no longer has. For when events may have
+   * been missed (a local backend that was stopped, an external S3 endpoint).
+   */
+  async reconcile(): Promise<number> {
+    const [configs, assignments, snapshot] = await Promise.all([
+      this.deps.objects.listObjects(CONFIGS_PREFIX),
+      this.deps.objects.listObjects(ASSIGNMENTS_PREFIX),
+      this.deps.fleet.load(),
+    ]);
+    const present = new Set([...configs, ...assignments].map((o) => o.key));
+    const recordedEtags = new Map<string, string | undefined>([
+      ...snapshot.configFiles.map((f) => [f.objectKey, f.etag] as const),
+      ...snapshot.assignments.map((a) => [`${ASSIGNMENTS_PREFIX}${a.name}.json`, a.etag] as const),
+    ]);
+    let changed = 0;
+    for (const object of [...configs, ...assignments]) {
+      const known = recordedEtags.get(object.key);
+      if (known !== undefined && known === object.etag) continue;
+      if ((await this.ingestKey(object.key, {})) === 'recorded') changed++;
+    }
+    const now = this.deps.now();
+    for (const file of snapshot.configFiles) {
+      if (!present.has(file.objectKey) && (await this.deps.fleet.removeConfigFile(file.configName, file.fileName, {}, now))) changed++;
+    }
+    for (const a of snapshot.assignments) {
+      if (!present.has(`${ASSIGNMENTS_PREFIX}${a.name}.json`) && (await this.deps.fleet.removeAssignment(a.name, {}, now))) changed++;
+    }
+    if (changed > 0) await this.deps.fleet.bumpGeneration();
+    return changed;
+  }
+
+  private async ingestKey(key: string, order: IngestOrder): Promise<IngestOutcome> {
+    const target = classifyObjectKey(key);
+    if (target.kind === 'ignored') {
+      this.deps.telemetry.logger.debug('bucket object ignored', { key, reason: target.reason });
+      return 'ignored';
+    }
+    const now = this.deps.now();
+    const object = await this.deps.objects.getObject(key);
+    let recorded: boolean;
+
+    if (target.kind === 'config-file') {
+      if (!object) {
+        recorded = await this.deps.fleet.removeConfigFile(target.configName, target.fileName, order, now);
+      } else {
+        const tooLarge = object.bytes.byteLength > this.deps.maxConfigFileBytes;
+        recorded = await this.deps.fleet.putConfigFile({
+          configName: target.configName,
+          fileName: target.fileName,
+          objectKey: key,
+          sha256: sha256(object.bytes).toString('hex'),
+          size: object.bytes.byteLength,
+          contentType: configContentType(target.fileName, object.contentType),
+          versionId: object.versionId,
+          etag: object.etag,
+          ...(tooLarge ? { error: `${object.bytes.byteLength} bytes is more than the ${this.deps.maxConfigFileBytes} a configuration file may have` } : {}),
+          updatedAt: now,
+        }, order);
+        if (tooLarge) this.deps.telemetry.logger.warn('configuration file too large', { key, size: object.bytes.byteLength });
+      }
+    } else if (!object) {
+      recorded = await this.deps.fleet.removeAssignment(target.name, order, now);
+    } else {
+      try {
+        const assignment = parseAssignment(target.name, new TextDecoder().decode(object.bytes));
+        recorded = await this.deps.fleet.putAssignment(target.name, assignment, order, now, object.etag);
+      } catch (error) {
+        if (!(error instanceof AssignmentFileError)) throw error;
+        this.deps.telemetry.logger.warn('assignment file rejected', { key, error: error.message });
+        this.deps.telemetry.count('Rejected.assignment-file');
+        recorded = await this.deps.fleet.rejectAssignment(target.name, `${key}: ${error.message}`, order, now, object.etag);
+      }
+    }
+    if (!recorded) this.deps.telemetry.logger.debug('bucket event older than the recorded state', { key, sequencer: order.sequencer });
+    return recorded ? 'recorded' : 'stale';
+  }
+}

@@ -1,0 +1,59 @@
+import { create } from '@bufbuild/protobuf';
+import { sha256 } from '../core/canonical-hash.js';
+import type { ConfigMeta } from '../core/fleet.js';
+import { AgentConfigMapSchema } from '../gen/opamp/v1/opamp_pb.js';
+import type { AgentConfigMap } from '../gen/opamp/v1/opamp_pb.js';
+import type { ObjectStore } from '../ports/object-store.js';
+
+/** The object changed (or vanished) after the metadata was recorded; the new metadata is on its way. */
+export class ConfigContentChangedError extends Error {
+  override readonly name = 'ConfigContentChangedError';
+
+  constructor(readonly configName: string, readonly objectKey: string) {
+    super(`${objectKey} no longer matches the recorded content of configuration ${configName}`);
+  }
+}
+
+/**
+ * Configuration bodies by config hash, cached in the function instance: a
+ * rollout to any number of agents reads each file from S3 once per instance.
+ * The cache holds at most `maxBytes`; the least recently used entries go first.
+ */
+export class ConfigBodyCache {
+  private readonly entries = new Map<string, { map: AgentConfigMap; bytes: number }>();
+  private total = 0;
+  /** S3 reads made so far (for the benchmark). */
+  reads = 0;
+
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly maxBytes: number,
+  ) {}
+
+  async load(config: ConfigMeta): Promise<AgentConfigMap> {
+    const hit = this.entries.get(config.hash);
+    if (hit) {
+      this.entries.delete(config.hash);
+      this.entries.set(config.hash, hit);
+      return hit.map;
+    }
+    const files = await Promise.all(config.files.map(async (file) => {
+      this.reads++;
+      const object = await this.objects.getObject(file.objectKey, file.versionId);
+      if (!object || sha256(object.bytes).toString('hex') !== file.sha256) {
+        throw new ConfigContentChangedError(config.name, file.objectKey);
+      }
+      return [file.fileName, { body: object.bytes, contentType: file.contentType }] as const;
+    }));
+    const map = create(AgentConfigMapSchema, { configMap: Object.fromEntries(files) });
+    const bytes = files.reduce((sum, [, f]) => sum + f.body.byteLength, 0);
+    this.entries.set(config.hash, { map, bytes });
+    this.total += bytes;
+    for (const [hash, entry] of this.entries) {
+      if (this.total <= this.maxBytes || hash === config.hash) break;
+      this.entries.delete(hash);
+      this.total -= entry.bytes;
+    }
+    return map;
+  }
+}
