@@ -18,6 +18,6 @@ export const handler = async (event: S3Event): Promise<void> => {
     const outcomes = await ingest.handleEvent(event.Records);
     powertools.logger.info('bucket event ingested', { keys: event.Records.map((r) => r.s3.object.key), outcomes });
   } finally {
-    if (powertools.metrics.hasStoredMetrics()) powertools.metrics.publishStoredMetrics();
+    powertools.flushMetrics();
   }
 };

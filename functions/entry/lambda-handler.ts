@@ -19,8 +19,7 @@ export function lambdaHandler(app: Hono, powertools: Powertools) {
     try {
       return await handler(event, context);
     } finally {
-      // Publishing with nothing stored would log a warning on every health check.
-      if (powertools.metrics.hasStoredMetrics()) powertools.metrics.publishStoredMetrics();
+      powertools.flushMetricsIfDue();
       powertools.logger.resetKeys();
     }
   };

@@ -83,7 +83,7 @@ interface LambdaResult {
 
 /** The app wired to Powertools as in production, behind the Lambda adapter. */
 function handlerFor(options: TestAppOptions = {}) {
-  const powertools = createPowertools('test');
+  const powertools = createPowertools('test', { metricsFlushIntervalMs: 0 });
   const { app, agents } = buildApp({ ...options, telemetry: powertools.telemetry });
   const handler = lambdaHandler(app as Hono, powertools);
   const invoke = async (event: APIGatewayProxyEventV2) => (await handler(event, lambdaContext)) as LambdaResult;
