@@ -1,0 +1,65 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import type { OpampStackProps } from './opamp-stack.js';
+
+export const DEFAULT_STACK_NAME = 'OpampStack';
+
+export interface StackSettings {
+  readonly stackName: string;
+  readonly props: OpampStackProps;
+}
+
+/**
+ * Stack settings from CDK context (`cdk deploy -c key=value`, or cdk.json):
+ *
+ *   stackName                 OpampStack
+ *   destroyOnRemoval          false      true deletes table, bucket and logs with the stack
+ *   opampReservedConcurrency  100        a number, or `none` to reserve nothing
+ *   logRetentionDays          30         one of CloudWatch Logs' retention values (1, 3, 5, 7, 14, 30, 60, 90, ...)
+ *   tracing                   false      X-Ray active tracing
+ *   alarmTopicArn             (none)     SNS topic the alarms notify
+ */
+export function settingsFromContext(node: Node): StackSettings {
+  const get = (key: string): unknown => node.tryGetContext(key);
+  const stackName = text(get('stackName'), 'stackName') ?? DEFAULT_STACK_NAME;
+  const destroyOnRemoval = flag(get('destroyOnRemoval'), 'destroyOnRemoval');
+  const tracing = flag(get('tracing'), 'tracing');
+  const reserved = get('opampReservedConcurrency');
+  const retention = get('logRetentionDays');
+  const alarmTopicArn = text(get('alarmTopicArn'), 'alarmTopicArn');
+  const props: OpampStackProps = {
+    ...(destroyOnRemoval !== undefined ? { destroyOnRemoval } : {}),
+    ...(tracing !== undefined ? { tracing } : {}),
+    ...(reserved !== undefined ? { opampReservedConcurrency: reserved === 'none' || reserved === false ? false : count(reserved, 'opampReservedConcurrency') } : {}),
+    ...(retention !== undefined ? { logRetention: retentionDays(retention) } : {}),
+    ...(alarmTopicArn !== undefined ? { alarmTopicArn } : {}),
+  };
+  return { stackName, props };
+}
+
+function flag(value: unknown, key: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`context ${key} must be true or false, not ${JSON.stringify(value)}`);
+}
+
+function text(value: unknown, key: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new Error(`context ${key} must be a non-empty string`);
+  return value;
+}
+
+function count(value: unknown, key: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`context ${key} must be a whole number of at least 1, or none`);
+  return n;
+}
+
+function retentionDays(value: unknown): RetentionDays {
+  const n = typeof value === 'number' ? value : Number(value);
+  // Never INFINITE: cdk-nag requires a retention.
+  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number' && v !== RetentionDays.INFINITE);
+  if (!allowed.includes(n)) throw new Error(`context logRetentionDays must be one of ${allowed.join(', ')}`);
+  return n as RetentionDays;
+}

@@ -1,0 +1,121 @@
+import { Stack } from 'aws-cdk-lib';
+import type { CfnResource } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { ASSIGNMENTS_PREFIX, CONFIGS_PREFIX } from '../../functions/core/bucket-layout.js';
+
+/**
+ * The bucket's top-level prefixes. configs/ and assignments/ are what operators
+ * upload (functions/core/bucket-layout.ts), packages/ holds package files that the
+ * agent endpoint presigns, agent-state/ holds status sections too large for an
+ * item (written by the agent store, by content hash).
+ */
+export const PREFIX = {
+  configs: CONFIGS_PREFIX,
+  assignments: ASSIGNMENTS_PREFIX,
+  packages: 'packages/',
+  agentState: 'agent-state/',
+} as const;
+
+/** What operators upload; the ingest function hears about every change under these. */
+export const FLEET_PREFIXES = [PREFIX.configs, PREFIX.assignments, PREFIX.packages] as const;
+
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan' | 'BatchWriteItem' | 'DescribeTable';
+export type ObjectAction = 'GetObject' | 'PutObject' | 'DeleteObject';
+
+export interface ObjectAccess {
+  /** Statement id: says what the statement is for. */
+  readonly sid: string;
+  readonly actions: readonly ObjectAction[];
+  /** The actions apply to every object under these prefixes. */
+  readonly prefixes: readonly string[];
+}
+
+/** Everything one function may do to the table and the bucket. */
+export interface DataAccess {
+  /** DynamoDB actions on the table (it has no indexes). */
+  readonly table: readonly TableAction[];
+  readonly objects: readonly ObjectAccess[];
+  /** ListBucket, allowed only for listings under these prefixes. */
+  readonly list?: readonly string[];
+}
+
+/** The public agent endpoint: one read and at most one write per poll, config bodies, large status sections. */
+export const OPAMP_ACCESS: DataAccess = {
+  table: ['GetItem', 'PutItem', 'BatchWriteItem', 'Query', 'DescribeTable'],
+  objects: [
+    // Package download URLs are presigned with this function's credentials.
+    { sid: 'ReadConfigsAndPackages', actions: ['GetObject'], prefixes: [PREFIX.configs, PREFIX.packages] },
+    { sid: 'ReadWriteAgentState', actions: ['GetObject', 'PutObject'], prefixes: [PREFIX.agentState] },
+  ],
+};
+
+/** The fleet API: reads agents, manages configs, assignments and packages. */
+export const FLEET_API_ACCESS: DataAccess = {
+  table: ['GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query', 'Scan', 'BatchWriteItem', 'DescribeTable'],
+  objects: [
+    { sid: 'ManageFleetObjects', actions: ['GetObject', 'PutObject', 'DeleteObject'], prefixes: FLEET_PREFIXES },
+    { sid: 'ReadAgentState', actions: ['GetObject'], prefixes: [PREFIX.agentState] },
+  ],
+  list: FLEET_PREFIXES,
+};
+
+/** Bucket notifications: reads what changed and records it in the table. */
+export const INGEST_ACCESS: DataAccess = {
+  table: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+  objects: [{ sid: 'ReadFleetObjects', actions: ['GetObject'], prefixes: FLEET_PREFIXES }],
+  list: FLEET_PREFIXES,
+};
+
+export interface DataStores {
+  readonly table: ITable;
+  readonly bucket: IBucket;
+}
+
+/**
+ * Adds one statement per part of `access` to the grantee's policy: the table
+ * actions on the table, each object grant on its prefixes, and ListBucket with an
+ * `s3:prefix` condition. Nothing else: no index, stream or `*` resource.
+ */
+export function grantDataAccess(grantee: IGrantable, stores: DataStores, access: DataAccess): PolicyStatement[] {
+  const statements = [
+    new PolicyStatement({
+      sid: 'Table',
+      actions: access.table.map((action) => `dynamodb:${action}`),
+      resources: [stores.table.tableArn],
+    }),
+    ...access.objects.map(
+      (grant) =>
+        new PolicyStatement({
+          sid: grant.sid,
+          actions: grant.actions.map((action) => `s3:${action}`),
+          resources: grant.prefixes.map((prefix) => stores.bucket.arnForObjects(`${prefix}*`)),
+        }),
+    ),
+    ...(access.list
+      ? [
+          new PolicyStatement({
+            sid: 'ListFleetPrefixes',
+            actions: ['s3:ListBucket'],
+            resources: [stores.bucket.bucketArn],
+            conditions: { StringLike: { 's3:prefix': access.list.map((prefix) => `${prefix}*`) } },
+          }),
+        ]
+      : []),
+  ];
+  for (const statement of statements) grantee.grantPrincipal.addToPrincipalPolicy(statement);
+  return statements;
+}
+
+/**
+ * The cdk-nag finding ids (AwsSolutions-IAM5) that the prefix wildcards of
+ * `access` raise, e.g. `AwsSolutions-IAM5[Resource::<Bucket83908E77.Arn>/configs/*]`,
+ * so they can be acknowledged one by one.
+ */
+export function prefixWildcardFindings(bucketResource: CfnResource, access: DataAccess): string[] {
+  const logicalId = Stack.of(bucketResource).resolve(bucketResource.logicalId) as string;
+  const prefixes = new Set(access.objects.flatMap((grant) => grant.prefixes));
+  return [...prefixes].map((prefix) => `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`);
+}

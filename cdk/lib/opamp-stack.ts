@@ -1,0 +1,264 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { CfnResource, StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import type { FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { TABLE_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table-schema.js';
+import { FLEET_API_ACCESS, FLEET_PREFIXES, grantDataAccess, INGEST_ACCESS, OPAMP_ACCESS, prefixWildcardFindings } from './data-access.js';
+import type { DataAccess } from './data-access.js';
+import { Monitoring } from './monitoring.js';
+import { OpampFunction } from './opamp-function.js';
+
+export interface OpampStackProps extends StackProps {
+  /**
+   * Reserved concurrency of the public agent function: the most polls it serves
+   * at once, which caps both cost and what an unauthenticated caller can burn.
+   * Lambda also allows at most 10 requests per second per unit of concurrency, so
+   * 100 serves up to 1,000 polls a second: about 30,000 agents at 30 s polling.
+   * `false` reserves nothing (for accounts whose concurrency quota is too small
+   * to reserve from).
+   * @default 100
+   */
+  readonly opampReservedConcurrency?: number | false;
+  /**
+   * Delete the table, the bucket (with every object) and the log groups with the
+   * stack, and turn off the table's deletion protection. For development stacks.
+   * @default false: all of them are retained and the table is protected
+   */
+  readonly destroyOnRemoval?: boolean;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** X-Ray active tracing on every function (costs per trace). @default false */
+  readonly tracing?: boolean;
+  /** An existing SNS topic the alarms notify. @default no notification */
+  readonly alarmTopicArn?: string;
+  /** Extra backend settings for every function, e.g. `{ OPAMP_RECORD_RETENTION_DAYS: '90' }`. */
+  readonly settings?: Record<string, string>;
+}
+
+/** Powertools service names, as the entry files set them (the `service` metric dimension). */
+const SERVICE = { opamp: 'opamp', api: 'opamp-api', ingest: 'opamp-ingest' } as const;
+
+/**
+ * The serverless OpAMP backend: the public agent endpoint and the IAM-only fleet
+ * API (each a Lambda Function URL), the ingest function for bucket changes, one
+ * DynamoDB table, one S3 bucket, alarms and a dashboard.
+ */
+export class OpampStack extends Stack {
+  readonly table: Table;
+  readonly bucket: Bucket;
+  readonly opampFunction: OpampFunction;
+  readonly apiFunction: OpampFunction;
+  readonly ingestFunction: OpampFunction;
+  /** Bucket events the ingest function failed on (after retries). */
+  readonly ingestFailures: Queue;
+  readonly opampUrl: FunctionUrl;
+  readonly fleetApiUrl: FunctionUrl;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: OpampStackProps = {}) {
+    super(scope, id, props);
+    const destroy = props.destroyOnRemoval ?? false;
+    const removalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: TABLE_KEY.partition, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEY.sort, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      deletionProtection: !destroy,
+      removalPolicy,
+    });
+
+    this.bucket = new Bucket(this, 'Bucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      lifecycleRules: [
+        { id: 'ExpireOldVersions', noncurrentVersionExpiration: Duration.days(90) },
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+      removalPolicy,
+      autoDeleteObjects: destroy,
+    });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'No server access logs: writes to this bucket come from a few operators and are better audited with CloudTrail data events (often already on at the organisation level); a log bucket per deployment would be one more retained bucket that itself fails S1.',
+    });
+
+    const stores = { table: this.table, bucket: this.bucket };
+    const common = {
+      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      logRemovalPolicy: removalPolicy,
+      tracing: props.tracing ?? false,
+      environment: { ...props.settings, OPAMP_TABLE: this.table.tableName, OPAMP_BUCKET: this.bucket.bucketName },
+    };
+    const reserved = props.opampReservedConcurrency ?? 100;
+
+    this.opampFunction = new OpampFunction(this, 'OpampFunction', {
+      ...common,
+      entry: 'opamp.lambda.ts',
+      description: 'OpAMP agent endpoint: POST /v1/opamp and GET /healthz (public Function URL)',
+      serviceName: SERVICE.opamp,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      ...(reserved === false ? {} : { reservedConcurrentExecutions: reserved }),
+    });
+    this.apiFunction = new OpampFunction(this, 'FleetApiFunction', {
+      ...common,
+      entry: 'api.lambda.ts',
+      description: 'OpAMP fleet API: /api/v1/* (IAM-authenticated Function URL)',
+      serviceName: SERVICE.api,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+    });
+
+    this.ingestFailures = new Queue(this, 'IngestFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.ingestFunction = new OpampFunction(this, 'IngestFunction', {
+      ...common,
+      entry: 'ingest.lambda.ts',
+      description: 'OpAMP ingest: records bucket changes under configs/, assignments/ and packages/ in the table',
+      serviceName: SERVICE.ingest,
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      onFailure: new SqsDestination(this.ingestFailures),
+      retryAttempts: 2,
+    });
+    const notify = new LambdaDestination(this.ingestFunction);
+    for (const prefix of FLEET_PREFIXES) {
+      this.bucket.addEventNotification(EventType.OBJECT_CREATED, notify, { prefix });
+      this.bucket.addEventNotification(EventType.OBJECT_REMOVED, notify, { prefix });
+    }
+
+    const bucketResource = this.bucket.node.defaultChild as CfnResource;
+    const grants: [OpampFunction, DataAccess][] = [
+      [this.opampFunction, OPAMP_ACCESS],
+      [this.apiFunction, FLEET_API_ACCESS],
+      [this.ingestFunction, INGEST_ACCESS],
+    ];
+    for (const [fn, access] of grants) {
+      grantDataAccess(fn, stores, access);
+      for (const id of prefixWildcardFindings(bucketResource, access)) {
+        Validations.of(fn.executionRole).acknowledge({
+          id,
+          reason: 'Object access is scoped to the prefixes this function uses; objects under a prefix are named by operators or by content hash and cannot be listed in advance.',
+        });
+      }
+    }
+
+    // Agents authenticate in the app (tokens), so the agent URL is public; its
+    // reserved concurrency bounds what anonymous callers can cost.
+    this.opampUrl = this.opampFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    this.fleetApiUrl = this.apiFunction.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+
+    const operatorPolicy = new ManagedPolicy(this, 'FleetApiInvokePolicy', {
+      description: 'Lets a principal call the OpAMP fleet API (its IAM-authenticated Function URL), e.g. with opampctl',
+      statements: [
+        new PolicyStatement({
+          sid: 'InvokeFleetApiUrl',
+          effect: Effect.ALLOW,
+          actions: ['lambda:InvokeFunctionUrl'],
+          resources: [this.apiFunction.functionArn],
+          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+        }),
+        new PolicyStatement({
+          sid: 'InvokeFleetApiViaUrl',
+          effect: Effect.ALLOW,
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.apiFunction.functionArn],
+          conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+        }),
+      ],
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: [
+        { name: 'Opamp', fn: this.opampFunction },
+        { name: 'FleetApi', fn: this.apiFunction },
+        { name: 'Ingest', fn: this.ingestFunction },
+      ],
+      table: this.table,
+      ingestFailures: this.ingestFailures,
+      opampServiceName: SERVICE.opamp,
+      dashboardName: this.stackName,
+      ...(props.alarmTopicArn ? { alarmAction: new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)) } : {}),
+    });
+
+    this.acknowledgeFindings(props.tracing ?? false);
+
+    new CfnOutput(this, 'OpampUrl', { value: `${this.opampUrl.url}v1/opamp`, description: 'Agent endpoint (OpAMP over HTTP): point agents here' });
+    new CfnOutput(this, 'FleetApiUrl', { value: this.fleetApiUrl.url, description: 'Fleet API base URL (SigV4, service lambda): opampctl --stack reads it' });
+    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Upload configurations to configs/<name>/<file>' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'FleetApiInvokePolicyArn', { value: operatorPolicy.managedPolicyArn, description: 'Attach to operators who use the fleet API' });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+
+  /** Findings that are decisions, each on the construct it is about. */
+  private acknowledgeFindings(tracing: boolean): void {
+    const synchronous = [this.opampFunction, this.apiFunction];
+    for (const fn of synchronous) {
+      Validations.of(fn).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Invoked only synchronously through its Function URL; the caller sees every failure, so there is nothing to dead-letter.',
+      });
+    }
+    Validations.of(this.ingestFunction).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Failed asynchronous invocations go to an on-failure destination (the IngestFailures queue), which records the request and the error; a DLQ as well would duplicate it.',
+    });
+    for (const fn of [...synchronous, this.ingestFunction]) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'Pinned to nodejs22.x on purpose: the code is built and tested on Node 20 and 22; moving to a newer runtime is a deliberate, tested change.',
+      });
+      Validations.of(fn).acknowledge({
+        id: 'Serverless-LambdaLatestVersion',
+        reason: 'Pinned to nodejs22.x on purpose: the code is built and tested on Node 20 and 22; moving to a newer runtime is a deliberate, tested change.',
+      });
+      if (tracing) {
+        Validations.of(fn.executionRole).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'X-Ray tracing is on: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+        });
+      } else {
+        Validations.of(fn).acknowledge({
+          id: 'Serverless-LambdaTracing',
+          reason: 'X-Ray is off by default for cost (per trace, at hundreds of millions of polls a month); Powertools metrics and structured logs cover the app. Turn on with the tracing property.',
+        });
+      }
+    }
+    // aws-cdk-lib's singleton handler behind bucket.addEventNotification (runs only
+    // while deploying); its role is built inside aws-cdk-lib and cannot be changed.
+    const notificationsHandler = this.node.children.find((child) => child.node.id.startsWith('BucketNotificationsHandler'));
+    if (notificationsHandler) {
+      Validations.of(notificationsHandler.node.findChild('Role')).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'Role of the CDK-managed BucketNotifications custom-resource handler, which runs only during deployments to set the bucket notifications; aws-cdk-lib creates it with this managed policy and offers no way to replace it.',
+      });
+    }
+    Validations.of(this.ingestFailures).acknowledge(
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the failure destination of the ingest function; it is not fed by another queue.' },
+      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the end of the line for failed ingests (an alarm watches it); nothing consumes it automatically, so there is nothing to redrive.' },
+    );
+  }
+}

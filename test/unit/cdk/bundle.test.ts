@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { OpampStack } from '../../../cdk/lib/opamp-stack.js';
+import { logicalId, testApp } from './cdk-app.js';
+
+const outdir = mkdtempSync(path.join(tmpdir(), 'opamp-cdk-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+/** Imports the bundle in a fresh Node process, as the Lambda runtime would, and checks it exports `handler`. */
+function loadHandler(bundle: string) {
+  const script = `import(${JSON.stringify(bundle)}).then((m) => { if (typeof m.handler !== 'function') process.exit(2); })`;
+  return spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: {
+      PATH: process.env.PATH,
+      OPAMP_TABLE: 'opamp-bundle-test',
+      OPAMP_BUCKET: 'opamp-bundle-test',
+      AWS_REGION: 'eu-west-1',
+      NODE_OPTIONS: '--enable-source-maps',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+}
+
+describe('Lambda bundles', () => {
+  // The one test that runs esbuild: a broken import in a handler fails here.
+  it('bundles every function into an ESM file that loads in a fresh Node process and exports handler', () => {
+    const app = testApp({ bundle: true, outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+    const stack = new OpampStack(app, 'OpampStack');
+    const assembly = app.synth();
+    const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Metadata?: Record<string, string> }> };
+
+    const bundles = Object.fromEntries(
+      (['opampFunction', 'apiFunction', 'ingestFunction'] as const).map((name) => {
+        const assetPath = template.Resources[logicalId(stack[name])]!.Metadata!['aws:asset:path']!;
+        return [name, path.join(assembly.directory, assetPath, 'index.mjs')];
+      }),
+    );
+
+    for (const [name, bundle] of Object.entries(bundles)) {
+      expect(existsSync(bundle), `${name}: ${bundle}`).toBe(true);
+      expect(existsSync(`${bundle}.map`), `${name}: source map`).toBe(true);
+      const result = loadHandler(bundle);
+      expect(result.status, `${name}: ${result.stderr}`).toBe(0);
+    }
+    const opampBytes = statSync(bundles.opampFunction!).size;
+    console.log(`OpAMP bundle (index.mjs): ${opampBytes} bytes`);
+    // Minified, AWS SDK included; a jump here means a heavy dependency crept in.
+    expect(opampBytes).toBeGreaterThan(100_000);
+    expect(opampBytes).toBeLessThan(3_000_000);
+  }, 120_000);
+});

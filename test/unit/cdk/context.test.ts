@@ -1,0 +1,57 @@
+import { App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STACK_NAME, settingsFromContext } from '../../../cdk/lib/context.js';
+
+const settings = (context: Record<string, unknown>) => settingsFromContext(new App({ context }).node);
+
+describe('settingsFromContext', () => {
+  it('defaults to the stack OpampStack with the stack defaults', () => {
+    expect(settings({})).toEqual({ stackName: DEFAULT_STACK_NAME, props: {} });
+    expect(DEFAULT_STACK_NAME).toBe('OpampStack');
+  });
+
+  it('reads -c values, which arrive as strings', () => {
+    expect(
+      settings({
+        stackName: 'OpampDev',
+        destroyOnRemoval: 'true',
+        opampReservedConcurrency: '20',
+        logRetentionDays: '7',
+        tracing: 'false',
+        alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
+      }),
+    ).toEqual({
+      stackName: 'OpampDev',
+      props: {
+        destroyOnRemoval: true,
+        opampReservedConcurrency: 20,
+        logRetention: RetentionDays.ONE_WEEK,
+        tracing: false,
+        alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms',
+      },
+    });
+  });
+
+  it('reads cdk.json values, which keep their JSON types', () => {
+    expect(settings({ destroyOnRemoval: true, opampReservedConcurrency: 50, logRetentionDays: 90 }).props).toEqual({
+      destroyOnRemoval: true,
+      opampReservedConcurrency: 50,
+      logRetention: RetentionDays.THREE_MONTHS,
+    });
+  });
+
+  it('takes none to reserve no concurrency', () => {
+    expect(settings({ opampReservedConcurrency: 'none' }).props).toEqual({ opampReservedConcurrency: false });
+  });
+
+  it.each([
+    [{ destroyOnRemoval: 'yes' }, /destroyOnRemoval must be true or false/],
+    [{ opampReservedConcurrency: '0' }, /opampReservedConcurrency must be a whole number of at least 1, or none/],
+    [{ opampReservedConcurrency: '2.5' }, /opampReservedConcurrency/],
+    [{ logRetentionDays: '10' }, /logRetentionDays must be one of 1, 3, 5, 7, 14, 30/],
+    [{ stackName: '' }, /stackName must be a non-empty string/],
+  ])('rejects %j', (context, message) => {
+    expect(() => settings(context)).toThrow(message);
+  });
+});
