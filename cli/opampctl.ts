@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,10 +19,22 @@ Commands:
                                   a file may be given as path=name to choose its name
   config delete <name>            remove a configuration
   assignments                     list assignments
-  assign <assignment> --config <name> (--selector k=v,... [--priority n] | --agent <uid>)
-                                  create or replace an assignment
+  assign <assignment> [--config <name>] [--package <name>=<version>]...
+         (--selector k=v,... [--priority n] | --agent <uid> | nothing, for the "default" assignment)
+                                  create or replace an assignment (configuration, package set or both)
   unassign <assignment>           remove an assignment
   rollout <config>                where a configuration's rollout stands
+  packages                        list package versions in the bucket
+  package upload <name> <version> <file> [--signature <file.sig>]
+                                  upload a package version (<name> _agent is the agent itself)
+  package delete <name> <version> remove a package version
+  package rollout <name> <version>
+                                  where a package version's rollout stands
+  restart <instance-uid>          restart one agent on its next poll
+  restart --selector k=v,...      restart every matching agent that accepts restarts
+  message send <instance-uid> --capability <c> --type <t> [--data <text> | --data-file <path>]
+                                  queue a custom message for an agent
+  messages <instance-uid>         custom messages an agent sent, and those queued for it
   tokens                          list agent tokens
   token create <name>             create an agent token (shown once)
   token revoke <name>             revoke an agent token
@@ -54,6 +67,12 @@ export async function main(argv: string[], out: (line: string) => void = console
       liveness: { type: 'string' },
       limit: { type: 'string' },
       config: { type: 'string' },
+      package: { type: 'string', multiple: true },
+      signature: { type: 'string' },
+      capability: { type: 'string' },
+      type: { type: 'string' },
+      data: { type: 'string' },
+      'data-file': { type: 'string' },
       priority: { type: 'string' },
       agent: { type: 'string' },
       'content-type': { type: 'string' },
@@ -112,17 +131,30 @@ export async function main(argv: string[], out: (line: string) => void = console
     case 'assignments': {
       const { assignments } = await api.request<{ assignments: AssignmentView[] }>('GET', '/api/v1/assignments');
       print({ assignments }, () => table(
-        ['NAME', 'CONFIG', 'TARGET', 'PRIORITY', 'ERROR'],
-        assignments.map((a) => [a.name, a.config ?? '-', a.instanceUid ?? a.selector ?? '-', a.priority === null ? '-' : String(a.priority), a.error ?? '-']),
+        ['NAME', 'CONFIG', 'PACKAGES', 'TARGET', 'PRIORITY', 'ERROR'],
+        assignments.map((a) => [
+          a.name,
+          a.config ?? '-',
+          a.packages ? Object.entries(a.packages).map(([n, v]) => `${n}=${v}`).join(',') : '-',
+          a.instanceUid ?? a.selector ?? (a.name === 'default' ? '(every agent)' : '-'),
+          a.priority === null ? '-' : String(a.priority),
+          a.error ?? '-',
+        ]),
       ));
       return;
     }
     case 'assign': {
-      const name = required(args[0], 'assign <assignment> --config <name> (--selector ... | --agent <uid>)');
-      const config = required(values.config, '--config <name>');
-      if ((values.selector === undefined) === (values.agent === undefined)) throw new CliError('give exactly one of --selector and --agent');
+      const name = required(args[0], 'assign <assignment> [--config <name>] [--package <name>=<version>]... (--selector ... | --agent <uid>)');
+      if (values.selector !== undefined && values.agent !== undefined) throw new CliError('give at most one of --selector and --agent');
+      if (values.config === undefined && values.package === undefined) throw new CliError('give --config, --package or both');
+      const packages = values.package === undefined ? undefined : Object.fromEntries(values.package.map((spec) => {
+        const eq = spec.indexOf('=');
+        if (eq <= 0) throw new CliError(`--package takes <name>=<version>, got ${spec}`);
+        return [spec.slice(0, eq), spec.slice(eq + 1)];
+      }));
       const document = {
-        config,
+        ...(values.config !== undefined ? { config: values.config } : {}),
+        ...(packages !== undefined ? { packages } : {}),
         ...(values.selector !== undefined ? { selector: values.selector } : {}),
         ...(values.agent !== undefined ? { instanceUid: values.agent } : {}),
         ...(values.priority !== undefined ? { priority: integer(values.priority, '--priority') } : {}),
@@ -130,9 +162,13 @@ export async function main(argv: string[], out: (line: string) => void = console
       await api.request('PUT', `/api/v1/assignments/${encodeURIComponent(name)}`, document);
       await waitFor(options, `assignment ${name}`, async () => {
         const a = await api.request<AssignmentView>('GET', `/api/v1/assignments/${encodeURIComponent(name)}`).catch(() => undefined);
-        return a?.config === config && (a.selector ?? undefined) === normalizeSelector(values.selector) && (a.instanceUid ?? undefined) === values.agent?.toLowerCase();
+        return a !== undefined && a.error === null && (a.config ?? undefined) === values.config &&
+          JSON.stringify(a.packages ?? undefined) === JSON.stringify(packages) &&
+          (a.selector ?? undefined) === normalizeSelector(values.selector) && (a.instanceUid ?? undefined) === values.agent?.toLowerCase();
       });
-      print({ name, ...document, status: 'recorded' }, () => `assignment ${name}: ${config} for ${values.agent ?? values.selector}`);
+      const target = values.agent ?? values.selector ?? 'every agent (fallback)';
+      const what = [values.config && `configuration ${values.config}`, packages && `packages ${Object.entries(packages).map(([n, v]) => `${n}=${v}`).join(', ')}`].filter(Boolean).join(' and ');
+      print({ name, ...document, status: 'recorded' }, () => `assignment ${name}: ${what} for ${target}`);
       return;
     }
     case 'unassign': {
@@ -147,6 +183,57 @@ export async function main(argv: string[], out: (line: string) => void = console
       const name = required(args[0], 'rollout <config>');
       const rollout = await api.request<Rollout>('GET', `/api/v1/configs/${encodeURIComponent(name)}/rollout`);
       print(rollout, () => rolloutText(rollout));
+      return;
+    }
+    case 'packages': {
+      const { packages } = await api.request<{ packages: PackageView[] }>('GET', '/api/v1/packages');
+      print({ packages }, () => table(
+        ['PACKAGE', 'VERSION', 'FILE', 'SIZE', 'SIGNED', 'ERROR'],
+        packages.map((p) => [p.name, p.version, p.file, String(p.size), p.signed ? 'yes' : 'no', p.error ?? '-']),
+      ));
+      return;
+    }
+    case 'package':
+      return packageCommand(api, args, values.signature, options, print);
+    case 'restart': {
+      if (values.selector !== undefined) {
+        const result = await api.request<{ queued: Array<{ instanceUid: string }>; skipped: Array<{ instanceUid: string; reason: string }> }>(
+          'POST', '/api/v1/restarts', { selector: values.selector });
+        print(result, () => [
+          `restart queued for ${result.queued.length} agent(s)`,
+          ...result.skipped.map((s) => `skipped ${s.instanceUid}: ${s.reason}`),
+        ].join('\n'));
+        return;
+      }
+      const uid = required(args[0], 'restart <instance-uid> | restart --selector k=v,...');
+      const queued = await api.request<{ id: string; expiresAt: string }>('POST', `/api/v1/agents/${encodeURIComponent(uid)}/restart`);
+      print({ instanceUid: uid, ...queued }, () => `restart queued for ${uid}; delivered on its next poll (expires ${queued.expiresAt})`);
+      return;
+    }
+    case 'message': {
+      if (args[0] !== 'send') throw new CliError('message takes send');
+      const uid = required(args[1], 'message send <instance-uid> --capability <c> --type <t>');
+      const body = {
+        capability: required(values.capability, '--capability <name>'),
+        type: required(values.type, '--type <name>'),
+        ...(values['data-file'] !== undefined
+          ? { dataBase64: (await readFile(values['data-file']).catch((e: Error) => { throw new CliError(`cannot read ${values['data-file']}: ${e.message}`); })).toString('base64') }
+          : { data: values.data ?? '' }),
+      };
+      const queued = await api.request<{ id: string; expiresAt: string }>('POST', `/api/v1/agents/${encodeURIComponent(uid)}/messages`, body);
+      print({ instanceUid: uid, ...queued }, () => `message queued for ${uid}; delivered on its next poll`);
+      return;
+    }
+    case 'messages': {
+      const uid = required(args[0], 'messages <instance-uid>');
+      const box = await api.request<{ received: ReceivedView[]; queued: Array<{ capability: string; type: string; queuedAt: number }> }>(
+        'GET', `/api/v1/agents/${encodeURIComponent(uid)}/messages`);
+      print(box, () => [
+        table(['RECEIVED', 'CAPABILITY', 'TYPE', 'DATA'], box.received.map((m) => [
+          new Date(m.receivedAt).toISOString(), m.capability, m.type, printable(m.data) + (m.truncated ? ' (truncated)' : ''),
+        ])),
+        box.queued.length > 0 ? `${box.queued.length} message(s) waiting for the agent's next poll` : '',
+      ].filter(Boolean).join('\n'));
       return;
     }
     case 'tokens': {
@@ -223,6 +310,69 @@ async function configCommand(
   }
 }
 
+async function packageCommand(
+  api: ApiClient,
+  args: string[],
+  signaturePath: string | undefined,
+  options: Options,
+  print: (data: unknown, human: () => string) => void,
+): Promise<void> {
+  const [sub, name, version, path] = args;
+  const pkg = required(name, `package ${sub ?? 'upload|delete|rollout'} <name> <version>`);
+  const ver = required(version, `package ${sub} <name> <version>`);
+  const at = `/api/v1/packages/${encodeURIComponent(pkg)}/${encodeURIComponent(ver)}`;
+  switch (sub) {
+    case 'upload': {
+      const file = required(path, 'package upload <name> <version> <file>');
+      const bytes = await readFile(file).catch((e: Error) => { throw new CliError(`cannot read ${file}: ${e.message}`); });
+      const signature = signaturePath === undefined
+        ? undefined
+        : await readFile(signaturePath).catch((e: Error) => { throw new CliError(`cannot read ${signaturePath}: ${e.message}`); });
+      const urls = await api.request<{ file: string; signature?: string }>('POST', `${at}/upload`, { file: basename(file), signature: signature !== undefined });
+      // The file goes straight to the bucket through a presigned URL: packages can be large.
+      if (signature && urls.signature) await putTo(urls.signature, signature);
+      await putTo(urls.file, bytes);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await waitFor(options, `package ${pkg} ${ver}`, async () => {
+        const { packages } = await api.request<{ packages: PackageView[] }>('GET', '/api/v1/packages');
+        const found = packages.find((p) => p.name === pkg && p.version === ver);
+        return found?.sha256 === sha256 && found.signed === (signature !== undefined);
+      });
+      print({ name: pkg, version: ver, file: basename(file), sha256, signed: signature !== undefined },
+        () => `package ${pkg} ${ver} uploaded (${bytes.length} bytes, sha256 ${sha256.slice(0, 12)}${signature ? ', signed' : ''})`);
+      return;
+    }
+    case 'delete': {
+      await api.request('DELETE', at);
+      print({ name: pkg, version: ver, status: 'removed' }, () => `package ${pkg} ${ver} removed`);
+      return;
+    }
+    case 'rollout': {
+      const r = await api.request<PackageRollout>('GET', `${at}/rollout`);
+      print(r, () => {
+        const head = `${r.name} ${r.version}\nmatched ${r.matched}  installed ${r.installed}  installing ${r.installing}  failed ${r.failed}  pending ${r.pending}` +
+          (r.matched > 0 && r.installed === r.matched ? '  (complete)' : '');
+        return r.agents.length === 0 ? head : `${head}\n\n${table(['INSTANCE UID', 'STATE', 'STATUS', 'ERROR'], r.agents.map((a) => [a.instanceUid, a.state, a.status, a.error || '-']))}`;
+      });
+      return;
+    }
+    default:
+      throw new CliError('package takes upload, delete or rollout');
+  }
+}
+
+async function putTo(url: string, body: Uint8Array): Promise<void> {
+  const response = await fetch(url, { method: 'PUT', body }).catch((error: Error) => {
+    throw new CliError(`upload failed: ${error.message}`);
+  });
+  if (!response.ok) throw new CliError(`upload failed: ${response.status} ${(await response.text()).slice(0, 200)}`);
+}
+
+function printable(base64: string): string {
+  const text = Buffer.from(base64, 'base64').toString('utf8');
+  return /^[\x20-\x7e\n\t]*$/.test(text) ? text.replace(/\n/g, ' ').slice(0, 60) : `(${Buffer.from(base64, 'base64').length} bytes)`;
+}
+
 /** Writes go to the bucket first; this waits until the ingest has recorded them. */
 async function waitFor(options: Options, what: string, done: () => Promise<boolean>): Promise<void> {
   if (options.waitSeconds === 0) return;
@@ -275,9 +425,39 @@ interface ConfigView {
   errors: string[];
 }
 
+interface PackageView {
+  name: string;
+  version: string;
+  file: string;
+  size: number;
+  sha256: string;
+  signed: boolean;
+  error: string | null;
+}
+
+interface PackageRollout {
+  name: string;
+  version: string;
+  matched: number;
+  installed: number;
+  installing: number;
+  failed: number;
+  pending: number;
+  agents: Array<{ instanceUid: string; state: string; status: string; error: string }>;
+}
+
+interface ReceivedView {
+  capability: string;
+  type: string;
+  data: string;
+  truncated: boolean;
+  receivedAt: number;
+}
+
 interface AssignmentView {
   name: string;
   config: string | null;
+  packages: Record<string, string> | null;
   selector: string | null;
   instanceUid: string | null;
   priority: number | null;

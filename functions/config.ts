@@ -25,6 +25,10 @@ const environment = z.object({
   OPAMP_CONFIG_RESEND_SECONDS: seconds(DEFAULT_CORE_OPTIONS.remoteConfig.resendAfterMs),
   OPAMP_CONFIG_MAX_OFFERS: z.coerce.number().int().min(1).default(DEFAULT_CORE_OPTIONS.remoteConfig.maxAttempts),
   OPAMP_AGENT_AUTH: z.enum(['none', 'token']).optional(),
+  OPAMP_PACKAGE_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(DEFAULT_CORE_OPTIONS.packages.urlTtlSeconds),
+  OPAMP_SERVER_CUSTOM_CAPABILITIES: z.string().default(''),
+  OPAMP_DUPLICATE_WINDOW_SECONDS: z.coerce.number().min(0).default(DEFAULT_CORE_OPTIONS.duplicateWindowMs / 1000),
+  OPAMP_COMMAND_TTL_SECONDS: z.coerce.number().positive().default(3600),
 });
 
 export interface BackendConfig {
@@ -39,6 +43,8 @@ export interface BackendConfig {
   configCacheBytes: number;
   /** `token`: agents must send a valid bearer token. */
   agentAuth: 'none' | 'token';
+  /** How long a queued restart or custom message waits for the agent to poll. */
+  commandTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     fullStateRetryMs: e.OPAMP_FULL_STATE_RETRY_SECONDS * 1000,
     recordRetentionMs: e.OPAMP_RECORD_RETENTION_DAYS * 86_400_000,
     remoteConfig: { resendAfterMs: e.OPAMP_CONFIG_RESEND_SECONDS * 1000, maxAttempts: e.OPAMP_CONFIG_MAX_OFFERS },
+    packages: { ...DEFAULT_CORE_OPTIONS.packages, urlTtlSeconds: e.OPAMP_PACKAGE_URL_TTL_SECONDS },
+    serverCustomCapabilities: e.OPAMP_SERVER_CUSTOM_CAPABILITIES.split(',').map((c) => c.trim()).filter(Boolean),
+    duplicateWindowMs: e.OPAMP_DUPLICATE_WINDOW_SECONDS * 1000,
   };
   return {
     tableName: e.OPAMP_TABLE,
@@ -83,5 +92,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     maxConfigFileBytes: e.OPAMP_MAX_CONFIG_FILE_BYTES,
     configCacheBytes: e.OPAMP_CONFIG_CACHE_BYTES,
     agentAuth: e.OPAMP_AGENT_AUTH ?? defaults.agentAuth,
+    commandTtlMs: e.OPAMP_COMMAND_TTL_SECONDS * 1000,
   };
 }

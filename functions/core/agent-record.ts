@@ -1,3 +1,6 @@
+import type { CommandOutcome, QueuedCommand, QueuedMessage } from './agent-commands.js';
+import type { AgentFingerprint, DuplicateEvent } from './duplicates.js';
+import type { PackageStatusSummary, PackagesOffer } from './packages.js';
 import type { RemoteConfigOffer } from './remote-config.js';
 import type { SectionKind, SectionRef } from './sections.js';
 
@@ -62,6 +65,25 @@ export interface AgentRecord {
   customCapabilities?: string[];
   /** The last remote configuration offered, and what the agent did with it. */
   configOffer?: RemoteConfigOffer;
+  /** The last package set offered. */
+  packagesOffer?: PackagesOffer;
+  /** The agent's package statuses, compact (the full report is a section). */
+  packages?: Record<string, PackageStatusSummary>;
+  /** The components hash ReportAvailableComponents was last asked for (asked once per hash). */
+  componentsRequested?: string;
+  /** A restart queued through the fleet API, and what became of the last one. */
+  pendingCommand?: QueuedCommand;
+  lastCommand?: CommandOutcome;
+  /** Custom messages queued for the agent (bounded; see OUTBOX_LIMITS). */
+  outbox?: QueuedMessage[];
+  /** Hash of the server custom capabilities last sent to this agent. */
+  sentCustomCapabilities?: string;
+  /** How many custom messages the agent has sent (numbers its inbox items). */
+  inboxCount?: number;
+  /** What the agent's messages said about it, to notice a second agent with the same uid. */
+  fingerprint?: AgentFingerprint;
+  /** Agents that were found sharing this uid and given their own (most recent last). */
+  duplicates?: DuplicateEvent[];
   /**
    * Set on a temporary uid's record once the server assigned the agent a new
    * uid, so that a retried RequestInstanceUid gets the same answer.

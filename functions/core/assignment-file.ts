@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { ConfigAssignment } from './fleet.js';
 import { isCanonicalInstanceUid } from './instance-uid.js';
-import { isValidName } from './bucket-layout.js';
+import { isValidName, isValidVersion } from './bucket-layout.js';
+import { DEFAULT_ASSIGNMENT_NAME } from './fleet.js';
+import { packageNameOfFolder, TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
 import { parseSelector, SelectorSyntaxError } from './selector.js';
 import type { Selector } from './selector.js';
 
@@ -10,20 +12,40 @@ import type { Selector } from './selector.js';
  *
  *   {"config": "checkout", "selector": "service.name=checkout,deployment.environment=prod", "priority": 10}
  *   {"config": "canary", "instanceUid": "0192f9e4-8a1b-7c3d-9e4f-a1b2c3d4e5f6"}
+ *   {"packages": {"_agent": "0.141.0"}, "selector": "deployment.environment=staging"}
+ *   {"packages": {"_agent": "0.140.0"}}                        (assignments/default.json)
  *
  * `selector` may also be an object of attribute values: {"service.name": "checkout"}.
- * Exactly one of `selector` and `instanceUid`; `priority` (an integer, default 0)
- * orders selector assignments. Unknown fields are errors, so typos do not pass silently.
+ * Exactly one of `selector` and `instanceUid`, except in the assignment named
+ * `default`, which has neither: it is every agent's fallback. At least one of
+ * `config` and `packages` (package name to version, `_agent` for the agent
+ * itself). `priority` (an integer, default 0) orders selector assignments.
+ * Unknown fields are errors, so typos do not pass silently.
  */
 export const assignmentDocument = z
   .object({
-    config: z.string().refine(isValidName, 'must be a configuration name (letters, digits, ".", "_", "-")'),
+    config: z.string().refine(isValidName, 'must be a configuration name (letters, digits, ".", "_", "-")').optional(),
+    packages: z
+      .record(
+        z.string().refine((n) => n === TOP_LEVEL_PACKAGE_FOLDER || isValidName(n), 'package names are letters, digits, ".", "_", "-" (or _agent)'),
+        z.string().refine(isValidVersion, 'versions are 1-128 letters, digits, ".", "_", "+", "-"'),
+      )
+      .optional(),
     selector: z.union([z.string(), z.record(z.string(), z.string())]).optional(),
     instanceUid: z.string().refine(isCanonicalInstanceUid, 'must be a canonical UUID (8-4-4-4-12 hex digits)').optional(),
     priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
   })
   .strict()
-  .refine((d) => (d.selector === undefined) !== (d.instanceUid === undefined), 'set exactly one of "selector" and "instanceUid"');
+  .refine((d) => d.config !== undefined || d.packages !== undefined, 'set "config", "packages" or both');
+
+function checkTarget(name: string, doc: { selector?: unknown; instanceUid?: unknown }): void {
+  const targets = Number(doc.selector !== undefined) + Number(doc.instanceUid !== undefined);
+  if (name === DEFAULT_ASSIGNMENT_NAME) {
+    if (targets !== 0) throw new AssignmentFileError(`the "${DEFAULT_ASSIGNMENT_NAME}" assignment applies to every agent: it takes no "selector" or "instanceUid"`);
+  } else if (targets !== 1) {
+    throw new AssignmentFileError('set exactly one of "selector" and "instanceUid"');
+  }
+}
 
 export type AssignmentDocument = z.input<typeof assignmentDocument>;
 
@@ -48,12 +70,11 @@ export function validateAssignment(name: string, json: unknown): Omit<ConfigAssi
     throw new AssignmentFileError(parsed.error.issues.map((i) => `${i.path.join('.') || 'assignment'}: ${i.message}`).join('; '));
   }
   const doc = parsed.data;
+  checkTarget(name, doc);
   let selector: Selector | undefined;
   if (doc.selector !== undefined) {
     try {
-      selector = typeof doc.selector === 'string'
-        ? parseSelector(doc.selector)
-        : parseSelector(Object.entries(doc.selector).map(([k, v]) => `${k}=${v}`).join(','));
+      selector = typeof doc.selector === 'string' ? parseSelector(doc.selector) : selectorOfObject(doc.selector);
     } catch (error) {
       if (error instanceof SelectorSyntaxError) throw new AssignmentFileError(`selector: ${error.message}`);
       throw error;
@@ -61,9 +82,27 @@ export function validateAssignment(name: string, json: unknown): Omit<ConfigAssi
   }
   return {
     name,
-    config: doc.config,
+    ...(doc.config !== undefined ? { config: doc.config } : {}),
+    ...(doc.packages !== undefined
+      ? { packages: Object.fromEntries(Object.entries(doc.packages).map(([folder, version]) => [packageNameOfFolder(folder), version])) }
+      : {}),
     priority: doc.priority,
     ...(doc.instanceUid !== undefined ? { instanceUid: doc.instanceUid.toLowerCase() } : {}),
     ...(selector ? { selector } : {}),
   };
+}
+
+/**
+ * `{"service.name": "checkout"}` as a selector. Keys may not contain '=' or ','
+ * and values may not contain ',': selectors are stored and shown in their
+ * text form, which must read back as the same terms.
+ */
+function selectorOfObject(terms: Record<string, string>): Selector {
+  const entries = Object.entries(terms);
+  if (entries.length === 0) throw new SelectorSyntaxError('selector is empty: expected at least one attribute');
+  return entries.map(([key, value]) => {
+    if (key.trim() === '' || /[=,]/.test(key)) throw new SelectorSyntaxError(`attribute name "${key}" must be non-empty and free of "=" and ","`);
+    if (value.includes(',')) throw new SelectorSyntaxError(`value "${value}" of ${key} may not contain ","`);
+    return { key: key.trim(), value: value.trim() };
+  });
 }

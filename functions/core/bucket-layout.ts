@@ -1,8 +1,12 @@
+import { TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
+
 /**
  * The bucket is the source of truth for what the fleet should run:
  *
  *   configs/<config-name>/<file-name>     one file of a configuration
- *   assignments/<assignment-name>.json    who gets which configuration
+ *   assignments/<assignment-name>.json    who gets which configuration and packages
+ *   packages/<package>/<version>/<file>   one package version (one file, and
+ *                                         optionally <file>.sig, a detached signature)
  *
  * Names are 1-128 letters, digits, '.', '_' or '-', starting with a letter or
  * digit. A file name is everything after the configuration's folder and may
@@ -10,13 +14,24 @@
  */
 export const CONFIGS_PREFIX = 'configs/';
 export const ASSIGNMENTS_PREFIX = 'assignments/';
+export const PACKAGES_PREFIX = 'packages/';
+export const SIGNATURE_SUFFIX = '.sig';
+
+/** Package versions: 1-128 letters, digits, '.', '_', '+' or '-', starting with a letter or digit. */
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export type BucketObject =
   | { kind: 'config-file'; configName: string; fileName: string }
   | { kind: 'assignment'; name: string }
+  /** `folder` is the package's folder name (`_agent` for the agent itself). */
+  | { kind: 'package-file'; folder: string; version: string }
   | { kind: 'ignored'; reason: string };
+
+export function isValidVersion(version: string): boolean {
+  return VERSION.test(version);
+}
 
 export function isValidName(name: string): boolean {
   return NAME.test(name);
@@ -38,8 +53,17 @@ export function classifyObjectKey(key: string): BucketObject {
     if (!isValidName(name)) return { kind: 'ignored', reason: 'assignments are assignments/<name>.json with a valid name' };
     return { kind: 'assignment', name };
   }
-  return { kind: 'ignored', reason: 'outside configs/ and assignments/' };
+  if (key.startsWith(PACKAGES_PREFIX)) {
+    const [folder = '', version = '', ...file] = key.slice(PACKAGES_PREFIX.length).split('/');
+    if (!isValidName(folder) && folder !== TOP_LEVEL_PACKAGE_FOLDER) return { kind: 'ignored', reason: `"${folder}" is not a valid package name` };
+    if (!isValidVersion(version)) return { kind: 'ignored', reason: `"${version}" is not a valid package version` };
+    if (file.length === 0 || file.join('/') === '' || key.endsWith('/')) return { kind: 'ignored', reason: 'packages are packages/<package>/<version>/<file>' };
+    return { kind: 'package-file', folder, version };
+  }
+  return { kind: 'ignored', reason: 'outside configs/, assignments/ and packages/' };
 }
+
+export const packageVersionPrefix = (folder: string, version: string) => `${PACKAGES_PREFIX}${folder}/${version}/`;
 
 export const configObjectKey = (configName: string, fileName: string) => `${CONFIGS_PREFIX}${configName}/${fileName}`;
 export const assignmentObjectKey = (name: string) => `${ASSIGNMENTS_PREFIX}${name}.json`;

@@ -3,11 +3,18 @@ import {
   AgentCapabilities,
   AgentRemoteConfigSchema,
   AgentToServerFlags,
+  CommandType,
+  CustomCapabilitiesSchema,
+  CustomMessageSchema,
+  DownloadableFileSchema,
+  PackageAvailableSchema,
+  PackagesAvailableSchema,
   RemoteConfigStatuses,
+  ServerToAgentCommandSchema,
   ServerToAgentFlags,
   ServerToAgentSchema,
 } from '../gen/opamp/v1/opamp_pb.js';
-import type { AgentToServer, RemoteConfigStatus, ConnectionSettingsStatus, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
+import type { AgentToServer, CustomMessage, RemoteConfigStatus, ConnectionSettingsStatus, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord, ReportedApplyStatus } from './agent-record.js';
 import { selectorAttributes } from './attributes.js';
 import { agentHas, serverCapabilities } from './capabilities.js';
@@ -23,7 +30,22 @@ import { EMPTY_FLEET } from './fleet.js';
 import type { ConfigMeta, FleetState } from './fleet.js';
 import { configToOffer, DEFAULT_REMOTE_CONFIG_POLICY, noteRemoteConfigStatus, recordOffer } from './remote-config.js';
 import type { RemoteConfigPolicy } from './remote-config.js';
-import { resolveConfigTarget } from './targeting.js';
+import { resolveConfigTarget, resolvePackagesTarget } from './targeting.js';
+import { dueCommand, INBOX_LIMITS, nextMessage } from './agent-commands.js';
+import type { ReceivedMessage } from './agent-commands.js';
+import { duplicateReason, identityOf, MAX_DUPLICATE_EVENTS, observe, startTimeOf } from './duplicates.js';
+import type { Observation } from './duplicates.js';
+import {
+  DEFAULT_PACKAGES_POLICY,
+  packageHash,
+  packageType,
+  recordPackagesOffer,
+  resolvePackageSet,
+  shouldOfferPackages,
+  summarizePackageStatuses,
+} from './packages.js';
+import type { PackagesPolicy, ResolvedPackageSet } from './packages.js';
+import { contentId, stableJson } from './canonical-hash.js';
 
 export interface CoreOptions {
   features: ServerFeatures;
@@ -38,16 +60,24 @@ export interface CoreOptions {
   /** How long a temporary uid keeps pointing to the uid assigned to it. */
   redirectRetentionMs: number;
   remoteConfig: RemoteConfigPolicy;
+  packages: PackagesPolicy;
+  /** The server's own custom capabilities, announced to every agent once (and after it restarts). */
+  serverCustomCapabilities: readonly string[];
+  /** Window within which flip-flopping identity signals reveal two agents sharing one uid (0: off). */
+  duplicateWindowMs: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
-  features: { remoteConfig: true, packages: false, connectionSettings: false, connectionSettingsRequests: false },
+  features: { remoteConfig: true, packages: true, connectionSettings: false, connectionSettingsRequests: false },
   lastSeenRefreshMs: 5 * 60_000,
   minPollIntervalMs: 15_000,
   fullStateRetryMs: 10 * 60_000,
   recordRetentionMs: 30 * 24 * 3_600_000,
   redirectRetentionMs: 24 * 3_600_000,
   remoteConfig: DEFAULT_REMOTE_CONFIG_POLICY,
+  packages: DEFAULT_PACKAGES_POLICY,
+  serverCustomCapabilities: [],
+  duplicateWindowMs: 10 * 60_000,
 };
 
 export interface PollInput {
@@ -97,7 +127,14 @@ export type PollEvent =
   | 'status-changed'
   | 'config-offered'
   | 'config-failed'
-  | 'config-rolled-back';
+  | 'config-rolled-back'
+  | 'packages-offered'
+  | 'command-delivered'
+  | 'command-expired'
+  | 'message-delivered'
+  | 'message-received'
+  | 'components-requested'
+  | 'duplicate-uid';
 
 export interface PollDecision {
   reply: ServerToAgent;
@@ -114,6 +151,13 @@ export interface PollDecision {
    * hash, and the caller fills in the files (they live in object storage).
    */
   attachConfig?: ConfigMeta;
+  /**
+   * The package set the reply offers: the reply holds the hashes, and the
+   * caller adds a freshly signed download URL to each file.
+   */
+  attachPackages?: ResolvedPackageSet;
+  /** A custom message the agent sent, to keep in its bounded inbox (numbered from 1). */
+  inbox?: { instanceUid: string; index: number; message: ReceivedMessage };
   events: PollEvent[];
 }
 
@@ -167,33 +211,22 @@ export function decidePoll(input: PollInput): PollDecision {
   }
 
   const base = stored ?? emptyRecord(uid, now, input.record?.version ?? 0);
+  const seen = observation(message, verdict, stored, now);
+  const duplicate = stored && options.duplicateWindowMs > 0
+    ? duplicateReason(stored.fingerprint ?? {}, seen, options.duplicateWindowMs)
+    : undefined;
+  if (stored && duplicate) return splitDuplicate({ stored, input, seen, reason: duplicate, events });
+
   const applied = applyStatus(base, message, input.messageDigest, now);
   const fleet = input.fleet ?? EMPTY_FLEET;
   const next = applied.record;
+  next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
   const reply = successReply(message, options);
   events.push(...verdictEvents(verdict));
   if (applied.sections.length > 0 || applied.changed) events.push('status-changed');
   if (message.agentDisconnect) events.push('disconnected');
-
   if (applied.rolledBack) events.push('config-rolled-back');
   if (applied.configFailed) events.push('config-failed');
-
-  const attachConfig = options.features.remoteConfig
-    ? configToOffer({
-        capabilities: next.capabilities,
-        reported: next.remoteConfigStatus,
-        offer: next.configOffer,
-        target: resolveConfigTarget(next, fleet),
-        now,
-        policy: options.remoteConfig,
-        withheld: input.withheldConfigs,
-      })
-    : undefined;
-  if (attachConfig) {
-    reply.remoteConfig = remoteConfigReply(attachConfig);
-    next.configOffer = recordOffer(next.configOffer, attachConfig, now, message.sequenceNum);
-    events.push('config-offered');
-  }
 
   if (shouldRequestFullState(verdict, base, message, next.capabilities, now, options)) {
     reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState);
@@ -202,6 +235,39 @@ export function decidePoll(input: PollInput): PollDecision {
     events.push('full-state-requested');
   }
 
+  // A queued restart travels alone, so it waits while the reply must carry a
+  // full-state request or a new uid.
+  if (next.pendingCommand && now >= next.pendingCommand.expiresAt) {
+    next.lastCommand = { type: next.pendingCommand.type, id: next.pendingCommand.id, queuedAt: next.pendingCommand.queuedAt, expiredAt: now };
+    delete next.pendingCommand;
+    events.push('command-expired');
+  }
+  const command = reply.flags === 0n && !requestsNewUid(message) ? dueCommand(next.pendingCommand, next.capabilities, now) : undefined;
+
+  let attachConfig: ConfigMeta | undefined;
+  let attachPackages: ResolvedPackageSet | undefined;
+  if (command) {
+    reply.command = create(ServerToAgentCommandSchema, { type: CommandType.CommandType_Restart });
+    next.lastCommand = { type: command.type, id: command.id, queuedAt: command.queuedAt, deliveredAt: now };
+    delete next.pendingCommand;
+    events.push('command-delivered');
+  } else {
+    attachConfig = offerConfig(next, reply, fleet, input, events);
+    attachPackages = offerPackages(next, reply, fleet, input, events);
+    deliverMessages(next, reply, verdict, input, events);
+    requestComponents(next, reply, events);
+  }
+
+  if (message.customMessage) {
+    next.inboxCount = (base.inboxCount ?? 0) + 1;
+    events.push('message-received');
+  }
+  const inbox = message.customMessage && {
+    instanceUid: uid,
+    index: next.inboxCount!,
+    message: receivedMessage(message.customMessage, now),
+  };
+
   // A gap is not written unless full state is asked for: an agent polling faster
   // than expected would otherwise cause a write every other poll. What makes a
   // good new baseline is written even when it changed nothing: a reset counter,
@@ -209,11 +275,14 @@ export function decidePoll(input: PollInput): PollDecision {
   const answersFullStateRequest = base.fullStateRequestedSeq !== undefined &&
     message.sequenceNum === base.fullStateRequestedSeq + 1n;
   const rebaseline = verdict === 'reset' || answersFullStateRequest || (verdict === 'gap' && isFullReport(message, next.capabilities));
-  const mustWrite = !stored || applied.changed || applied.sections.length > 0 || attachConfig !== undefined ||
-    next.fullStateRequestedAt !== base.fullStateRequestedAt || rebaseline ||
+  const mustWrite = !stored || applied.sections.length > 0 || rebaseline || stateChanged(base, next) ||
     now - base.lastSeenAt >= options.lastSeenRefreshMs;
 
-  const attach = attachConfig && { attachConfig };
+  const attach = {
+    ...(attachConfig ? { attachConfig } : {}),
+    ...(attachPackages ? { attachPackages } : {}),
+    ...(inbox ? { inbox } : {}),
+  };
   if (requestsNewUid(message)) {
     return { ...assignNewUid({ uid, base, next, reply, applied, input, events }), ...attach };
   }
@@ -226,6 +295,152 @@ export function decidePoll(input: PollInput): PollDecision {
   const sectionDeletes = retired.deletes.map((ref) => ({ ...ref, instanceUid: uid }));
   const records = mustWrite ? [{ record: finish(next, now, options), expectedVersion: input.record?.version ?? 0 }] : [];
   return { reply: gateReply(reply, next), records, sections, sectionDeletes, events, ...attach };
+}
+
+function observation(message: AgentToServer, verdict: SequenceVerdict, stored: AgentRecord | undefined, now: number): Observation {
+  return {
+    identity: message.agentDescription ? identityOf(message.agentDescription) : undefined,
+    startTime: message.health ? startTimeOf(message.health) : undefined,
+    sequenceNum: message.sequenceNum,
+    storedSeq: stored?.sequenceNum,
+    reset: verdict === 'reset',
+    gap: verdict === 'gap',
+    now,
+  };
+}
+
+/** The configuration to offer, recorded as offered; its body is attached by the caller. */
+function offerConfig(next: AgentRecord, reply: ServerToAgent, fleet: FleetState, input: PollInput, events: PollEvent[]): ConfigMeta | undefined {
+  const { options, now } = input;
+  if (!options.features.remoteConfig) return undefined;
+  const config = configToOffer({
+    capabilities: next.capabilities,
+    reported: next.remoteConfigStatus,
+    offer: next.configOffer,
+    target: resolveConfigTarget(next, fleet),
+    now,
+    policy: options.remoteConfig,
+    withheld: input.withheldConfigs,
+  });
+  if (!config) return undefined;
+  reply.remoteConfig = remoteConfigReply(config);
+  next.configOffer = recordOffer(next.configOffer, config, now, input.message.sequenceNum);
+  events.push('config-offered');
+  return config;
+}
+
+/** The package set to offer, recorded as offered; download URLs are signed by the caller. */
+function offerPackages(next: AgentRecord, reply: ServerToAgent, fleet: FleetState, input: PollInput, events: PollEvent[]): ResolvedPackageSet | undefined {
+  const { options, now } = input;
+  if (!options.features.packages) return undefined;
+  const target = resolvePackagesTarget(next, fleet);
+  const resolved = target ? resolvePackageSet(target.spec, fleet.packages) : undefined;
+  const desired = resolved && 'set' in resolved ? resolved.set : undefined;
+  const offer = shouldOfferPackages({
+    capabilities: next.capabilities,
+    reportedHash: next.serverProvidedAllPackagesHash,
+    offer: next.packagesOffer,
+    desired,
+    now,
+    policy: options.packages,
+  });
+  if (!offer || !desired) return undefined;
+  reply.packagesAvailable = packagesReply(desired);
+  next.packagesOffer = recordPackagesOffer(next.packagesOffer, desired.hash, now, input.message.sequenceNum);
+  events.push('packages-offered');
+  return desired;
+}
+
+/** One queued custom message per reply, and the server's custom capabilities when the agent lacks them. */
+function deliverMessages(next: AgentRecord, reply: ServerToAgent, verdict: SequenceVerdict, input: PollInput, events: PollEvent[]): void {
+  const { deliver, expired } = nextMessage(next.outbox, next.customCapabilities, input.now);
+  if (deliver || expired.length > 0) {
+    const remaining = (next.outbox ?? []).filter((m) => m !== deliver && !expired.includes(m));
+    if (remaining.length > 0) next.outbox = remaining;
+    else delete next.outbox;
+  }
+  if (deliver) {
+    reply.customMessage = create(CustomMessageSchema, {
+      capability: deliver.capability,
+      type: deliver.type,
+      data: new Uint8Array(Buffer.from(deliver.data, 'base64')),
+    });
+    events.push('message-delivered');
+  }
+  const serverCaps = input.options.serverCustomCapabilities;
+  if (serverCaps.length === 0) return;
+  // A restarted agent has forgotten them.
+  const capsHash = contentId(stableJson(serverCaps));
+  if (next.sentCustomCapabilities !== capsHash || verdict === 'reset') {
+    reply.customCapabilities = create(CustomCapabilitiesSchema, { capabilities: [...serverCaps] });
+    next.sentCustomCapabilities = capsHash;
+  }
+}
+
+/** Asks once for the component map of a hash the server has not seen in full. */
+function requestComponents(next: AgentRecord, reply: ServerToAgent, events: PollEvent[]): void {
+  const hash = next.availableComponentsHash;
+  if (hash === undefined || !agentHas(next.capabilities, AgentCapabilities.AgentCapabilities_ReportsAvailableComponents)) return;
+  if (next.sections.availableComponents === hash || next.componentsRequested === hash) return;
+  reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportAvailableComponents);
+  next.componentsRequested = hash;
+  events.push('components-requested');
+}
+
+function receivedMessage(message: CustomMessage, now: number): ReceivedMessage {
+  const truncated = message.data.byteLength > INBOX_LIMITS.maxDataBytes;
+  const data = truncated ? message.data.subarray(0, INBOX_LIMITS.maxDataBytes) : message.data;
+  return { capability: message.capability, type: message.type, data: Buffer.from(data).toString('base64'), truncated, receivedAt: now };
+}
+
+/**
+ * Whether anything that must be stored changed. Sequence number, digest and
+ * times are left out: they alone do not justify a write (see mustWrite).
+ */
+function stateChanged(base: AgentRecord, next: AgentRecord): boolean {
+  return comparable(base) !== comparable(next);
+}
+
+function comparable(record: AgentRecord): string {
+  const { sequenceNum: _s, lastMessageDigest: _d, lastSeenAt: _l, expiresAt: _e, version: _v, ...state } = record;
+  return stableJson(JSON.parse(JSON.stringify(state, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))));
+}
+
+/**
+ * Another agent is using this uid. The one that sent this message is given
+ * its own uid, with this message's state; the record of the uid stays with
+ * the agent that had it, and notes the event for the fleet API.
+ */
+function splitDuplicate(args: { stored: AgentRecord; input: PollInput; seen: Observation; reason: string; events: PollEvent[] }): PollDecision {
+  const { stored, input, seen, reason, events } = args;
+  const { message, now, options } = input;
+  const newUid = input.newInstanceUid();
+  events.push('duplicate-uid');
+  const applied = applyStatus(emptyRecord(newUid, now, 0), message, input.messageDigest, now);
+  const newcomer = applied.record;
+  newcomer.fingerprint = observe({}, { ...seen, reset: false, gap: false }, options.duplicateWindowMs);
+  const reply = successReply(message, options);
+  reply.agentIdentification = { $typeName: 'opamp.proto.v1.AgentIdentification', newInstanceUid: instanceUidFromText(newUid)! };
+  if (!isFullReport(message, newcomer.capabilities)) {
+    reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState);
+    newcomer.fullStateRequestedAt = now;
+    newcomer.fullStateRequestedSeq = message.sequenceNum;
+  }
+  const sections = placeSections(newUid, applied.sections, input.writeId ?? 'v1', newcomer);
+  const original: AgentRecord = {
+    ...stored,
+    duplicates: [...(stored.duplicates ?? []), { at: now, newInstanceUid: newUid, reason }].slice(-MAX_DUPLICATE_EVENTS),
+  };
+  return {
+    reply: gateReply(reply, newcomer),
+    records: [
+      { record: finish(newcomer, now, options), expectedVersion: 0 },
+      { record: finish(original, stored.lastSeenAt, options), expectedVersion: stored.version },
+    ],
+    sections,
+    sectionDeletes: [],
+    events,
+  };
 }
 
 /** Gives each section this decision writes its own item id, and points the record at it. */
@@ -422,6 +637,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, digest: string, 
       next.serverProvidedAllPackagesHash = offered;
       changed = true;
     }
+    next.packages = summarizePackageStatuses(packageStatuses);
   }
 
   // Components are identified by the agent's own hash; the map itself is often
@@ -525,6 +741,26 @@ function shouldRequestFullState(
 function remoteConfigReply(config: ConfigMeta): ServerToAgent['remoteConfig'] {
   // The files are filled in by the caller from object storage (see PollDecision.attachConfig).
   return create(AgentRemoteConfigSchema, { configHash: new Uint8Array(Buffer.from(config.hash, 'base64')) });
+}
+
+/**
+ * PackagesAvailable with every hash set and the download URLs left empty: they
+ * are signed at poll time by the caller and take no part in any hash.
+ */
+function packagesReply(set: ResolvedPackageSet): ServerToAgent['packagesAvailable'] {
+  const packages: Record<string, ReturnType<typeof create<typeof PackageAvailableSchema>>> = {};
+  for (const pkg of set.packages) {
+    packages[pkg.name] = create(PackageAvailableSchema, {
+      type: packageType(pkg.name),
+      version: pkg.version,
+      hash: new Uint8Array(Buffer.from(packageHash(pkg), 'base64')),
+      file: create(DownloadableFileSchema, {
+        contentHash: new Uint8Array(Buffer.from(pkg.sha256, 'hex')),
+        ...(pkg.signature !== undefined ? { signature: new Uint8Array(Buffer.from(pkg.signature, 'base64')) } : {}),
+      }),
+    });
+  }
+  return create(PackagesAvailableSchema, { packages, allPackagesHash: new Uint8Array(Buffer.from(set.hash, 'base64')) });
 }
 
 /** The reply every successful poll starts from: the uid echoed and our capabilities. */

@@ -1,5 +1,7 @@
 import type { Selector } from './selector.js';
 import { configHash } from './config-hash.js';
+import { packageKey } from './packages.js';
+import type { PackageSetSpec, PackageVersionMeta } from './packages.js';
 
 /**
  * The fleet's desired state as the poll path sees it: every configuration's
@@ -12,9 +14,13 @@ export interface FleetState {
   generation: string;
   configs: ReadonlyMap<string, ConfigMeta>;
   assignments: readonly ConfigAssignment[];
+  /** Every package version in the bucket, by `packageKey(name, version)`. */
+  packages: ReadonlyMap<string, PackageVersionMeta>;
 }
 
 export const DEFAULT_CONFIG_NAME = 'default';
+/** The assignment without a target: what every agent gets when nothing more specific names it. */
+export const DEFAULT_ASSIGNMENT_NAME = 'default';
 
 export interface ConfigFileMeta {
   /** Key in the AgentConfigMap (the object key below `configs/<name>/`). */
@@ -37,14 +43,17 @@ export interface ConfigMeta {
 }
 
 /**
- * Who gets which configuration. Exactly one of `instanceUid` and `selector` is
- * set. An assignment that failed validation keeps its last valid content in
- * force and carries the error for the API to show; one that never validated
- * has no target and is not in force.
+ * Who gets which configuration and package set. Exactly one of `instanceUid`
+ * and `selector` is set, except on the assignment named `default`, which has
+ * no target and is the fallback for every agent. An assignment that failed
+ * validation keeps its last valid content in force and carries the error for
+ * the API to show; one that never validated is not in force.
  */
 export interface ConfigAssignment {
   name: string;
-  config: string;
+  config?: string | undefined;
+  /** The package set (package name to version; '' is the agent itself). */
+  packages?: PackageSetSpec | undefined;
   instanceUid?: string | undefined;
   selector?: Selector | undefined;
   /** Higher wins among selectors that match the same agent. */
@@ -52,7 +61,7 @@ export interface ConfigAssignment {
   error?: string | undefined;
 }
 
-export const EMPTY_FLEET: FleetState = { generation: '', configs: new Map(), assignments: [] };
+export const EMPTY_FLEET: FleetState = { generation: '', configs: new Map(), assignments: [], packages: new Map() };
 
 /** The parts of ingest records the fleet state is built from (see ports/fleet-store.ts). */
 export interface ConfigFileInput extends ConfigFileMeta {
@@ -72,7 +81,12 @@ export interface AssignmentInput {
  * that never validated is left out, one whose latest upload failed keeps its
  * last valid content and carries the error.
  */
-export function buildFleetState(generation: string, files: readonly ConfigFileInput[], assignments: readonly AssignmentInput[]): FleetState {
+export function buildFleetState(
+  generation: string,
+  files: readonly ConfigFileInput[],
+  assignments: readonly AssignmentInput[],
+  packageVersions: readonly PackageVersionMeta[] = [],
+): FleetState {
   const byConfig = new Map<string, ConfigFileInput[]>();
   for (const file of files) {
     const list = byConfig.get(file.configName) ?? [];
@@ -90,5 +104,6 @@ export function buildFleetState(generation: string, files: readonly ConfigFileIn
   const inForce: ConfigAssignment[] = assignments
     .filter((a) => a.assignment !== undefined)
     .map((a) => ({ ...a.assignment!, ...(a.error !== undefined ? { error: a.error } : {}) }));
-  return { generation, configs, assignments: inForce };
+  const packages = new Map(packageVersions.map((p) => [packageKey(p.name, p.version), p] as const));
+  return { generation, configs, assignments: inForce, packages };
 }

@@ -8,6 +8,8 @@ import { HttpError } from './errors.js';
 import { agentsApi } from './routes/agents-api.js';
 import { fleetApi } from './routes/fleet-api.js';
 import { tokensApi } from './routes/tokens-api.js';
+import { agentActionsApi } from './routes/agent-actions-api.js';
+import type { AgentActions } from '../service/agent-actions.js';
 import type { AgentAuthenticator, TokenAdmin } from '../service/agent-tokens.js';
 import type { FleetAdmin } from '../service/fleet-admin.js';
 import { healthRoute } from './routes/health.js';
@@ -36,6 +38,8 @@ export interface AppDeps {
   queries?: AgentQueries | undefined;
   /** Configurations and assignments (served with the fleet API). */
   admin?: FleetAdmin | undefined;
+  /** Restart commands and custom messages (served with the fleet API). */
+  actions?: AgentActions | undefined;
   /** Agent token management (served with the fleet API). */
   tokens?: TokenAdmin | undefined;
   /** When set, the agent endpoint requires a valid bearer token. */
@@ -67,6 +71,9 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.tokens) {
     app.route('/api/v1/tokens', tokensApi(deps.tokens));
   }
+  if (deps.actions) {
+    app.route('/api/v1', agentActionsApi(deps.actions));
+  }
 
   const served = [
     ['/healthz', 'GET'],
@@ -79,7 +86,14 @@ export function createApp(deps: AppDeps): Hono {
           ['/api/v1/configs/:name/rollout', 'GET'],
           ['/api/v1/assignments', 'GET'],
           ['/api/v1/assignments/:name', 'GET, PUT, DELETE'],
+          ['/api/v1/packages', 'GET'],
+          ['/api/v1/packages/:name/:version', 'DELETE'],
+          ['/api/v1/packages/:name/:version/upload', 'POST'],
+          ['/api/v1/packages/:name/:version/rollout', 'GET'],
         ]
+      : []),
+    ...(deps.actions
+      ? [['/api/v1/agents/:instanceUid/restart', 'POST'], ['/api/v1/agents/:instanceUid/messages', 'GET, POST'], ['/api/v1/restarts', 'POST']]
       : []),
     ...(deps.tokens ? [['/api/v1/tokens', 'GET, POST'], ['/api/v1/tokens/:name', 'DELETE']] : []),
   ] as const;

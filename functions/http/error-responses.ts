@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
 import { AssignmentFileError } from '../core/assignment-file.js';
 import { ProtocolError } from '../core/errors.js';
-import { NotFoundError } from '../service/fleet-admin.js';
+import { InvalidInputError, NotFoundError } from '../service/fleet-admin.js';
 import { TokenExistsError } from '../ports/token-store.js';
+import { ActionRefusedError } from '../service/agent-actions.js';
 import { InvalidCursorError, StoreUnavailableError } from '../ports/errors.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { encodeServerToAgent, errorReply, ServerErrorResponseType } from './codec.js';
@@ -54,8 +55,14 @@ export function errorResponse(c: Context, error: unknown, options: ErrorResponse
   if (error instanceof AssignmentFileError) {
     return jsonOrText(c, 400, 'invalid-assignment', error.message, {}, opamp);
   }
+  if (error instanceof ActionRefusedError) {
+    return jsonOrText(c, 409, 'refused', error.message, {}, opamp);
+  }
   if (error instanceof TokenExistsError) {
     return jsonOrText(c, 409, 'token-exists', error.message, {}, opamp);
+  }
+  if (error instanceof InvalidInputError) {
+    return jsonOrText(c, 400, 'invalid-request', error.message, {}, opamp);
   }
   if (error instanceof NotFoundError) {
     return jsonOrText(c, 404, 'not-found', error.message, {}, opamp);

@@ -53,3 +53,15 @@ export async function startS3Emulator(options: { directory: string; host?: strin
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
+
+/**
+ * s3rver puts object keys into its event records as they are; S3 URL-encodes
+ * them (a space becomes '+'). Records are re-encoded here, so that the ingest
+ * reads every key the one way S3 delivers it.
+ */
+export function asS3EventRecords<R extends { s3: { object: { key: string } } }>(records: readonly R[]): R[] {
+  return records.map((r) => ({
+    ...r,
+    s3: { ...r.s3, object: { ...r.s3.object, key: encodeURIComponent(r.s3.object.key).replace(/%2F/gi, '/').replace(/%20/g, '+') } },
+  }));
+}

@@ -7,7 +7,7 @@ import type { BackendConfig } from '../config.js';
 import { createBackend } from '../entry/backend.js';
 import type { Backend } from '../entry/backend.js';
 import type { Telemetry } from '../observability/telemetry.js';
-import { startDynamoEmulator, startS3Emulator } from './emulators.js';
+import { asS3EventRecords, startDynamoEmulator, startS3Emulator } from './emulators.js';
 import type { RunningEmulator } from './emulators.js';
 import { ensureBucket, ensureTable } from './provision.js';
 import type { BucketEventRecord } from '../service/bucket-ingest.js';
@@ -81,7 +81,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       });
     };
     if (s3) {
-      s3.server.on('event', (event: { Records: BucketEventRecord[] }) => follow(() => backend.ingest.handleEvent(event.Records)));
+      s3.server.on('event', (event: { Records: BucketEventRecord[] }) => follow(() => backend.ingest.handleEvent(asS3EventRecords(event.Records))));
     }
     const timer = s3 ? undefined : setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
     timer?.unref();

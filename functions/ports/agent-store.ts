@@ -1,6 +1,7 @@
 import type { AgentRecord } from '../core/agent-record.js';
 import type { RecordWrite, SectionWrite } from '../core/decide-poll.js';
 import type { SectionKind, SectionRef } from '../core/sections.js';
+import type { ReceivedMessage } from '../core/agent-commands.js';
 
 export interface StoredSection {
   kind: SectionKind;
@@ -45,6 +46,15 @@ export interface AgentStore {
 
   /** Records matching `where`, in no particular order, skipping uid redirects. */
   list(query: AgentListQuery): Promise<AgentPage>;
+
+  /**
+   * Keeps a message an agent sent, numbered `index` (1, 2, ...), and drops the
+   * one that falls out of the last `keep`.
+   */
+  appendInbox(instanceUid: string, index: number, message: ReceivedMessage, keep: number): Promise<void>;
+
+  /** The agent's kept messages, newest first. */
+  listInbox(instanceUid: string): Promise<ReceivedMessage[]>;
 
   /** Resolves when the store answers; used by the health check. */
   ping(): Promise<void>;

@@ -1,4 +1,5 @@
 import type { ConfigAssignment, FleetState } from '../core/fleet.js';
+import type { PackageVersionMeta } from '../core/packages.js';
 
 /** One file of a configuration as the ingest recorded it. */
 export interface ConfigFileRecord {
@@ -37,10 +38,17 @@ export interface IngestOrder {
   sequencer?: string | undefined;
 }
 
+/** One package version as the ingest recorded it from its folder in the bucket. */
+export interface PackageVersionRecord extends PackageVersionMeta {
+  /** When the folder listing this record was made from was read (later listings win). */
+  scannedAt: number;
+}
+
 export interface FleetSnapshot {
   state: FleetState;
   configFiles: ConfigFileRecord[];
   assignments: AssignmentRecord[];
+  packageVersions: PackageVersionRecord[];
 }
 
 /**
@@ -58,5 +66,12 @@ export interface FleetStore {
   /** Records why the latest version of an assignment file was rejected; its last valid content stays. */
   rejectAssignment(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean>;
   removeAssignment(name: string, order: IngestOrder, now: number): Promise<boolean>;
+  /**
+   * Records a package version from a listing of its folder, unless a later
+   * listing was recorded already (a version folder is several objects, whose
+   * events cannot be ordered by S3's per-key sequencer).
+   */
+  putPackageVersion(record: PackageVersionRecord): Promise<boolean>;
+  removePackageVersion(name: string, version: string, scannedAt: number): Promise<boolean>;
   bumpGeneration(): Promise<void>;
 }

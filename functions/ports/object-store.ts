@@ -21,4 +21,16 @@ export interface ObjectStore {
   deleteObject(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`. */
   listObjects(prefix: string): Promise<ObjectSummary[]>;
+  /** SHA-256 (hex) and size of an object, read as a stream (package files can be large). */
+  digestObject(key: string): Promise<{ sha256: string; size: number } | undefined>;
+}
+
+/** Signs short-lived download URLs for package files. */
+export interface DownloadUrlSigner {
+  signGet(key: string, expiresInSeconds: number): Promise<string>;
+}
+
+/** Signs short-lived upload URLs (for files too large to pass through the fleet API). */
+export interface UploadUrlSigner {
+  signPut(key: string, expiresInSeconds: number): Promise<string>;
 }

@@ -4,7 +4,7 @@ import { SECTION_KINDS } from '../core/sections.js';
 import { matchesSelector } from '../core/selector.js';
 import type { Selector } from '../core/selector.js';
 import type { AgentStore } from '../ports/agent-store.js';
-import { detailView, remoteConfigView, summaryView } from './agent-views.js';
+import { detailView, packagesView, remoteConfigView, summaryView } from './agent-views.js';
 import type { FleetState } from '../core/fleet.js';
 import type { RemoteConfigPolicy } from '../core/remote-config.js';
 import { resolveConfigTarget } from '../core/targeting.js';
@@ -59,7 +59,8 @@ export class AgentQueries {
     for (const section of loaded) if (section) sections[section.kind] = section;
     const view = detailView(record, sections, this.now(), this.liveness);
     if (!this.configs) return view;
-    const target = resolveConfigTarget(record, await this.configs.fleet.current());
-    return { ...view, remoteConfig: remoteConfigView(record, target, this.configs.policy, this.now()) };
+    const fleet = await this.configs.fleet.current();
+    const target = resolveConfigTarget(record, fleet);
+    return { ...view, remoteConfig: remoteConfigView(record, target, this.configs.policy, this.now()), packages: packagesView(record, fleet) };
   }
 }

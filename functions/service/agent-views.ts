@@ -7,6 +7,10 @@ import { deriveLiveness } from '../core/liveness.js';
 import { configRolloutState } from '../core/remote-config.js';
 import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
 import type { ConfigTarget } from '../core/targeting.js';
+import { resolvePackagesTarget } from '../core/targeting.js';
+import type { FleetState } from '../core/fleet.js';
+import { packageFolderOfName, resolvePackageSet } from '../core/packages.js';
+import type { PackageStatusSummary } from '../core/packages.js';
 import type { Liveness, LivenessPolicy } from '../core/liveness.js';
 import { SECTION_SCHEMAS } from '../core/sections.js';
 import { ConnectionSettingsStatuses, RemoteConfigStatuses } from '../gen/opamp/v1/opamp_pb.js';
@@ -56,6 +60,14 @@ export interface RemoteConfigView {
   } | null;
 }
 
+export interface PackagesView {
+  /** The package set this agent should have, the assignment that chose it, and why it cannot be offered (if so). */
+  desired: { via: string; versions: Record<string, string>; errors: string[] } | null;
+  offer: { hash: string; offeredAt: string; attempts: number } | null;
+  /** The agent's last report per package (`_agent` is the agent itself). */
+  statuses: Record<string, PackageStatusSummary>;
+}
+
 export interface AgentDetailView extends AgentSummaryView {
   description: { identifyingAttributes: Record<string, unknown>; nonIdentifyingAttributes: Record<string, unknown> } | null;
   health: JsonValue | null;
@@ -66,6 +78,15 @@ export interface AgentDetailView extends AgentSummaryView {
   customCapabilities: string[];
   availableComponents: { hash: string; components: JsonValue | null } | null;
   remoteConfig?: RemoteConfigView;
+  packages?: PackagesView;
+  commands: {
+    pending: { type: string; id: string; queuedAt: string; expiresAt: string } | null;
+    last: { type: string; id: string; queuedAt: string; deliveredAt: string | null; expiredAt: string | null } | null;
+  };
+  queuedMessages: number;
+  receivedMessages: number;
+  /** Other agents that were found using this uid, and the uid each was given. */
+  duplicates: Array<{ at: string; newInstanceUid: string; reason: string }>;
 }
 
 export function summaryView(record: AgentRecord, now: number, policy: LivenessPolicy): AgentSummaryView {
@@ -108,6 +129,23 @@ export function detailView(record: AgentRecord, sections: SectionsByKind, now: n
       ? toJson(SECTION_SCHEMAS.packageStatuses, fromBinary(SECTION_SCHEMAS.packageStatuses, sections.packageStatuses.bytes))
       : null,
     customCapabilities: record.customCapabilities ?? [],
+    commands: {
+      pending: record.pendingCommand
+        ? { type: record.pendingCommand.type, id: record.pendingCommand.id, queuedAt: iso(record.pendingCommand.queuedAt), expiresAt: iso(record.pendingCommand.expiresAt) }
+        : null,
+      last: record.lastCommand
+        ? {
+            type: record.lastCommand.type,
+            id: record.lastCommand.id,
+            queuedAt: iso(record.lastCommand.queuedAt),
+            deliveredAt: record.lastCommand.deliveredAt !== undefined ? iso(record.lastCommand.deliveredAt) : null,
+            expiredAt: record.lastCommand.expiredAt !== undefined ? iso(record.lastCommand.expiredAt) : null,
+          }
+        : null,
+    },
+    queuedMessages: record.outbox?.length ?? 0,
+    receivedMessages: record.inboxCount ?? 0,
+    duplicates: (record.duplicates ?? []).map((d) => ({ at: iso(d.at), newInstanceUid: d.newInstanceUid, reason: d.reason })),
     availableComponents: record.availableComponentsHash !== undefined
       ? {
           hash: Buffer.from(record.availableComponentsHash, 'base64url').toString('hex'),
@@ -135,6 +173,21 @@ export function remoteConfigView(record: AgentRecord, target: ConfigTarget | und
           rollbackMessage: offer.rollbackMessage ?? null,
         }
       : null,
+  };
+}
+
+export function packagesView(record: AgentRecord, fleet: FleetState): PackagesView {
+  const target = resolvePackagesTarget(record, fleet);
+  const resolved = target ? resolvePackageSet(target.spec, fleet.packages) : undefined;
+  const people = (names: Readonly<Record<string, unknown>>) => Object.fromEntries(Object.entries(names).map(([n, v]) => [packageFolderOfName(n), v]));
+  return {
+    desired: target
+      ? { via: target.via, versions: people(target.spec) as Record<string, string>, errors: resolved && 'errors' in resolved ? resolved.errors : [] }
+      : null,
+    offer: record.packagesOffer
+      ? { hash: hex(record.packagesOffer.hash), offeredAt: iso(record.packagesOffer.offeredAt), attempts: record.packagesOffer.attempts }
+      : null,
+    statuses: people(record.packages ?? {}) as Record<string, PackageStatusSummary>,
   };
 }
 

@@ -1,5 +1,6 @@
 import { AssignmentFileError, parseAssignment } from '../core/assignment-file.js';
-import { ASSIGNMENTS_PREFIX, CONFIGS_PREFIX, classifyObjectKey, decodeEventKey } from '../core/bucket-layout.js';
+import { ASSIGNMENTS_PREFIX, CONFIGS_PREFIX, PACKAGES_PREFIX, SIGNATURE_SUFFIX, classifyObjectKey, decodeEventKey, packageVersionPrefix } from '../core/bucket-layout.js';
+import { packageNameOfFolder, packageFolderOfName } from '../core/packages.js';
 import { sha256 } from '../core/canonical-hash.js';
 import { configContentType } from '../core/config-hash.js';
 import type { Telemetry } from '../observability/telemetry.js';
@@ -53,9 +54,10 @@ export class BucketIngest {
    * been missed (a local backend that was stopped, an external S3 endpoint).
    */
   async reconcile(): Promise<number> {
-    const [configs, assignments, snapshot] = await Promise.all([
+    const [configs, assignments, packages, snapshot] = await Promise.all([
       this.deps.objects.listObjects(CONFIGS_PREFIX),
       this.deps.objects.listObjects(ASSIGNMENTS_PREFIX),
+      this.deps.objects.listObjects(PACKAGES_PREFIX),
       this.deps.fleet.load(),
     ]);
     const present = new Set([...configs, ...assignments].map((o) => o.key));
@@ -76,8 +78,60 @@ export class BucketIngest {
     for (const a of snapshot.assignments) {
       if (!present.has(`${ASSIGNMENTS_PREFIX}${a.name}.json`) && (await this.deps.fleet.removeAssignment(a.name, {}, now))) changed++;
     }
+    // Package versions: re-read folders whose listing differs from what was recorded.
+    const recordedPackages = new Map(snapshot.packageVersions.map((p) => [packageVersionPrefix(packageFolderOfName(p.name), p.version), p]));
+    const folders = new Map<string, { folder: string; version: string }>();
+    for (const object of packages) {
+      const target = classifyObjectKey(object.key);
+      if (target.kind === 'package-file') folders.set(packageVersionPrefix(target.folder, target.version), target);
+    }
+    for (const [prefix, { folder, version }] of folders) {
+      const known = recordedPackages.get(prefix);
+      const listed = packages.filter((o) => o.key.startsWith(prefix));
+      const unchanged = known && known.error === undefined && listed.some((o) => o.key === known.objectKey) &&
+        listed.length === (known.signature === undefined ? 1 : 2);
+      if (!unchanged && (await this.ingestPackageVersion(folder, version, now)) === 'recorded') changed++;
+    }
+    for (const [prefix, p] of recordedPackages) {
+      if (!folders.has(prefix) && (await this.deps.fleet.removePackageVersion(p.name, p.version, now))) changed++;
+    }
     if (changed > 0) await this.deps.fleet.bumpGeneration();
     return changed;
+  }
+
+  /**
+   * A package version is a folder (the file and maybe its `.sig`): any change
+   * in it re-reads the whole folder and records what it holds now, hashing the
+   * file as a stream (package files can be large; polls never read them).
+   */
+  private async ingestPackageVersion(folder: string, version: string, now: number): Promise<IngestOutcome> {
+    const name = packageNameOfFolder(folder);
+    const prefix = packageVersionPrefix(folder, version);
+    const listing = await this.deps.objects.listObjects(prefix);
+    const files = listing.filter((o) => !o.key.endsWith(SIGNATURE_SUFFIX));
+    if (files.length === 0) {
+      return (await this.deps.fleet.removePackageVersion(name, version, now)) ? 'recorded' : 'stale';
+    }
+    const base = { name, version, scannedAt: now };
+    if (files.length > 1) {
+      const error = `${prefix} holds ${files.length} files; a package version is one file (and its ${SIGNATURE_SUFFIX})`;
+      this.deps.telemetry.logger.warn('package version rejected', { prefix, error });
+      return (await this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error })) ? 'recorded' : 'stale';
+    }
+    const file = files[0]!;
+    const digest = await this.deps.objects.digestObject(file.key);
+    if (!digest) return 'stale'; // removed while listing; its own event follows
+    const signature = listing.some((o) => o.key === `${file.key}${SIGNATURE_SUFFIX}`)
+      ? await this.deps.objects.getObject(`${file.key}${SIGNATURE_SUFFIX}`)
+      : undefined;
+    const recorded = await this.deps.fleet.putPackageVersion({
+      ...base,
+      objectKey: file.key,
+      sha256: digest.sha256,
+      size: digest.size,
+      ...(signature ? { signature: Buffer.from(signature.bytes).toString('base64') } : {}),
+    });
+    return recorded ? 'recorded' : 'stale';
   }
 
   private async ingestKey(key: string, order: IngestOrder): Promise<IngestOutcome> {
@@ -87,6 +141,7 @@ export class BucketIngest {
       return 'ignored';
     }
     const now = this.deps.now();
+    if (target.kind === 'package-file') return this.ingestPackageVersion(target.folder, target.version, now);
     const object = await this.deps.objects.getObject(key);
     let recorded: boolean;
 

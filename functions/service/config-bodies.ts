@@ -21,6 +21,8 @@ export class ConfigContentChangedError extends Error {
  */
 export class ConfigBodyCache {
   private readonly entries = new Map<string, { map: AgentConfigMap; bytes: number }>();
+  /** Loads under way, so that concurrent polls needing one configuration read it once. */
+  private readonly loading = new Map<string, Promise<AgentConfigMap>>();
   private total = 0;
   /** S3 reads made so far (for the benchmark). */
   reads = 0;
@@ -37,6 +39,15 @@ export class ConfigBodyCache {
       this.entries.set(config.hash, hit);
       return hit.map;
     }
+    let pending = this.loading.get(config.hash);
+    if (!pending) {
+      pending = this.fetch(config).finally(() => this.loading.delete(config.hash));
+      this.loading.set(config.hash, pending);
+    }
+    return pending;
+  }
+
+  private async fetch(config: ConfigMeta): Promise<AgentConfigMap> {
     const files = await Promise.all(config.files.map(async (file) => {
       this.reads++;
       const object = await this.objects.getObject(file.objectKey, file.versionId);

@@ -1,4 +1,4 @@
-import { assignmentObjectKey, configObjectKey, CONFIGS_PREFIX } from '../core/bucket-layout.js';
+import { assignmentObjectKey, classifyObjectKey, configObjectKey, CONFIGS_PREFIX, packageVersionPrefix, SIGNATURE_SUFFIX } from '../core/bucket-layout.js';
 import { validateAssignment } from '../core/assignment-file.js';
 import type { AssignmentDocument } from '../core/assignment-file.js';
 import { sha256 } from '../core/canonical-hash.js';
@@ -7,10 +7,15 @@ import type { ConfigAssignment } from '../core/fleet.js';
 import { configRolloutState } from '../core/remote-config.js';
 import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
 import { formatSelector } from '../core/selector.js';
-import { resolveConfigTarget } from '../core/targeting.js';
+import { resolveConfigTarget, resolvePackagesTarget } from '../core/targeting.js';
+import { packageFolderOfName, packageNameOfFolder, packageRolloutState } from '../core/packages.js';
+import type { PackageRolloutState } from '../core/packages.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import type { FleetStore } from '../ports/fleet-store.js';
-import type { ObjectStore } from '../ports/object-store.js';
+import type { ObjectStore, UploadUrlSigner } from '../ports/object-store.js';
+
+/** Upload URLs are for one upload, now. */
+const UPLOAD_URL_TTL_SECONDS = 15 * 60;
 
 export interface ConfigFileView {
   name: string;
@@ -31,6 +36,8 @@ export interface ConfigView {
 export interface AssignmentView {
   name: string;
   config: string | null;
+  /** Package name (`_agent` for the agent itself) to version. */
+  packages: Record<string, string> | null;
   selector: string | null;
   instanceUid: string | null;
   priority: number | null;
@@ -69,6 +76,34 @@ export interface UploadedFile {
   contentType?: string | undefined;
 }
 
+export interface PackageVersionView {
+  /** The package's name in the bucket and in assignment files (`_agent` for the agent itself). */
+  name: string;
+  version: string;
+  file: string;
+  size: number;
+  sha256: string;
+  signed: boolean;
+  error: string | null;
+}
+
+export interface PackageRolloutView {
+  name: string;
+  version: string;
+  matched: number;
+  installed: number;
+  installing: number;
+  failed: number;
+  pending: number;
+  /** Every agent that does not have it installed yet, with what it reported. */
+  agents: Array<{ instanceUid: string; state: PackageRolloutState; status: string; error: string }>;
+}
+
+/** The request names something that cannot exist (a file name the bucket layout cannot hold, ...). */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+}
+
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
@@ -98,6 +133,7 @@ export class FleetAdmin {
       agents: AgentStore;
       now: () => number;
       remoteConfig: RemoteConfigPolicy;
+      uploads?: UploadUrlSigner;
     },
   ) {}
 
@@ -134,6 +170,12 @@ export class FleetAdmin {
    * ingest has recorded the upload.
    */
   async putConfig(name: string, files: readonly UploadedFile[]): Promise<{ name: string; hash: string }> {
+    for (const file of files) {
+      const target = classifyObjectKey(configObjectKey(name, file.name));
+      if (target.kind !== 'config-file' || target.fileName !== file.name || file.name.split('/').includes('')) {
+        throw new InvalidInputError(`"${file.name}" cannot be a configuration file name (no empty path segments, no trailing "/")`);
+      }
+    }
     const existing = await this.deps.objects.listObjects(`${CONFIGS_PREFIX}${name}/`);
     for (const file of files) await this.deps.objects.putObject(configObjectKey(name, file.name), file.body, file.contentType);
     const keep = new Set(files.map((f) => configObjectKey(name, f.name)));
@@ -158,6 +200,7 @@ export class FleetAdmin {
       .map((a) => ({
         name: a.name,
         config: a.assignment?.config ?? null,
+        packages: a.assignment?.packages ? packagesForPeople(a.assignment.packages) : null,
         selector: a.assignment?.selector ? formatSelector(a.assignment.selector) : null,
         instanceUid: a.assignment?.instanceUid ?? null,
         priority: a.assignment?.priority ?? null,
@@ -178,7 +221,8 @@ export class FleetAdmin {
   async putAssignment(name: string, document: AssignmentDocument): Promise<Omit<ConfigAssignment, 'error'>> {
     const assignment = validateAssignment(name, document);
     const file = {
-      config: assignment.config,
+      ...(assignment.config !== undefined ? { config: assignment.config } : {}),
+      ...(assignment.packages !== undefined ? { packages: packagesForPeople(assignment.packages) } : {}),
       ...(assignment.selector ? { selector: formatSelector(assignment.selector) } : {}),
       ...(assignment.instanceUid ? { instanceUid: assignment.instanceUid } : {}),
       priority: assignment.priority,
@@ -193,6 +237,68 @@ export class FleetAdmin {
       throw new NotFoundError(`no assignment named ${name}`);
     }
     await this.deps.objects.deleteObject(key);
+  }
+
+  async listPackages(): Promise<PackageVersionView[]> {
+    const { packageVersions } = await this.deps.fleet.load();
+    return packageVersions
+      .map((p) => ({
+        name: packageFolderOfName(p.name),
+        version: p.version,
+        file: p.objectKey.slice(p.objectKey.lastIndexOf('/') + 1),
+        size: p.size,
+        sha256: p.sha256,
+        signed: p.signature !== undefined,
+        error: p.error ?? null,
+      }))
+      .sort((a, b) => (a.name === b.name ? (a.version < b.version ? -1 : 1) : a.name < b.name ? -1 : 1));
+  }
+
+  /**
+   * Upload URLs for a package version's file (and its signature): package
+   * files can be far larger than an API request may be, so they go straight
+   * to the bucket.
+   */
+  async packageUploadUrls(folder: string, version: string, fileName: string, withSignature: boolean): Promise<{ file: string; signature?: string }> {
+    if (!this.deps.uploads) throw new Error('no upload URL signer is wired');
+    const key = `${packageVersionPrefix(folder, version)}${fileName}`;
+    const existing = await this.deps.objects.listObjects(packageVersionPrefix(folder, version));
+    for (const object of existing) {
+      if (object.key !== key && object.key !== `${key}${SIGNATURE_SUFFIX}`) await this.deps.objects.deleteObject(object.key);
+    }
+    return {
+      file: await this.deps.uploads.signPut(key, UPLOAD_URL_TTL_SECONDS),
+      ...(withSignature ? { signature: await this.deps.uploads.signPut(`${key}${SIGNATURE_SUFFIX}`, UPLOAD_URL_TTL_SECONDS) } : {}),
+    };
+  }
+
+  async deletePackage(folder: string, version: string): Promise<void> {
+    const existing = await this.deps.objects.listObjects(packageVersionPrefix(folder, version));
+    if (existing.length === 0) throw new NotFoundError(`no package ${folder} ${version}`);
+    for (const object of existing) await this.deps.objects.deleteObject(object.key);
+  }
+
+  /** Where one package version stands over every agent whose package set includes it. */
+  async packageRollout(folder: string, version: string): Promise<PackageRolloutView> {
+    const { state: fleet } = await this.deps.fleet.load();
+    const name = packageNameOfFolder(folder);
+    const view: PackageRolloutView = { name: folder, version, matched: 0, installed: 0, installing: 0, failed: 0, pending: 0, agents: [] };
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.agents.list({ limit: 500, cursor });
+      for (const record of page.records) {
+        if (resolvePackagesTarget(record, fleet)?.spec[name] !== version) continue;
+        const summary = record.packages?.[name];
+        const state = packageRolloutState(version, summary);
+        view.matched++;
+        view[state]++;
+        if (state !== 'installed') {
+          view.agents.push({ instanceUid: record.instanceUid, state, status: summary?.status ?? 'not reported', error: summary?.error ?? '' });
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return view;
   }
 
   /** Where the rollout of one configuration stands, over every agent it targets. */
@@ -227,6 +333,11 @@ export class FleetAdmin {
     } while (cursor);
     return view;
   }
+}
+
+/** Package sets with the agent itself spelled as in the bucket and in assignment files. */
+function packagesForPeople(packages: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(packages).map(([name, version]) => [packageFolderOfName(name), version]));
 }
 
 function hex(base64: string): string {

@@ -1,6 +1,9 @@
 import { decidePoll } from '../core/decide-poll.js';
 import type { CoreOptions, PollDecision, PollEvent } from '../core/decide-poll.js';
 import type { ConfigMeta, FleetState } from '../core/fleet.js';
+import { INBOX_LIMITS } from '../core/agent-commands.js';
+import type { ResolvedPackageSet } from '../core/packages.js';
+import type { DownloadUrlSigner } from '../ports/object-store.js';
 import type { AgentConfigMap } from '../gen/opamp/v1/opamp_pb.js';
 import { instanceUidToText } from '../core/instance-uid.js';
 import type { AgentToServer, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
@@ -19,6 +22,8 @@ export interface PollServiceDeps {
   fleet?: { current(): Promise<FleetState> };
   /** Configuration bodies for offers (cached by hash). */
   configBodies?: { load(config: ConfigMeta): Promise<AgentConfigMap> };
+  /** Signs package download URLs at poll time. */
+  urlSigner?: DownloadUrlSigner;
   /** Conflicting concurrent writes are retried this many times before the poll answers 503. */
   maxWriteAttempts?: number;
 }
@@ -66,6 +71,7 @@ export class PollService {
       // SDK's retry then failed the condition): never delete what the record uses.
       const inUse = new Set(Object.values(record?.sectionIds ?? {}));
       decision.sectionDeletes.push(...orphans.filter((o) => !inUse.has(o.id)));
+      if (decision.attachPackages) await this.signPackageUrls(decision, decision.attachPackages);
       if (decision.attachConfig && !(await this.attachConfig(decision, decision.attachConfig))) {
         // The files changed under the recorded metadata; decide again without offering them.
         withheldConfigs.add(decision.attachConfig.hash);
@@ -82,6 +88,17 @@ export class PollService {
           throw new StoreUnavailableError('dynamodb', `agent ${instanceUid}: ${attempt} conflicting writes in a row`, { cause: error });
         }
       }
+    }
+  }
+
+  /** Gives every offered package file a download URL, signed now and never stored. */
+  private async signPackageUrls(decision: PollDecision, set: ResolvedPackageSet): Promise<void> {
+    const offered = decision.reply.packagesAvailable;
+    if (!offered) return;
+    if (!this.deps.urlSigner) throw new Error('packages were offered but no URL signer is wired');
+    for (const pkg of set.packages) {
+      const file = offered.packages[pkg.name]?.file;
+      if (file) file.downloadUrl = await this.deps.urlSigner.signGet(pkg.objectKey, this.deps.options.packages.urlTtlSeconds);
     }
   }
 
@@ -106,6 +123,8 @@ export class PollService {
    */
   private async commit(decision: PollDecision): Promise<void> {
     await this.deps.agents.writeSections(decision.sections, decision.sectionDeletes);
+    const inbox = decision.inbox;
+    if (inbox) await this.deps.agents.appendInbox(inbox.instanceUid, inbox.index, inbox.message, INBOX_LIMITS.keep);
     const copy = decision.copySections;
     if (copy) await this.deps.agents.copySections(copy.from, copy.to, copy.sections);
     for (const write of decision.records) await this.deps.agents.put(write);

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, ReportedApplyStatus } from '../../core/agent-record.js';
 import type { RemoteConfigOffer } from '../../core/remote-config.js';
+import type { PackagesOffer } from '../../core/packages.js';
 import type { SectionKind } from '../../core/sections.js';
 import { AGENT_STATE_SORT_KEY, TTL_ATTRIBUTE, agentKey } from './table-schema.js';
 
@@ -40,6 +41,20 @@ export function recordToItem(record: AgentRecord): Item {
     item.superseded = { L: record.supersededSections.map((ref) => ({ S: `${ref.kind}#${ref.id}` })) };
   }
   if (record.configOffer) item.configOffer = configOfferToItem(record.configOffer);
+  if (record.componentsRequested !== undefined) item.componentsRequested = { S: record.componentsRequested };
+  if (record.sentCustomCapabilities !== undefined) item.sentCustomCaps = { S: record.sentCustomCapabilities };
+  setNumber(item, 'inboxCount', record.inboxCount);
+  // Nested, rarely present state travels as one JSON attribute (bigints as strings).
+  const extra = {
+    ...(record.packagesOffer ? { packagesOffer: { ...record.packagesOffer, offeredSeq: record.packagesOffer.offeredSeq.toString() } } : {}),
+    ...(record.packages ? { packages: record.packages } : {}),
+    ...(record.pendingCommand ? { pendingCommand: record.pendingCommand } : {}),
+    ...(record.lastCommand ? { lastCommand: record.lastCommand } : {}),
+    ...(record.outbox ? { outbox: record.outbox } : {}),
+    ...(record.fingerprint ? { fingerprint: record.fingerprint } : {}),
+    ...(record.duplicates ? { duplicates: record.duplicates } : {}),
+  };
+  if (Object.keys(extra).length > 0) item.extra = { S: JSON.stringify(extra) };
   return item;
 }
 
@@ -74,6 +89,19 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
     });
   }
   if (item.configOffer?.M) record.configOffer = itemToConfigOffer(item.configOffer.M);
+  if (item.componentsRequested?.S !== undefined) record.componentsRequested = item.componentsRequested.S;
+  if (item.sentCustomCaps?.S !== undefined) record.sentCustomCapabilities = item.sentCustomCaps.S;
+  if (item.inboxCount) record.inboxCount = num(item.inboxCount);
+  if (item.extra?.S) {
+    const extra = JSON.parse(item.extra.S) as Partial<Omit<AgentRecord, 'packagesOffer'>> & { packagesOffer?: Omit<PackagesOffer, 'offeredSeq'> & { offeredSeq: string } };
+    if (extra.packagesOffer) record.packagesOffer = { ...extra.packagesOffer, offeredSeq: BigInt(extra.packagesOffer.offeredSeq) };
+    if (extra.packages) record.packages = extra.packages;
+    if (extra.pendingCommand) record.pendingCommand = extra.pendingCommand;
+    if (extra.lastCommand) record.lastCommand = extra.lastCommand;
+    if (extra.outbox) record.outbox = extra.outbox;
+    if (extra.fingerprint) record.fingerprint = extra.fingerprint;
+    if (extra.duplicates) record.duplicates = extra.duplicates;
+  }
   return record;
 }
 

@@ -16,7 +16,8 @@ import type { BlobStore } from '../../ports/blob-store.js';
 import { InvalidCursorError, StoreUnavailableError, WriteConflictError } from '../../ports/errors.js';
 import { itemToRecord, recordToItem } from './agent-item.js';
 import { translateDynamoError } from './errors.js';
-import { AGENT_STATE_SORT_KEY, agentKey, sectionSortKey } from './table-schema.js';
+import { AGENT_STATE_SORT_KEY, TTL_ATTRIBUTE, agentKey, inboxSortKey, sectionSortKey } from './table-schema.js';
+import type { ReceivedMessage } from '../../core/agent-commands.js';
 
 export interface DynamoAgentStoreOptions {
   client: DynamoDBClient;
@@ -28,6 +29,8 @@ export interface DynamoAgentStoreOptions {
 }
 
 const DEFAULT_INLINE_SECTION_LIMIT = 350 * 1024;
+/** Messages from agents are kept at most this long (and at most the last few). */
+const INBOX_RETENTION_SECONDS = 30 * 86_400;
 const BATCH_WRITE_ATTEMPTS = 4;
 
 export class DynamoAgentStore implements AgentStore {
@@ -157,6 +160,44 @@ export class DynamoAgentStore implements AgentStore {
       startKey = out.LastEvaluatedKey;
     } while (startKey && records.length < limit);
     return startKey ? { records, cursor: encodeCursor(startKey) } : { records };
+  }
+
+  async appendInbox(instanceUid: string, index: number, message: ReceivedMessage, keep: number): Promise<void> {
+    const pk = { S: agentKey(instanceUid) };
+    const requests: WriteRequest[] = [{
+      PutRequest: {
+        Item: {
+          pk,
+          sk: { S: inboxSortKey(index) },
+          capability: { S: message.capability },
+          type: { S: message.type },
+          data: { B: Buffer.from(message.data, 'base64') },
+          truncated: { BOOL: message.truncated },
+          receivedAt: { N: String(message.receivedAt) },
+          [TTL_ATTRIBUTE]: { N: String(Math.floor(message.receivedAt / 1000) + INBOX_RETENTION_SECONDS) },
+        },
+      },
+    }];
+    if (index > keep) requests.push({ DeleteRequest: { Key: { pk, sk: { S: inboxSortKey(index - keep) } } } });
+    await this.batchWrite(requests);
+  }
+
+  async listInbox(instanceUid: string): Promise<ReceivedMessage[]> {
+    const out = await this.client
+      .send(new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: agentKey(instanceUid) }, ':prefix': { S: 'inbox#' } },
+        ScanIndexForward: false,
+      }))
+      .catch((e) => translateDynamoError(e, 'Query'));
+    return (out.Items ?? []).map((item) => ({
+      capability: item.capability?.S ?? '',
+      type: item.type?.S ?? '',
+      data: Buffer.from(item.data?.B ?? new Uint8Array()).toString('base64'),
+      truncated: item.truncated?.BOOL ?? false,
+      receivedAt: Number(item.receivedAt?.N ?? 0),
+    }));
   }
 
   async ping(): Promise<void> {

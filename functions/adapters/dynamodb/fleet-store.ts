@@ -10,9 +10,9 @@ import type { ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
 import { buildFleetState } from '../../core/fleet.js';
 import { formatSelector, parseSelector } from '../../core/selector.js';
-import type { AssignmentRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder } from '../../ports/fleet-store.js';
+import type { AssignmentRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder, PackageVersionRecord } from '../../ports/fleet-store.js';
 import { translateDynamoError } from './errors.js';
-import { FLEET_PARTITION, FLEET_META_SORT_KEY, TTL_ATTRIBUTE, assignmentSortKey, configFileSortKey } from './table-schema.js';
+import { FLEET_PARTITION, FLEET_META_SORT_KEY, TTL_ATTRIBUTE, assignmentSortKey, configFileSortKey, packageVersionSortKey } from './table-schema.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -56,14 +56,16 @@ export class DynamoFleetStore implements FleetStore {
     let generation = '0';
     const configFiles: ConfigFileRecord[] = [];
     const assignments: AssignmentRecord[] = [];
+    const packageVersions: PackageVersionRecord[] = [];
     for (const item of items) {
       const sk = item.sk?.S ?? '';
       if (sk === FLEET_META_SORT_KEY) generation = item.generation?.N ?? '0';
       else if (item.removed?.BOOL) continue;
       else if (sk.startsWith('config#')) configFiles.push(itemToConfigFile(item));
       else if (sk.startsWith('assignment#')) assignments.push(itemToAssignment(item));
+      else if (sk.startsWith('package#')) packageVersions.push(itemToPackageVersion(item));
     }
-    return { state: buildFleetState(generation, configFiles, assignments), configFiles, assignments };
+    return { state: buildFleetState(generation, configFiles, assignments, packageVersions), configFiles, assignments, packageVersions };
   }
 
   async putConfigFile(file: ConfigFileRecord, order: IngestOrder): Promise<boolean> {
@@ -93,10 +95,13 @@ export class DynamoFleetStore implements FleetStore {
       pk: { S: FLEET_PARTITION },
       sk: { S: assignmentSortKey(name) },
       name: { S: name },
-      config: { S: assignment.config },
+      // Marks content that passed validation (a later rejected upload keeps it).
+      valid: { BOOL: true },
       priority: { N: String(assignment.priority) },
       updatedAt: { N: String(now) },
     };
+    if (assignment.config !== undefined) item.config = { S: assignment.config };
+    if (assignment.packages !== undefined) item.packages = { M: Object.fromEntries(Object.entries(assignment.packages).map(([k, v]) => [k, { S: v }])) };
     if (assignment.instanceUid !== undefined) item.instanceUid = { S: assignment.instanceUid };
     if (assignment.selector !== undefined) item.selector = { S: formatSelector(assignment.selector) };
     if (etag) item.etag = { S: etag };
@@ -126,6 +131,42 @@ export class DynamoFleetStore implements FleetStore {
 
   async removeAssignment(name: string, order: IngestOrder, now: number): Promise<boolean> {
     return this.putOrdered(tombstone(assignmentSortKey(name), now), order);
+  }
+
+  async putPackageVersion(record: PackageVersionRecord): Promise<boolean> {
+    const item: Item = {
+      pk: { S: FLEET_PARTITION },
+      sk: { S: packageVersionSortKey(record.name, record.version) },
+      name: { S: record.name },
+      version: { S: record.version },
+      objectKey: { S: record.objectKey },
+      sha256: { S: record.sha256 },
+      size: { N: String(record.size) },
+      scannedAt: { N: String(record.scannedAt) },
+    };
+    if (record.signature !== undefined) item.signature = { S: record.signature };
+    if (record.error !== undefined) item.error = { S: record.error };
+    return this.putScanned(item, record.scannedAt);
+  }
+
+  async removePackageVersion(name: string, version: string, scannedAt: number): Promise<boolean> {
+    return this.putScanned({ ...tombstone(packageVersionSortKey(name, version), scannedAt), scannedAt: { N: String(scannedAt) } }, scannedAt);
+  }
+
+  /** Puts the item unless it was recorded from a later listing. */
+  private async putScanned(item: Item, scannedAt: number): Promise<boolean> {
+    try {
+      await this.client.send(new PutItemCommand({
+        TableName: this.table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(sk) OR attribute_not_exists(scannedAt) OR scannedAt <= :scannedAt',
+        ExpressionAttributeValues: { ':scannedAt': { N: String(scannedAt) } },
+      }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return translateDynamoError(error, 'PutItem');
+    }
   }
 
   async bumpGeneration(): Promise<void> {
@@ -203,14 +244,27 @@ function itemToConfigFile(item: Item): ConfigFileRecord {
   };
 }
 
+function itemToPackageVersion(item: Item): PackageVersionRecord {
+  return {
+    name: item.name?.S ?? '',
+    version: item.version?.S ?? '',
+    objectKey: item.objectKey?.S ?? '',
+    sha256: item.sha256?.S ?? '',
+    size: Number(item.size?.N ?? 0),
+    ...(item.signature?.S !== undefined ? { signature: item.signature.S } : {}),
+    ...(item.error?.S !== undefined ? { error: item.error.S } : {}),
+    scannedAt: Number(item.scannedAt?.N ?? 0),
+  };
+}
+
 function itemToAssignment(item: Item): AssignmentRecord {
   const name = item.name?.S ?? '';
-  const config = item.config?.S;
-  const assignment = config === undefined
+  const assignment = !item.valid?.BOOL
     ? undefined
     : {
         name,
-        config,
+        ...(item.config?.S !== undefined ? { config: item.config.S } : {}),
+        ...(item.packages?.M ? { packages: Object.fromEntries(Object.entries(item.packages.M).map(([k, v]) => [k, v.S ?? ''])) } : {}),
         priority: Number(item.priority?.N ?? 0),
         ...(item.instanceUid?.S ? { instanceUid: item.instanceUid.S } : {}),
         ...(item.selector?.S ? { selector: parseSelector(item.selector.S) } : {}),

@@ -5,9 +5,11 @@
  *   pk                      sk                  item
  *   agent#<instance uid>    state               the per-poll agent record
  *   agent#<instance uid>    section#<kind>#<id>  one status section (or a pointer to S3); see SectionRef
+ *   agent#<instance uid>    inbox#<index>       one custom message the agent sent (the last few are kept)
  *   fleet                   meta                generation counter of the fleet metadata
  *   fleet                   config#<name>#<file> one configuration file (hash, size, type)
  *   fleet                   assignment#<name>   one assignment (and its last error)
+ *   fleet                   package#<name>#<version>  one package version (hash, size, signature)
  *   auth                    meta                generation counter of the agent tokens
  *   auth                    token#<name>        one agent token (its SHA-256 only)
  */
@@ -24,7 +26,9 @@ export const FLEET_PARTITION = 'fleet';
 export const FLEET_META_SORT_KEY = 'meta';
 export const configFileSortKey = (configName: string, fileName: string) => `config#${configName}#${fileName}`;
 export const assignmentSortKey = (name: string) => `assignment#${name}`;
+export const packageVersionSortKey = (name: string, version: string) => `package#${name}#${version}`;
 
 export const AUTH_PARTITION = 'auth';
 export const AUTH_META_SORT_KEY = 'meta';
 export const tokenSortKey = (name: string) => `token#${name}`;
+export const inboxSortKey = (index: number) => `inbox#${String(index).padStart(12, '0')}`;

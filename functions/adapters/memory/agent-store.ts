@@ -1,6 +1,7 @@
 import type { AgentRecord } from '../../core/agent-record.js';
 import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
 import type { SectionKind, SectionRef } from '../../core/sections.js';
+import type { ReceivedMessage } from '../../core/agent-commands.js';
 import type { AgentListQuery, AgentPage, AgentStore, StoredSection } from '../../ports/agent-store.js';
 import { WriteConflictError } from '../../ports/errors.js';
 
@@ -59,6 +60,20 @@ export class MemoryAgentStore implements AgentStore {
     const last = page.at(-1);
     const more = start >= 0 && start + limit < all.length;
     return { records: page.map((r) => structuredClone(r)), ...(more && last ? { cursor: last.instanceUid } : {}) };
+  }
+
+  private readonly inboxes = new Map<string, Map<number, ReceivedMessage>>();
+
+  async appendInbox(instanceUid: string, index: number, message: ReceivedMessage, keep: number): Promise<void> {
+    const inbox = this.inboxes.get(instanceUid) ?? new Map<number, ReceivedMessage>();
+    inbox.set(index, structuredClone(message));
+    inbox.delete(index - keep);
+    this.inboxes.set(instanceUid, inbox);
+  }
+
+  async listInbox(instanceUid: string): Promise<ReceivedMessage[]> {
+    const inbox = this.inboxes.get(instanceUid) ?? new Map<number, ReceivedMessage>();
+    return [...inbox.entries()].sort(([a], [b]) => b - a).map(([, m]) => structuredClone(m));
   }
 
   async ping(): Promise<void> {}

@@ -1,13 +1,15 @@
 import type { ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
 import { buildFleetState } from '../../core/fleet.js';
-import type { AssignmentRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder } from '../../ports/fleet-store.js';
+import type { AssignmentRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder, PackageVersionRecord } from '../../ports/fleet-store.js';
+import { packageKey } from '../../core/packages.js';
 
 /** FleetStore in memory, with the same ordering rule as the DynamoDB adapter. For unit tests. */
 export class MemoryFleetStore implements FleetStore {
   private counter = 0;
   private readonly files = new Map<string, { record?: ConfigFileRecord; sequencer: string }>();
   private readonly assignments = new Map<string, { record?: AssignmentRecord; sequencer: string }>();
+  private readonly packageVersions = new Map<string, { record?: PackageVersionRecord; scannedAt: number }>();
 
   async generation(): Promise<string> {
     return String(this.counter);
@@ -16,7 +18,8 @@ export class MemoryFleetStore implements FleetStore {
   async load(): Promise<FleetSnapshot> {
     const configFiles = [...this.files.values()].flatMap((e) => (e.record ? [structuredClone(e.record)] : []));
     const assignments = [...this.assignments.values()].flatMap((e) => (e.record ? [structuredClone(e.record)] : []));
-    return { state: buildFleetState(String(this.counter), configFiles, assignments), configFiles, assignments };
+    const packageVersions = [...this.packageVersions.values()].flatMap((e) => (e.record ? [structuredClone(e.record)] : []));
+    return { state: buildFleetState(String(this.counter), configFiles, assignments, packageVersions), configFiles, assignments, packageVersions };
   }
 
   async putConfigFile(file: ConfigFileRecord, order: IngestOrder): Promise<boolean> {
@@ -45,6 +48,21 @@ export class MemoryFleetStore implements FleetStore {
 
   async removeAssignment(name: string, order: IngestOrder): Promise<boolean> {
     return ordered(this.assignments, name, order, () => undefined);
+  }
+
+  async putPackageVersion(record: PackageVersionRecord): Promise<boolean> {
+    return this.scanned(packageKey(record.name, record.version), record.scannedAt, structuredClone(record));
+  }
+
+  async removePackageVersion(name: string, version: string, scannedAt: number): Promise<boolean> {
+    return this.scanned(packageKey(name, version), scannedAt, undefined);
+  }
+
+  private scanned(key: string, scannedAt: number, record: PackageVersionRecord | undefined): boolean {
+    const current = this.packageVersions.get(key);
+    if (current && current.scannedAt > scannedAt) return false;
+    this.packageVersions.set(key, { ...(record ? { record } : {}), scannedAt });
+    return true;
   }
 
   async bumpGeneration(): Promise<void> {

@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import type { ObjectStore, ObjectSummary, StoredObject } from '../../ports/object-store.js';
 import { translateS3Error } from './blob-store.js';
 
@@ -34,6 +35,22 @@ export class S3ObjectStore implements ObjectStore {
 
   async deleteObject(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch((e) => translateS3Error(e, 'DeleteObject'));
+  }
+
+  async digestObject(key: string): Promise<{ sha256: string; size: number } | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
+        hash.update(chunk);
+        size += chunk.byteLength;
+      }
+      return { sha256: hash.digest('hex'), size };
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      return translateS3Error(error, 'GetObject');
+    }
   }
 
   async listObjects(prefix: string): Promise<ObjectSummary[]> {

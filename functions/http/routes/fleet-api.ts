@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { isValidName } from '../../core/bucket-layout.js';
+import { isValidName, isValidVersion, SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
+import { TOP_LEVEL_PACKAGE_FOLDER } from '../../core/packages.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { HttpError } from '../errors.js';
 import { badRequest } from './agents-api.js';
@@ -63,12 +64,50 @@ export function fleetApi(admin: FleetAdmin): Hono {
   api.put('/assignments/:name', async (c) => {
     const name = validName('assignment', c.req.param('name'));
     const assignment = await admin.putAssignment(name, (await jsonBody(c.req.raw)) as never);
-    return c.json({ name, config: assignment.config, status: 'accepted' }, 202);
+    return c.json({ name, config: assignment.config ?? null, status: 'accepted' }, 202);
   });
   api.delete('/assignments/:name', async (c) => {
     await admin.deleteAssignment(validName('assignment', c.req.param('name')));
     return c.json({ status: 'accepted' }, 202);
   });
 
+  api.get('/packages', async (c) => c.json({ packages: await admin.listPackages() }));
+  api.get('/packages/:name/:version/rollout', async (c) =>
+    c.json(await admin.packageRollout(packageFolder(c.req.param('name')), packageVersion(c.req.param('version')))));
+  api.post('/packages/:name/:version/upload', async (c) => {
+    const parsed = uploadBody.safeParse(await jsonBody(c.req.raw));
+    if (!parsed.success) throw badRequest(parsed.error);
+    const urls = await admin.packageUploadUrls(
+      packageFolder(c.req.param('name')),
+      packageVersion(c.req.param('version')),
+      parsed.data.file,
+      parsed.data.signature,
+    );
+    return c.json(urls);
+  });
+  api.delete('/packages/:name/:version', async (c) => {
+    await admin.deletePackage(packageFolder(c.req.param('name')), packageVersion(c.req.param('version')));
+    return c.json({ status: 'accepted' }, 202);
+  });
+
   return api;
+}
+
+const uploadBody = z
+  .object({
+    file: z.string().min(1).refine((f) => !f.includes('/') && !f.endsWith(SIGNATURE_SUFFIX), `a file name without "/", not ending in ${SIGNATURE_SUFFIX}`),
+    signature: z.boolean().default(false),
+  })
+  .strict();
+
+function packageFolder(name: string): string {
+  if (name !== TOP_LEVEL_PACKAGE_FOLDER && !isValidName(name)) {
+    throw new HttpError(400, 'invalid-package-name', `package names are letters, digits, ".", "_", "-" (or ${TOP_LEVEL_PACKAGE_FOLDER} for the agent itself)`);
+  }
+  return name;
+}
+
+function packageVersion(version: string): string {
+  if (!isValidVersion(version)) throw new HttpError(400, 'invalid-package-version', 'versions are 1-128 letters, digits, ".", "_", "+", "-"');
+  return version;
 }

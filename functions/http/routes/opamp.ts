@@ -64,7 +64,17 @@ const EVENT_METRICS = {
   'config-offered': 'ConfigsSent',
   'config-failed': 'ConfigFailures',
   'config-rolled-back': 'ConfigRollbacks',
+  'packages-offered': 'PackagesSent',
+  'command-delivered': 'CommandsDelivered',
+  'command-expired': 'CommandsExpired',
+  'message-delivered': 'CustomMessagesSent',
+  'message-received': 'CustomMessagesReceived',
+  'components-requested': 'ComponentsRequests',
+  'duplicate-uid': 'DuplicateInstanceUids',
 } as const satisfies Record<PollEvent, string>;
 
 /** Events worth a line at the default level; a steady heartbeat logs nothing. */
-const LOGGED_EVENTS = new Set<PollEvent>(['new-agent', 'sequence-gap', 'sequence-reset', 'disconnected', 'instance-uid-assigned', 'config-failed', 'config-rolled-back']);
+const LOGGED_EVENTS = new Set<PollEvent>([
+  'new-agent', 'sequence-gap', 'sequence-reset', 'disconnected', 'instance-uid-assigned', 'config-failed', 'config-rolled-back',
+  'command-delivered', 'command-expired', 'duplicate-uid',
+]);

@@ -136,7 +136,9 @@ function drive(messages: Array<{ message: AgentToServer; now: number }>): Outcom
       newInstanceUid: () => {
         throw new Error('no uid was requested');
       },
-      options: OPTIONS,
+      // Random statuses may flip identities back and forth, which is what
+      // duplicate-uid detection looks for; this property is about compression.
+      options: { ...OPTIONS, duplicateWindowMs: 0 },
     });
     askedFullState ||= asksFullState(decision.reply);
     for (const { content } of decision.sections) lastWritten[content.kind] = content;
@@ -169,7 +171,10 @@ const partFlagsArb = fc.record(Object.fromEntries(PARTS.map((p) => [p, fc.boolea
 
 const stepArb = fc.record({
   status: statusArb,
-  elapsed: fc.integer({ min: SECOND, max: 8 * MINUTE }),
+  // At least the minimum poll interval between messages: a message that changes
+  // nothing is not written, and the gap allowance counts one unwritten message
+  // per minimum interval (see functions/core/sequence.ts).
+  elapsed: fc.integer({ min: 15 * SECOND, max: 8 * MINUTE }),
   omit: partFlagsArb,
   reverse: partFlagsArb,
 });

@@ -1,0 +1,189 @@
+import { AgentCapabilities, PackageStatusEnum, PackageType } from '../gen/opamp/v1/opamp_pb.js';
+import type { PackageStatuses } from '../gen/opamp/v1/opamp_pb.js';
+import { sha256, stableJson } from './canonical-hash.js';
+import { agentHas } from './capabilities.js';
+
+/**
+ * The agent itself is the package with the empty name (a top-level package).
+ * Object keys cannot have an empty path segment, so the bucket spells it
+ * `_agent`: packages/_agent/<version>/<file>.
+ */
+export const TOP_LEVEL_PACKAGE_FOLDER = '_agent';
+
+export function packageNameOfFolder(folder: string): string {
+  return folder === TOP_LEVEL_PACKAGE_FOLDER ? '' : folder;
+}
+
+export function packageFolderOfName(name: string): string {
+  return name === '' ? TOP_LEVEL_PACKAGE_FOLDER : name;
+}
+
+/** One version of one package as the ingest recorded it. */
+export interface PackageVersionMeta {
+  /** The package name agents see ('' for the agent itself). */
+  name: string;
+  version: string;
+  /** The object agents download. */
+  objectKey: string;
+  /** SHA-256 of the file content, hex. */
+  sha256: string;
+  size: number;
+  /** The detached signature (`<file>.sig`), base64; absent when there is none. */
+  signature?: string | undefined;
+  /** Why this version cannot be offered (several files in its folder, ...). */
+  error?: string | undefined;
+}
+
+/**
+ * PackageAvailable.hash: identifies the package content, computed from its
+ * name, version, type, content hash and signature only. Download URLs are
+ * signed anew at every offer and must not change the hash (agents would
+ * reinstall on every poll).
+ */
+export function packageHash(pkg: PackageVersionMeta): string {
+  return sha256(stableJson({
+    name: pkg.name,
+    version: pkg.version,
+    type: packageType(pkg.name),
+    sha256: pkg.sha256,
+    signature: pkg.signature ?? '',
+  })).toString('base64');
+}
+
+/** PackagesAvailable.all_packages_hash over the whole set, in name order. */
+export function allPackagesHash(set: readonly PackageVersionMeta[]): string {
+  const entries = [...set]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((p) => ({ name: p.name, hash: packageHash(p) }));
+  return sha256(stableJson(entries)).toString('base64');
+}
+
+export function packageType(name: string): PackageType {
+  return name === '' ? PackageType.PackageType_TopLevel : PackageType.PackageType_Addon;
+}
+
+/** The package set an assignment asks for: package name to version. */
+export type PackageSetSpec = Readonly<Record<string, string>>;
+
+export interface ResolvedPackageSet {
+  /** base64 all_packages_hash. */
+  hash: string;
+  packages: readonly PackageVersionMeta[];
+}
+
+/**
+ * The package versions of a set, or the reasons it cannot be offered. Agents
+ * remove every package a PackagesAvailable does not list, so a set with any
+ * version missing or unusable is never offered in part.
+ */
+export function resolvePackageSet(
+  spec: PackageSetSpec,
+  catalog: ReadonlyMap<string, PackageVersionMeta>,
+): { set: ResolvedPackageSet } | { errors: string[] } {
+  const packages: PackageVersionMeta[] = [];
+  const errors: string[] = [];
+  for (const [name, version] of Object.entries(spec)) {
+    const meta = catalog.get(packageKey(name, version));
+    if (!meta) errors.push(`${displayName(name)} ${version} is not in the bucket`);
+    else if (meta.error !== undefined) errors.push(`${displayName(name)} ${version}: ${meta.error}`);
+    else packages.push(meta);
+  }
+  if (errors.length > 0) return { errors };
+  return { set: { hash: allPackagesHash(packages), packages } };
+}
+
+export const packageKey = (name: string, version: string) => `${name}@${version}`;
+
+export function displayName(name: string): string {
+  return name === '' ? `${TOP_LEVEL_PACKAGE_FOLDER} (the agent)` : name;
+}
+
+/** What the server last offered as the agent's package set. */
+export interface PackagesOffer {
+  /** base64 all_packages_hash offered. */
+  hash: string;
+  offeredAt: number;
+  offeredSeq: bigint;
+  attempts: number;
+}
+
+export interface PackagesPolicy {
+  /** An offer the agent has not acknowledged is repeated after this long. */
+  resendAfterMs: number;
+  maxAttempts: number;
+  /** How long a presigned download URL stays valid. */
+  urlTtlSeconds: number;
+}
+
+export const DEFAULT_PACKAGES_POLICY: PackagesPolicy = { resendAfterMs: 5 * 60_000, maxAttempts: 3, urlTtlSeconds: 900 };
+
+/**
+ * Whether this reply should carry the package set. The agent reports the
+ * all_packages_hash it last received (server_provided_all_packages_hash); the
+ * Go client records it when it starts to process an offer, so a failed
+ * install does not make it ask again: nothing is re-sent until the set
+ * changes, or an unacknowledged offer's quiet period passes.
+ */
+export function shouldOfferPackages(input: {
+  capabilities: bigint;
+  reportedHash: string | undefined;
+  offer: PackagesOffer | undefined;
+  desired: ResolvedPackageSet | undefined;
+  now: number;
+  policy: PackagesPolicy;
+}): boolean {
+  const { desired, offer } = input;
+  if (!desired || !agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_AcceptsPackages)) return false;
+  if (input.reportedHash === desired.hash) return false;
+  if (offer?.hash !== desired.hash) return true;
+  if (offer.attempts >= input.policy.maxAttempts) return false;
+  if (!agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_ReportsPackageStatuses)) return false;
+  return input.now - offer.offeredAt >= input.policy.resendAfterMs;
+}
+
+export function recordPackagesOffer(previous: PackagesOffer | undefined, hash: string, now: number, seq: bigint): PackagesOffer {
+  return { hash, offeredAt: now, offeredSeq: seq, attempts: previous?.hash === hash ? previous.attempts + 1 : 1 };
+}
+
+/** One package as the agent last reported it, kept compact in the per-poll record. */
+export interface PackageStatusSummary {
+  hasVersion: string;
+  offeredVersion: string;
+  /** PackageStatusEnum name without its prefix: Installed, InstallPending, Installing, InstallFailed, Downloading. */
+  status: string;
+  error?: string;
+  downloadPercent?: number;
+}
+
+export function summarizePackageStatuses(statuses: PackageStatuses): Record<string, PackageStatusSummary> {
+  const out: Record<string, PackageStatusSummary> = {};
+  for (const [name, s] of Object.entries(statuses.packages)) {
+    out[name] = {
+      hasVersion: s.agentHasVersion,
+      offeredVersion: s.serverOfferedVersion,
+      status: (PackageStatusEnum[s.status] ?? String(s.status)).replace(/^PackageStatusEnum_/, ''),
+      ...(s.errorMessage ? { error: s.errorMessage } : {}),
+      ...(s.downloadDetails ? { downloadPercent: s.downloadDetails.downloadPercent } : {}),
+    };
+  }
+  return out;
+}
+
+/**
+ * Where one agent stands with one package version it should have:
+ * installed, installing (offered and in progress, including downloading and
+ * pending), failed (InstallFailed for that version), or pending (not yet
+ * offered, or offered without a report yet).
+ */
+export type PackageRolloutState = 'installed' | 'installing' | 'failed' | 'pending';
+
+export function packageRolloutState(version: string, summary: PackageStatusSummary | undefined): PackageRolloutState {
+  if (!summary) return 'pending';
+  if (summary.hasVersion === version && summary.status === 'Installed') return 'installed';
+  if (summary.offeredVersion === version) {
+    if (summary.status === 'InstallFailed') return 'failed';
+    if (summary.status === 'Installed') return summary.hasVersion === version ? 'installed' : 'pending';
+    return 'installing';
+  }
+  return 'pending';
+}
