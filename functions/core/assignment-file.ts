@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RejectedRequestError } from './errors.js';
 import type { ConfigAssignment } from './fleet.js';
 import { isCanonicalInstanceUid } from './instance-uid.js';
 import { isValidName, isValidVersion } from './bucket-layout.js';
@@ -49,8 +50,12 @@ function checkTarget(name: string, doc: { selector?: unknown; instanceUid?: unkn
 
 export type AssignmentDocument = z.input<typeof assignmentDocument>;
 
-export class AssignmentFileError extends Error {
+export class AssignmentFileError extends RejectedRequestError {
   override readonly name = 'AssignmentFileError';
+
+  constructor(message: string) {
+    super('invalid', 'invalid-assignment', message);
+  }
 }
 
 /** Parses and validates an assignment file; throws AssignmentFileError with one readable line. */

@@ -17,3 +17,20 @@ export class ProtocolError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A request the server understood and refuses: bad input, something that does
+ * not exist, or something the target cannot take. Each layer's own errors
+ * extend it, so that the HTTP edge can answer them without knowing them all.
+ */
+export class RejectedRequestError extends Error {
+  constructor(
+    readonly kind: 'invalid' | 'not-found' | 'conflict',
+    /** Stable and machine-readable, e.g. `invalid-assignment`. */
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

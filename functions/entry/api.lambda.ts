@@ -2,15 +2,12 @@
 import { createAwsClients } from '../adapters/aws-clients.js';
 import { loadConfig } from '../config.js';
 import { createPowertools } from '../observability/powertools.js';
-import { createBackend } from './backend.js';
+import { createFleetApi } from './fleet-api.js';
 import { lambdaHandler } from './lambda-handler.js';
+import { createStores } from './stores.js';
 
 const powertools = createPowertools('opamp-api');
-const backend = createBackend({
-  config: loadConfig(),
-  clients: createAwsClients(),
-  telemetry: powertools.telemetry,
-  routes: { opamp: false, api: true },
-});
+const config = loadConfig();
+const { app } = createFleetApi({ config, stores: createStores(config, createAwsClients()), telemetry: powertools.telemetry });
 
-export const handler = lambdaHandler(backend.app, powertools);
+export const handler = lambdaHandler(app, powertools);

@@ -1,17 +1,14 @@
-// Bucket notifications for configs/ and assignments/: keeps the fleet metadata in DynamoDB up to date.
+// Bucket notifications for configs/, assignments/ and packages/: keeps the fleet metadata in DynamoDB up to date.
 import type { S3Event } from 'aws-lambda';
 import { createAwsClients } from '../adapters/aws-clients.js';
 import { loadConfig } from '../config.js';
 import { createPowertools } from '../observability/powertools.js';
-import { createBackend } from './backend.js';
+import { createBucketIngest } from './bucket-ingest.js';
+import { createStores } from './stores.js';
 
 const powertools = createPowertools('opamp-ingest');
-const { ingest } = createBackend({
-  config: loadConfig(),
-  clients: createAwsClients(),
-  telemetry: powertools.telemetry,
-  routes: { opamp: false, api: false },
-});
+const config = loadConfig();
+const ingest = createBucketIngest({ config, stores: createStores(config, createAwsClients()), telemetry: powertools.telemetry });
 
 export const handler = async (event: S3Event): Promise<void> => {
   try {

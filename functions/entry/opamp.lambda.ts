@@ -2,16 +2,13 @@
 import { createAwsClients } from '../adapters/aws-clients.js';
 import { loadConfig } from '../config.js';
 import { createPowertools } from '../observability/powertools.js';
-import { createBackend } from './backend.js';
+import { createAgentEndpoint } from './agent-endpoint.js';
 import { lambdaHandler } from './lambda-handler.js';
+import { createStores } from './stores.js';
 
 const powertools = createPowertools('opamp');
-const backend = createBackend({
-  // Agents must present a token unless OPAMP_AGENT_AUTH=none says otherwise.
-  config: loadConfig(process.env, { agentAuth: 'token' }),
-  clients: createAwsClients(),
-  telemetry: powertools.telemetry,
-  routes: { opamp: true, api: false },
-});
+// Agents must present a token unless OPAMP_AGENT_AUTH=none says otherwise.
+const config = loadConfig(process.env, { agentAuth: 'token' });
+const { app } = createAgentEndpoint({ config, stores: createStores(config, createAwsClients()), telemetry: powertools.telemetry });
 
-export const handler = lambdaHandler(backend.app, powertools);
+export const handler = lambdaHandler(app, powertools);

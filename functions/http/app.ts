@@ -1,17 +1,11 @@
 import { Hono } from 'hono';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { AgentStore } from '../ports/agent-store.js';
-import type { AgentQueries } from '../service/agent-queries.js';
+import type { AgentAuthenticator } from '../service/agent-tokens.js';
 import type { PollService } from '../service/poll-service.js';
 import { errorResponse } from './error-responses.js';
 import { HttpError } from './errors.js';
-import { agentsApi } from './routes/agents-api.js';
-import { fleetApi } from './routes/fleet-api.js';
-import { tokensApi } from './routes/tokens-api.js';
-import { agentActionsApi } from './routes/agent-actions-api.js';
-import type { AgentActions } from '../service/agent-actions.js';
-import type { AgentAuthenticator, TokenAdmin } from '../service/agent-tokens.js';
-import type { FleetAdmin } from '../service/fleet-admin.js';
+import type { RouteGroup } from './fleet-api-routes.js';
 import { healthRoute } from './routes/health.js';
 import { opampRoute } from './routes/opamp.js';
 
@@ -33,71 +27,40 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 };
 
 export interface AppDeps {
+  /** Answers GET /healthz. */
   agents: AgentStore;
+  /** The agent endpoint, POST /v1/opamp. */
   polls?: PollService | undefined;
-  queries?: AgentQueries | undefined;
-  /** Configurations and assignments (served with the fleet API). */
-  admin?: FleetAdmin | undefined;
-  /** Restart commands and custom messages (served with the fleet API). */
-  actions?: AgentActions | undefined;
-  /** Agent token management (served with the fleet API). */
-  tokens?: TokenAdmin | undefined;
   /** When set, the agent endpoint requires a valid bearer token. */
   agentAuth?: AgentAuthenticator | undefined;
+  /** Further route groups, such as the fleet API (see fleet-api-routes.ts). */
+  routes?: readonly RouteGroup[] | undefined;
   limits: HttpLimits;
   telemetry: Telemetry;
 }
 
 /**
- * Builds the one Hono app that serves every route. Which routes exist depends
- * on the dependencies given: the public agent function gets `polls` only, the
- * IAM-authenticated fleet API function gets `queries` only, and the local
- * backend gets both.
+ * Builds the one Hono app every deployment serves. Which routes exist depends
+ * on what is given: the public agent function gets `polls` only, the
+ * IAM-authenticated fleet API function the fleet API routes only, and the
+ * local backend both.
  */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const errorOptions = { ...deps.limits, telemetry: deps.telemetry };
 
   app.route('/healthz', healthRoute(deps.agents));
+  const methods: Array<readonly [string, string]> = [['/healthz', 'GET']];
   if (deps.polls) {
     app.route('/v1/opamp', opampRoute({ polls: deps.polls, auth: deps.agentAuth, ...deps.limits, telemetry: deps.telemetry }));
+    methods.push(['/v1/opamp', 'POST']);
   }
-  if (deps.queries) {
-    app.route('/api/v1/agents', agentsApi(deps.queries));
-  }
-  if (deps.admin) {
-    app.route('/api/v1', fleetApi(deps.admin));
-  }
-  if (deps.tokens) {
-    app.route('/api/v1/tokens', tokensApi(deps.tokens));
-  }
-  if (deps.actions) {
-    app.route('/api/v1', agentActionsApi(deps.actions));
+  for (const group of deps.routes ?? []) {
+    app.route(group.basePath, group.router);
+    for (const [path, allow] of group.methods) methods.push([`${group.basePath}${path}`, allow]);
   }
 
-  const served = [
-    ['/healthz', 'GET'],
-    ...(deps.polls ? [['/v1/opamp', 'POST']] : []),
-    ...(deps.queries ? [['/api/v1/agents', 'GET'], ['/api/v1/agents/:instanceUid', 'GET']] : []),
-    ...(deps.admin
-      ? [
-          ['/api/v1/configs', 'GET'],
-          ['/api/v1/configs/:name', 'GET, PUT, DELETE'],
-          ['/api/v1/configs/:name/rollout', 'GET'],
-          ['/api/v1/assignments', 'GET'],
-          ['/api/v1/assignments/:name', 'GET, PUT, DELETE'],
-          ['/api/v1/packages', 'GET'],
-          ['/api/v1/packages/:name/:version', 'DELETE'],
-          ['/api/v1/packages/:name/:version/upload', 'POST'],
-          ['/api/v1/packages/:name/:version/rollout', 'GET'],
-        ]
-      : []),
-    ...(deps.actions
-      ? [['/api/v1/agents/:instanceUid/restart', 'POST'], ['/api/v1/agents/:instanceUid/messages', 'GET, POST'], ['/api/v1/restarts', 'POST']]
-      : []),
-    ...(deps.tokens ? [['/api/v1/tokens', 'GET, POST'], ['/api/v1/tokens/:name', 'DELETE']] : []),
-  ] as const;
-  for (const [path, allow] of served) {
+  for (const [path, allow] of methods) {
     app.all(path, () => {
       throw new HttpError(405, 'method-not-allowed', `use ${allow} for this path`, { allow: allow.startsWith('GET') ? allow.replace('GET', 'GET, HEAD') : allow });
     });

@@ -1,10 +1,6 @@
 import type { Context } from 'hono';
-import { AssignmentFileError } from '../core/assignment-file.js';
-import { ProtocolError } from '../core/errors.js';
-import { InvalidInputError, NotFoundError } from '../service/fleet-admin.js';
-import { TokenExistsError } from '../ports/token-store.js';
-import { ActionRefusedError } from '../service/agent-actions.js';
-import { InvalidCursorError, StoreUnavailableError } from '../ports/errors.js';
+import { ProtocolError, RejectedRequestError } from '../core/errors.js';
+import { StoreUnavailableError } from '../ports/errors.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { encodeServerToAgent, errorReply, ServerErrorResponseType } from './codec.js';
 import { HttpError } from './errors.js';
@@ -49,23 +45,9 @@ export function errorResponse(c: Context, error: unknown, options: ErrorResponse
     }
     return jsonOrText(c, 503, 'unavailable', 'the server is temporarily unable to reach its store; retry later', headers, opamp);
   }
-  if (error instanceof InvalidCursorError) {
-    return jsonOrText(c, 400, 'invalid-cursor', error.message, {}, opamp);
-  }
-  if (error instanceof AssignmentFileError) {
-    return jsonOrText(c, 400, 'invalid-assignment', error.message, {}, opamp);
-  }
-  if (error instanceof ActionRefusedError) {
-    return jsonOrText(c, 409, 'refused', error.message, {}, opamp);
-  }
-  if (error instanceof TokenExistsError) {
-    return jsonOrText(c, 409, 'token-exists', error.message, {}, opamp);
-  }
-  if (error instanceof InvalidInputError) {
-    return jsonOrText(c, 400, 'invalid-request', error.message, {}, opamp);
-  }
-  if (error instanceof NotFoundError) {
-    return jsonOrText(c, 404, 'not-found', error.message, {}, opamp);
+  if (error instanceof RejectedRequestError) {
+    const status = error.kind === 'not-found' ? 404 : error.kind === 'conflict' ? 409 : 400;
+    return jsonOrText(c, status, error.code, error.message, {}, opamp);
   }
   telemetry.count('Errors');
   telemetry.logger.error('unexpected error', error as Error);

@@ -68,7 +68,6 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       config: options.config,
       clients,
       telemetry: options.telemetry,
-      routes: { opamp: true, api: true },
       ...(options.now ? { now: options.now } : {}),
     });
     // The bucket is the source of truth: catch up with changes made while stopped,

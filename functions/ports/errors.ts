@@ -1,3 +1,5 @@
+import { RejectedRequestError } from '../core/errors.js';
+
 /** Errors the storage ports raise; adapters translate their SDK errors into these. */
 
 /** A conditional write lost to a concurrent writer: re-read and decide again. */
@@ -30,10 +32,10 @@ export class StoreUnavailableError extends Error {
 }
 
 /** A pagination cursor that the store did not hand out. */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends RejectedRequestError {
   override readonly name = 'InvalidCursorError';
 
   constructor() {
-    super('cursor is not one this API returned');
+    super('invalid', 'invalid-cursor', 'cursor is not one this API returned');
   }
 }

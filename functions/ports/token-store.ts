@@ -1,3 +1,5 @@
+import { RejectedRequestError } from '../core/errors.js';
+
 /** An agent credential as stored: its name and the SHA-256 of the token, never the token. */
 export interface AgentTokenRecord {
   name: string;
@@ -6,8 +8,12 @@ export interface AgentTokenRecord {
   createdAt: number;
 }
 
-export class TokenExistsError extends Error {
+export class TokenExistsError extends RejectedRequestError {
   override readonly name = 'TokenExistsError';
+
+  constructor(message: string) {
+    super('conflict', 'token-exists', message);
+  }
 }
 
 /** Agent bearer tokens (hashes only). */

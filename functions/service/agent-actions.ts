@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentRecord } from '../core/agent-record.js';
+import { RejectedRequestError } from '../core/errors.js';
 import { acceptsRestart, OUTBOX_LIMITS } from '../core/agent-commands.js';
 import type { QueuedMessage, ReceivedMessage } from '../core/agent-commands.js';
 import { matchesSelector } from '../core/selector.js';
@@ -9,8 +10,12 @@ import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { NotFoundError } from './fleet-admin.js';
 
 /** The agent cannot take what was asked (it lacks the capability, its queue is full). */
-export class ActionRefusedError extends Error {
+export class ActionRefusedError extends RejectedRequestError {
   override readonly name = 'ActionRefusedError';
+
+  constructor(message: string) {
+    super('conflict', 'refused', message);
+  }
 }
 
 export interface QueuedView {

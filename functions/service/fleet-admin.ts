@@ -1,5 +1,6 @@
 import { assignmentObjectKey, classifyObjectKey, configObjectKey, CONFIGS_PREFIX, packageVersionPrefix, SIGNATURE_SUFFIX } from '../core/bucket-layout.js';
 import { validateAssignment } from '../core/assignment-file.js';
+import { RejectedRequestError } from '../core/errors.js';
 import type { AssignmentDocument } from '../core/assignment-file.js';
 import { sha256 } from '../core/canonical-hash.js';
 import { configContentType, configHash } from '../core/config-hash.js';
@@ -100,12 +101,20 @@ export interface PackageRolloutView {
 }
 
 /** The request names something that cannot exist (a file name the bucket layout cannot hold, ...). */
-export class InvalidInputError extends Error {
+export class InvalidInputError extends RejectedRequestError {
   override readonly name = 'InvalidInputError';
+
+  constructor(message: string) {
+    super('invalid', 'invalid-request', message);
+  }
 }
 
-export class NotFoundError extends Error {
+export class NotFoundError extends RejectedRequestError {
   override readonly name = 'NotFoundError';
+
+  constructor(message: string) {
+    super('not-found', 'not-found', message);
+  }
 }
 
 const BUCKET_OF_STATE: Record<ConfigRolloutState, RolloutBucket | undefined> = {

@@ -1,4 +1,4 @@
-// Wires the real app (createBackend + the Lambda entry's wrapper) against the
+// Wires the real app (the agent endpoint as the Lambda entry wires it, and its wrapper) against the
 // emulators, with a simulated clock, metered SDK clients and captured logs,
 // and invokes it the way a Function URL does.
 import { spawn } from 'node:child_process';
@@ -15,7 +15,9 @@ import { createAwsClients } from '../../functions/adapters/aws-clients.js';
 import type { AwsClients } from '../../functions/adapters/aws-clients.js';
 import { DynamoTokenStore } from '../../functions/adapters/dynamodb/token-store.js';
 import { loadConfig } from '../../functions/config.js';
-import { createBackend } from '../../functions/entry/backend.js';
+import { createAgentEndpoint } from '../../functions/entry/agent-endpoint.js';
+import { createBucketIngest } from '../../functions/entry/bucket-ingest.js';
+import { createStores } from '../../functions/entry/stores.js';
 import type { Backend } from '../../functions/entry/backend.js';
 import { lambdaHandler } from '../../functions/entry/lambda-handler.js';
 import { AgentToServerSchema, ServerToAgentSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
@@ -146,13 +148,10 @@ export async function createInstance(name: string, endpoints: Endpoints, logs: L
   // Default level and the default one-minute metric flush interval, on the simulated clock
   // (so an instance flushes once per simulated minute, as it would in AWS).
   const powertools = createPowertools('opamp', { now: clock.now });
-  const backend = createBackend({
-    config: loadConfig({ ...benchSettings(), OPAMP_TABLE: tableName, OPAMP_BUCKET: bucketName }, { agentAuth: auth }),
-    clients,
-    telemetry: powertools.telemetry,
-    routes: { opamp: true, api: false },
-    now: clock.now,
-  });
+  // Wired as functions/entry/opamp.lambda.ts wires the agent endpoint (and the ingest Lambda its ingest).
+  const config = loadConfig({ ...benchSettings(), OPAMP_TABLE: tableName, OPAMP_BUCKET: bucketName }, { agentAuth: auth });
+  const wiring = { config, stores: createStores(config, clients), telemetry: powertools.telemetry, now: clock.now };
+  const backend: Backend = { ...createAgentEndpoint(wiring), agents: wiring.stores.agents, ingest: createBucketIngest(wiring) };
   const handler = lambdaHandler(backend.app, powertools);
   const headers: Record<string, string> = {
     'content-type': 'application/x-protobuf',

@@ -1,6 +1,6 @@
 // npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|all] [--no-cold-start] [--auth token|none]
 //
-// Drives the real OpAMP app (createBackend + the Lambda entry's wrapper) with
+// Drives the real OpAMP app (the agent endpoint as the Lambda entry wires it, and its wrapper) with
 // simulated agents against dynalite and s3rver running in a child process,
 // prints per-scenario figures with their targets, the cold start of the
 // bundled function, and a monthly cost model. Exits non-zero only on errors.

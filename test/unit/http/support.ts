@@ -11,6 +11,7 @@ import type { SectionRef } from '../../../functions/core/sections.js';
 import type { LivenessPolicy } from '../../../functions/core/liveness.js';
 import { AgentToServerSchema, ServerToAgentSchema } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, ServerToAgent } from '../../../functions/gen/opamp/v1/opamp_pb.js';
+import { fleetApiRoutes } from '../../../functions/http/fleet-api-routes.js';
 import { createApp, DEFAULT_HTTP_LIMITS } from '../../../functions/http/app.js';
 import type { HttpLimits } from '../../../functions/http/app.js';
 import { NO_TELEMETRY } from '../../../functions/observability/telemetry.js';
@@ -112,7 +113,13 @@ export function buildApp(options: TestAppOptions = {}): TestApp {
     ...(options.maxWriteAttempts !== undefined ? { maxWriteAttempts: options.maxWriteAttempts } : {}),
   });
   const queries = new AgentQueries(agents, now, LIVENESS);
-  const app = createApp({ agents, polls, queries, limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits }, telemetry: options.telemetry ?? NO_TELEMETRY });
+  const app = createApp({
+    agents,
+    polls,
+    routes: [fleetApiRoutes({ queries })],
+    limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
+    telemetry: options.telemetry ?? NO_TELEMETRY,
+  });
   return { app, agents };
 }
 

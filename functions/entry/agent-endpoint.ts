@@ -1,0 +1,32 @@
+import { v7 as uuidv7 } from 'uuid';
+import { createApp } from '../http/app.js';
+import type { RouteGroup } from '../http/fleet-api-routes.js';
+import { AgentAuthenticator } from '../service/agent-tokens.js';
+import { ConfigBodyCache } from '../service/config-bodies.js';
+import { FleetStateCache } from '../service/fleet-cache.js';
+import { PollService } from '../service/poll-service.js';
+import type { WiringOptions } from './stores.js';
+
+/**
+ * The agent endpoint: POST /v1/opamp and GET /healthz, with the poll service
+ * and the per-instance caches it uses. This module loads nothing of the fleet
+ * API or the bucket ingest, which keeps the public function small.
+ */
+export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: () => string; extraRoutes?: RouteGroup[] }) {
+  const { config, stores, telemetry } = options;
+  const now = options.now ?? Date.now;
+  const fleet = new FleetStateCache(stores.fleet, now, config.fleetRevalidateMs, telemetry);
+  const configBodies = new ConfigBodyCache(stores.objects, config.configCacheBytes);
+  const agentAuth = config.agentAuth === 'token' ? new AgentAuthenticator(stores.tokens, now, config.fleetRevalidateMs, telemetry) : undefined;
+  const polls = new PollService({
+    agents: stores.agents,
+    now,
+    newInstanceUid: options.newInstanceUid ?? (() => uuidv7()),
+    options: config.core,
+    fleet,
+    configBodies,
+    urlSigner: stores.signer,
+  });
+  const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, telemetry });
+  return { app, polls, fleet, configBodies, agentAuth };
+}

@@ -1,0 +1,27 @@
+import { createApp } from '../http/app.js';
+import { fleetApiRoutes } from '../http/fleet-api-routes.js';
+import { AgentActions } from '../service/agent-actions.js';
+import { AgentQueries } from '../service/agent-queries.js';
+import { TokenAdmin } from '../service/agent-tokens.js';
+import { FleetAdmin } from '../service/fleet-admin.js';
+import { FleetStateCache } from '../service/fleet-cache.js';
+import type { WiringOptions } from './stores.js';
+
+/** The fleet API route group and its services. */
+export function createFleetApiRoutes(options: WiringOptions) {
+  const { config, stores, telemetry } = options;
+  const now = options.now ?? Date.now;
+  const fleet = new FleetStateCache(stores.fleet, now, config.fleetRevalidateMs, telemetry);
+  return fleetApiRoutes({
+    queries: new AgentQueries(stores.agents, now, config.liveness, { fleet, policy: config.core.remoteConfig }),
+    admin: new FleetAdmin({ objects: stores.objects, fleet: stores.fleet, agents: stores.agents, now, remoteConfig: config.core.remoteConfig, uploads: stores.signer }),
+    actions: new AgentActions({ agents: stores.agents, now, ttlMs: config.commandTtlMs }),
+    tokens: new TokenAdmin(stores.tokens, now),
+  });
+}
+
+/** The fleet API function's app: /api/v1/* and GET /healthz. */
+export function createFleetApi(options: WiringOptions) {
+  const routes = createFleetApiRoutes(options);
+  return { app: createApp({ agents: options.stores.agents, routes: [routes], limits: options.config.limits, telemetry: options.telemetry }) };
+}

@@ -1,0 +1,29 @@
+import type { AwsClients } from '../adapters/aws-clients.js';
+import { DynamoAgentStore } from '../adapters/dynamodb/agent-store.js';
+import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store.js';
+import { DynamoTokenStore } from '../adapters/dynamodb/token-store.js';
+import { S3BlobStore } from '../adapters/s3/blob-store.js';
+import { S3ObjectStore } from '../adapters/s3/object-store.js';
+import { S3UrlSigner } from '../adapters/s3/url-signer.js';
+import type { BackendConfig } from '../config.js';
+import type { Telemetry } from '../observability/telemetry.js';
+
+/** The storage adapters every deployment builds from its clients. */
+export function createStores(config: BackendConfig, clients: AwsClients) {
+  return {
+    agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.bucketName) }),
+    fleet: new DynamoFleetStore(clients.dynamodb, config.tableName),
+    tokens: new DynamoTokenStore(clients.dynamodb, config.tableName),
+    objects: new S3ObjectStore(clients.s3, config.bucketName),
+    signer: new S3UrlSigner(clients.s3, config.bucketName),
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;
+
+export interface WiringOptions {
+  config: BackendConfig;
+  stores: Stores;
+  telemetry: Telemetry;
+  now?: (() => number) | undefined;
+}

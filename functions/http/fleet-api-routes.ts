@@ -1,0 +1,59 @@
+import { Hono } from 'hono';
+import type { AgentActions } from '../service/agent-actions.js';
+import type { AgentQueries } from '../service/agent-queries.js';
+import type { TokenAdmin } from '../service/agent-tokens.js';
+import type { FleetAdmin } from '../service/fleet-admin.js';
+import { agentActionsApi } from './routes/agent-actions-api.js';
+import { agentsApi } from './routes/agents-api.js';
+import { fleetApi } from './routes/fleet-api.js';
+import { tokensApi } from './routes/tokens-api.js';
+
+/** A group of routes to mount, with the methods each path answers (for 405 replies). */
+export interface RouteGroup {
+  basePath: string;
+  router: Hono;
+  methods: ReadonlyArray<readonly [path: string, allow: string]>;
+}
+
+export interface FleetApiServices {
+  queries?: AgentQueries | undefined;
+  admin?: FleetAdmin | undefined;
+  actions?: AgentActions | undefined;
+  tokens?: TokenAdmin | undefined;
+}
+
+/**
+ * The fleet API under /api/v1. Built apart from the app so that the public
+ * agent function, which serves none of it, does not load it.
+ */
+export function fleetApiRoutes(services: FleetApiServices): RouteGroup {
+  const router = new Hono();
+  const methods: Array<readonly [string, string]> = [];
+  if (services.queries) {
+    router.route('/agents', agentsApi(services.queries));
+    methods.push(['/agents', 'GET'], ['/agents/:instanceUid', 'GET']);
+  }
+  if (services.admin) {
+    router.route('/', fleetApi(services.admin));
+    methods.push(
+      ['/configs', 'GET'],
+      ['/configs/:name', 'GET, PUT, DELETE'],
+      ['/configs/:name/rollout', 'GET'],
+      ['/assignments', 'GET'],
+      ['/assignments/:name', 'GET, PUT, DELETE'],
+      ['/packages', 'GET'],
+      ['/packages/:name/:version', 'DELETE'],
+      ['/packages/:name/:version/upload', 'POST'],
+      ['/packages/:name/:version/rollout', 'GET'],
+    );
+  }
+  if (services.actions) {
+    router.route('/', agentActionsApi(services.actions));
+    methods.push(['/agents/:instanceUid/restart', 'POST'], ['/agents/:instanceUid/messages', 'GET, POST'], ['/restarts', 'POST']);
+  }
+  if (services.tokens) {
+    router.route('/tokens', tokensApi(services.tokens));
+    methods.push(['/tokens', 'GET, POST'], ['/tokens/:name', 'DELETE']);
+  }
+  return { basePath: '/api/v1', router, methods };
+}
