@@ -1,35 +1,54 @@
-import { z } from 'zod';
 import type { CoreOptions } from './core/decide-poll.js';
 import { DEFAULT_CORE_OPTIONS } from './core/decide-poll.js';
 import type { LivenessPolicy } from './core/liveness.js';
 import type { HttpLimits } from './http/app.js';
 import { DEFAULT_HTTP_LIMITS } from './http/app.js';
 
-const seconds = (fallbackMs: number) => z.coerce.number().positive().default(fallbackMs / 1000);
+/**
+ * Reads typed settings from the environment and collects every problem, so
+ * that a misconfigured deployment says everything wrong at once. (Hand-written
+ * rather than a schema library: the public agent function loads this module,
+ * and every kilobyte there is paid at each cold start.)
+ */
+class SettingsReader {
+  readonly problems: string[] = [];
 
-/** Every setting the backend reads from the environment, with its default. */
-const environment = z.object({
-  OPAMP_TABLE: z.string().min(3).default('opamp-local'),
-  OPAMP_BUCKET: z.string().min(3).default('opamp-local'),
-  OPAMP_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_HTTP_LIMITS.maxRequestBytes),
-  OPAMP_GZIP_MIN_BYTES: z.coerce.number().int().min(0).default(DEFAULT_HTTP_LIMITS.gzipMinBytes),
-  OPAMP_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_HTTP_LIMITS.retryAfterSeconds),
-  OPAMP_LAST_SEEN_REFRESH_SECONDS: seconds(DEFAULT_CORE_OPTIONS.lastSeenRefreshMs),
-  OPAMP_MIN_POLL_INTERVAL_SECONDS: seconds(DEFAULT_CORE_OPTIONS.minPollIntervalMs),
-  OPAMP_EXPECTED_POLL_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
-  OPAMP_FULL_STATE_RETRY_SECONDS: seconds(DEFAULT_CORE_OPTIONS.fullStateRetryMs),
-  OPAMP_RECORD_RETENTION_DAYS: z.coerce.number().positive().default(DEFAULT_CORE_OPTIONS.recordRetentionMs / 86_400_000),
-  OPAMP_FLEET_REVALIDATE_SECONDS: z.coerce.number().min(0).default(10),
-  OPAMP_MAX_CONFIG_FILE_BYTES: z.coerce.number().int().min(1).default(1024 * 1024),
-  OPAMP_CONFIG_CACHE_BYTES: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
-  OPAMP_CONFIG_RESEND_SECONDS: seconds(DEFAULT_CORE_OPTIONS.remoteConfig.resendAfterMs),
-  OPAMP_CONFIG_MAX_OFFERS: z.coerce.number().int().min(1).default(DEFAULT_CORE_OPTIONS.remoteConfig.maxAttempts),
-  OPAMP_AGENT_AUTH: z.enum(['none', 'token']).optional(),
-  OPAMP_PACKAGE_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(DEFAULT_CORE_OPTIONS.packages.urlTtlSeconds),
-  OPAMP_SERVER_CUSTOM_CAPABILITIES: z.string().default(''),
-  OPAMP_DUPLICATE_WINDOW_SECONDS: z.coerce.number().min(0).default(DEFAULT_CORE_OPTIONS.duplicateWindowMs / 1000),
-  OPAMP_COMMAND_TTL_SECONDS: z.coerce.number().positive().default(3600),
-});
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  number(name: string, fallback: number, rule: { min?: number; max?: number; integer?: boolean } = {}): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    const bad = !Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) ||
+      (rule.min !== undefined && value < rule.min) || (rule.max !== undefined && value > rule.max);
+    if (bad) {
+      const range = [rule.min !== undefined && `>= ${rule.min}`, rule.max !== undefined && `<= ${rule.max}`].filter(Boolean).join(' and ');
+      this.problems.push(`${name}: expected ${rule.integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** A positive number of seconds, as milliseconds. */
+  seconds(name: string, fallbackMs: number, min = Number.MIN_VALUE): number {
+    return this.number(name, fallbackMs / 1000, { min }) * 1000;
+  }
+
+  string(name: string, fallback: string, minLength = 0): string {
+    const raw = this.env[name];
+    if (raw === undefined) return fallback;
+    if (raw.length < minLength) this.problems.push(`${name}: expected at least ${minLength} characters`);
+    return raw;
+  }
+
+  choice<T extends string>(name: string, choices: readonly T[]): T | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if ((choices as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name}: expected one of ${choices.join(', ')}, got "${raw}"`);
+    return undefined;
+  }
+}
 
 export interface BackendConfig {
   tableName: string;
@@ -57,41 +76,46 @@ export class ConfigError extends Error {
  * overrides it.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { agentAuth: 'none' | 'token' } = { agentAuth: 'none' }): BackendConfig {
-  const parsed = environment.safeParse(env);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid configuration: ${detail}`);
-  }
-  const e = parsed.data;
+  const read = new SettingsReader(env);
+  const d = DEFAULT_CORE_OPTIONS;
+  const lastSeenRefreshMs = read.seconds('OPAMP_LAST_SEEN_REFRESH_SECONDS', d.lastSeenRefreshMs);
   const core: CoreOptions = {
-    ...DEFAULT_CORE_OPTIONS,
-    lastSeenRefreshMs: e.OPAMP_LAST_SEEN_REFRESH_SECONDS * 1000,
-    minPollIntervalMs: e.OPAMP_MIN_POLL_INTERVAL_SECONDS * 1000,
-    fullStateRetryMs: e.OPAMP_FULL_STATE_RETRY_SECONDS * 1000,
-    recordRetentionMs: e.OPAMP_RECORD_RETENTION_DAYS * 86_400_000,
-    remoteConfig: { resendAfterMs: e.OPAMP_CONFIG_RESEND_SECONDS * 1000, maxAttempts: e.OPAMP_CONFIG_MAX_OFFERS },
-    packages: { ...DEFAULT_CORE_OPTIONS.packages, urlTtlSeconds: e.OPAMP_PACKAGE_URL_TTL_SECONDS },
-    serverCustomCapabilities: e.OPAMP_SERVER_CUSTOM_CAPABILITIES.split(',').map((c) => c.trim()).filter(Boolean),
-    duplicateWindowMs: e.OPAMP_DUPLICATE_WINDOW_SECONDS * 1000,
+    ...d,
+    lastSeenRefreshMs,
+    minPollIntervalMs: read.seconds('OPAMP_MIN_POLL_INTERVAL_SECONDS', d.minPollIntervalMs),
+    fullStateRetryMs: read.seconds('OPAMP_FULL_STATE_RETRY_SECONDS', d.fullStateRetryMs),
+    recordRetentionMs: read.number('OPAMP_RECORD_RETENTION_DAYS', d.recordRetentionMs / 86_400_000, { min: 1 }) * 86_400_000,
+    remoteConfig: {
+      resendAfterMs: read.seconds('OPAMP_CONFIG_RESEND_SECONDS', d.remoteConfig.resendAfterMs),
+      maxAttempts: read.number('OPAMP_CONFIG_MAX_OFFERS', d.remoteConfig.maxAttempts, { min: 1, integer: true }),
+    },
+    packages: {
+      ...d.packages,
+      urlTtlSeconds: read.number('OPAMP_PACKAGE_URL_TTL_SECONDS', d.packages.urlTtlSeconds, { min: 60, max: 7 * 86_400, integer: true }),
+    },
+    serverCustomCapabilities: read.string('OPAMP_SERVER_CUSTOM_CAPABILITIES', '').split(',').map((c) => c.trim()).filter(Boolean),
+    duplicateWindowMs: read.number('OPAMP_DUPLICATE_WINDOW_SECONDS', d.duplicateWindowMs / 1000, { min: 0 }) * 1000,
   };
-  return {
-    tableName: e.OPAMP_TABLE,
-    bucketName: e.OPAMP_BUCKET,
+  const config: BackendConfig = {
+    tableName: read.string('OPAMP_TABLE', 'opamp-local', 3),
+    bucketName: read.string('OPAMP_BUCKET', 'opamp-local', 3),
     limits: {
-      maxRequestBytes: e.OPAMP_MAX_REQUEST_BYTES,
-      gzipMinBytes: e.OPAMP_GZIP_MIN_BYTES,
-      retryAfterSeconds: e.OPAMP_RETRY_AFTER_SECONDS,
+      maxRequestBytes: read.number('OPAMP_MAX_REQUEST_BYTES', DEFAULT_HTTP_LIMITS.maxRequestBytes, { min: 1024, integer: true }),
+      gzipMinBytes: read.number('OPAMP_GZIP_MIN_BYTES', DEFAULT_HTTP_LIMITS.gzipMinBytes, { min: 0, integer: true }),
+      retryAfterSeconds: read.number('OPAMP_RETRY_AFTER_SECONDS', DEFAULT_HTTP_LIMITS.retryAfterSeconds, { min: 1, integer: true }),
     },
     core,
     liveness: {
-      lastSeenRefreshMs: core.lastSeenRefreshMs,
-      expectedPollIntervalMs: e.OPAMP_EXPECTED_POLL_INTERVAL_SECONDS * 1000,
+      lastSeenRefreshMs,
+      expectedPollIntervalMs: read.seconds('OPAMP_EXPECTED_POLL_INTERVAL_SECONDS', 30_000),
       missedPollsBeforeStale: 3,
     },
-    fleetRevalidateMs: e.OPAMP_FLEET_REVALIDATE_SECONDS * 1000,
-    maxConfigFileBytes: e.OPAMP_MAX_CONFIG_FILE_BYTES,
-    configCacheBytes: e.OPAMP_CONFIG_CACHE_BYTES,
-    agentAuth: e.OPAMP_AGENT_AUTH ?? defaults.agentAuth,
-    commandTtlMs: e.OPAMP_COMMAND_TTL_SECONDS * 1000,
+    fleetRevalidateMs: read.number('OPAMP_FLEET_REVALIDATE_SECONDS', 10, { min: 0 }) * 1000,
+    maxConfigFileBytes: read.number('OPAMP_MAX_CONFIG_FILE_BYTES', 1024 * 1024, { min: 1, integer: true }),
+    configCacheBytes: read.number('OPAMP_CONFIG_CACHE_BYTES', 64 * 1024 * 1024, { min: 0, integer: true }),
+    agentAuth: read.choice('OPAMP_AGENT_AUTH', ['none', 'token'] as const) ?? defaults.agentAuth,
+    commandTtlMs: read.seconds('OPAMP_COMMAND_TTL_SECONDS', 3_600_000),
   };
+  if (read.problems.length > 0) throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);
+  return config;
 }

@@ -1,23 +1,15 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Duration } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { IDestination } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { BUNDLING, REPO_ROOT } from './bundling.js';
 import { METRICS_NAMESPACE } from './monitoring.js';
 
-/** The repository root: the esbuild project root and where package-lock.json lives. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/**
- * Lets CommonJS dependencies call `require` inside the ESM bundle (the Powertools
- * sample app uses the same banner).
- */
-const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface OpampFunctionProps {
   /** The handler file under functions/entry/, e.g. `opamp.lambda.ts`; it exports `handler`. */
@@ -43,11 +35,15 @@ export interface OpampFunctionProps {
 
 /**
  * A NodejsFunction with the house defaults: arm64, Node.js 22, one minified ESM
- * bundle that includes the AWS SDK (so the bundle is what we measure and what
- * runs), source maps, an explicit log group with retention, and its own role
- * holding nothing but log writes until `grantDataAccess` adds the function's
- * table and bucket statements. Bundling runs the locally installed esbuild,
- * never Docker.
+ * bundle, source maps, JSON logs without Lambda's per-invocation platform
+ * lines, an explicit log group with retention, and its own role holding
+ * nothing but log writes until `grantDataAccess` adds the function's table and
+ * bucket statements. Bundling runs the locally installed esbuild, never Docker.
+ *
+ * The bundle holds the DynamoDB client; the S3 client and presigner come from
+ * the SDK the Node.js 22 runtime provides, loaded on first use (see
+ * bundling.ts). The trade: for S3 the runtime's SDK release is AWS's choice,
+ * not the lock file's; the code uses only long-stable S3 APIs.
  */
 export class OpampFunction extends NodejsFunction {
   /** The function's own role (the same object as `role`, typed as a Role). */
@@ -76,6 +72,10 @@ export class OpampFunction extends NodejsFunction {
       role,
       logGroup,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      // START/END/REPORT lines for every invocation would be most of the log bill
+      // at polling rates; JSON format lets them be filtered out by level.
+      loggingFormat: LoggingFormat.JSON,
+      systemLogLevelV2: SystemLogLevel.WARN,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       ...(props.onFailure ? { onFailure: props.onFailure } : {}),
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
@@ -91,12 +91,15 @@ export class OpampFunction extends NodejsFunction {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
+        target: BUNDLING.target,
+        mainFields: [...BUNDLING.mainFields],
+        banner: BUNDLING.banner,
+        minify: BUNDLING.minify,
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: true,
+        externalModules: [...BUNDLING.external],
+        esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, to])),
       },
     });
     this.executionRole = role;

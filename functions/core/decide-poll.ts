@@ -84,8 +84,11 @@ export interface PollInput {
   /** The stored record of `message.instanceUid`, read strongly consistent; undefined when none. */
   record: AgentRecord | undefined;
   message: AgentToServer;
-  /** Content id of the request body, to recognise retries. */
-  messageDigest: string;
+  /**
+   * Content id of the request body, to recognise retries: a string, or a
+   * function computing it, called only when the decision needs it.
+   */
+  messageDigest: string | (() => string);
   now: number;
   /** Makes a fresh instance uid (canonical text), used only when one is needed. */
   newInstanceUid: () => string;
@@ -99,7 +102,7 @@ export interface PollInput {
    * polls for one agent must use different ids; without one, the record's next
    * version number is used.
    */
-  writeId?: string | undefined;
+  writeId?: string | (() => string) | undefined;
 }
 
 /** A record to store, conditional on the version that was read (0: must not exist). */
@@ -180,6 +183,8 @@ export function validateAgentToServer(message: AgentToServer): void {
 export function decidePoll(input: PollInput): PollDecision {
   const { message, options, now } = input;
   validateAgentToServer(message);
+  const digest = lazily(input.messageDigest);
+  const stampOf = lazily(input.writeId ?? `v${(input.record?.version ?? 0) + 1}`);
   const uid = instanceUidToText(message.instanceUid);
   const events: PollEvent[] = [];
 
@@ -194,7 +199,7 @@ export function decidePoll(input: PollInput): PollDecision {
 
   // A redirect record is not the agent's state: a message without the flag starts afresh.
   const stored = input.record?.movedTo ? undefined : input.record;
-  const verdict = classifySequence(stored, message.sequenceNum, input.messageDigest, now, options.minPollIntervalMs);
+  const verdict = classifySequence(stored, message.sequenceNum, digest, now, options.minPollIntervalMs);
 
   if (verdict === 'duplicate' && stored) {
     events.push('duplicate');
@@ -206,8 +211,19 @@ export function decidePoll(input: PollInput): PollDecision {
       ? [...(input.fleet ?? EMPTY_FLEET).configs.values()].find((c) => c.hash === offer.hash && !input.withheldConfigs?.has(c.hash))
       : undefined;
     if (reoffer) reply.remoteConfig = remoteConfigReply(reoffer);
+    const repackage = stored.packagesOffer?.offeredSeq === message.sequenceNum ? reofferedPackages(stored, input) : undefined;
+    if (repackage) reply.packagesAvailable = packagesReply(repackage);
     const records = now - stored.lastSeenAt >= options.lastSeenRefreshMs ? [refreshLastSeen(stored, now, options)] : [];
-    return { reply: gateReply(reply, stored), records, sections: [], sectionDeletes: [], events, ...(reoffer && reply.remoteConfig ? { attachConfig: reoffer } : {}) };
+    const gated = gateReply(reply, stored);
+    return {
+      reply: gated,
+      records,
+      sections: [],
+      sectionDeletes: [],
+      events,
+      ...(reoffer && gated.remoteConfig ? { attachConfig: reoffer } : {}),
+      ...(repackage && gated.packagesAvailable ? { attachPackages: repackage } : {}),
+    };
   }
 
   const base = stored ?? emptyRecord(uid, now, input.record?.version ?? 0);
@@ -217,7 +233,7 @@ export function decidePoll(input: PollInput): PollDecision {
     : undefined;
   if (stored && duplicate) return splitDuplicate({ stored, input, seen, reason: duplicate, events });
 
-  const applied = applyStatus(base, message, input.messageDigest, now);
+  const applied = applyStatus(base, message, now);
   const fleet = input.fleet ?? EMPTY_FLEET;
   const next = applied.record;
   next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
@@ -284,16 +300,18 @@ export function decidePoll(input: PollInput): PollDecision {
     ...(inbox ? { inbox } : {}),
   };
   if (requestsNewUid(message)) {
-    return { ...assignNewUid({ uid, base, next, reply, applied, input, events }), ...attach };
+    const assigned = assignNewUid({ uid, base, next, reply, applied, input, events });
+    // The agent's messages are kept under the uid it is known by from now on.
+    const movedUid = assigned.records.at(-1)!.record.instanceUid;
+    return { ...assigned, ...attach, ...(inbox ? { inbox: { ...inbox, instanceUid: movedUid } } : {}) };
   }
 
-  const stamp = input.writeId ?? `v${(input.record?.version ?? 0) + 1}`;
-  const sections = placeSections(uid, applied.sections, stamp, next);
+  const sections = applied.sections.length > 0 ? placeSections(uid, applied.sections, stampOf(), next) : [];
   const retired = retireSections(base, sections);
   if (retired.superseded.length > 0) next.supersededSections = retired.superseded;
   else delete next.supersededSections;
   const sectionDeletes = retired.deletes.map((ref) => ({ ...ref, instanceUid: uid }));
-  const records = mustWrite ? [{ record: finish(next, now, options), expectedVersion: input.record?.version ?? 0 }] : [];
+  const records = mustWrite ? [{ record: finish(next, now, options, digest), expectedVersion: input.record?.version ?? 0 }] : [];
   return { reply: gateReply(reply, next), records, sections, sectionDeletes, events, ...attach };
 }
 
@@ -327,6 +345,14 @@ function offerConfig(next: AgentRecord, reply: ServerToAgent, fleet: FleetState,
   next.configOffer = recordOffer(next.configOffer, config, now, input.message.sequenceNum);
   events.push('config-offered');
   return config;
+}
+
+/** The package set a retried message's lost reply offered, if it is still the one to offer. */
+function reofferedPackages(stored: AgentRecord, input: PollInput): ResolvedPackageSet | undefined {
+  const fleet = input.fleet ?? EMPTY_FLEET;
+  const target = resolvePackagesTarget(stored, fleet);
+  const resolved = target ? resolvePackageSet(target.spec, fleet.packages) : undefined;
+  return resolved && 'set' in resolved && resolved.set.hash === stored.packagesOffer?.hash ? resolved.set : undefined;
 }
 
 /** The package set to offer, recorded as offered; download URLs are signed by the caller. */
@@ -401,9 +427,18 @@ function stateChanged(base: AgentRecord, next: AgentRecord): boolean {
   return comparable(base) !== comparable(next);
 }
 
+/**
+ * The record's state as text. The next record is built by copying the stored
+ * one, so equal state gives equal text; a field removed and set again may move
+ * and read as a change, which costs at most one needless write.
+ */
 function comparable(record: AgentRecord): string {
   const { sequenceNum: _s, lastMessageDigest: _d, lastSeenAt: _l, expiresAt: _e, version: _v, ...state } = record;
-  return stableJson(JSON.parse(JSON.stringify(state, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))));
+  return JSON.stringify(state, bigintAsText);
+}
+
+function bigintAsText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 /**
@@ -416,7 +451,7 @@ function splitDuplicate(args: { stored: AgentRecord; input: PollInput; seen: Obs
   const { message, now, options } = input;
   const newUid = input.newInstanceUid();
   events.push('duplicate-uid');
-  const applied = applyStatus(emptyRecord(newUid, now, 0), message, input.messageDigest, now);
+  const applied = applyStatus(emptyRecord(newUid, now, 0), message, now);
   const newcomer = applied.record;
   newcomer.fingerprint = observe({}, { ...seen, reset: false, gap: false }, options.duplicateWindowMs);
   const reply = successReply(message, options);
@@ -426,7 +461,7 @@ function splitDuplicate(args: { stored: AgentRecord; input: PollInput; seen: Obs
     newcomer.fullStateRequestedAt = now;
     newcomer.fullStateRequestedSeq = message.sequenceNum;
   }
-  const sections = placeSections(newUid, applied.sections, input.writeId ?? 'v1', newcomer);
+  const sections = placeSections(newUid, applied.sections, stamp(input), newcomer);
   const original: AgentRecord = {
     ...stored,
     duplicates: [...(stored.duplicates ?? []), { at: now, newInstanceUid: newUid, reason }].slice(-MAX_DUPLICATE_EVENTS),
@@ -434,13 +469,25 @@ function splitDuplicate(args: { stored: AgentRecord; input: PollInput; seen: Obs
   return {
     reply: gateReply(reply, newcomer),
     records: [
-      { record: finish(newcomer, now, options), expectedVersion: 0 },
+      { record: finish(newcomer, now, options, lazily(input.messageDigest)), expectedVersion: 0 },
       { record: finish(original, stored.lastSeenAt, options), expectedVersion: stored.version },
     ],
     sections,
     sectionDeletes: [],
     events,
   };
+}
+
+/** A value given as is or as a function computing it, computed at most once. */
+function lazily(value: string | (() => string)): () => string {
+  if (typeof value === 'string') return () => value;
+  let computed: string | undefined;
+  return () => (computed ??= value());
+}
+
+/** The stamp for sections written under a new uid (its first record version). */
+function stamp(input: PollInput): string {
+  return input.writeId === undefined ? 'v1' : lazily(input.writeId)();
 }
 
 /** Gives each section this decision writes its own item id, and points the record at it. */
@@ -507,11 +554,11 @@ function assignNewUid(args: {
   events.push('instance-uid-assigned');
   reply.agentIdentification = { $typeName: 'opamp.proto.v1.AgentIdentification', newInstanceUid: instanceUidFromText(newUid)! };
 
-  const redirect = finish({ ...next, movedTo: newUid }, now, options);
+  const redirect = finish({ ...next, movedTo: newUid }, now, options, lazily(input.messageDigest));
   redirect.expiresAt = Math.floor((now + options.redirectRetentionMs) / 1000);
-  const moved = finish({ ...next, instanceUid: newUid, version: 0, sectionIds: { ...next.sectionIds } }, now, options);
+  const moved = finish({ ...next, instanceUid: newUid, version: 0, sectionIds: { ...next.sectionIds } }, now, options, lazily(input.messageDigest));
   delete moved.supersededSections;
-  const written = placeSections(newUid, applied.sections, input.writeId ?? 'v1', moved);
+  const written = placeSections(newUid, applied.sections, stamp(input), moved);
   redirect.sections = { ...base.sections };
   redirect.sectionIds = { ...base.sectionIds };
   // Sections the temporary uid had stored before and that this message did not replace.
@@ -551,8 +598,12 @@ function refreshLastSeen(record: AgentRecord, now: number, options: CoreOptions)
   return { record: finish({ ...record }, now, options), expectedVersion: record.version };
 }
 
-/** Stamps what every write carries: the next version, last-seen and the expiry. */
-function finish(record: AgentRecord, now: number, options: CoreOptions): AgentRecord {
+/**
+ * Stamps what every write carries: the next version, last-seen, the expiry,
+ * and the digest of the message whose sequence number it stores.
+ */
+function finish(record: AgentRecord, now: number, options: CoreOptions, digest?: () => string): AgentRecord {
+  if (digest) record.lastMessageDigest = digest();
   record.version += 1;
   record.lastSeenAt = now;
   record.expiresAt = Math.floor((now + options.recordRetentionMs) / 1000);
@@ -574,13 +625,13 @@ interface AppliedStatus {
  * Status compression: a section the agent sent replaces the stored one as a
  * whole; a section it left out keeps its stored value.
  */
-function applyStatus(base: AgentRecord, message: AgentToServer, digest: string, now: number): AppliedStatus {
+function applyStatus(base: AgentRecord, message: AgentToServer, now: number): AppliedStatus {
   const next: AgentRecord = { ...base, sections: { ...base.sections }, sectionIds: { ...base.sectionIds } };
   const sections: SectionContent[] = [];
   let changed = false;
 
+  // The digest is stamped when the record is written (see finish): most polls write nothing.
   next.sequenceNum = message.sequenceNum;
-  next.lastMessageDigest = digest;
 
   // capabilities MUST always be set; a zero is a client bug, not "can do nothing".
   if (message.capabilities !== 0n && message.capabilities !== base.capabilities) {

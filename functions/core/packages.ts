@@ -157,7 +157,8 @@ export interface PackageStatusSummary {
 
 export function summarizePackageStatuses(statuses: PackageStatuses): Record<string, PackageStatusSummary> {
   const out: Record<string, PackageStatusSummary> = {};
-  for (const [name, s] of Object.entries(statuses.packages)) {
+  // In name order: the same statuses must give the same record, whatever order they arrived in.
+  for (const [name, s] of Object.entries(statuses.packages).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     out[name] = {
       hasVersion: s.agentHasVersion,
       offeredVersion: s.serverOfferedVersion,

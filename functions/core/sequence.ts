@@ -27,14 +27,14 @@ export type SequenceVerdict = 'first' | 'next' | 'duplicate' | 'ahead' | 'gap' |
 export function classifySequence(
   record: AgentRecord | undefined,
   sequenceNum: bigint,
-  messageDigest: string,
+  messageDigest: string | (() => string),
   now: number,
   minPollIntervalMs: number,
 ): SequenceVerdict {
   if (!record) return 'first';
   const stored = record.sequenceNum;
   if (sequenceNum === stored + 1n) return 'next';
-  if (sequenceNum === stored && messageDigest === record.lastMessageDigest) return 'duplicate';
+  if (sequenceNum === stored && (typeof messageDigest === 'string' ? messageDigest : messageDigest()) === record.lastMessageDigest) return 'duplicate';
   if (sequenceNum <= stored) return 'reset';
   const skipped = sequenceNum - stored - 1n;
   const elapsed = Math.max(0, now - record.lastSeenAt);

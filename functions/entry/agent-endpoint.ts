@@ -24,6 +24,7 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     newInstanceUid: options.newInstanceUid ?? (() => uuidv7()),
     options: config.core,
     fleet,
+    tokens: agentAuth?.revalidation,
     configBodies,
     urlSigner: stores.signer,
   });

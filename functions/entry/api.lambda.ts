@@ -1,5 +1,5 @@
 // The fleet API, behind an IAM-authenticated Function URL: /api/v1/* and GET /healthz.
-import { createAwsClients } from '../adapters/aws-clients.js';
+import { createLambdaClients } from '../adapters/lambda-clients.js';
 import { loadConfig } from '../config.js';
 import { createPowertools } from '../observability/powertools.js';
 import { createFleetApi } from './fleet-api.js';
@@ -8,6 +8,6 @@ import { createStores } from './stores.js';
 
 const powertools = createPowertools('opamp-api');
 const config = loadConfig();
-const { app } = createFleetApi({ config, stores: createStores(config, createAwsClients()), telemetry: powertools.telemetry });
+const { app } = createFleetApi({ config, stores: createStores(config, createLambdaClients()), telemetry: powertools.telemetry });
 
 export const handler = lambdaHandler(app, powertools);

@@ -1,6 +1,6 @@
 // Bucket notifications for configs/, assignments/ and packages/: keeps the fleet metadata in DynamoDB up to date.
 import type { S3Event } from 'aws-lambda';
-import { createAwsClients } from '../adapters/aws-clients.js';
+import { createLambdaClients } from '../adapters/lambda-clients.js';
 import { loadConfig } from '../config.js';
 import { createPowertools } from '../observability/powertools.js';
 import { createBucketIngest } from './bucket-ingest.js';
@@ -8,7 +8,7 @@ import { createStores } from './stores.js';
 
 const powertools = createPowertools('opamp-ingest');
 const config = loadConfig();
-const ingest = createBucketIngest({ config, stores: createStores(config, createAwsClients()), telemetry: powertools.telemetry });
+const ingest = createBucketIngest({ config, stores: createStores(config, createLambdaClients()), telemetry: powertools.telemetry });
 
 export const handler = async (event: S3Event): Promise<void> => {
   try {

@@ -1,5 +1,5 @@
 // The public agent endpoint: POST /v1/opamp and GET /healthz, nothing else.
-import { createAwsClients } from '../adapters/aws-clients.js';
+import { createLambdaClients } from '../adapters/lambda-clients.js';
 import { loadConfig } from '../config.js';
 import { createPowertools } from '../observability/powertools.js';
 import { createAgentEndpoint } from './agent-endpoint.js';
@@ -9,6 +9,6 @@ import { createStores } from './stores.js';
 const powertools = createPowertools('opamp');
 // Agents must present a token unless OPAMP_AGENT_AUTH=none says otherwise.
 const config = loadConfig(process.env, { agentAuth: 'token' });
-const { app } = createAgentEndpoint({ config, stores: createStores(config, createAwsClients()), telemetry: powertools.telemetry });
+const { app } = createAgentEndpoint({ config, stores: createStores(config, createLambdaClients()), telemetry: powertools.telemetry });
 
 export const handler = lambdaHandler(app, powertools);

@@ -1,4 +1,4 @@
-import type { AwsClients } from '../adapters/aws-clients.js';
+import type { StoreClients } from '../adapters/s3/s3-source.js';
 import { DynamoAgentStore } from '../adapters/dynamodb/agent-store.js';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store.js';
 import { DynamoTokenStore } from '../adapters/dynamodb/token-store.js';
@@ -9,7 +9,7 @@ import type { BackendConfig } from '../config.js';
 import type { Telemetry } from '../observability/telemetry.js';
 
 /** The storage adapters every deployment builds from its clients. */
-export function createStores(config: BackendConfig, clients: AwsClients) {
+export function createStores(config: BackendConfig, clients: StoreClients) {
   return {
     agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.bucketName) }),
     fleet: new DynamoFleetStore(clients.dynamodb, config.tableName),

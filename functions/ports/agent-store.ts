@@ -22,10 +22,23 @@ export interface AgentListQuery {
   where?: ((record: AgentRecord) => boolean) | undefined;
 }
 
+/** Generation counters of what function instances cache (fleet metadata, agent tokens). */
+export interface ControlGenerations {
+  fleet: string;
+  auth: string;
+}
+
 /** Where agent records and their sections live. */
 export interface AgentStore {
   /** The agent's record, read strongly consistent (it decides sequence gaps). */
   get(instanceUid: string): Promise<AgentRecord | undefined>;
+
+  /**
+   * The agent's record and the control generations in one read call, for a
+   * poll whose instance caches are due for revalidation. Optional: without
+   * it, the caches revalidate with reads of their own.
+   */
+  getWithGenerations?(instanceUid: string): Promise<{ record: AgentRecord | undefined; generations: ControlGenerations }>;
 
   /**
    * Stores a record if its stored version still equals `expectedVersion`

@@ -6,6 +6,7 @@ import { RevalidatingCache } from './revalidating-cache.js';
 
 export const TOKEN_PREFIX = 'opamp_';
 
+
 export function hashToken(token: string): string {
   return sha256(token).toString('hex');
 }
@@ -43,11 +44,45 @@ export class AgentAuthenticator {
     );
   }
 
-  /** The name of the token the header carries, or undefined when it carries no valid one. */
-  async authenticate(authorization: string | undefined): Promise<string | undefined> {
+  /**
+   * A first look at the header, without reading the store: `accepted` or
+   * `refused` when the cached token set is fresh; `revalidate` when it is due,
+   * in which case the poll reads the token generation in the same call as the
+   * agent's record and then asks `verify`, before anything is decided or
+   * stored. A token created a moment ago is thus accepted once the instance
+   * revalidates, within the revalidation interval.
+   */
+  check(authorization: string | undefined): { verdict: 'accepted'; tokenName: string } | { verdict: 'refused' | 'revalidate' } {
     const token = bearerToken(authorization);
-    if (!token) return undefined;
-    return (await this.cache.current()).get(hashToken(token));
+    if (!token) return { verdict: 'refused' };
+    const tokens = this.cache.peek();
+    if (!tokens || this.cache.due()) return { verdict: 'revalidate' };
+    const tokenName = tokens.get(this.hashOf(token));
+    return tokenName === undefined ? { verdict: 'refused' } : { verdict: 'accepted', tokenName };
+  }
+
+  /** The token's name against the revalidated set (reads the store only if nobody revalidated it). */
+  async verify(authorization: string | undefined): Promise<string | undefined> {
+    const token = bearerToken(authorization);
+    return token ? (await this.cache.current()).get(this.hashOf(token)) : undefined;
+  }
+
+  /** Hashes of recently seen tokens: each poll would otherwise hash its token again. */
+  private readonly hashes = new Map<string, string>();
+
+  private hashOf(token: string): string {
+    let hash = this.hashes.get(token);
+    if (hash === undefined) {
+      if (this.hashes.size >= 1000) this.hashes.clear();
+      hash = hashToken(token);
+      this.hashes.set(token, hash);
+    }
+    return hash;
+  }
+
+  /** The token cache, for the poll path to revalidate with the generation it reads. */
+  get revalidation(): { due(): boolean; accept(generation: string): Promise<void> } {
+    return this.cache;
   }
 }
 

@@ -7,11 +7,19 @@ import type { DownloadUrlSigner } from '../ports/object-store.js';
 import type { AgentConfigMap } from '../gen/opamp/v1/opamp_pb.js';
 import { instanceUidToText } from '../core/instance-uid.js';
 import type { AgentToServer, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
+import type { AgentRecord } from '../core/agent-record.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { ConfigContentChangedError } from './config-bodies.js';
 import type { SectionRef } from '../core/sections.js';
 import { randomBytes } from 'node:crypto';
+
+/** A cache the poll path can revalidate with a generation it read itself. */
+export interface RevalidatedCache<T> {
+  current(): Promise<T>;
+  due?(): boolean;
+  accept?(generation: string): Promise<void>;
+}
 
 export interface PollServiceDeps {
   agents: AgentStore;
@@ -19,7 +27,9 @@ export interface PollServiceDeps {
   newInstanceUid: () => string;
   options: CoreOptions;
   /** The fleet's desired state (cached); without it nothing is offered. */
-  fleet?: { current(): Promise<FleetState> };
+  fleet?: RevalidatedCache<FleetState>;
+  /** The agent token cache, revalidated with the same read as the fleet state. */
+  tokens?: { due(): boolean; accept(generation: string): Promise<void> } | undefined;
   /** Configuration bodies for offers (cached by hash). */
   configBodies?: { load(config: ConfigMeta): Promise<AgentConfigMap> };
   /** Signs package download URLs at poll time. */
@@ -48,14 +58,22 @@ export class PollService {
     this.maxAttempts = deps.maxWriteAttempts ?? 4;
   }
 
-  async poll(message: AgentToServer, messageDigest: string): Promise<PollOutcome> {
+  /**
+   * `authorize`, when given, runs after the first read (which may have
+   * revalidated the token set) and before anything is decided; it throws to
+   * refuse the request.
+   */
+  async poll(message: AgentToServer, messageDigest: string | (() => string), hooks: { authorize?: (() => Promise<void>) | undefined } = {}): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
+    const first = await this.readRecord(instanceUid);
+    await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
     const withheldConfigs = new Set<string>();
     // Sections written by attempts whose record lost the race: nobody refers to them.
     const orphans: Array<SectionRef & { instanceUid: string }> = [];
     for (let attempt = 1; ; attempt++) {
-      const record = await this.deps.agents.get(instanceUid);
+      const record = attempt === 1 && first.fresh ? first.record : await this.deps.agents.get(instanceUid);
+      first.fresh = false;
       const decision = decidePoll({
         record,
         message,
@@ -65,7 +83,7 @@ export class PollService {
         options: this.deps.options,
         fleet,
         withheldConfigs,
-        writeId: randomBytes(6).toString('base64url'),
+        writeId: () => randomBytes(6).toString('base64url'),
       });
       // A "lost" write may in fact have committed (its response was lost and the
       // SDK's retry then failed the condition): never delete what the record uses.
@@ -89,6 +107,20 @@ export class PollService {
         }
       }
     }
+  }
+
+  /**
+   * The agent's record; when this instance's caches are due for revalidation,
+   * read in the same call as their generations (so that a poll stays at one
+   * read call), and the caches revalidated with them.
+   */
+  private async readRecord(instanceUid: string): Promise<{ record: AgentRecord | undefined; fresh: boolean }> {
+    const { agents, fleet, tokens } = this.deps;
+    const due = (fleet?.due?.() ?? false) || (tokens?.due() ?? false);
+    if (!due || !agents.getWithGenerations) return { record: await agents.get(instanceUid), fresh: true };
+    const { record, generations } = await agents.getWithGenerations(instanceUid);
+    await Promise.all([fleet?.accept?.(generations.fleet), tokens?.accept(generations.auth)]);
+    return { record, fresh: true };
   }
 
   /** Gives every offered package file a download URL, signed now and never stored. */

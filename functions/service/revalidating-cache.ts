@@ -39,6 +39,34 @@ export class RevalidatingCache<T> {
     this.checkedAt = -Infinity;
   }
 
+  /** The cached value without revalidating, once there is one. */
+  peek(): T | undefined {
+    return this.cached?.value;
+  }
+
+  /** Whether the next `current()` would read the source. */
+  due(): boolean {
+    return !this.cached || this.now() - this.checkedAt >= this.revalidateMs;
+  }
+
+  /**
+   * Revalidates with a generation read elsewhere (the poll path reads it in
+   * the same call as the agent's record): reloads only if it moved.
+   */
+  async accept(generation: string): Promise<void> {
+    if (this.cached && this.cached.generation === generation) {
+      this.checkedAt = this.now();
+      return;
+    }
+    try {
+      this.cached = await this.source.load();
+      this.checkedAt = this.now();
+    } catch (error) {
+      if (!this.cached) throw error;
+      this.telemetry.logger.warn(`${this.what} could not be reloaded; serving the cached one`, { error: (error as Error).message });
+    }
+  }
+
   private async revalidate(): Promise<T> {
     try {
       const generation = await this.source.generation();

@@ -1,18 +1,16 @@
-// Cold start: bundle the OpAMP function the way the CDK stack does
-// (cdk/lib/opamp-function.ts: NodejsFunction, ESM, minified, Node.js 22,
-// arm64, AWS SDK bundled, the createRequire banner), then time module init in
-// fresh Node processes.
+// Cold start: bundle the OpAMP function the way the CDK stack does (the
+// settings in cdk/lib/bundling.ts, which the stack's NodejsFunction uses too),
+// then time module init in fresh Node processes.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { BUNDLING } from '../../cdk/lib/bundling.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = join(REPO_ROOT, 'functions', 'entry', 'opamp.lambda.ts');
-/** The same banner as cdk/lib/opamp-function.ts (ESM_REQUIRE_BANNER). */
-const FALLBACK_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 const RUNS = 5;
 
 export const BUNDLE_TARGET_BYTES = 500 * 1024;
@@ -36,25 +34,6 @@ export interface ColdStartResult {
   targets: Array<{ name: string; limit: string; measured: string; held: boolean }>;
 }
 
-/** Options read from the stack when it is there, so the measurement follows it. */
-function stackBundling(): { banner: string; target: string; memoryMb: number; source: string } {
-  const fn = join(REPO_ROOT, 'cdk', 'lib', 'opamp-function.ts');
-  const stack = join(REPO_ROOT, 'cdk', 'lib', 'opamp-stack.ts');
-  let banner = FALLBACK_BANNER;
-  let target = 'node22';
-  let memoryMb = 256;
-  let source = 'defaults from the issue (cdk/ not found)';
-  if (existsSync(fn)) {
-    const text = readFileSync(fn, 'utf8');
-    banner = /ESM_REQUIRE_BANNER\s*=\s*"([^"]+)"/.exec(text)?.[1] ?? banner;
-    const runtime = /Runtime\.NODEJS_(\d+)_X/.exec(text)?.[1];
-    if (runtime) target = `node${runtime}`;
-    source = 'cdk/lib/opamp-function.ts';
-  }
-  memoryMb = opampMemoryMb(stack) ?? memoryMb;
-  return { banner, target, memoryMb, source };
-}
-
 /** The memory size the stack gives the OpAMP function (256 MB unless it says otherwise). */
 export function opampMemoryMb(stackFile = join(REPO_ROOT, 'cdk', 'lib', 'opamp-stack.ts')): number | undefined {
   if (!existsSync(stackFile)) return undefined;
@@ -66,23 +45,24 @@ export function opampMemoryMb(stackFile = join(REPO_ROOT, 'cdk', 'lib', 'opamp-s
 }
 
 export async function measureColdStart(progress: (line: string) => void): Promise<ColdStartResult> {
-  const options = stackBundling();
   const dir = mkdtempSync(join(tmpdir(), 'opamp-bench-bundle-'));
   try {
-    progress(`cold start: bundling functions/entry/opamp.lambda.ts (${options.source})`);
+    progress('cold start: bundling functions/entry/opamp.lambda.ts (cdk/lib/bundling.ts)');
     const outfile = join(dir, 'index.mjs');
     const built = await build({
       entryPoints: [ENTRY],
       bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: options.target,
+      platform: BUNDLING.platform,
+      format: BUNDLING.format,
+      target: BUNDLING.target,
       outfile,
-      minify: true,
+      minify: BUNDLING.minify,
       sourcemap: true,
       sourcesContent: false,
-      mainFields: ['module', 'main'],
-      banner: { js: options.banner },
+      mainFields: [...BUNDLING.mainFields],
+      banner: { js: BUNDLING.banner },
+      external: [...BUNDLING.external],
+      alias: { ...BUNDLING.alias },
       logLevel: 'warning',
       absWorkingDir: REPO_ROOT,
       metafile: true,
@@ -133,13 +113,14 @@ export async function measureColdStart(progress: (line: string) => void): Promis
       sinceProcessStartMsMedian: median(plain.map((r) => round1(r.sinceStartMs))),
       initMsMedianWithSourceMaps: median(withMaps.map((r) => round1(r.initMs))),
       bundling: {
-        source: options.source,
-        format: 'esm',
-        platform: 'node',
-        target: options.target,
-        minify: true,
-        mainFields: ['module', 'main'],
-        awsSdkBundled: true,
+        source: 'cdk/lib/bundling.ts',
+        format: BUNDLING.format,
+        platform: BUNDLING.platform,
+        target: BUNDLING.target,
+        minify: BUNDLING.minify,
+        mainFields: [...BUNDLING.mainFields],
+        external: [...BUNDLING.external],
+        alias: Object.keys(BUNDLING.alias),
         node: process.version,
       },
       largestContributors: largest,

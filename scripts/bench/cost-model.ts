@@ -52,16 +52,17 @@ export const COST_ASSUMPTIONS = {
   responseOverheadBytes: 200,
   /**
    * The Lambda platform writes START, END and REPORT lines per invocation to
-   * CloudWatch Logs (text log format, which the stack uses; JSON format with
-   * systemLogLevel WARN would drop them). Sizes of those lines with a UUID
-   * request id and typical figures.
+   * CloudWatch Logs in the text log format. The stack sets the JSON log format
+   * with systemLogLevel WARN, which drops them (see cdk/lib/opamp-function.ts),
+   * so none are counted; `platformLogBytes()` is what they would add.
    */
-  platformLogBytesPerInvocation: platformLogBytes(),
+  platformLogBytesPerInvocation: 0,
   /** Function instances are estimated as the mean concurrency (at least 1): a floor, real counts run higher. */
   instances: 'max(1, ceil(polls per second x billed seconds per poll))',
 } as const;
 
-function platformLogBytes(): number {
+/** What Lambda's own START/END/REPORT lines weigh per invocation in the text log format. */
+export function platformLogBytes(): number {
   const id = '6f1c3a52-8e0d-4b7a-9c41-2d5e8f7a9b10';
   const lines = [
     `START RequestId: ${id} Version: $LATEST\n`,
@@ -186,7 +187,7 @@ export function costModel({ steady, benchPollIntervalSeconds, lastSeenRefreshSec
     `DynamoDB reads: ${agentRcuPerPoll} RCU per poll for the agent item (measured) + per instance ${round3(revalidationReadsPerInstanceSecond * 60)} revalidation reads per minute (measured; fleet state and agent tokens)`,
     `DynamoDB writes: measured ${steady.wcuPerPoll} WCU per poll at ${benchPollIntervalSeconds} s, all of them last-seen refreshes (one per ${lastSeenRefreshSeconds} s window: every ${Math.ceil(lastSeenRefreshSeconds / benchPollIntervalSeconds)} polls); at a ${POLL_INTERVALS_SECONDS[1]} s interval every ${Math.ceil(lastSeenRefreshSeconds / POLL_INTERVALS_SECONDS[1])} poll(s) refreshes, so writes per poll scale by ${round3(refreshWritesPerPoll(POLL_INTERVALS_SECONDS[1], lastSeenRefreshSeconds) / benchRefreshRate)}x`,
     `data transfer out: ${round3(bytesOutPerPoll)} bytes per reply (body ${steady.respBytesPerPoll} + handler headers ${steady.respHeaderBytesPerPoll} + ${a.responseOverheadBytes} assumed front-end headers and TLS); requests in are free; the free 100 GB per month is not subtracted`,
-    `logs: ${round3(logLineBytesPerPoll)} B of log lines per poll (measured) + ${a.platformLogBytesPerInvocation} B of Lambda START/END/REPORT lines per invocation + one EMF document (${Math.round(emfBytesPerDocument)} B, measured) per instance per minute`,
+    `logs: ${round3(logLineBytesPerPoll)} B of log lines per poll (measured) + one EMF document (${Math.round(emfBytesPerDocument)} B, measured) per instance per minute; Lambda's START/END/REPORT lines (${platformLogBytes()} B per invocation in the text format) are not written: the stack sets JSON logs with system log level WARN`,
     `naive design: one strongly consistent read (${naiveRcu} RCU) and one write (${naiveWcu} WCU) of the whole ${steady.fullRecordBytes}-byte agent record (state + description + health + effective config, measured after the first full report) per poll`,
     `CPU sensitivity: at ${memoryMb} MB Lambda gives about ${Math.round(cpuShare * 100)}% of a vCPU; if the measured ${steady.handlerCpuMsPerPoll} ms of CPU per poll ran at that share, billed duration would be about ${throttledBilledMs} ms and Lambda duration cost ${round3(throttledBilledMs / billedMs)}x the figures above`,
   ];

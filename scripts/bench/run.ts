@@ -112,7 +112,7 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
     out.push('');
   }
   if (coldStart) {
-    out.push(`== cold start: functions/entry/opamp.lambda.ts bundled as the stack does (${coldStart.bundling.source}; esm, ${coldStart.bundling.target}, minified, AWS SDK bundled)`);
+    out.push(`== cold start: functions/entry/opamp.lambda.ts bundled as the stack does (${coldStart.bundling.source}; esm, ${coldStart.bundling.target}, minified, S3 client from the runtime on first use)`);
     out.push(...table([
       ['bundle size', `${coldStart.bundleKB} KB`, `${coldStart.bundleBytes} bytes`],
       ['module init (median of 5)', `${coldStart.initMsMedian} ms`, `runs ${coldStart.initMsRuns.join(', ')} ms (fastest ${coldStart.initMsMin})`],

@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DescribeTableCommand,
@@ -11,12 +12,21 @@ import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/clie
 import type { AgentRecord } from '../../core/agent-record.js';
 import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
 import type { SectionKind, SectionRef } from '../../core/sections.js';
-import type { AgentListQuery, AgentPage, AgentStore, StoredSection } from '../../ports/agent-store.js';
+import type { AgentListQuery, AgentPage, AgentStore, ControlGenerations, StoredSection } from '../../ports/agent-store.js';
 import type { BlobStore } from '../../ports/blob-store.js';
 import { InvalidCursorError, StoreUnavailableError, WriteConflictError } from '../../ports/errors.js';
 import { itemToRecord, recordToItem } from './agent-item.js';
 import { translateDynamoError } from './errors.js';
-import { AGENT_STATE_SORT_KEY, TTL_ATTRIBUTE, agentKey, inboxSortKey, sectionSortKey } from './table-schema.js';
+import {
+  AGENT_STATE_SORT_KEY,
+  AUTH_GENERATION_ATTRIBUTE,
+  CONTROL_KEY,
+  FLEET_GENERATION_ATTRIBUTE,
+  TTL_ATTRIBUTE,
+  agentKey,
+  inboxSortKey,
+  sectionSortKey,
+} from './table-schema.js';
 import type { ReceivedMessage } from '../../core/agent-commands.js';
 
 export interface DynamoAgentStoreOptions {
@@ -51,6 +61,30 @@ export class DynamoAgentStore implements AgentStore {
       .send(new GetItemCommand({ TableName: this.table, Key: stateKey(instanceUid), ConsistentRead: true }))
       .catch((e) => translateDynamoError(e, 'GetItem'));
     return out.Item ? itemToRecord(out.Item, instanceUid) : undefined;
+  }
+
+  async getWithGenerations(instanceUid: string): Promise<{ record: AgentRecord | undefined; generations: ControlGenerations }> {
+    const keys = [stateKey(instanceUid), CONTROL_KEY];
+    const found: Record<string, AttributeValue>[] = [];
+    let pending: Record<string, AttributeValue>[] = keys;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > BATCH_WRITE_ATTEMPTS) throw new StoreUnavailableError('dynamodb', `BatchGetItem left ${pending.length} keys unprocessed`);
+      const out = await this.client
+        .send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }))
+        .catch((e) => translateDynamoError(e, 'BatchGetItem'));
+      found.push(...(out.Responses?.[this.table] ?? []));
+      pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, AttributeValue>[];
+      if (pending.length > 0) await sleep(25 * 2 ** attempt);
+    }
+    const state = found.find((item) => item.sk?.S === AGENT_STATE_SORT_KEY);
+    const control = found.find((item) => item.pk?.S === CONTROL_KEY.pk.S && item.sk?.S === CONTROL_KEY.sk.S);
+    return {
+      record: state ? itemToRecord(state, instanceUid) : undefined,
+      generations: {
+        fleet: control?.[FLEET_GENERATION_ATTRIBUTE]?.N ?? '0',
+        auth: control?.[AUTH_GENERATION_ATTRIBUTE]?.N ?? '0',
+      },
+    };
   }
 
   /**

@@ -6,11 +6,11 @@
  *   agent#<instance uid>    state               the per-poll agent record
  *   agent#<instance uid>    section#<kind>#<id>  one status section (or a pointer to S3); see SectionRef
  *   agent#<instance uid>    inbox#<index>       one custom message the agent sent (the last few are kept)
- *   fleet                   meta                generation counter of the fleet metadata
+ *   fleet                   meta                the control item: generation counters of the fleet
+ *                                               metadata and of the agent tokens
  *   fleet                   config#<name>#<file> one configuration file (hash, size, type)
  *   fleet                   assignment#<name>   one assignment (and its last error)
  *   fleet                   package#<name>#<version>  one package version (hash, size, signature)
- *   auth                    meta                generation counter of the agent tokens
  *   auth                    token#<name>        one agent token (its SHA-256 only)
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
@@ -29,6 +29,9 @@ export const assignmentSortKey = (name: string) => `assignment#${name}`;
 export const packageVersionSortKey = (name: string, version: string) => `package#${name}#${version}`;
 
 export const AUTH_PARTITION = 'auth';
-export const AUTH_META_SORT_KEY = 'meta';
+/** Function instances revalidate their caches by reading this one item. */
+export const CONTROL_KEY = { pk: { S: FLEET_PARTITION }, sk: { S: FLEET_META_SORT_KEY } };
+export const FLEET_GENERATION_ATTRIBUTE = 'generation';
+export const AUTH_GENERATION_ATTRIBUTE = 'authGeneration';
 export const tokenSortKey = (name: string) => `token#${name}`;
 export const inboxSortKey = (index: number) => `inbox#${String(index).padStart(12, '0')}`;

@@ -10,7 +10,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AgentTokenRecord, TokenStore } from '../../ports/token-store.js';
 import { TokenExistsError } from '../../ports/token-store.js';
 import { translateDynamoError } from './errors.js';
-import { AUTH_META_SORT_KEY, AUTH_PARTITION, tokenSortKey } from './table-schema.js';
+import { AUTH_GENERATION_ATTRIBUTE, AUTH_PARTITION, CONTROL_KEY, tokenSortKey } from './table-schema.js';
 
 /** Tokens live in one partition, read whole when a function instance revalidates its cache. */
 export class DynamoTokenStore implements TokenStore {
@@ -19,11 +19,12 @@ export class DynamoTokenStore implements TokenStore {
     private readonly table: string,
   ) {}
 
+  /** Kept on the control item beside the fleet's generation, so one read revalidates both caches. */
   async generation(): Promise<string> {
     const out = await this.client
-      .send(new GetItemCommand({ TableName: this.table, Key: key(AUTH_META_SORT_KEY), ConsistentRead: true }))
+      .send(new GetItemCommand({ TableName: this.table, Key: CONTROL_KEY, ConsistentRead: true }))
       .catch((e) => translateDynamoError(e, 'GetItem'));
-    return out.Item?.generation?.N ?? '0';
+    return out.Item?.[AUTH_GENERATION_ATTRIBUTE]?.N ?? '0';
   }
 
   async list(): Promise<AgentTokenRecord[]> {
@@ -81,8 +82,8 @@ export class DynamoTokenStore implements TokenStore {
     await this.client
       .send(new UpdateItemCommand({
         TableName: this.table,
-        Key: key(AUTH_META_SORT_KEY),
-        UpdateExpression: 'ADD generation :one',
+        Key: CONTROL_KEY,
+        UpdateExpression: `ADD ${AUTH_GENERATION_ATTRIBUTE} :one`,
         ExpressionAttributeValues: { ':one': { N: '1' } },
       }))
       .catch((e) => translateDynamoError(e, 'UpdateItem'));

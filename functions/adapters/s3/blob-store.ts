@@ -1,16 +1,17 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from '../../ports/blob-store.js';
 import { StoreUnavailableError } from '../../ports/errors.js';
+import { loadS3Module, resolveS3 } from './s3-source.js';
+import type { S3ClientSource } from './s3-source.js';
 
 export class S3BlobStore implements BlobStore {
   constructor(
-    private readonly client: S3Client,
+    private readonly client: S3ClientSource,
     private readonly bucket: string,
   ) {}
 
   async put(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
-    await this.client
+    const [client, { PutObjectCommand }] = await Promise.all([resolveS3(this.client), loadS3Module()]);
+    await client
       .send(new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
@@ -22,14 +23,19 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    const [client, { GetObjectCommand }] = await Promise.all([resolveS3(this.client), loadS3Module()]);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      if (isNoSuchKey(error)) return undefined;
       return translateS3Error(error, 'GetObject');
     }
   }
+}
+
+export function isNoSuchKey(error: unknown): boolean {
+  return (error as { name?: string }).name === 'NoSuchKey';
 }
 
 /** Throttling, 5xx and network failures are retryable; anything else is rethrown. */

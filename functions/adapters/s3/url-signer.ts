@@ -1,7 +1,6 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { DownloadUrlSigner, UploadUrlSigner } from '../../ports/object-store.js';
+import { loadS3Module, resolveS3 } from './s3-source.js';
+import type { S3ClientSource } from './s3-source.js';
 
 /**
  * Presigned GET URLs, signed at poll time with the function's own credentials
@@ -10,15 +9,24 @@ import type { DownloadUrlSigner, UploadUrlSigner } from '../../ports/object-stor
  */
 export class S3UrlSigner implements DownloadUrlSigner, UploadUrlSigner {
   constructor(
-    private readonly client: S3Client,
+    private readonly client: S3ClientSource,
     private readonly bucket: string,
   ) {}
 
-  signGet(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  async signGet(key: string, expiresInSeconds: number): Promise<string> {
+    const [client, { GetObjectCommand }, { getSignedUrl }] = await this.sdk();
+    return getSignedUrl(client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
   }
 
-  signPut(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  async signPut(key: string, expiresInSeconds: number): Promise<string> {
+    const [client, { PutObjectCommand }, { getSignedUrl }] = await this.sdk();
+    return getSignedUrl(client, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  }
+
+  /** The presigner loads with the S3 client, on first use (most polls sign nothing). */
+  private sdk() {
+    return Promise.all([resolveS3(this.client), loadS3Module(), (presigner ??= import('@aws-sdk/s3-request-presigner'))]);
   }
 }
+
+let presigner: Promise<typeof import('@aws-sdk/s3-request-presigner')> | undefined;

@@ -34,7 +34,8 @@ export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: Protob
     const message = decodeAgentToServer(body, c.req.header(OPAMP_INSTANCE_UID_HEADER));
     telemetry.annotate?.({ instanceUid: instanceUidToText(message.instanceUid) });
     try {
-      const outcome = await polls.poll(message, contentId(body));
+      // The body's digest only matters for a message that is written or retried.
+      const outcome = await polls.poll(message, () => contentId(body), { authorize: c.var.verifyAgentToken });
       telemetry.count('Polls');
       for (const event of outcome.events) telemetry.count(EVENT_METRICS[event]);
       if (outcome.conflicts > 0) telemetry.count('WriteConflicts', outcome.conflicts);

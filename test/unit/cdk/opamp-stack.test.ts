@@ -65,7 +65,8 @@ describe('Functions', () => {
       MemorySize: memory,
       Timeout: timeout,
       Role: getAtt(logicalId(fn.executionRole), 'Arn'),
-      LoggingConfig: { LogGroup: { Ref: logicalId(fn.logGroup) } },
+      // JSON logs without the START/END/REPORT platform lines of every invocation.
+      LoggingConfig: { LogGroup: { Ref: logicalId(fn.logGroup) }, LogFormat: 'JSON', SystemLogLevel: 'WARN' },
     });
     expect(props.TracingConfig).toBeUndefined();
     expect(props.Environment).toEqual({

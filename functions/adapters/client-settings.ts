@@ -1,0 +1,33 @@
+/** Settings shared by every SDK client the backend makes (no SDK import here, so it costs nothing to load). */
+export interface AwsClientOptions {
+  /** Endpoint overrides (emulators, LocalStack); AWS itself when absent. */
+  dynamodbEndpoint?: string | undefined;
+  s3Endpoint?: string | undefined;
+  /** Dummy credentials and emulator-friendly S3 settings; never for real AWS. */
+  emulated?: boolean;
+}
+
+const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/**
+ * Timeouts are short: a poll that cannot reach its store should answer 503
+ * quickly rather than hold the agent (and the Lambda bill) until a network
+ * timeout.
+ */
+export function clientSettings(options: AwsClientOptions = {}) {
+  const common = {
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+    maxAttempts: 3,
+    ...(options.emulated ? { credentials: EMULATOR_CREDENTIALS } : {}),
+  };
+  return {
+    dynamodb: { ...common, ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}) },
+    s3: {
+      ...common,
+      ...(options.s3Endpoint ? { endpoint: options.s3Endpoint, forcePathStyle: true } : {}),
+      // The S3 emulator stores checksum-trailer uploads corrupted; real S3 keeps the SDK defaults.
+      ...(options.emulated ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
+    },
+  };
+}
