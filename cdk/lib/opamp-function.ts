@@ -7,7 +7,7 @@ import type { IDestination } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { BUNDLING, REPO_ROOT } from './bundling.js';
+import { BUNDLING, REPO_ROOT, sidePackagesCommand } from './bundling.js';
 import { METRICS_NAMESPACE } from './monitoring.js';
 
 
@@ -42,7 +42,8 @@ export interface OpampFunctionProps {
  *
  * The bundle holds the DynamoDB client; the S3 client and presigner come from
  * the SDK the Node.js 22 runtime provides, loaded on first use (see
- * bundling.ts). The trade: for S3 the runtime's SDK release is AWS's choice,
+ * bundling.ts). The X.509 library sits beside the bundle in node_modules/,
+ * loaded only when an agent's CSR is signed. The trade: for S3 the runtime's SDK release is AWS's choice,
  * not the lock file's; the code uses only long-stable S3 APIs.
  */
 export class OpampFunction extends NodejsFunction {
@@ -98,7 +99,12 @@ export class OpampFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: true,
-        externalModules: [...BUNDLING.external],
+        externalModules: [...BUNDLING.external, ...BUNDLING.sidePackages],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [sidePackagesCommand(outputDir)],
+        },
         esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, to])),
       },
     });

@@ -61,7 +61,8 @@ export async function measureColdStart(progress: (line: string) => void): Promis
       sourcesContent: false,
       mainFields: [...BUNDLING.mainFields],
       banner: { js: BUNDLING.banner },
-      external: [...BUNDLING.external],
+      // The side packages are loaded from the function's node_modules on first use, not at init.
+      external: [...BUNDLING.external, ...BUNDLING.sidePackages],
       alias: { ...BUNDLING.alias },
       logLevel: 'warning',
       absWorkingDir: REPO_ROOT,
@@ -119,7 +120,7 @@ export async function measureColdStart(progress: (line: string) => void): Promis
         target: BUNDLING.target,
         minify: BUNDLING.minify,
         mainFields: [...BUNDLING.mainFields],
-        external: [...BUNDLING.external],
+        external: [...BUNDLING.external, ...BUNDLING.sidePackages],
         alias: Object.keys(BUNDLING.alias),
         node: process.version,
       },

@@ -56,7 +56,14 @@ describe('Lambda bundles', () => {
 
     for (const [name, bundle] of Object.entries(bundles)) {
       expect(existsSync(bundle), `${name}: ${bundle}`).toBe(true);
-      for (const specifier of externalImports(bundle)) expect(BUNDLING.external, `${name} imports ${specifier} from outside`).toContain(specifier);
+      for (const specifier of externalImports(bundle)) {
+        expect([...BUNDLING.external, ...BUNDLING.sidePackages], `${name} imports ${specifier} from outside`).toContain(specifier);
+      }
+      // The side packages sit beside the bundle, where Node resolves them by name (self-contained: see below).
+      for (const pkg of BUNDLING.sidePackages) {
+        const side = path.join(path.dirname(bundle), 'node_modules', ...pkg.split('/'), 'index.mjs');
+        expect(existsSync(side), `${name}: ${side}`).toBe(true);
+      }
       expect(existsSync(`${bundle}.map`), `${name}: source map`).toBe(true);
       const result = loadHandler(bundle);
       expect(result.status, `${name}: ${result.stderr}`).toBe(0);
@@ -67,5 +74,18 @@ describe('Lambda bundles', () => {
     // ingest: the agent endpoint stays within the 500 KB cold-start budget.
     expect(opampBytes).toBeGreaterThan(100_000);
     expect(opampBytes).toBeLessThan(500_000);
+    // The X.509 library works from its side bundles alone (the repository's node_modules out of reach).
+    const dir = path.dirname(bundles.opampFunction!);
+    const sides = (pkg: string) => JSON.stringify(path.join(dir, 'node_modules', ...pkg.split('/'), 'index.mjs'));
+    const script = `await import(${sides('reflect-metadata')}); const x = await import(${sides('@peculiar/x509')});
+      x.cryptoProvider.set(globalThis.crypto);
+      const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+      const keys = await crypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+      const cert = await x.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name: 'CN=side', keys, signingAlgorithm: alg, notBefore: new Date(), notAfter: new Date(Date.now() + 1e6) });
+      if (!(await cert.verify({ signatureOnly: true }))) process.exit(3);`;
+    const isolated = mkdtempSync(path.join(tmpdir(), 'opamp-side-'));
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: isolated, encoding: 'utf8', timeout: 20_000 });
+    rmSync(isolated, { recursive: true, force: true });
+    expect(run.status, run.stderr).toBe(0);
   }, 120_000);
 });
