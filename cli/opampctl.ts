@@ -19,9 +19,10 @@ Commands:
                                   a file may be given as path=name to choose its name
   config delete <name>            remove a configuration
   assignments                     list assignments
-  assign <assignment> [--config <name>] [--package <name>=<version>]...
+  assign <assignment> [--config <name>] [--package <name>=<version>]... [--settings <name>]
          (--selector k=v,... [--priority n] | --agent <uid> | nothing, for the "default" assignment)
-                                  create or replace an assignment (configuration, package set or both)
+                                  create or replace an assignment (any of configuration, package set
+                                  and connection settings)
   unassign <assignment>           remove an assignment
   rollout <config>                where a configuration's rollout stands
   packages                        list package versions in the bucket
@@ -30,21 +31,39 @@ Commands:
   package delete <name> <version> remove a package version
   package rollout <name> <version>
                                   where a package version's rollout stands
+  settings                        list connection settings documents
+  settings show <name>            show one settings document, where it applies and what it lacks
+  settings upload <name> <file.json>
+                                  upload a settings document (settings "default" applies to every
+                                  agent no assignment gives settings)
+  settings delete <name>          remove a settings document
+  certificates                    list certificates in the bucket
+  certificate upload <name> --cert <cert.pem> [--key <key.pem>] [--ca <ca.pem>]
+                                  upload a certificate (replaces its files); settings refer to it
+                                  by <name>
+  certificate delete <name>       remove a certificate
   restart <instance-uid>          restart one agent on its next poll
   restart --selector k=v,...      restart every matching agent that accepts restarts
   message send <instance-uid> --capability <c> --type <t> [--data <text> | --data-file <path>]
                                   queue a custom message for an agent
   messages <instance-uid>         custom messages an agent sent, and those queued for it
-  tokens                          list agent tokens
-  token create <name>             create an agent token (shown once)
-  token revoke <name>             revoke an agent token
+  tokens                          list agent tokens, the agents using them and the settings
+                                  handing them out
+  token create <name> [--deliverable]
+                                  create an agent token (shown once); --deliverable keeps it on the
+                                  server, so that settings ("opamp": {"token": <name>}) can hand it
+                                  to agents
+  token agents <name>             the agents that last authenticated with a token
+  token revoke <name> [--force]   revoke an agent token (refused while agents or settings use it,
+                                  unless --force)
 
 Options:
   --api <url>       fleet API URL (default: $OPAMP_API_URL, else http://127.0.0.1:4320)
   --stack <name>    read the fleet API URL from this CloudFormation stack's outputs
   --region <name>   AWS region for --stack and request signing
   --json            print JSON instead of tables
-  --wait <seconds>  how long upload, assign and unassign wait to see the change recorded (default 30; 0: do not wait)
+  --wait <seconds>  how long upload, delete, assign and unassign wait to see the change recorded
+                    (default 30; 0: do not wait)
   -h, --help        this text
 `;
 
@@ -76,6 +95,12 @@ export async function main(argv: string[], out: (line: string) => void = console
       priority: { type: 'string' },
       agent: { type: 'string' },
       'content-type': { type: 'string' },
+      settings: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
+      deliverable: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -131,11 +156,12 @@ export async function main(argv: string[], out: (line: string) => void = console
     case 'assignments': {
       const { assignments } = await api.request<{ assignments: AssignmentView[] }>('GET', '/api/v1/assignments');
       print({ assignments }, () => table(
-        ['NAME', 'CONFIG', 'PACKAGES', 'TARGET', 'PRIORITY', 'ERROR'],
+        ['NAME', 'CONFIG', 'PACKAGES', 'SETTINGS', 'TARGET', 'PRIORITY', 'ERROR'],
         assignments.map((a) => [
           a.name,
           a.config ?? '-',
           a.packages ? Object.entries(a.packages).map(([n, v]) => `${n}=${v}`).join(',') : '-',
+          a.settings ?? '-',
           a.instanceUid ?? a.selector ?? (a.name === 'default' ? '(every agent)' : '-'),
           a.priority === null ? '-' : String(a.priority),
           a.error ?? '-',
@@ -144,9 +170,11 @@ export async function main(argv: string[], out: (line: string) => void = console
       return;
     }
     case 'assign': {
-      const name = required(args[0], 'assign <assignment> [--config <name>] [--package <name>=<version>]... (--selector ... | --agent <uid>)');
+      const name = required(args[0], 'assign <assignment> [--config <name>] [--package <name>=<version>]... [--settings <name>] (--selector ... | --agent <uid>)');
       if (values.selector !== undefined && values.agent !== undefined) throw new CliError('give at most one of --selector and --agent');
-      if (values.config === undefined && values.package === undefined) throw new CliError('give --config, --package or both');
+      if (values.config === undefined && values.package === undefined && values.settings === undefined) {
+        throw new CliError('give at least one of --config, --package and --settings');
+      }
       const packages = values.package === undefined ? undefined : Object.fromEntries(values.package.map((spec) => {
         const eq = spec.indexOf('=');
         if (eq <= 0) throw new CliError(`--package takes <name>=<version>, got ${spec}`);
@@ -155,6 +183,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       const document = {
         ...(values.config !== undefined ? { config: values.config } : {}),
         ...(packages !== undefined ? { packages } : {}),
+        ...(values.settings !== undefined ? { settings: values.settings } : {}),
         ...(values.selector !== undefined ? { selector: values.selector } : {}),
         ...(values.agent !== undefined ? { instanceUid: values.agent } : {}),
         ...(values.priority !== undefined ? { priority: integer(values.priority, '--priority') } : {}),
@@ -163,11 +192,15 @@ export async function main(argv: string[], out: (line: string) => void = console
       await waitFor(options, `assignment ${name}`, async () => {
         const a = await api.request<AssignmentView>('GET', `/api/v1/assignments/${encodeURIComponent(name)}`).catch(() => undefined);
         return a !== undefined && a.error === null && (a.config ?? undefined) === values.config &&
-          JSON.stringify(a.packages ?? undefined) === JSON.stringify(packages) &&
+          JSON.stringify(a.packages ?? undefined) === JSON.stringify(packages) && (a.settings ?? undefined) === values.settings &&
           (a.selector ?? undefined) === normalizeSelector(values.selector) && (a.instanceUid ?? undefined) === values.agent?.toLowerCase();
       });
       const target = values.agent ?? values.selector ?? 'every agent (fallback)';
-      const what = [values.config && `configuration ${values.config}`, packages && `packages ${Object.entries(packages).map(([n, v]) => `${n}=${v}`).join(', ')}`].filter(Boolean).join(' and ');
+      const what = [
+        values.config && `configuration ${values.config}`,
+        packages && `packages ${Object.entries(packages).map(([n, v]) => `${n}=${v}`).join(', ')}`,
+        values.settings && `settings ${values.settings}`,
+      ].filter(Boolean).join(' and ');
       print({ name, ...document, status: 'recorded' }, () => `assignment ${name}: ${what} for ${target}`);
       return;
     }
@@ -195,6 +228,40 @@ export async function main(argv: string[], out: (line: string) => void = console
     }
     case 'package':
       return packageCommand(api, args, values.signature, options, print);
+    case 'settings':
+      if (args.length === 0) {
+        const { settings } = await api.request<{ settings: SettingsView[] }>('GET', '/api/v1/settings');
+        print({ settings }, () => table(
+          ['NAME', 'IN FORCE', 'APPLIES TO', 'CERTIFICATES', 'PROBLEMS'],
+          settings.map((d) => [
+            d.name,
+            d.inForce ? 'yes' : 'no',
+            settingsReach(d),
+            d.certificates.join(',') || '-',
+            [...(d.error !== null ? [d.error] : []), ...d.problems].join('; ') || '-',
+          ]),
+        ));
+        return;
+      }
+      return settingsCommand(api, args, options, print);
+    case 'certificates': {
+      const { certificates } = await api.request<{ certificates: CertificateView[] }>('GET', '/api/v1/certificates');
+      print({ certificates }, () => table(
+        ['NAME', 'SUBJECT', 'NOT AFTER', 'FINGERPRINT', 'FILES', 'SETTINGS', 'ERROR'],
+        certificates.map((c) => [
+          c.name,
+          c.subject ?? '-',
+          c.notAfter ?? '-',
+          c.fingerprint ? c.fingerprint.slice(0, 12) : '-',
+          certificateFiles(c),
+          c.settings.join(',') || '-',
+          c.error ?? '-',
+        ]),
+      ));
+      return;
+    }
+    case 'certificate':
+      return certificateCommand(api, args, { cert: values.cert, key: values.key, ca: values.ca }, options, print);
     case 'restart': {
       if (values.selector !== undefined) {
         const result = await api.request<{ queued: Array<{ instanceUid: string }>; skipped: Array<{ instanceUid: string; reason: string }> }>(
@@ -237,21 +304,46 @@ export async function main(argv: string[], out: (line: string) => void = console
       return;
     }
     case 'tokens': {
-      const { tokens } = await api.request<{ tokens: Array<{ name: string; createdAt: string; fingerprint: string }> }>('GET', '/api/v1/tokens');
-      print({ tokens }, () => table(['NAME', 'CREATED', 'FINGERPRINT'], tokens.map((t) => [t.name, t.createdAt, t.fingerprint])));
+      const { tokens } = await api.request<{ tokens: TokenView[] }>('GET', '/api/v1/tokens');
+      print({ tokens }, () => table(
+        ['NAME', 'CREATED', 'FINGERPRINT', 'DELIVERABLE', 'AGENTS', 'SETTINGS'],
+        tokens.map((t) => [
+          t.name,
+          t.createdAt,
+          t.fingerprint,
+          t.deliverable ? 'yes' : 'no',
+          t.agents === undefined ? '-' : String(t.agents),
+          t.settings?.join(',') || '-',
+        ]),
+      ));
       return;
     }
     case 'token': {
       const [sub, name] = args;
-      const tokenName = required(name, `token ${sub ?? 'create|revoke'} <name>`);
+      const tokenName = required(name, `token ${sub ?? 'create|agents|revoke'} <name>`);
+      const at = `/api/v1/tokens/${encodeURIComponent(tokenName)}`;
       if (sub === 'create') {
-        const created = await api.request<{ name: string; token: string }>('POST', '/api/v1/tokens', { name: tokenName });
-        print(created, () => `token ${created.name} (shown only now; agents send it as "Authorization: Bearer <token>"):\n${created.token}`);
+        const created = await api.request<{ name: string; token: string; deliverable: boolean }>(
+          'POST', '/api/v1/tokens', { name: tokenName, ...(values.deliverable ? { deliverable: true } : {}) });
+        print(created, () => [
+          `token ${created.name} (shown only now; agents send it as "Authorization: Bearer <token>"):`,
+          created.token,
+          ...(created.deliverable ? [`deliverable: the server keeps it; settings with "opamp": {"token": "${created.name}"} hand it to agents`] : []),
+        ].join('\n'));
+      } else if (sub === 'agents') {
+        const using = await api.request<{ name: string; agents: string[] }>('GET', `${at}/agents`);
+        print(using, () => (using.agents.length === 0 ? `no agent last authenticated with token ${using.name}` : using.agents.join('\n')));
       } else if (sub === 'revoke') {
-        await api.request('DELETE', `/api/v1/tokens/${encodeURIComponent(tokenName)}`);
+        await api.request('DELETE', `${at}${values.force ? '?force=true' : ''}`).catch((error: unknown) => {
+          // 409: agents or settings still use the token; the server says which.
+          if (error instanceof CliError && error.message.startsWith('409 ')) {
+            throw new CliError(`${error.message} (opampctl token revoke ${tokenName} --force revokes it anyway)`);
+          }
+          throw error;
+        });
         print({ name: tokenName, status: 'revoked' }, () => `token ${tokenName} revoked`);
       } else {
-        throw new CliError('token takes create or revoke');
+        throw new CliError('token takes create, agents or revoke');
       }
       return;
     }
@@ -361,6 +453,120 @@ async function packageCommand(
   }
 }
 
+async function settingsCommand(
+  api: ApiClient,
+  args: string[],
+  options: Options,
+  print: (data: unknown, human: () => string) => void,
+): Promise<void> {
+  const [sub, name, path] = args;
+  const at = (settingsName: string) => `/api/v1/settings/${encodeURIComponent(settingsName)}`;
+  switch (sub) {
+    case 'show': {
+      const view = await api.request<SettingsView>('GET', at(required(name, 'settings show <name>')));
+      print(view, () => [
+        `${view.name}  ${view.inForce ? 'in force' : 'not in force'}, applies to ${settingsReach(view)}`,
+        ...(view.error !== null ? [`error           ${view.error} (at ${view.errorAt})`] : []),
+        ...view.problems.map((p) => `problem         ${p}`),
+        ...(view.settings !== null ? [JSON.stringify(view.settings, null, 2)] : []),
+      ].join('\n'));
+      return;
+    }
+    case 'upload': {
+      const settingsName = required(name, 'settings upload <name> <file.json>');
+      const file = required(path, 'settings upload <name> <file.json>');
+      const text = await readFile(file, 'utf8').catch((error: Error) => {
+        throw new CliError(`cannot read ${file}: ${error.message}`);
+      });
+      let document: unknown;
+      try {
+        document = JSON.parse(text);
+      } catch (error) {
+        throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
+      }
+      const accepted = await api.request<{ settings: unknown }>('PUT', at(settingsName), document);
+      await waitFor(options, `settings ${settingsName}`, async () => {
+        const view = await api.request<SettingsView>('GET', at(settingsName)).catch(() => undefined);
+        return view !== undefined && view.error === null && sortedJson(view.settings) === sortedJson(accepted.settings);
+      });
+      print({ name: settingsName, settings: accepted.settings, status: options.waitSeconds > 0 ? 'recorded' : 'accepted' },
+        () => `settings ${settingsName} uploaded`);
+      return;
+    }
+    case 'delete': {
+      const settingsName = required(name, 'settings delete <name>');
+      await api.request('DELETE', at(settingsName));
+      await waitFor(options, `removal of settings ${settingsName}`, async () =>
+        api.request('GET', at(settingsName)).then(() => false, () => true));
+      print({ name: settingsName, status: 'removed' }, () => `settings ${settingsName} removed`);
+      return;
+    }
+    default:
+      throw new CliError('settings takes show, upload or delete (or nothing, to list them)');
+  }
+}
+
+async function certificateCommand(
+  api: ApiClient,
+  args: string[],
+  paths: { cert: string | undefined; key: string | undefined; ca: string | undefined },
+  options: Options,
+  print: (data: unknown, human: () => string) => void,
+): Promise<void> {
+  const [sub, name] = args;
+  const certificateName = required(name, `certificate ${sub ?? 'upload|delete'} <name>`);
+  const at = `/api/v1/certificates/${encodeURIComponent(certificateName)}`;
+  const listed = async () =>
+    (await api.request<{ certificates: CertificateView[] }>('GET', '/api/v1/certificates')).certificates.find((c) => c.name === certificateName);
+  switch (sub) {
+    case 'upload': {
+      const certPath = required(paths.cert, 'certificate upload <name> --cert <cert.pem> [--key <key.pem>] [--ca <ca.pem>]');
+      const read = (path: string) => readFile(path, 'utf8').catch((error: Error) => {
+        throw new CliError(`cannot read ${path}: ${error.message}`);
+      });
+      const material = {
+        cert: await read(certPath),
+        ...(paths.key !== undefined ? { key: await read(paths.key) } : {}),
+        ...(paths.ca !== undefined ? { ca: await read(paths.ca) } : {}),
+      };
+      const accepted = await api.request<{ fingerprint: string; subject: string; notAfter: string }>('PUT', at, material);
+      await waitFor(options, `certificate ${certificateName}`, async () => {
+        const found = await listed();
+        return found?.fingerprint === accepted.fingerprint && found.files.key === (material.key !== undefined) && found.files.ca === (material.ca !== undefined);
+      });
+      print({ name: certificateName, ...accepted, status: options.waitSeconds > 0 ? 'recorded' : 'accepted' },
+        () => `certificate ${certificateName} uploaded (${accepted.subject}, valid until ${accepted.notAfter}, sha256 ${accepted.fingerprint.slice(0, 12)})`);
+      return;
+    }
+    case 'delete': {
+      await api.request('DELETE', at);
+      await waitFor(options, `removal of certificate ${certificateName}`, async () => (await listed()) === undefined);
+      print({ name: certificateName, status: 'removed' }, () => `certificate ${certificateName} removed`);
+      return;
+    }
+    default:
+      throw new CliError('certificate takes upload or delete');
+  }
+}
+
+/** Who a settings document reaches: the assignments giving it, and every other agent for `default`. */
+function settingsReach(view: SettingsView): string {
+  const reach = [...view.assignments.map((a) => `assignment ${a}`), ...(view.isDefault ? ['every agent no assignment gives settings'] : [])];
+  return reach.join(', ') || 'no agent (no assignment names it)';
+}
+
+function certificateFiles(view: CertificateView): string {
+  return (['cert', 'key', 'ca'] as const).filter((role) => view.files[role]).map((role) => `${role}.pem`).join(',') || '-';
+}
+
+/** JSON with object keys sorted, to compare documents whatever order their keys come in. */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v);
+}
+
 async function putTo(url: string, body: Uint8Array): Promise<void> {
   const response = await fetch(url, { method: 'PUT', body }).catch((error: Error) => {
     throw new CliError(`upload failed: ${error.message}`);
@@ -458,10 +664,42 @@ interface AssignmentView {
   name: string;
   config: string | null;
   packages: Record<string, string> | null;
+  settings: string | null;
   selector: string | null;
   instanceUid: string | null;
   priority: number | null;
   error: string | null;
+}
+
+interface SettingsView {
+  name: string;
+  settings: unknown;
+  inForce: boolean;
+  error: string | null;
+  errorAt: string | null;
+  isDefault: boolean;
+  assignments: string[];
+  certificates: string[];
+  problems: string[];
+}
+
+interface CertificateView {
+  name: string;
+  fingerprint: string | null;
+  subject: string | null;
+  notAfter: string | null;
+  files: { cert: boolean; key: boolean; ca: boolean };
+  error: string | null;
+  settings: string[];
+}
+
+interface TokenView {
+  name: string;
+  createdAt: string;
+  fingerprint: string;
+  deliverable: boolean;
+  agents?: number;
+  settings?: string[];
 }
 
 interface Rollout {

@@ -2,6 +2,7 @@ import type { CoreOptions } from './core/decide-poll.js';
 import { DEFAULT_CORE_OPTIONS } from './core/decide-poll.js';
 import type { LivenessPolicy } from './core/liveness.js';
 import type { HttpLimits } from './http/app.js';
+import { isCertificateRef } from './core/certificate-ref.js';
 import { DEFAULT_HTTP_LIMITS } from './http/app.js';
 
 /**
@@ -41,6 +42,38 @@ class SettingsReader {
     return raw;
   }
 
+  /** An http(s) URL, or undefined when unset. */
+  url(name: string): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    try {
+      const url = new URL(raw.trim());
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString();
+    } catch {
+      // reported below
+    }
+    this.problems.push(`${name}: expected an http:// or https:// URL, got "${raw}"`);
+    return undefined;
+  }
+
+  /** A certificate reference (see core/certificate-ref.ts), or undefined when unset. */
+  certificateRef(name: string): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    if (isCertificateRef(raw.trim())) return raw.trim();
+    this.problems.push(`${name}: expected a certificate reference (bucket:<name>, secretsmanager:<secret id> or file:<directory>), got "${raw}"`);
+    return undefined;
+  }
+
+  flag(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    this.problems.push(`${name}: expected true or false, got "${raw}"`);
+    return fallback;
+  }
+
   choice<T extends string>(name: string, choices: readonly T[]): T | undefined {
     const raw = this.env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -64,6 +97,14 @@ export interface BackendConfig {
   agentAuth: 'none' | 'token';
   /** How long a queued restart or custom message waits for the agent to poll. */
   commandTtlMs: number;
+  /** The agent endpoint as agents reach it (destination_endpoint); else the URL each poll came in on. */
+  publicUrl?: string | undefined;
+  /** Signing agents' CSRs: where the CA is kept (a certificate reference), and the certificates' terms. */
+  csr?: { caRef: string; validityMs: number; requireInstanceUid: boolean } | undefined;
+  /** How long certificate material from Secrets Manager or a file is used before it is read again. */
+  certificateRefreshMs: number;
+  /** Secrets Manager endpoint override (tests, LocalStack). */
+  secretsManagerEndpoint?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +137,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     serverCustomCapabilities: read.string('OPAMP_SERVER_CUSTOM_CAPABILITIES', '').split(',').map((c) => c.trim()).filter(Boolean),
     duplicateWindowMs: read.number('OPAMP_DUPLICATE_WINDOW_SECONDS', d.duplicateWindowMs / 1000, { min: 0 }) * 1000,
   };
+  const idleSeconds = read.number('OPAMP_HEARTBEAT_IDLE_SECONDS', d.settings.heartbeat.idleSeconds, { min: 0, max: 86_400, integer: true });
+  const pendingSeconds = read.number('OPAMP_HEARTBEAT_PENDING_SECONDS', d.settings.heartbeat.pendingSeconds, { min: 0, max: 86_400, integer: true });
+  core.settings = {
+    // An unacknowledged settings offer is repeated on the same terms as a configuration.
+    resendAfterMs: core.remoteConfig.resendAfterMs,
+    maxAttempts: core.remoteConfig.maxAttempts,
+    heartbeat: { idleSeconds, pendingSeconds },
+  };
+  const caRef = read.certificateRef('OPAMP_CSR_CA');
+  const csrValidityMs = read.number('OPAMP_CSR_VALIDITY_DAYS', 90, { min: 1, max: 3650 }) * 86_400_000;
+  const csrRequireInstanceUid = read.flag('OPAMP_CSR_REQUIRE_INSTANCE_UID', false);
+  core.features = { ...core.features, connectionSettings: true, connectionSettingsRequests: caRef !== undefined };
   const config: BackendConfig = {
     tableName: read.string('OPAMP_TABLE', 'opamp-local', 3),
     bucketName: read.string('OPAMP_BUCKET', 'opamp-local', 3),
@@ -115,6 +168,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     configCacheBytes: read.number('OPAMP_CONFIG_CACHE_BYTES', 64 * 1024 * 1024, { min: 0, integer: true }),
     agentAuth: read.choice('OPAMP_AGENT_AUTH', ['none', 'token'] as const) ?? defaults.agentAuth,
     commandTtlMs: read.seconds('OPAMP_COMMAND_TTL_SECONDS', 3_600_000),
+    publicUrl: read.url('OPAMP_PUBLIC_URL'),
+    ...(caRef !== undefined ? { csr: { caRef, validityMs: csrValidityMs, requireInstanceUid: csrRequireInstanceUid } } : {}),
+    certificateRefreshMs: read.seconds('OPAMP_CERTIFICATE_REFRESH_SECONDS', 900_000),
+    secretsManagerEndpoint: read.url('OPAMP_SECRETS_MANAGER_ENDPOINT'),
   };
   if (read.problems.length > 0) throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);
   return config;

@@ -18,6 +18,12 @@ export interface StackSettings {
  *   logRetentionDays          30         one of CloudWatch Logs' retention values (1, 3, 5, 7, 14, 30, 60, 90, ...)
  *   tracing                   false      X-Ray active tracing
  *   alarmTopicArn             (none)     SNS topic the alarms notify
+ *   publicUrl                 (none)     the agent endpoint's URL when agents reach it by another name
+ *                                        (a custom domain); offered to agents as their OpAMP endpoint
+ *   csrCa                     (none)     where the CA that signs agents' CSRs is kept, e.g.
+ *                                        secretsmanager:opamp/agent-ca (turns the CSR flow on)
+ *   heartbeatIdleSeconds      60         poll interval asked of idle agents (0: do not steer)
+ *   heartbeatPendingSeconds   15         poll interval while something is pending for an agent
  */
 export function settingsFromContext(node: Node): StackSettings {
   const get = (key: string): unknown => node.tryGetContext(key);
@@ -27,12 +33,22 @@ export function settingsFromContext(node: Node): StackSettings {
   const reserved = get('opampReservedConcurrency');
   const retention = get('logRetentionDays');
   const alarmTopicArn = text(get('alarmTopicArn'), 'alarmTopicArn');
+  const settings: Record<string, string> = {};
+  const publicUrl = text(get('publicUrl'), 'publicUrl');
+  if (publicUrl !== undefined) settings.OPAMP_PUBLIC_URL = publicUrl;
+  const csrCa = text(get('csrCa'), 'csrCa');
+  if (csrCa !== undefined) settings.OPAMP_CSR_CA = csrCa;
+  for (const [key, env] of [['heartbeatIdleSeconds', 'OPAMP_HEARTBEAT_IDLE_SECONDS'], ['heartbeatPendingSeconds', 'OPAMP_HEARTBEAT_PENDING_SECONDS']] as const) {
+    const value = get(key);
+    if (value !== undefined) settings[env] = String(seconds(value, key));
+  }
   const props: OpampStackProps = {
     ...(destroyOnRemoval !== undefined ? { destroyOnRemoval } : {}),
     ...(tracing !== undefined ? { tracing } : {}),
     ...(reserved !== undefined ? { opampReservedConcurrency: reserved === 'none' || reserved === false ? false : count(reserved, 'opampReservedConcurrency') } : {}),
     ...(retention !== undefined ? { logRetention: retentionDays(retention) } : {}),
     ...(alarmTopicArn !== undefined ? { alarmTopicArn } : {}),
+    ...(Object.keys(settings).length > 0 ? { settings } : {}),
   };
   return { stackName, props };
 }
@@ -53,6 +69,12 @@ function text(value: unknown, key: string): string | undefined {
 function count(value: unknown, key: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`context ${key} must be a whole number of at least 1, or none`);
+  return n;
+}
+
+function seconds(value: unknown, key: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 86_400) throw new Error(`context ${key} must be a whole number of seconds from 0 to 86400`);
   return n;
 }
 

@@ -4,23 +4,33 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { ASSIGNMENTS_PREFIX, CONFIGS_PREFIX } from '../../functions/core/bucket-layout.js';
+import { ASSIGNMENTS_PREFIX, CERTIFICATES_PREFIX, CONFIGS_PREFIX, PACKAGES_PREFIX, SETTINGS_PREFIX } from '../../functions/core/bucket-layout.js';
 
 /**
- * The bucket's top-level prefixes. configs/ and assignments/ are what operators
- * upload (functions/core/bucket-layout.ts), packages/ holds package files that the
- * agent endpoint presigns, agent-state/ holds status sections too large for an
- * item (written by the agent store, by content hash).
+ * The bucket's top-level prefixes. configs/, assignments/, settings/ and
+ * certificates/ are what operators upload (functions/core/bucket-layout.ts),
+ * packages/ holds package files that the agent endpoint presigns, agent-state/
+ * holds status sections too large for an item (written by the agent store, by
+ * content hash).
  */
 export const PREFIX = {
   configs: CONFIGS_PREFIX,
   assignments: ASSIGNMENTS_PREFIX,
-  packages: 'packages/',
+  packages: PACKAGES_PREFIX,
+  settings: SETTINGS_PREFIX,
+  certificates: CERTIFICATES_PREFIX,
   agentState: 'agent-state/',
 } as const;
 
 /** What operators upload; the ingest function hears about every change under these. */
-export const FLEET_PREFIXES = [PREFIX.configs, PREFIX.assignments, PREFIX.packages] as const;
+export const FLEET_PREFIXES = [PREFIX.configs, PREFIX.assignments, PREFIX.packages, PREFIX.settings, PREFIX.certificates] as const;
+
+/**
+ * Secrets the agent endpoint may read: certificate material and the CSR
+ * signing CA named `secretsmanager:opamp/...` (a name prefix keeps the grant
+ * from reaching the account's other secrets).
+ */
+export const SECRET_NAME_PREFIX = 'opamp/';
 
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan' | 'BatchWriteItem' | 'DescribeTable';
 export type ObjectAction = 'GetObject' | 'PutObject' | 'DeleteObject';
@@ -46,13 +56,14 @@ export interface DataAccess {
 export const OPAMP_ACCESS: DataAccess = {
   table: ['GetItem', 'PutItem', 'BatchWriteItem', 'Query', 'DescribeTable'],
   objects: [
-    // Package download URLs are presigned with this function's credentials.
-    { sid: 'ReadConfigsAndPackages', actions: ['GetObject'], prefixes: [PREFIX.configs, PREFIX.packages] },
+    // Package download URLs are presigned with this function's credentials;
+    // certificates are offered in connection settings (and may hold the CSR CA).
+    { sid: 'ReadConfigsPackagesCertificates', actions: ['GetObject'], prefixes: [PREFIX.configs, PREFIX.packages, PREFIX.certificates] },
     { sid: 'ReadWriteAgentState', actions: ['GetObject', 'PutObject'], prefixes: [PREFIX.agentState] },
   ],
 };
 
-/** The fleet API: reads agents, manages configs, assignments and packages. */
+/** The fleet API: reads agents, manages configs, assignments, packages, settings and certificates. */
 export const FLEET_API_ACCESS: DataAccess = {
   table: ['GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query', 'Scan', 'BatchWriteItem', 'DescribeTable'],
   objects: [

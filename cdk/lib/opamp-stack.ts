@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnResource, StackProps } from 'aws-cdk-lib';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -13,7 +13,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table-schema.js';
-import { FLEET_API_ACCESS, FLEET_PREFIXES, grantDataAccess, INGEST_ACCESS, OPAMP_ACCESS, prefixWildcardFindings } from './data-access.js';
+import { FLEET_API_ACCESS, FLEET_PREFIXES, grantDataAccess, INGEST_ACCESS, OPAMP_ACCESS, prefixWildcardFindings, SECRET_NAME_PREFIX } from './data-access.js';
 import type { DataAccess } from './data-access.js';
 import { Monitoring } from './monitoring.js';
 import { OpampFunction } from './opamp-function.js';
@@ -135,7 +135,7 @@ export class OpampStack extends Stack {
     this.ingestFunction = new OpampFunction(this, 'IngestFunction', {
       ...common,
       entry: 'ingest.lambda.ts',
-      description: 'OpAMP ingest: records bucket changes under configs/, assignments/ and packages/ in the table',
+      description: 'OpAMP ingest: records bucket changes (configs, assignments, packages, settings, certificates) in the table',
       serviceName: SERVICE.ingest,
       memorySize: 256,
       timeout: Duration.seconds(60),
@@ -163,6 +163,18 @@ export class OpampStack extends Stack {
         });
       }
     }
+
+    // Certificate material and the CSR signing CA may be kept in Secrets Manager,
+    // under opamp/ (settings: "secretsmanager:opamp/<name>"; OPAMP_CSR_CA likewise).
+    this.opampFunction.executionRole.addToPrincipalPolicy(new PolicyStatement({
+      sid: 'ReadOpampSecrets',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${SECRET_NAME_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }));
+    Validations.of(this.opampFunction.executionRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SECRET_NAME_PREFIX}*]`,
+      reason: 'Secrets are named by operators (certificate material, the CSR CA); the grant is limited to the opamp/ name prefix.',
+    });
 
     // Agents authenticate in the app (tokens), so the agent URL is public; its
     // reserved concurrency bounds what anonymous callers can cost.

@@ -3,6 +3,7 @@ export interface AwsClientOptions {
   /** Endpoint overrides (emulators, LocalStack); AWS itself when absent. */
   dynamodbEndpoint?: string | undefined;
   s3Endpoint?: string | undefined;
+  secretsManagerEndpoint?: string | undefined;
   /** Dummy credentials and emulator-friendly S3 settings; never for real AWS. */
   emulated?: boolean;
 }
@@ -29,5 +30,6 @@ export function clientSettings(options: AwsClientOptions = {}) {
       // The S3 emulator stores checksum-trailer uploads corrupted; real S3 keeps the SDK defaults.
       ...(options.emulated ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
     },
+    secretsManager: { ...common, ...(options.secretsManagerEndpoint ? { endpoint: options.secretsManagerEndpoint } : {}) },
   };
 }

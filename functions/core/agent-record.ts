@@ -3,6 +3,7 @@ import type { AgentFingerprint, DuplicateEvent } from './duplicates.js';
 import type { PackageStatusSummary, PackagesOffer } from './packages.js';
 import type { RemoteConfigOffer } from './remote-config.js';
 import type { SectionKind, SectionRef } from './sections.js';
+import type { AppliedSettings, IssuedCertificateRecord, SettingsOffer } from './connection-settings.js';
 
 /** Last RemoteConfigStatus or ConnectionSettingsStatus the agent reported. */
 export interface ReportedApplyStatus {
@@ -67,6 +68,17 @@ export interface AgentRecord {
   configOffer?: RemoteConfigOffer;
   /** The last package set offered. */
   packagesOffer?: PackagesOffer;
+  /** The last connection settings offered, and those the agent has (or is assumed to have). */
+  settingsOffer?: SettingsOffer;
+  settingsApplied?: AppliedSettings;
+  /** Why parts of the agent's connection settings are withheld (a token that cannot be handed out, ...). */
+  settingsProblems?: string[];
+  /** The poll interval last offered to the agent (it applies it on receipt). */
+  heartbeatSeconds?: number;
+  /** The agent token the agent last authenticated with (by name). */
+  tokenName?: string;
+  /** The client certificate the server last signed for the agent (CSR flow). */
+  issuedCertificate?: IssuedCertificateRecord;
   /** The agent's package statuses, compact (the full report is a section). */
   packages?: Record<string, PackageStatusSummary>;
   /** The components hash ReportAvailableComponents was last asked for (asked once per hash). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RejectedRequestError } from './errors.js';
+import { describeIssues } from './validation-text.js';
 import type { ConfigAssignment } from './fleet.js';
 import { isCanonicalInstanceUid } from './instance-uid.js';
 import { isValidName, isValidVersion } from './bucket-layout.js';
@@ -15,12 +16,13 @@ import type { Selector } from './selector.js';
  *   {"config": "canary", "instanceUid": "0192f9e4-8a1b-7c3d-9e4f-a1b2c3d4e5f6"}
  *   {"packages": {"_agent": "0.141.0"}, "selector": "deployment.environment=staging"}
  *   {"packages": {"_agent": "0.140.0"}}                        (assignments/default.json)
+ *   {"settings": "rotation-2026-12", "selector": "deployment.environment=prod"}
  *
  * `selector` may also be an object of attribute values: {"service.name": "checkout"}.
  * Exactly one of `selector` and `instanceUid`, except in the assignment named
  * `default`, which has neither: it is every agent's fallback. At least one of
- * `config` and `packages` (package name to version, `_agent` for the agent
- * itself). `priority` (an integer, default 0) orders selector assignments.
+ * `config`, `packages` (package name to version, `_agent` for the agent
+ * itself) and `settings` (a connection settings document, settings/<name>.json). `priority` (an integer, default 0) orders selector assignments.
  * Unknown fields are errors, so typos do not pass silently.
  */
 export const assignmentDocument = z
@@ -32,12 +34,13 @@ export const assignmentDocument = z
         z.string().refine(isValidVersion, 'versions are 1-128 letters, digits, ".", "_", "+", "-"'),
       )
       .optional(),
+    settings: z.string().refine(isValidName, 'must be a settings document name (letters, digits, ".", "_", "-")').optional(),
     selector: z.union([z.string(), z.record(z.string(), z.string())]).optional(),
     instanceUid: z.string().refine(isCanonicalInstanceUid, 'must be a canonical UUID (8-4-4-4-12 hex digits)').optional(),
     priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
   })
   .strict()
-  .refine((d) => d.config !== undefined || d.packages !== undefined, 'set "config", "packages" or both');
+  .refine((d) => d.config !== undefined || d.packages !== undefined || d.settings !== undefined, 'set at least one of "config", "packages" and "settings"');
 
 function checkTarget(name: string, doc: { selector?: unknown; instanceUid?: unknown }): void {
   const targets = Number(doc.selector !== undefined) + Number(doc.instanceUid !== undefined);
@@ -72,7 +75,7 @@ export function parseAssignment(name: string, text: string): Omit<ConfigAssignme
 export function validateAssignment(name: string, json: unknown): Omit<ConfigAssignment, 'error'> {
   const parsed = assignmentDocument.safeParse(json);
   if (!parsed.success) {
-    throw new AssignmentFileError(parsed.error.issues.map((i) => `${i.path.join('.') || 'assignment'}: ${i.message}`).join('; '));
+    throw new AssignmentFileError(describeIssues(parsed.error.issues, 'assignment'));
   }
   const doc = parsed.data;
   checkTarget(name, doc);
@@ -91,6 +94,7 @@ export function validateAssignment(name: string, json: unknown): Omit<ConfigAssi
     ...(doc.packages !== undefined
       ? { packages: Object.fromEntries(Object.entries(doc.packages).map(([folder, version]) => [packageNameOfFolder(folder), version])) }
       : {}),
+    ...(doc.settings !== undefined ? { settings: doc.settings } : {}),
     priority: doc.priority,
     ...(doc.instanceUid !== undefined ? { instanceUid: doc.instanceUid.toLowerCase() } : {}),
     ...(selector ? { selector } : {}),

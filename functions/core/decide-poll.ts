@@ -31,6 +31,7 @@ import type { ConfigMeta, FleetState } from './fleet.js';
 import { configToOffer, DEFAULT_REMOTE_CONFIG_POLICY, noteRemoteConfigStatus, recordOffer } from './remote-config.js';
 import type { RemoteConfigPolicy } from './remote-config.js';
 import { resolveConfigTarget, resolvePackagesTarget } from './targeting.js';
+
 import { dueCommand, INBOX_LIMITS, nextMessage } from './agent-commands.js';
 import type { ReceivedMessage } from './agent-commands.js';
 import { duplicateReason, identityOf, MAX_DUPLICATE_EVENTS, observe, startTimeOf } from './duplicates.js';
@@ -46,6 +47,21 @@ import {
 } from './packages.js';
 import type { PackagesPolicy, ResolvedPackageSet } from './packages.js';
 import { contentId, stableJson } from './canonical-hash.js';
+import {
+  assumeApplied,
+  awaitedInterval,
+  DEFAULT_SETTINGS_POLICY,
+  desiredSettings,
+  NO_CONNECTION_CONTEXT,
+  noteSettingsStatus,
+  recordSettingsOffer,
+  reportsSettingsStatus,
+  settingsOffers,
+  settingsToOffer,
+} from './connection-settings.js';
+import type { ConnectionContext, DesiredSettings, IssuedCertificateRecord, SettingsPolicy } from './connection-settings.js';
+import { pendingWork } from './pending-work.js';
+import { resolveSettingsTarget } from './targeting.js';
 
 export interface CoreOptions {
   features: ServerFeatures;
@@ -61,6 +77,8 @@ export interface CoreOptions {
   redirectRetentionMs: number;
   remoteConfig: RemoteConfigPolicy;
   packages: PackagesPolicy;
+  /** Connection settings offers and the poll intervals the server asks for. */
+  settings: SettingsPolicy;
   /** The server's own custom capabilities, announced to every agent once (and after it restarts). */
   serverCustomCapabilities: readonly string[];
   /** Window within which flip-flopping identity signals reveal two agents sharing one uid (0: off). */
@@ -76,6 +94,7 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   redirectRetentionMs: 24 * 3_600_000,
   remoteConfig: DEFAULT_REMOTE_CONFIG_POLICY,
   packages: DEFAULT_PACKAGES_POLICY,
+  settings: DEFAULT_SETTINGS_POLICY,
   serverCustomCapabilities: [],
   duplicateWindowMs: 10 * 60_000,
 };
@@ -103,6 +122,10 @@ export interface PollInput {
    * version number is used.
    */
   writeId?: string | (() => string) | undefined;
+  /** What connection settings offers need beyond the stored state (the server's URL, the agent's credential, certificates). */
+  connection?: ConnectionContext | undefined;
+  /** A certificate just signed for the agent's CSR in this message. */
+  issuedCertificate?: IssuedCertificateRecord | undefined;
 }
 
 /** A record to store, conditional on the version that was read (0: must not exist). */
@@ -137,6 +160,8 @@ export type PollEvent =
   | 'message-delivered'
   | 'message-received'
   | 'components-requested'
+  | 'settings-offered'
+  | 'certificate-issued'
   | 'duplicate-uid';
 
 export interface PollDecision {
@@ -199,7 +224,7 @@ export function decidePoll(input: PollInput): PollDecision {
 
   // A redirect record is not the agent's state: a message without the flag starts afresh.
   const stored = input.record?.movedTo ? undefined : input.record;
-  const verdict = classifySequence(stored, message.sequenceNum, digest, now, options.minPollIntervalMs);
+  const verdict = classifySequence(stored, message.sequenceNum, digest, now, pollIntervalFloor(stored, options));
 
   if (verdict === 'duplicate' && stored) {
     events.push('duplicate');
@@ -213,6 +238,8 @@ export function decidePoll(input: PollInput): PollDecision {
     if (reoffer) reply.remoteConfig = remoteConfigReply(reoffer);
     const repackage = stored.packagesOffer?.offeredSeq === message.sequenceNum ? reofferedPackages(stored, input) : undefined;
     if (repackage) reply.packagesAvailable = packagesReply(repackage);
+    const resettle = stored.settingsOffer?.offeredSeq === message.sequenceNum ? reofferedSettings(stored, input) : undefined;
+    if (resettle) reply.connectionSettings = resettle;
     const records = now - stored.lastSeenAt >= options.lastSeenRefreshMs ? [refreshLastSeen(stored, now, options)] : [];
     const gated = gateReply(reply, stored);
     return {
@@ -237,6 +264,7 @@ export function decidePoll(input: PollInput): PollDecision {
   const fleet = input.fleet ?? EMPTY_FLEET;
   const next = applied.record;
   next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
+  noteCredentials(next, verdict, input, events);
   const reply = successReply(message, options);
   events.push(...verdictEvents(verdict));
   if (applied.sections.length > 0 || applied.changed) events.push('status-changed');
@@ -272,6 +300,7 @@ export function decidePoll(input: PollInput): PollDecision {
     attachPackages = offerPackages(next, reply, fleet, input, events);
     deliverMessages(next, reply, verdict, input, events);
     requestComponents(next, reply, events);
+    offerSettings(next, reply, fleet, input, events);
   }
 
   if (message.customMessage) {
@@ -325,6 +354,98 @@ function observation(message: AgentToServer, verdict: SequenceVerdict, stored: A
     gap: verdict === 'gap',
     now,
   };
+}
+
+/**
+ * The shortest interval between this agent's polls the server expects: the
+ * configured floor, or the interval the server itself asked for when shorter.
+ */
+function pollIntervalFloor(stored: AgentRecord | undefined, options: CoreOptions): number {
+  const asked = stored?.heartbeatSeconds;
+  return asked !== undefined && asked > 0 ? Math.min(options.minPollIntervalMs, asked * 1000) : options.minPollIntervalMs;
+}
+
+/**
+ * Records which token the agent authenticated with and a certificate signed
+ * for it in this message. An agent that restarted and does not report its
+ * connection settings status may have lost what it was sent: it is sent again.
+ */
+function noteCredentials(next: AgentRecord, verdict: SequenceVerdict, input: PollInput, events: PollEvent[]): void {
+  const tokenName = input.connection?.presented?.tokenName;
+  if (tokenName !== undefined && tokenName !== next.tokenName) next.tokenName = tokenName;
+  const issued = input.issuedCertificate;
+  if (issued && issued.fingerprint !== next.issuedCertificate?.fingerprint) {
+    next.issuedCertificate = issued;
+    events.push('certificate-issued');
+  }
+  if (verdict === 'reset' && !reportsSettingsStatus(next.capabilities)) {
+    delete next.settingsApplied;
+    delete next.settingsOffer;
+  }
+}
+
+/**
+ * The connection settings the agent should have now, the poll interval
+ * included: the pending interval while work is pending for the agent; else
+ * the interval of an offer it has not answered yet, while it has not; else
+ * the idle interval. A settings change itself needs no faster polling: it
+ * travels in the reply to the poll that finds it.
+ */
+function currentSettings(record: AgentRecord, input: PollInput): DesiredSettings {
+  const { options, now } = input;
+  const fleet = input.fleet ?? EMPTY_FLEET;
+  const base = desiredSettings({
+    capabilities: record.capabilities,
+    spec: resolveSettingsTarget(record, fleet)?.spec,
+    issued: record.issuedCertificate,
+    context: input.connection ?? NO_CONNECTION_CONTEXT,
+    heartbeat: options.settings.heartbeat,
+  });
+  if (pendingWork(record, fleet, options, now) !== undefined) return base.withHeartbeat(true);
+  const awaited = awaitedInterval({
+    capabilities: record.capabilities,
+    baseHash: base.baseHash,
+    hasParts: true,
+    reported: record.connectionSettingsStatus,
+    offer: record.settingsOffer,
+    applied: record.settingsApplied,
+    now,
+    policy: options.settings,
+  });
+  return base.withHeartbeat(false, awaited);
+}
+
+/** Connection settings the agent lacks, recorded as offered. Decided last: the poll interval depends on what else is pending. */
+function offerSettings(next: AgentRecord, reply: ServerToAgent, fleet: FleetState, input: PollInput, events: PollEvent[]): void {
+  const { options, now } = input;
+  if (!options.features.connectionSettings) return;
+  const desired = currentSettings(next, { ...input, fleet });
+  if (desired.deferred) return;
+  if (desired.problems.length > 0) next.settingsProblems = desired.problems;
+  else delete next.settingsProblems;
+  const send = settingsToOffer({
+    capabilities: next.capabilities,
+    desired,
+    reported: next.connectionSettingsStatus,
+    offer: next.settingsOffer,
+    applied: next.settingsApplied,
+    now,
+    policy: options.settings,
+  });
+  if (!send) return;
+  reply.connectionSettings = settingsOffers(desired, send);
+  next.settingsOffer = recordSettingsOffer(next.settingsOffer, desired, send, now, input.message.sequenceNum);
+  if (!reportsSettingsStatus(next.capabilities)) next.settingsApplied = assumeApplied(next.settingsOffer, now);
+  if (send.includes('opamp') && desired.heartbeatSeconds !== undefined) next.heartbeatSeconds = desired.heartbeatSeconds;
+  events.push('settings-offered');
+}
+
+/** The settings offer a retried message's lost reply carried, if it is still what the agent should get. */
+function reofferedSettings(stored: AgentRecord, input: PollInput): ServerToAgent['connectionSettings'] {
+  const offer = stored.settingsOffer;
+  if (!offer || !input.options.features.connectionSettings) return undefined;
+  const desired = currentSettings(stored, input);
+  return desired.hash === offer.hash ? settingsOffers(desired, offer.sent) : undefined;
 }
 
 /** The configuration to offer, recorded as offered; its body is attached by the caller. */
@@ -462,6 +583,11 @@ function splitDuplicate(args: { stored: AgentRecord; input: PollInput; seen: Obs
     newcomer.fullStateRequestedSeq = message.sequenceNum;
   }
   const sections = placeSections(newUid, applied.sections, stamp(input), newcomer);
+  // A custom message in this message is the newcomer's: kept in its inbox.
+  if (message.customMessage) {
+    newcomer.inboxCount = 1;
+    events.push('message-received');
+  }
   const original: AgentRecord = {
     ...stored,
     duplicates: [...(stored.duplicates ?? []), { at: now, newInstanceUid: newUid, reason }].slice(-MAX_DUPLICATE_EVENTS),
@@ -475,6 +601,7 @@ function splitDuplicate(args: { stored: AgentRecord; input: PollInput; seen: Obs
     sections,
     sectionDeletes: [],
     events,
+    ...(message.customMessage ? { inbox: { instanceUid: newUid, index: 1, message: receivedMessage(message.customMessage, now) } } : {}),
   };
 }
 
@@ -729,6 +856,8 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
       next.connectionSettingsStatus = status;
       changed = true;
     }
+    const settings = noteSettingsStatus(base.settingsOffer, base.settingsApplied, status, now);
+    if (settings && settings !== base.settingsApplied) next.settingsApplied = settings;
   }
 
   if (message.customCapabilities) {

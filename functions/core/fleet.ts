@@ -2,6 +2,7 @@ import type { Selector } from './selector.js';
 import { configHash } from './config-hash.js';
 import { packageKey } from './packages.js';
 import type { PackageSetSpec, PackageVersionMeta } from './packages.js';
+import type { ConnectionSettingsSpec } from './connection-settings.js';
 
 /**
  * The fleet's desired state as the poll path sees it: every configuration's
@@ -16,9 +17,37 @@ export interface FleetState {
   assignments: readonly ConfigAssignment[];
   /** Every package version in the bucket, by `packageKey(name, version)`. */
   packages: ReadonlyMap<string, PackageVersionMeta>;
+  /** Connection settings documents in force, by name. */
+  settings: ReadonlyMap<string, ConnectionSettingsSpec>;
+  /** Certificates kept in the bucket (certificates/<name>/), by name. */
+  certificates: ReadonlyMap<string, BucketCertificateMeta>;
+}
+
+/** One file of a certificate folder in the bucket. */
+export interface CertificateFileMeta {
+  objectKey: string;
+  /** SHA-256 of the content, hex. */
+  sha256: string;
+  versionId?: string | undefined;
+}
+
+/** certificates/<name>/: cert.pem, and optionally key.pem and ca.pem. */
+export interface BucketCertificateMeta {
+  name: string;
+  cert?: CertificateFileMeta | undefined;
+  key?: CertificateFileMeta | undefined;
+  ca?: CertificateFileMeta | undefined;
+  /** Hex SHA-256 of the certificate (DER). */
+  fingerprint?: string | undefined;
+  subject?: string | undefined;
+  notAfter?: number | undefined;
+  /** Why the material cannot be offered (no cert.pem, a key that does not match, ...). */
+  error?: string | undefined;
 }
 
 export const DEFAULT_CONFIG_NAME = 'default';
+/** The settings document every agent gets when no assignment names one. */
+export const DEFAULT_SETTINGS_NAME = 'default';
 /** The assignment without a target: what every agent gets when nothing more specific names it. */
 export const DEFAULT_ASSIGNMENT_NAME = 'default';
 
@@ -54,6 +83,8 @@ export interface ConfigAssignment {
   config?: string | undefined;
   /** The package set (package name to version; '' is the agent itself). */
   packages?: PackageSetSpec | undefined;
+  /** The connection settings document. */
+  settings?: string | undefined;
   instanceUid?: string | undefined;
   selector?: Selector | undefined;
   /** Higher wins among selectors that match the same agent. */
@@ -61,11 +92,25 @@ export interface ConfigAssignment {
   error?: string | undefined;
 }
 
-export const EMPTY_FLEET: FleetState = { generation: '', configs: new Map(), assignments: [], packages: new Map() };
+export const EMPTY_FLEET: FleetState = {
+  generation: '',
+  configs: new Map(),
+  assignments: [],
+  packages: new Map(),
+  settings: new Map(),
+  certificates: new Map(),
+};
 
 /** The parts of ingest records the fleet state is built from (see ports/fleet-store.ts). */
 export interface ConfigFileInput extends ConfigFileMeta {
   configName: string;
+  error?: string | undefined;
+}
+
+/** A settings document as the ingest recorded it: its last valid content, and its last error. */
+export interface SettingsInput {
+  name: string;
+  settings?: ConnectionSettingsSpec | undefined;
   error?: string | undefined;
 }
 
@@ -79,13 +124,15 @@ export interface AssignmentInput {
  * Builds the fleet state from what the ingest recorded. A configuration with a
  * file that cannot be served is left out (never offered half); an assignment
  * that never validated is left out, one whose latest upload failed keeps its
- * last valid content and carries the error.
+ * last valid content and carries the error; settings documents likewise.
  */
 export function buildFleetState(
   generation: string,
   files: readonly ConfigFileInput[],
   assignments: readonly AssignmentInput[],
   packageVersions: readonly PackageVersionMeta[] = [],
+  settingsDocuments: readonly SettingsInput[] = [],
+  certificateFolders: readonly BucketCertificateMeta[] = [],
 ): FleetState {
   const byConfig = new Map<string, ConfigFileInput[]>();
   for (const file of files) {
@@ -105,5 +152,7 @@ export function buildFleetState(
     .filter((a) => a.assignment !== undefined)
     .map((a) => ({ ...a.assignment!, ...(a.error !== undefined ? { error: a.error } : {}) }));
   const packages = new Map(packageVersions.map((p) => [packageKey(p.name, p.version), p] as const));
-  return { generation, configs, assignments: inForce, packages };
+  const settings = new Map(settingsDocuments.flatMap((d) => (d.settings ? [[d.name, d.settings] as const] : [])));
+  const certificates = new Map(certificateFolders.map((c) => [c.name, c] as const));
+  return { generation, configs, assignments: inForce, packages, settings, certificates };
 }

@@ -11,7 +11,7 @@ export const LIVENESS_VALUES: readonly Liveness[] = ['online', 'stale', 'disconn
 export interface LivenessPolicy {
   /** How often a heartbeat refreshes the stored last-seen time (it trails by up to this). */
   lastSeenRefreshMs: number;
-  /** The interval agents are expected to poll at. */
+  /** The interval agents are expected to poll at, unless the server asked one for another (heartbeatSeconds). */
   expectedPollIntervalMs: number;
   /** How many expected polls may be missed before an agent counts as stale. */
   missedPollsBeforeStale: number;
@@ -20,6 +20,8 @@ export interface LivenessPolicy {
 export function deriveLiveness(record: AgentRecord, now: number, policy: LivenessPolicy): Liveness {
   if (record.disconnectedAt !== undefined) return 'disconnected';
   const silence = now - record.lastSeenAt;
-  const allowed = policy.lastSeenRefreshMs + policy.missedPollsBeforeStale * policy.expectedPollIntervalMs;
+  // An agent the server asked for an interval polls at that interval.
+  const interval = record.heartbeatSeconds !== undefined && record.heartbeatSeconds > 0 ? record.heartbeatSeconds * 1000 : policy.expectedPollIntervalMs;
+  const allowed = policy.lastSeenRefreshMs + policy.missedPollsBeforeStale * interval;
   return silence <= allowed ? 'online' : 'stale';
 }

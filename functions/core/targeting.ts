@@ -1,5 +1,6 @@
 import type { ConfigAssignment, ConfigMeta, FleetState } from './fleet.js';
-import { DEFAULT_ASSIGNMENT_NAME, DEFAULT_CONFIG_NAME } from './fleet.js';
+import { DEFAULT_ASSIGNMENT_NAME, DEFAULT_CONFIG_NAME, DEFAULT_SETTINGS_NAME } from './fleet.js';
+import type { ConnectionSettingsSpec } from './connection-settings.js';
 import type { PackageSetSpec } from './packages.js';
 import { matchesSelector } from './selector.js';
 
@@ -18,7 +19,8 @@ export interface ConfigTarget {
 }
 
 /**
- * The assignment that decides one aspect (configuration, package set) for an
+ * The assignment that decides one aspect (configuration, package set,
+ * connection settings) for an
  * agent, among those that name that aspect. Precedence, highest first:
  * 1. an assignment naming the agent's instance uid;
  * 2. selector assignments that match the agent's attributes, by priority
@@ -54,6 +56,21 @@ export interface PackagesTarget {
 export function resolvePackagesTarget(agent: TargetAgent, fleet: FleetState): PackagesTarget | undefined {
   const winner = resolveAssignment(agent, fleet, (a) => a.packages !== undefined);
   return winner?.packages ? { spec: winner.packages, via: winner.name } : undefined;
+}
+
+export interface SettingsTarget {
+  name: string;
+  via: string;
+  /** Undefined when the named document does not exist (yet): nothing of it is offered then. */
+  spec: ConnectionSettingsSpec | undefined;
+}
+
+/** The agent's connection settings document: as assigned, else the one named `default`. */
+export function resolveSettingsTarget(agent: TargetAgent, fleet: FleetState): SettingsTarget | undefined {
+  const winner = resolveAssignment(agent, fleet, (a) => a.settings !== undefined);
+  if (winner?.settings !== undefined) return { name: winner.settings, via: winner.name, spec: fleet.settings.get(winner.settings) };
+  const fallback = fleet.settings.get(DEFAULT_SETTINGS_NAME);
+  return fallback ? { name: DEFAULT_SETTINGS_NAME, via: DEFAULT_SETTINGS_NAME, spec: fallback } : undefined;
 }
 
 function isFallback(assignment: ConfigAssignment): boolean {

@@ -5,6 +5,8 @@ import { AgentAuthenticator } from '../service/agent-tokens.js';
 import { ConfigBodyCache } from '../service/config-bodies.js';
 import { FleetStateCache } from '../service/fleet-cache.js';
 import { PollService } from '../service/poll-service.js';
+import { CertificateIssuer } from '../service/certificate-issuer.js';
+import { CertificateResolver } from '../service/certificate-resolver.js';
 import type { WiringOptions } from './stores.js';
 
 /**
@@ -17,16 +19,33 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
   const now = options.now ?? Date.now;
   const fleet = new FleetStateCache(stores.fleet, now, config.fleetRevalidateMs, telemetry);
   const configBodies = new ConfigBodyCache(stores.objects, config.configCacheBytes);
-  const agentAuth = config.agentAuth === 'token' ? new AgentAuthenticator(stores.tokens, now, config.fleetRevalidateMs, telemetry) : undefined;
+  // The token cache also serves deliverable tokens to rotation offers, whether or not agents must authenticate.
+  const tokens = new AgentAuthenticator(stores.tokens, now, config.fleetRevalidateMs, telemetry);
+  const agentAuth = config.agentAuth === 'token' ? tokens : undefined;
+  const certificates = new CertificateResolver({
+    objects: stores.objects,
+    secrets: stores.secrets,
+    readFile: options.readLocalFile,
+    now,
+    refreshMs: config.certificateRefreshMs,
+    telemetry,
+  });
+  const issuer = config.csr
+    ? new CertificateIssuer({ caRef: config.csr.caRef, resolver: certificates, now, validityMs: config.csr.validityMs, requireInstanceUid: config.csr.requireInstanceUid, telemetry })
+    : undefined;
   const polls = new PollService({
     agents: stores.agents,
     now,
     newInstanceUid: options.newInstanceUid ?? (() => uuidv7()),
     options: config.core,
     fleet,
-    tokens: agentAuth?.revalidation,
+    tokens: tokens.revalidation,
     configBodies,
     urlSigner: stores.signer,
+    publicUrl: config.publicUrl,
+    deliverableToken: (name) => tokens.deliverableToken(name),
+    certificates,
+    issuer,
   });
   const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, telemetry });
   return { app, polls, fleet, configBodies, agentAuth };

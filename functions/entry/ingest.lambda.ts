@@ -1,4 +1,4 @@
-// Bucket notifications for configs/, assignments/ and packages/: keeps the fleet metadata in DynamoDB up to date.
+// Bucket notifications for configs/, assignments/, packages/, settings/ and certificates/: keeps the fleet metadata in DynamoDB up to date.
 import type { S3Event } from 'aws-lambda';
 import { createLambdaClients } from '../adapters/lambda-clients.js';
 import { loadConfig } from '../config.js';

@@ -5,6 +5,8 @@ import { DynamoTokenStore } from '../adapters/dynamodb/token-store.js';
 import { S3BlobStore } from '../adapters/s3/blob-store.js';
 import { S3ObjectStore } from '../adapters/s3/object-store.js';
 import { S3UrlSigner } from '../adapters/s3/url-signer.js';
+import { clientSettings } from '../adapters/client-settings.js';
+import { SecretsManagerReader } from '../adapters/secrets-manager/secret-reader.js';
 import type { BackendConfig } from '../config.js';
 import type { Telemetry } from '../observability/telemetry.js';
 
@@ -16,6 +18,10 @@ export function createStores(config: BackendConfig, clients: StoreClients) {
     tokens: new DynamoTokenStore(clients.dynamodb, config.tableName),
     objects: new S3ObjectStore(clients.s3, config.bucketName),
     signer: new S3UrlSigner(clients.s3, config.bucketName),
+    // Only read when settings or the CSR CA name a secret; the SDK module is loaded then.
+    secrets: new SecretsManagerReader(
+      clientSettings({ secretsManagerEndpoint: config.secretsManagerEndpoint, emulated: config.secretsManagerEndpoint !== undefined }).secretsManager,
+    ),
   };
 }
 
@@ -26,4 +32,6 @@ export interface WiringOptions {
   stores: Stores;
   telemetry: Telemetry;
   now?: (() => number) | undefined;
+  /** Reads a local file (undefined when missing): the local backend's `file:` certificates. */
+  readLocalFile?: ((path: string) => Promise<string | undefined>) | undefined;
 }

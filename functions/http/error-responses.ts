@@ -15,7 +15,8 @@ export interface ErrorResponseOptions {
 /**
  * The single place where failures become HTTP responses. Retryable storage
  * failures become 503 with Retry-After (agents retry those with the same
- * message; on most other statuses they drop it), protocol errors 400.
+ * message; on most other statuses they drop it), protocol errors 400, and a
+ * well-formed request the server refuses a BadRequest error response.
  */
 export function errorResponse(c: Context, error: unknown, options: ErrorResponseOptions, instanceUid?: Uint8Array): Response {
   const { telemetry } = options;
@@ -46,6 +47,13 @@ export function errorResponse(c: Context, error: unknown, options: ErrorResponse
     return jsonOrText(c, 503, 'unavailable', 'the server is temporarily unable to reach its store; retry later', headers, opamp);
   }
   if (error instanceof RejectedRequestError) {
+    telemetry.count(`Rejected.${error.code}`);
+    // A well-formed message the server refuses (a CSR it will not sign): a
+    // 200 whose ServerErrorResponse the agent reads (clients drop other statuses unread).
+    if (opamp && instanceUid) {
+      const reply = errorReply(instanceUid, ServerErrorResponseType.ServerErrorResponseType_BadRequest, error.message);
+      return protobufResponse(c, encodeServerToAgent(reply), options, 200);
+    }
     const status = error.kind === 'not-found' ? 404 : error.kind === 'conflict' ? 409 : 400;
     return jsonOrText(c, status, error.code, error.message, {}, opamp);
   }

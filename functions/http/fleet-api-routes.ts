@@ -45,6 +45,10 @@ export function fleetApiRoutes(services: FleetApiServices): RouteGroup {
       ['/packages/:name/:version', 'DELETE'],
       ['/packages/:name/:version/upload', 'POST'],
       ['/packages/:name/:version/rollout', 'GET'],
+      ['/settings', 'GET'],
+      ['/settings/:name', 'GET, PUT, DELETE'],
+      ['/certificates', 'GET'],
+      ['/certificates/:name', 'PUT, DELETE'],
     );
   }
   if (services.actions) {
@@ -53,7 +57,7 @@ export function fleetApiRoutes(services: FleetApiServices): RouteGroup {
   }
   if (services.tokens) {
     router.route('/tokens', tokensApi(services.tokens));
-    methods.push(['/tokens', 'GET, POST'], ['/tokens/:name', 'DELETE']);
+    methods.push(['/tokens', 'GET, POST'], ['/tokens/:name', 'DELETE'], ['/tokens/:name/agents', 'GET']);
   }
   return { basePath: '/api/v1', router, methods };
 }

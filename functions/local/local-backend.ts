@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
@@ -68,6 +69,10 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       config: options.config,
       clients,
       telemetry: options.telemetry,
+      readLocalFile: (path) => readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      }),
       ...(options.now ? { now: options.now } : {}),
     });
     // The bucket is the source of truth: catch up with changes made while stopped,

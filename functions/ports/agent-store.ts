@@ -72,3 +72,17 @@ export interface AgentStore {
   /** Resolves when the store answers; used by the health check. */
   ping(): Promise<void>;
 }
+
+/** Every record matching `where`, page by page (for fleet-wide reports and actions). */
+export async function* everyAgent(
+  store: Pick<AgentStore, 'list'>,
+  where?: (record: AgentRecord) => boolean,
+  pageSize = 500,
+): AsyncGenerator<AgentRecord> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ limit: pageSize, cursor, ...(where ? { where } : {}) });
+    yield* page.records;
+    cursor = page.cursor;
+  } while (cursor);
+}

@@ -23,7 +23,7 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 
   constructor(
-    readonly store: 'dynamodb' | 's3',
+    readonly store: 'dynamodb' | 's3' | 'certificates',
     message: string,
     options?: ErrorOptions,
   ) {

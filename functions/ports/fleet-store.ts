@@ -1,4 +1,5 @@
-import type { ConfigAssignment, FleetState } from '../core/fleet.js';
+import type { BucketCertificateMeta, ConfigAssignment, FleetState } from '../core/fleet.js';
+import type { ConnectionSettingsSpec } from '../core/connection-settings.js';
 import type { PackageVersionMeta } from '../core/packages.js';
 
 /** One file of a configuration as the ingest recorded it. */
@@ -29,6 +30,22 @@ export interface AssignmentRecord {
   updatedAt: number;
 }
 
+/** A settings document as the ingest recorded it: its last valid content, and its last error. */
+export interface SettingsRecord {
+  name: string;
+  /** Absent when the document never passed validation. */
+  settings?: ConnectionSettingsSpec | undefined;
+  error?: string | undefined;
+  errorAt?: number | undefined;
+  etag?: string | undefined;
+  updatedAt: number;
+}
+
+/** A certificate folder as the ingest recorded it from a listing (later listings win). */
+export interface CertificateRecord extends BucketCertificateMeta {
+  scannedAt: number;
+}
+
 /**
  * Where a bucket event stands in the order of events for its key: S3's
  * sequencer (events for one key compare by it), or none for writes made from
@@ -49,6 +66,8 @@ export interface FleetSnapshot {
   configFiles: ConfigFileRecord[];
   assignments: AssignmentRecord[];
   packageVersions: PackageVersionRecord[];
+  settings: SettingsRecord[];
+  certificates: CertificateRecord[];
 }
 
 /**
@@ -73,5 +92,12 @@ export interface FleetStore {
    */
   putPackageVersion(record: PackageVersionRecord): Promise<boolean>;
   removePackageVersion(name: string, version: string, scannedAt: number): Promise<boolean>;
+  putSettings(name: string, settings: ConnectionSettingsSpec, order: IngestOrder, now: number, etag?: string): Promise<boolean>;
+  /** Records why the latest version of a settings document was rejected; its last valid content stays. */
+  rejectSettings(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean>;
+  removeSettings(name: string, order: IngestOrder, now: number): Promise<boolean>;
+  /** Records a certificate folder from a listing of it, unless a later listing was recorded already. */
+  putCertificate(record: CertificateRecord): Promise<boolean>;
+  removeCertificate(name: string, scannedAt: number): Promise<boolean>;
   bumpGeneration(): Promise<void>;
 }

@@ -1,11 +1,18 @@
 import { RejectedRequestError } from '../core/errors.js';
 
-/** An agent credential as stored: its name and the SHA-256 of the token, never the token. */
+/**
+ * An agent credential as stored: its name and the SHA-256 of the token. The
+ * token itself is kept only for a deliverable token: one the server hands to
+ * agents in connection settings offers (credential rotation), which it can
+ * only do if it has it.
+ */
 export interface AgentTokenRecord {
   name: string;
   /** Hex SHA-256 of the token. */
   sha256: string;
   createdAt: number;
+  /** The token, for a deliverable token only. */
+  value?: string | undefined;
 }
 
 export class TokenExistsError extends RejectedRequestError {

@@ -5,6 +5,7 @@ import { acceptsRestart, OUTBOX_LIMITS } from '../core/agent-commands.js';
 import type { QueuedMessage, ReceivedMessage } from '../core/agent-commands.js';
 import { matchesSelector } from '../core/selector.js';
 import type { Selector } from '../core/selector.js';
+import { everyAgent } from '../ports/agent-store.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { NotFoundError } from './fleet-admin.js';
@@ -57,18 +58,13 @@ export class AgentActions {
   async queueRestarts(selector: Selector): Promise<{ queued: Array<{ instanceUid: string } & QueuedView>; skipped: Array<{ instanceUid: string; reason: string }> }> {
     const queued: Array<{ instanceUid: string } & QueuedView> = [];
     const skipped: Array<{ instanceUid: string; reason: string }> = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.agents.list({ limit: 500, cursor, where: (r) => matchesSelector(selector, r.attributes) });
-      for (const record of page.records) {
-        if (!acceptsRestart(record.capabilities)) {
-          skipped.push({ instanceUid: record.instanceUid, reason: 'does not accept restart commands' });
-          continue;
-        }
-        queued.push({ instanceUid: record.instanceUid, ...(await this.queueRestart(record.instanceUid)) });
+    for await (const record of everyAgent(this.deps.agents, (r) => matchesSelector(selector, r.attributes))) {
+      if (!acceptsRestart(record.capabilities)) {
+        skipped.push({ instanceUid: record.instanceUid, reason: 'does not accept restart commands' });
+        continue;
       }
-      cursor = page.cursor;
-    } while (cursor);
+      queued.push({ instanceUid: record.instanceUid, ...(await this.queueRestart(record.instanceUid)) });
+    }
     return { queued, skipped };
   }
 

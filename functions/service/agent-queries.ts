@@ -4,15 +4,17 @@ import { SECTION_KINDS } from '../core/sections.js';
 import { matchesSelector } from '../core/selector.js';
 import type { Selector } from '../core/selector.js';
 import type { AgentStore } from '../ports/agent-store.js';
-import { detailView, packagesView, remoteConfigView, summaryView } from './agent-views.js';
+import { connectionSettingsView, detailView, packagesView, remoteConfigView, summaryView } from './agent-views.js';
 import type { FleetState } from '../core/fleet.js';
 import type { RemoteConfigPolicy } from '../core/remote-config.js';
-import { resolveConfigTarget } from '../core/targeting.js';
+import { resolveConfigTarget, resolveSettingsTarget } from '../core/targeting.js';
 import type { AgentDetailView, AgentSummaryView, SectionsByKind } from './agent-views.js';
 
 export interface AgentListRequest {
   selector?: Selector | undefined;
   liveness?: Liveness | undefined;
+  /** Only agents whose last poll authenticated with this token. */
+  token?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -39,7 +41,8 @@ export class AgentQueries {
       cursor: request.cursor,
       where: (record) =>
         (!request.selector || matchesSelector(request.selector, record.attributes)) &&
-        (!request.liveness || deriveLiveness(record, now, this.liveness) === request.liveness),
+        (!request.liveness || deriveLiveness(record, now, this.liveness) === request.liveness) &&
+        (request.token === undefined || record.tokenName === request.token),
     });
     return {
       agents: page.records.map((r) => summaryView(r, now, this.liveness)),
@@ -61,6 +64,11 @@ export class AgentQueries {
     if (!this.configs) return view;
     const fleet = await this.configs.fleet.current();
     const target = resolveConfigTarget(record, fleet);
-    return { ...view, remoteConfig: remoteConfigView(record, target, this.configs.policy, this.now()), packages: packagesView(record, fleet) };
+    return {
+      ...view,
+      remoteConfig: remoteConfigView(record, target, this.configs.policy, this.now()),
+      packages: packagesView(record, fleet),
+      connectionSettings: connectionSettingsView(record, resolveSettingsTarget(record, fleet)),
+    };
   }
 }

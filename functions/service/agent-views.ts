@@ -6,7 +6,9 @@ import { agentCapabilityNames } from '../core/capabilities.js';
 import { deriveLiveness } from '../core/liveness.js';
 import { configRolloutState } from '../core/remote-config.js';
 import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
-import type { ConfigTarget } from '../core/targeting.js';
+import type { ConfigTarget, SettingsTarget } from '../core/targeting.js';
+import { settingsRolloutState } from '../core/connection-settings.js';
+import type { SettingsRolloutState } from '../core/connection-settings.js';
 import { resolvePackagesTarget } from '../core/targeting.js';
 import type { FleetState } from '../core/fleet.js';
 import { packageFolderOfName, resolvePackageSet } from '../core/packages.js';
@@ -25,6 +27,10 @@ export interface AgentSummaryView {
   attributes: Record<string, string>;
   capabilities: string[];
   sequenceNum: string;
+  /** The agent token its last poll authenticated with. */
+  token: string | null;
+  /** The poll interval the server last asked of it (seconds), if it steers this agent. */
+  heartbeatSeconds: number | null;
   firstSeenAt: string;
   lastSeenAt: string;
   disconnectedAt?: string;
@@ -68,6 +74,20 @@ export interface PackagesView {
   statuses: Record<string, PackageStatusSummary>;
 }
 
+export interface ConnectionSettingsView {
+  /** The settings document this agent gets, and the assignment (or `default`) that chose it. */
+  desired: { settings: string; via: string; exists: boolean } | null;
+  state: SettingsRolloutState;
+  /** The last offer, with the parts it carried (`opamp`, `ownMetrics`, ..., `other:<name>`). */
+  offer: { hash: string; offeredAt: string; attempts: number; parts: string[]; heartbeatSeconds: number | null } | null;
+  /** What the agent has, as it reported (or, when it does not report, as it was sent). */
+  applied: { hash: string; at: string; assumed: boolean; heartbeatSeconds: number | null } | null;
+  /** A client certificate the server signed for the agent's CSR. */
+  issuedCertificate: { fingerprint: string; serialNumber: string; issuedAt: string; notAfter: string } | null;
+  /** Why parts are withheld from the agent, as its last poll found (a token that cannot be handed out, a missing certificate, ...). */
+  problems: string[];
+}
+
 export interface AgentDetailView extends AgentSummaryView {
   description: { identifyingAttributes: Record<string, unknown>; nonIdentifyingAttributes: Record<string, unknown> } | null;
   health: JsonValue | null;
@@ -79,6 +99,7 @@ export interface AgentDetailView extends AgentSummaryView {
   availableComponents: { hash: string; components: JsonValue | null } | null;
   remoteConfig?: RemoteConfigView;
   packages?: PackagesView;
+  connectionSettings?: ConnectionSettingsView;
   commands: {
     pending: { type: string; id: string; queuedAt: string; expiresAt: string } | null;
     last: { type: string; id: string; queuedAt: string; deliveredAt: string | null; expiredAt: string | null } | null;
@@ -97,6 +118,8 @@ export function summaryView(record: AgentRecord, now: number, policy: LivenessPo
     attributes: record.attributes,
     capabilities: agentCapabilityNames(record.capabilities),
     sequenceNum: record.sequenceNum.toString(),
+    token: record.tokenName ?? null,
+    heartbeatSeconds: record.heartbeatSeconds ?? null,
     firstSeenAt: iso(record.firstSeenAt),
     lastSeenAt: iso(record.lastSeenAt),
     ...(record.disconnectedAt !== undefined ? { disconnectedAt: iso(record.disconnectedAt) } : {}),
@@ -188,6 +211,22 @@ export function packagesView(record: AgentRecord, fleet: FleetState): PackagesVi
       ? { hash: hex(record.packagesOffer.hash), offeredAt: iso(record.packagesOffer.offeredAt), attempts: record.packagesOffer.attempts }
       : null,
     statuses: people(record.packages ?? {}) as Record<string, PackageStatusSummary>,
+  };
+}
+
+export function connectionSettingsView(record: AgentRecord, target: SettingsTarget | undefined): ConnectionSettingsView {
+  const { settingsOffer: offer, settingsApplied: applied, issuedCertificate: issued } = record;
+  return {
+    desired: target ? { settings: target.name, via: target.via, exists: target.spec !== undefined } : null,
+    state: settingsRolloutState({ targeted: target?.spec !== undefined, reported: record.connectionSettingsStatus, offer, applied }),
+    offer: offer
+      ? { hash: hex(offer.hash), offeredAt: iso(offer.offeredAt), attempts: offer.attempts, parts: offer.sent, heartbeatSeconds: offer.heartbeatSeconds ?? null }
+      : null,
+    applied: applied ? { hash: hex(applied.hash), at: iso(applied.at), assumed: applied.assumed, heartbeatSeconds: applied.heartbeatSeconds ?? null } : null,
+    issuedCertificate: issued
+      ? { fingerprint: issued.fingerprint, serialNumber: issued.serialNumber, issuedAt: iso(issued.issuedAt), notAfter: iso(issued.notAfter) }
+      : null,
+    problems: record.settingsProblems ?? [],
   };
 }
 

@@ -1,11 +1,30 @@
 import { AssignmentFileError, parseAssignment } from '../core/assignment-file.js';
-import { ASSIGNMENTS_PREFIX, CONFIGS_PREFIX, PACKAGES_PREFIX, SIGNATURE_SUFFIX, classifyObjectKey, decodeEventKey, packageVersionPrefix } from '../core/bucket-layout.js';
+import {
+  ASSIGNMENTS_PREFIX,
+  CERTIFICATE_FILES,
+  CERTIFICATES_PREFIX,
+  CONFIGS_PREFIX,
+  PACKAGES_PREFIX,
+  SETTINGS_PREFIX,
+  SIGNATURE_SUFFIX,
+  assignmentObjectKey,
+  certificateFolder,
+  certificateObjectKey,
+  classifyObjectKey,
+  decodeEventKey,
+  packageVersionPrefix,
+  settingsObjectKey,
+} from '../core/bucket-layout.js';
+import type { CertificateRole } from '../core/bucket-layout.js';
 import { packageNameOfFolder, packageFolderOfName } from '../core/packages.js';
 import { sha256 } from '../core/canonical-hash.js';
 import { configContentType } from '../core/config-hash.js';
+import type { CertificateFileMeta } from '../core/fleet.js';
+import { parseSettings, SettingsFileError } from '../core/settings-file.js';
 import type { Telemetry } from '../observability/telemetry.js';
-import type { FleetStore, IngestOrder } from '../ports/fleet-store.js';
+import type { CertificateRecord, FleetStore, IngestOrder } from '../ports/fleet-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { CertificateMaterialError, validatePemMaterial } from './x509.js';
 
 /** The part of an S3 event notification record the ingest reads. */
 export interface BucketEventRecord {
@@ -49,24 +68,29 @@ export class BucketIngest {
   }
 
   /**
-   * Records every configuration and assignment object as the bucket holds it
-   * now, and removes what the bucket no longer has. For when events may have
-   * been missed (a local backend that was stopped, an external S3 endpoint).
+   * Records every object of the fleet's layout as the bucket holds it now,
+   * and removes what the bucket no longer has. For when events may have been
+   * missed (a local backend that was stopped, an external S3 endpoint).
    */
   async reconcile(): Promise<number> {
-    const [configs, assignments, packages, snapshot] = await Promise.all([
+    const [configs, assignments, settings, packages, certificates, snapshot] = await Promise.all([
       this.deps.objects.listObjects(CONFIGS_PREFIX),
       this.deps.objects.listObjects(ASSIGNMENTS_PREFIX),
+      this.deps.objects.listObjects(SETTINGS_PREFIX),
       this.deps.objects.listObjects(PACKAGES_PREFIX),
+      this.deps.objects.listObjects(CERTIFICATES_PREFIX),
       this.deps.fleet.load(),
     ]);
-    const present = new Set([...configs, ...assignments].map((o) => o.key));
+    // Single objects (configuration files, assignments, settings): re-read those whose ETag differs from the recorded one.
+    const singles = [...configs, ...assignments, ...settings];
+    const present = new Set(singles.map((o) => o.key));
     const recordedEtags = new Map<string, string | undefined>([
       ...snapshot.configFiles.map((f) => [f.objectKey, f.etag] as const),
-      ...snapshot.assignments.map((a) => [`${ASSIGNMENTS_PREFIX}${a.name}.json`, a.etag] as const),
+      ...snapshot.assignments.map((a) => [assignmentObjectKey(a.name), a.etag] as const),
+      ...snapshot.settings.map((d) => [settingsObjectKey(d.name), d.etag] as const),
     ]);
     let changed = 0;
-    for (const object of [...configs, ...assignments]) {
+    for (const object of singles) {
       const known = recordedEtags.get(object.key);
       if (known !== undefined && known === object.etag) continue;
       if ((await this.ingestKey(object.key, {})) === 'recorded') changed++;
@@ -76,7 +100,10 @@ export class BucketIngest {
       if (!present.has(file.objectKey) && (await this.deps.fleet.removeConfigFile(file.configName, file.fileName, {}, now))) changed++;
     }
     for (const a of snapshot.assignments) {
-      if (!present.has(`${ASSIGNMENTS_PREFIX}${a.name}.json`) && (await this.deps.fleet.removeAssignment(a.name, {}, now))) changed++;
+      if (!present.has(assignmentObjectKey(a.name)) && (await this.deps.fleet.removeAssignment(a.name, {}, now))) changed++;
+    }
+    for (const d of snapshot.settings) {
+      if (!present.has(settingsObjectKey(d.name)) && (await this.deps.fleet.removeSettings(d.name, {}, now))) changed++;
     }
     // Package versions: re-read folders whose listing differs from what was recorded.
     const recordedPackages = new Map(snapshot.packageVersions.map((p) => [packageVersionPrefix(packageFolderOfName(p.name), p.version), p]));
@@ -94,6 +121,19 @@ export class BucketIngest {
     }
     for (const [prefix, p] of recordedPackages) {
       if (!folders.has(prefix) && (await this.deps.fleet.removePackageVersion(p.name, p.version, now))) changed++;
+    }
+    // Certificate folders: their files are small, and the record keeps no ETags; each folder is
+    // re-read and written only when a file's content or version differs from what was recorded.
+    const recordedCertificates = new Map(snapshot.certificates.map((c) => [c.name, c]));
+    const certificateNames = new Set(certificates.flatMap((o) => {
+      const target = classifyObjectKey(o.key);
+      return target.kind === 'certificate-file' ? [target.name] : [];
+    }));
+    for (const name of certificateNames) {
+      if ((await this.ingestCertificateFolder(name, now, recordedCertificates.get(name))) === 'recorded') changed++;
+    }
+    for (const c of snapshot.certificates) {
+      if (!certificateNames.has(c.name) && (await this.deps.fleet.removeCertificate(c.name, now))) changed++;
     }
     if (changed > 0) await this.deps.fleet.bumpGeneration();
     return changed;
@@ -134,6 +174,53 @@ export class BucketIngest {
     return recorded ? 'recorded' : 'stale';
   }
 
+  /**
+   * A certificate is a folder (cert.pem, and optionally key.pem and ca.pem):
+   * any change in it re-reads the whole folder, records each file's hash and
+   * version, and checks the material together (the key must match the
+   * certificate), so that what is recorded is what the folder holds as one.
+   * With `recorded` (reconcile), nothing is written when every file is as
+   * recorded.
+   */
+  private async ingestCertificateFolder(name: string, now: number, recorded?: CertificateRecord): Promise<IngestOutcome> {
+    const folder = certificateFolder(name);
+    const listed = new Set((await this.deps.objects.listObjects(folder)).map((o) => o.key));
+    const roles = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).filter((role) => listed.has(certificateObjectKey(name, role)));
+    if (roles.length === 0) {
+      return (await this.deps.fleet.removeCertificate(name, now)) ? 'recorded' : 'stale';
+    }
+    const files: Partial<Record<CertificateRole, CertificateFileMeta>> = {};
+    const pem: Partial<Record<CertificateRole, string>> = {};
+    for (const role of roles) {
+      const objectKey = certificateObjectKey(name, role);
+      const object = await this.deps.objects.getObject(objectKey);
+      if (!object) return 'stale'; // removed while listing; its own event follows
+      files[role] = { objectKey, sha256: sha256(object.bytes).toString('hex'), ...(object.versionId ? { versionId: object.versionId } : {}) };
+      pem[role] = new TextDecoder().decode(object.bytes);
+    }
+    if (recorded && sameFiles(recorded, files)) return 'stale';
+
+    const record: CertificateRecord = { name, ...files, scannedAt: now };
+    if (pem.cert === undefined) {
+      record.error = `no ${CERTIFICATE_FILES.cert} in ${folder}`;
+    } else {
+      try {
+        const info = await validatePemMaterial({ cert: pem.cert, key: pem.key, ca: pem.ca });
+        record.fingerprint = info.fingerprint;
+        record.subject = info.subject;
+        record.notAfter = info.notAfter;
+      } catch (error) {
+        if (!(error instanceof CertificateMaterialError)) throw error;
+        record.error = error.message;
+      }
+    }
+    if (record.error !== undefined) {
+      this.deps.telemetry.logger.warn('certificate folder rejected', { folder, error: record.error });
+      this.deps.telemetry.count('Rejected.certificate-folder');
+    }
+    return (await this.deps.fleet.putCertificate(record)) ? 'recorded' : 'stale';
+  }
+
   private async ingestKey(key: string, order: IngestOrder): Promise<IngestOutcome> {
     const target = classifyObjectKey(key);
     if (target.kind === 'ignored') {
@@ -142,6 +229,7 @@ export class BucketIngest {
     }
     const now = this.deps.now();
     if (target.kind === 'package-file') return this.ingestPackageVersion(target.folder, target.version, now);
+    if (target.kind === 'certificate-file') return this.ingestCertificateFolder(target.name, now);
     const object = await this.deps.objects.getObject(key);
     let recorded: boolean;
 
@@ -164,20 +252,45 @@ export class BucketIngest {
         }, order);
         if (tooLarge) this.deps.telemetry.logger.warn('configuration file too large', { key, size: object.bytes.byteLength });
       }
+    } else if (target.kind === 'assignment') {
+      if (!object) {
+        recorded = await this.deps.fleet.removeAssignment(target.name, order, now);
+      } else {
+        try {
+          const assignment = parseAssignment(target.name, new TextDecoder().decode(object.bytes));
+          recorded = await this.deps.fleet.putAssignment(target.name, assignment, order, now, object.etag);
+        } catch (error) {
+          if (!(error instanceof AssignmentFileError)) throw error;
+          this.deps.telemetry.logger.warn('assignment file rejected', { key, error: error.message });
+          this.deps.telemetry.count('Rejected.assignment-file');
+          recorded = await this.deps.fleet.rejectAssignment(target.name, `${key}: ${error.message}`, order, now, object.etag);
+        }
+      }
     } else if (!object) {
-      recorded = await this.deps.fleet.removeAssignment(target.name, order, now);
+      recorded = await this.deps.fleet.removeSettings(target.name, order, now);
     } else {
       try {
-        const assignment = parseAssignment(target.name, new TextDecoder().decode(object.bytes));
-        recorded = await this.deps.fleet.putAssignment(target.name, assignment, order, now, object.etag);
+        const settings = parseSettings(new TextDecoder().decode(object.bytes));
+        recorded = await this.deps.fleet.putSettings(target.name, settings, order, now, object.etag);
       } catch (error) {
-        if (!(error instanceof AssignmentFileError)) throw error;
-        this.deps.telemetry.logger.warn('assignment file rejected', { key, error: error.message });
-        this.deps.telemetry.count('Rejected.assignment-file');
-        recorded = await this.deps.fleet.rejectAssignment(target.name, `${key}: ${error.message}`, order, now, object.etag);
+        if (!(error instanceof SettingsFileError)) throw error;
+        this.deps.telemetry.logger.warn('settings file rejected', { key, error: error.message });
+        this.deps.telemetry.count('Rejected.settings-file');
+        recorded = await this.deps.fleet.rejectSettings(target.name, `${key}: ${error.message}`, order, now, object.etag);
       }
     }
     if (!recorded) this.deps.telemetry.logger.debug('bucket event older than the recorded state', { key, sequencer: order.sequencer });
     return recorded ? 'recorded' : 'stale';
   }
+}
+
+/** Whether a folder's files are the ones recorded: same keys, contents and versions. */
+function sameFiles(recorded: CertificateRecord, files: Partial<Record<CertificateRole, CertificateFileMeta>>): boolean {
+  return (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).every((role) => {
+    const a = recorded[role];
+    const b = files[role];
+    return a === undefined || b === undefined
+      ? a === b
+      : a.objectKey === b.objectKey && a.sha256 === b.sha256 && (a.versionId ?? '') === (b.versionId ?? '');
+  });
 }

@@ -1,19 +1,40 @@
-import { assignmentObjectKey, classifyObjectKey, configObjectKey, CONFIGS_PREFIX, packageVersionPrefix, SIGNATURE_SUFFIX } from '../core/bucket-layout.js';
+import {
+  assignmentObjectKey,
+  CERTIFICATE_FILES,
+  certificateFolder,
+  certificateObjectKey,
+  classifyObjectKey,
+  configObjectKey,
+  CONFIGS_PREFIX,
+  packageVersionPrefix,
+  settingsObjectKey,
+  SIGNATURE_SUFFIX,
+} from '../core/bucket-layout.js';
+import type { CertificateRole } from '../core/bucket-layout.js';
 import { validateAssignment } from '../core/assignment-file.js';
+import { parseCertificateRef } from '../core/certificate-ref.js';
+import type { ConnectionSettingsSpec } from '../core/connection-settings.js';
+import { validateSettings } from '../core/settings-file.js';
+import type { SettingsDocument } from '../core/settings-file.js';
 import { RejectedRequestError } from '../core/errors.js';
 import type { AssignmentDocument } from '../core/assignment-file.js';
 import { sha256 } from '../core/canonical-hash.js';
 import { configContentType, configHash } from '../core/config-hash.js';
-import type { ConfigAssignment } from '../core/fleet.js';
+import type { BucketCertificateMeta, ConfigAssignment } from '../core/fleet.js';
+import { DEFAULT_SETTINGS_NAME } from '../core/fleet.js';
 import { configRolloutState } from '../core/remote-config.js';
 import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
 import { formatSelector } from '../core/selector.js';
 import { resolveConfigTarget, resolvePackagesTarget } from '../core/targeting.js';
 import { packageFolderOfName, packageNameOfFolder, packageRolloutState } from '../core/packages.js';
 import type { PackageRolloutState } from '../core/packages.js';
+import { everyAgent } from '../ports/agent-store.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import type { FleetStore } from '../ports/fleet-store.js';
+import type { FleetSnapshot } from '../ports/fleet-store.js';
 import type { ObjectStore, UploadUrlSigner } from '../ports/object-store.js';
+import { validatePemMaterial } from './x509.js';
+import type { PemMaterial } from './x509.js';
 
 /** Upload URLs are for one upload, now. */
 const UPLOAD_URL_TTL_SECONDS = 15 * 60;
@@ -39,6 +60,8 @@ export interface AssignmentView {
   config: string | null;
   /** Package name (`_agent` for the agent itself) to version. */
   packages: Record<string, string> | null;
+  /** The connection settings document it gives. */
+  settings: string | null;
   selector: string | null;
   instanceUid: string | null;
   priority: number | null;
@@ -47,6 +70,38 @@ export interface AssignmentView {
   /** Why the latest upload of the assignment file was rejected (its previous content stays in force). */
   error: string | null;
   errorAt: string | null;
+}
+
+export interface SettingsView {
+  name: string;
+  /** The document in force: the last upload that validated (null if none ever did). */
+  settings: ConnectionSettingsSpec | null;
+  inForce: boolean;
+  /** Why the latest upload was rejected (the previous document stays in force). */
+  error: string | null;
+  errorAt: string | null;
+  /** Whether it is the document every agent gets when no assignment names one (\`${DEFAULT_SETTINGS_NAME}\`). */
+  isDefault: boolean;
+  /** The assignments in force that give it. */
+  assignments: string[];
+  /** The bucket certificates it refers to (certificates/<name>/). */
+  certificates: string[];
+  /** What keeps parts of it from being offered, as far as the bucket tells (missing or unusable certificates). */
+  problems: string[];
+}
+
+export interface CertificateView {
+  name: string;
+  /** Hex SHA-256 of the certificate (DER); null while the folder holds no usable certificate. */
+  fingerprint: string | null;
+  subject: string | null;
+  notAfter: string | null;
+  /** The files the folder holds. */
+  files: { cert: boolean; key: boolean; ca: boolean };
+  /** Why the material cannot be offered (no cert.pem, a key that does not match, ...). */
+  error: string | null;
+  /** The settings documents in force that refer to it. */
+  settings: string[];
 }
 
 export type RolloutBucket = 'applied' | 'applying' | 'failed' | 'pending';
@@ -210,6 +265,7 @@ export class FleetAdmin {
         name: a.name,
         config: a.assignment?.config ?? null,
         packages: a.assignment?.packages ? packagesForPeople(a.assignment.packages) : null,
+        settings: a.assignment?.settings ?? null,
         selector: a.assignment?.selector ? formatSelector(a.assignment.selector) : null,
         instanceUid: a.assignment?.instanceUid ?? null,
         priority: a.assignment?.priority ?? null,
@@ -232,6 +288,7 @@ export class FleetAdmin {
     const file = {
       ...(assignment.config !== undefined ? { config: assignment.config } : {}),
       ...(assignment.packages !== undefined ? { packages: packagesForPeople(assignment.packages) } : {}),
+      ...(assignment.settings !== undefined ? { settings: assignment.settings } : {}),
       ...(assignment.selector ? { selector: formatSelector(assignment.selector) } : {}),
       ...(assignment.instanceUid ? { instanceUid: assignment.instanceUid } : {}),
       priority: assignment.priority,
@@ -246,6 +303,90 @@ export class FleetAdmin {
       throw new NotFoundError(`no assignment named ${name}`);
     }
     await this.deps.objects.deleteObject(key);
+  }
+
+  async listSettings(): Promise<SettingsView[]> {
+    const snapshot = await this.deps.fleet.load();
+    return snapshot.settings
+      .map((d) => {
+        const certificates = d.settings ? bucketCertificates(d.settings) : [];
+        return {
+          name: d.name,
+          settings: d.settings ?? null,
+          inForce: d.settings !== undefined,
+          error: d.error ?? null,
+          errorAt: d.errorAt !== undefined ? new Date(d.errorAt).toISOString() : null,
+          isDefault: d.name === DEFAULT_SETTINGS_NAME,
+          assignments: snapshot.state.assignments.filter((a) => a.settings === d.name).map((a) => a.name).sort(),
+          certificates,
+          problems: certificates.flatMap((name) => certificateProblem(name, snapshot.state.certificates.get(name))),
+        };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async getSettings(name: string): Promise<SettingsView> {
+    const view = (await this.listSettings()).find((d) => d.name === name);
+    if (!view) throw new NotFoundError(`no settings document named ${name}`);
+    return view;
+  }
+
+  /** Validates and writes \`settings/<name>.json\`; throws SettingsFileError when invalid (nothing is written). */
+  async putSettings(name: string, document: SettingsDocument): Promise<ConnectionSettingsSpec> {
+    const settings = validateSettings(document);
+    await this.deps.objects.putObject(settingsObjectKey(name), new TextEncoder().encode(`${JSON.stringify(settings, null, 2)}\n`), 'application/json');
+    return settings;
+  }
+
+  async deleteSettings(name: string): Promise<void> {
+    const key = settingsObjectKey(name);
+    if ((await this.deps.objects.listObjects(key)).every((o) => o.key !== key)) {
+      throw new NotFoundError(`no settings document named ${name}`);
+    }
+    await this.deps.objects.deleteObject(key);
+  }
+
+  async listCertificates(): Promise<CertificateView[]> {
+    const snapshot = await this.deps.fleet.load();
+    const users = certificateUsers(snapshot);
+    return snapshot.certificates
+      .map((c) => ({
+        name: c.name,
+        fingerprint: c.fingerprint ?? null,
+        subject: c.subject ?? null,
+        notAfter: c.notAfter !== undefined ? new Date(c.notAfter).toISOString() : null,
+        files: { cert: c.cert !== undefined, key: c.key !== undefined, ca: c.ca !== undefined },
+        error: c.error ?? null,
+        settings: users.get(c.name) ?? [],
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /**
+   * Checks PEM material and writes it as \`certificates/<name>/\` (cert.pem,
+   * key.pem, ca.pem), removing a key.pem or ca.pem the new material does not
+   * have. Throws CertificateMaterialError when it is unusable (nothing is
+   * written). Returns what the ingest will record.
+   */
+  async putCertificate(name: string, material: PemMaterial): Promise<{ name: string; fingerprint: string; subject: string; notAfter: string }> {
+    const info = await validatePemMaterial(material);
+    const existing = new Set((await this.deps.objects.listObjects(certificateFolder(name))).map((o) => o.key));
+    // Each write makes the ingest re-read the whole folder (later listings win), so the
+    // folder is recorded as written here once the last write is ingested.
+    for (const role of CERTIFICATE_ROLES) {
+      const key = certificateObjectKey(name, role);
+      const text = material[role];
+      if (text !== undefined) await this.deps.objects.putObject(key, new TextEncoder().encode(text), 'application/x-pem-file');
+      else if (existing.has(key)) await this.deps.objects.deleteObject(key);
+    }
+    return { name, fingerprint: info.fingerprint, subject: info.subject, notAfter: new Date(info.notAfter).toISOString() };
+  }
+
+  /** Removes the folder \`certificates/<name>/\` and everything in it. */
+  async deleteCertificate(name: string): Promise<void> {
+    const existing = await this.deps.objects.listObjects(certificateFolder(name));
+    if (existing.length === 0) throw new NotFoundError(`no certificate named ${name}`);
+    for (const object of existing) await this.deps.objects.deleteObject(object.key);
   }
 
   async listPackages(): Promise<PackageVersionView[]> {
@@ -292,21 +433,16 @@ export class FleetAdmin {
     const { state: fleet } = await this.deps.fleet.load();
     const name = packageNameOfFolder(folder);
     const view: PackageRolloutView = { name: folder, version, matched: 0, installed: 0, installing: 0, failed: 0, pending: 0, agents: [] };
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.agents.list({ limit: 500, cursor });
-      for (const record of page.records) {
-        if (resolvePackagesTarget(record, fleet)?.spec[name] !== version) continue;
-        const summary = record.packages?.[name];
-        const state = packageRolloutState(version, summary);
-        view.matched++;
-        view[state]++;
-        if (state !== 'installed') {
-          view.agents.push({ instanceUid: record.instanceUid, state, status: summary?.status ?? 'not reported', error: summary?.error ?? '' });
-        }
+    for await (const record of everyAgent(this.deps.agents)) {
+      if (resolvePackagesTarget(record, fleet)?.spec[name] !== version) continue;
+      const summary = record.packages?.[name];
+      const state = packageRolloutState(version, summary);
+      view.matched++;
+      view[state]++;
+      if (state !== 'installed') {
+        view.agents.push({ instanceUid: record.instanceUid, state, status: summary?.status ?? 'not reported', error: summary?.error ?? '' });
       }
-      cursor = page.cursor;
-    } while (cursor);
+    }
     return view;
   }
 
@@ -315,33 +451,60 @@ export class FleetAdmin {
     const { state: fleet } = await this.deps.fleet.load();
     const config = fleet.configs.get(configName);
     const view: RolloutView = { config: configName, hash: config ? hex(config.hash) : null, matched: 0, applied: 0, applying: 0, failed: 0, pending: 0, agents: [] };
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.agents.list({ limit: 500, cursor });
-      for (const record of page.records) {
-        const target = resolveConfigTarget(record, fleet);
-        if (target?.configName !== configName) continue;
-        const state = configRolloutState(record.capabilities, target, record.remoteConfigStatus, record.configOffer, this.deps.remoteConfig, this.deps.now());
-        const bucket = BUCKET_OF_STATE[state];
-        if (!bucket) continue;
-        view.matched++;
-        view[bucket]++;
-        if (bucket !== 'applied') {
-          view.agents.push({
-            instanceUid: record.instanceUid,
-            state,
-            via: target.via,
-            reportedHash: hex(record.remoteConfigStatus?.hash ?? ''),
-            errorMessage: record.configOffer?.rollbackMessage && state === 'rolled-back'
-              ? record.configOffer.rollbackMessage
-              : record.remoteConfigStatus?.errorMessage ?? '',
-          });
-        }
+    for await (const record of everyAgent(this.deps.agents)) {
+      const target = resolveConfigTarget(record, fleet);
+      if (target?.configName !== configName) continue;
+      const state = configRolloutState(record.capabilities, target, record.remoteConfigStatus, record.configOffer, this.deps.remoteConfig, this.deps.now());
+      const bucket = BUCKET_OF_STATE[state];
+      if (!bucket) continue;
+      view.matched++;
+      view[bucket]++;
+      if (bucket !== 'applied') {
+        view.agents.push({
+          instanceUid: record.instanceUid,
+          state,
+          via: target.via,
+          reportedHash: hex(record.remoteConfigStatus?.hash ?? ''),
+          errorMessage: record.configOffer?.rollbackMessage && state === 'rolled-back'
+            ? record.configOffer.rollbackMessage
+            : record.remoteConfigStatus?.errorMessage ?? '',
+        });
       }
-      cursor = page.cursor;
-    } while (cursor);
+    }
     return view;
   }
+}
+
+const CERTIFICATE_ROLES = Object.keys(CERTIFICATE_FILES) as CertificateRole[];
+
+/** The bucket certificates (by folder name) a settings document refers to, sorted, each once. */
+function bucketCertificates(spec: ConnectionSettingsSpec): string[] {
+  const refs = [
+    spec.opamp?.certificate,
+    spec.ownMetrics?.certificate,
+    spec.ownTraces?.certificate,
+    spec.ownLogs?.certificate,
+    ...Object.values(spec.otherConnections ?? {}).map((o) => o.certificate),
+  ];
+  const names = refs.flatMap((ref) => {
+    const parsed = ref === undefined ? undefined : parseCertificateRef(ref);
+    return parsed?.source === 'bucket' ? [parsed.name] : [];
+  });
+  return [...new Set(names)].sort();
+}
+
+/** Settings documents in force by the bucket certificate they refer to. */
+function certificateUsers(snapshot: FleetSnapshot): Map<string, string[]> {
+  const users = new Map<string, string[]>();
+  for (const [settingsName, spec] of [...snapshot.state.settings].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const name of bucketCertificates(spec)) users.set(name, [...(users.get(name) ?? []), settingsName]);
+  }
+  return users;
+}
+
+function certificateProblem(name: string, meta: BucketCertificateMeta | undefined): string[] {
+  if (!meta) return [`certificate ${name}: no folder ${certificateFolder(name)} in the bucket`];
+  return meta.error !== undefined ? [`certificate ${name}: ${meta.error}`] : [];
 }
 
 /** Package sets with the agent itself spelled as in the bucket and in assignment files. */

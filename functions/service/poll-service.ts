@@ -13,6 +13,27 @@ import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { ConfigContentChangedError } from './config-bodies.js';
 import type { SectionRef } from '../core/sections.js';
 import { randomBytes } from 'node:crypto';
+import { AgentCapabilities } from '../gen/opamp/v1/opamp_pb.js';
+import { agentHas } from '../core/capabilities.js';
+import { sha256 } from '../core/canonical-hash.js';
+import type { ConnectionContext, IssuedCertificateRecord } from '../core/connection-settings.js';
+import { EMPTY_FLEET } from '../core/fleet.js';
+import { CsrRejectedError } from './certificate-authority.js';
+import type { CertificateIssuer } from './certificate-issuer.js';
+import type { CertificateResolver } from './certificate-resolver.js';
+
+/** The URL a request came in on, without query or fragment: the agent endpoint as agents reach it. */
+function endpointOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    parsed.search = '';
+    parsed.hash = '';
+    return parsed.toString();
+  } catch {
+    return undefined;
+  }
+}
 
 /** A cache the poll path can revalidate with a generation it read itself. */
 export interface RevalidatedCache<T> {
@@ -36,6 +57,24 @@ export interface PollServiceDeps {
   urlSigner?: DownloadUrlSigner;
   /** Conflicting concurrent writes are retried this many times before the poll answers 503. */
   maxWriteAttempts?: number;
+  /** The URL agents are told to poll (destination_endpoint); without it, the URL each request came in on. */
+  publicUrl?: string | undefined;
+  /** Deliverable agent tokens by name, for credential rotation offers. */
+  deliverableToken?: ((name: string) => string | undefined) | undefined;
+  /** Certificate material named by settings documents. */
+  certificates?: CertificateResolver | undefined;
+  /** Signs agents' CSRs; without it a CSR is refused. */
+  issuer?: CertificateIssuer | undefined;
+}
+
+/** What the HTTP edge knows about the request, beyond the message. */
+export interface PollRequest {
+  /** The URL the request came in on. */
+  url?: string | undefined;
+  /** The Authorization header, as sent. */
+  authorization?: string | undefined;
+  /** The agent token the request authenticated with (known after `authorize`). */
+  tokenName?: (() => string | undefined) | undefined;
 }
 
 export interface PollOutcome {
@@ -63,11 +102,17 @@ export class PollService {
    * revalidated the token set) and before anything is decided; it throws to
    * refuse the request.
    */
-  async poll(message: AgentToServer, messageDigest: string | (() => string), hooks: { authorize?: (() => Promise<void>) | undefined } = {}): Promise<PollOutcome> {
+  async poll(
+    message: AgentToServer,
+    messageDigest: string | (() => string),
+    hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined } = {},
+  ): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
     const first = await this.readRecord(instanceUid);
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
+    const connection = await this.connectionContext(hooks.request, fleet);
+    const issuedCertificate = await this.answerCsr(message, first.record, instanceUid, fleet);
     const withheldConfigs = new Set<string>();
     // Sections written by attempts whose record lost the race: nobody refers to them.
     const orphans: Array<SectionRef & { instanceUid: string }> = [];
@@ -84,6 +129,8 @@ export class PollService {
         fleet,
         withheldConfigs,
         writeId: () => randomBytes(6).toString('base64url'),
+        connection,
+        issuedCertificate,
       });
       // A "lost" write may in fact have committed (its response was lost and the
       // SDK's retry then failed the condition): never delete what the record uses.
@@ -121,6 +168,39 @@ export class PollService {
     const { record, generations } = await agents.getWithGenerations(instanceUid);
     await Promise.all([fleet?.accept?.(generations.fleet), tokens?.accept(generations.auth)]);
     return { record, fresh: true };
+  }
+
+  /** What connection settings offers need to know about this request and the server. */
+  private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined): Promise<ConnectionContext | undefined> {
+    if (!this.deps.options.features.connectionSettings) return undefined;
+    const certificate = fleet && this.deps.certificates ? await this.deps.certificates.lookup(fleet) : () => undefined;
+    const authorization = request?.authorization;
+    return {
+      endpoint: this.deps.publicUrl ?? endpointOf(request?.url),
+      ...(authorization ? { presented: { header: authorization, tokenName: request?.tokenName?.() } } : {}),
+      deliverableToken: (name) => this.deps.deliverableToken?.(name),
+      certificate,
+    };
+  }
+
+  /**
+   * Signs the CSR a message carries (the agent-initiated CSR flow). A CSR
+   * already signed is answered with the same certificate (a retried request
+   * must not mint another); one that cannot be signed refuses the whole
+   * message with a BadRequest before anything is stored.
+   */
+  private async answerCsr(message: AgentToServer, record: AgentRecord | undefined, instanceUid: string, fleet: FleetState | undefined): Promise<IssuedCertificateRecord | undefined> {
+    const csr = message.connectionSettingsRequest?.opamp?.certificateRequest?.csr;
+    if (!csr || csr.byteLength === 0) return undefined;
+    if (!this.deps.issuer || !this.deps.options.features.connectionSettingsRequests) {
+      throw new CsrRejectedError('this server does not sign certificates (no CA is configured)');
+    }
+    if (record?.issuedCertificate?.csrDigest === sha256(csr).toString('hex')) return record.issuedCertificate;
+    const capabilities = message.capabilities !== 0n ? message.capabilities : (record?.capabilities ?? 0n);
+    if (!agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings)) {
+      throw new CsrRejectedError('the agent does not accept OpAMP connection settings (AcceptsOpAMPConnectionSettings), so a certificate could not be delivered');
+    }
+    return this.deps.issuer.issue(csr, instanceUid, fleet ?? EMPTY_FLEET);
   }
 
   /** Gives every offered package file a download URL, signed now and never stored. */

@@ -52,10 +52,13 @@ describe('the local backend with agent tokens required', () => {
     const onNew = agentWith(newToken);
 
     const before = [await onOld.sendFullReport(), await onNew.sendFullReport()];
-    await ctl('token', 'revoke', 'old');
+    // An agent still authenticates with it: revoking it needs --force.
+    const refused = await ctl('token', 'revoke', 'old').then(() => 'revoked', (error: Error) => error.message);
+    await ctl('token', 'revoke', 'old', '--force');
     const after = [await onOld.heartbeat(), await onNew.heartbeat()];
     const listed = JSON.parse(await ctl('tokens', '--json'));
 
+    expect(refused).toMatch(/token old is in use: 1 agent/);
     expect(before.map((r) => r.status)).toEqual([200, 200]);
     expect(after.map((r) => r.status)).toEqual([401, 200]);
     expect(listed.tokens.map((t: { name: string }) => t.name)).toEqual(['fleet-a', 'new']);

@@ -11,6 +11,7 @@ import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { COLLECTOR_CAPS, description, fullReport } from '../support/messages.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
+import { createTestCa, pemDigest } from '../support/x509-fixtures.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -90,6 +91,101 @@ describe('opampctl against the local backend', () => {
     expect(rollout).toContain('failed 1');
     expect(rollout).toContain('cannot unmarshal the configuration');
     expect(assignments.assignments.map((a: { name: string }) => a.name)).not.toContain('payments');
+  });
+
+  it('uploads a settings document, assigns it with --settings, and lists where it applies', async () => {
+    const file = join(scratch, 'prod-settings.json');
+    writeFileSync(file, JSON.stringify({ opamp: { heartbeat: { idleSeconds: 90 } }, ownLogs: { endpoint: 'https://logs.example/v1/logs' } }));
+
+    const uploaded = JSON.parse(await ctl('settings', 'upload', 'prod', file, '--json'));
+    await ctl('assign', 'prod-settings', '--settings', 'prod', '--selector', 'deployment.environment=prod');
+    const listed = await ctl('settings');
+    const shown = await ctl('settings', 'show', 'prod');
+    const assignments = await ctl('assignments');
+    const assignment = JSON.parse(await ctl('assignments', '--json')).assignments.find((a: { name: string }) => a.name === 'prod-settings');
+
+    expect(uploaded).toMatchObject({ name: 'prod', status: 'recorded', settings: { ownLogs: { endpoint: 'https://logs.example/v1/logs' } } });
+    expect(listed.split('\n')[0]).toMatch(/^NAME\s+IN FORCE\s+APPLIES TO/);
+    expect(listed).toMatch(/prod\s+yes\s+assignment prod-settings/);
+    expect(shown).toContain('prod  in force, applies to assignment prod-settings');
+    expect(shown).toContain('"idleSeconds": 90');
+    expect(assignments.split('\n')[0]).toMatch(/SETTINGS/);
+    expect(assignment).toMatchObject({ settings: 'prod', selector: 'deployment.environment=prod', config: null });
+  });
+
+  it('refuses a settings document the API rejects, with its reason, and deletes one', async () => {
+    const bad = join(scratch, 'bad-settings.json');
+    writeFileSync(bad, JSON.stringify({ opamp: { headers: { Authorization: 'Bearer x' } } }));
+    const good = join(scratch, 'short-lived.json');
+    writeFileSync(good, JSON.stringify({ ownTraces: { endpoint: 'https://traces.example/v1/traces' } }));
+
+    const refused = await ctl('settings', 'upload', 'bad', bad).then(() => undefined, (error: Error) => error.message);
+    await ctl('settings', 'upload', 'short-lived', good);
+    const removed = await ctl('settings', 'delete', 'short-lived');
+    const remaining = JSON.parse(await ctl('settings', '--json')).settings.map((d: { name: string }) => d.name);
+
+    expect(refused).toMatch(/^400 opamp\.headers: .*Authorization/);
+    expect(removed).toBe('settings short-lived removed');
+    expect(remaining).not.toContain('short-lived');
+    expect(remaining).not.toContain('bad');
+  });
+
+  it('uploads a certificate, lists it with the settings that use it, and deletes it', async () => {
+    const material = await createTestCa({ isCa: false, subject: 'CN=log-shipper, O=Example' });
+    const root = await createTestCa();
+    const cert = join(scratch, 'cert.pem');
+    const key = join(scratch, 'key.pem');
+    const ca = join(scratch, 'ca.pem');
+    writeFileSync(cert, material.certPem);
+    writeFileSync(key, material.keyPem);
+    writeFileSync(ca, root.certPem);
+    const settings = join(scratch, 'mtls.json');
+    writeFileSync(settings, JSON.stringify({ ownLogs: { endpoint: 'https://logs.example/v1/logs', certificate: 'log-shipper' } }));
+
+    const uploaded = JSON.parse(await ctl('certificate', 'upload', 'log-shipper', '--cert', cert, '--key', key, '--ca', ca, '--json'));
+    await ctl('settings', 'upload', 'mtls', settings);
+    const listed = await ctl('certificates');
+    const listedJson = JSON.parse(await ctl('certificates', '--json')).certificates;
+    const mismatch = await ctl('certificate', 'upload', 'wrong', '--cert', ca, '--key', key).then(() => undefined, (error: Error) => error.message);
+    const removed = await ctl('certificate', 'delete', 'log-shipper');
+    const afterDelete = JSON.parse(await ctl('certificates', '--json')).certificates;
+    const settingsAfter = JSON.parse(await ctl('settings', 'show', 'mtls', '--json'));
+
+    expect(uploaded).toMatchObject({ name: 'log-shipper', fingerprint: pemDigest(material.certPem), subject: 'CN=log-shipper, O=Example', status: 'recorded' });
+    expect(listed.split('\n')[0]).toMatch(/^NAME\s+SUBJECT\s+NOT AFTER\s+FINGERPRINT\s+FILES\s+SETTINGS\s+ERROR/);
+    expect(listed).toContain('cert.pem,key.pem,ca.pem');
+    expect(listedJson).toEqual([expect.objectContaining({ name: 'log-shipper', settings: ['mtls'], error: null, notAfter: uploaded.notAfter })]);
+    expect(mismatch).toMatch(/^400 .*does not match/);
+    expect(removed).toBe('certificate log-shipper removed');
+    expect(afterDelete).toEqual([]);
+    expect(settingsAfter.problems).toEqual(['certificate log-shipper: no folder certificates/log-shipper/ in the bucket']);
+  });
+
+  it('creates a deliverable token, shows where it is used, and refuses to revoke it while settings hand it out', async () => {
+    const settings = join(scratch, 'rotation.json');
+    writeFileSync(settings, JSON.stringify({ opamp: { token: 'fleet-next' } }));
+
+    const created = JSON.parse(await ctl('token', 'create', 'fleet-next', '--deliverable', '--json'));
+    const plain = await ctl('token', 'create', 'fleet-plain');
+    await ctl('settings', 'upload', 'rotation', settings);
+    const tokens = await ctl('tokens');
+    const agents = await ctl('token', 'agents', 'fleet-next');
+    const refused = await ctl('token', 'revoke', 'fleet-next').then(() => undefined, (error: Error) => error.message);
+    const stillThere = JSON.parse(await ctl('tokens', '--json')).tokens.map((t: { name: string }) => t.name);
+    const forced = await ctl('token', 'revoke', 'fleet-next', '--force');
+    const afterForce = JSON.parse(await ctl('tokens', '--json')).tokens.map((t: { name: string }) => t.name);
+
+    expect(created).toMatchObject({ name: 'fleet-next', deliverable: true, token: expect.stringMatching(/^opamp_/) });
+    expect(plain).not.toContain('deliverable');
+    expect(tokens.split('\n')[0]).toMatch(/^NAME\s+CREATED\s+FINGERPRINT\s+DELIVERABLE\s+AGENTS\s+SETTINGS/);
+    expect(tokens).toMatch(/fleet-next .* yes\s+0\s+rotation/);
+    expect(tokens).toMatch(/fleet-plain .* no\s+0\s+-/);
+    expect(agents).toBe('no agent last authenticated with token fleet-next');
+    expect(refused).toMatch(/^409 token fleet-next is in use: .*settings rotation/);
+    expect(refused).toContain('opampctl token revoke fleet-next --force');
+    expect(stillThere).toContain('fleet-next');
+    expect(forced).toBe('token fleet-next revoked');
+    expect(afterForce).not.toContain('fleet-next');
   });
 
   it('exits non-zero with one line on stderr when something is wrong', async () => {

@@ -1,11 +1,12 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFleetStore } from '../../functions/adapters/dynamodb/fleet-store.js';
-import { FLEET_PARTITION, assignmentSortKey, configFileSortKey } from '../../functions/adapters/dynamodb/table-schema.js';
+import { FLEET_PARTITION, assignmentSortKey, certificateSortKey, configFileSortKey, settingsSortKey } from '../../functions/adapters/dynamodb/table-schema.js';
 import { configHash } from '../../functions/core/config-hash.js';
+import type { ConnectionSettingsSpec } from '../../functions/core/connection-settings.js';
 import type { ConfigAssignment } from '../../functions/core/fleet.js';
 import { parseSelector } from '../../functions/core/selector.js';
-import type { ConfigFileRecord, IngestOrder } from '../../functions/ports/fleet-store.js';
+import type { CertificateRecord, ConfigFileRecord, IngestOrder } from '../../functions/ports/fleet-store.js';
 import { freshTable } from './fleet-table.js';
 import { countCommands, emulatorClients } from './harness.js';
 
@@ -263,6 +264,214 @@ describe('DynamoFleetStore', () => {
       expect(configFiles).toEqual([withEverything]);
       expect(assignments).toEqual([{ name: 'canary', assignment: byUid, etag: '"e"', updatedAt: T0 }]);
       expect(state.configs.has('checkout')).toBe(false);
+    });
+  });
+
+  describe('settings documents', () => {
+    const ROTATION: ConnectionSettingsSpec = {
+      opamp: { token: 'rotation-2026', headers: { 'X-Tenant': 'blue' }, heartbeat: { idleSeconds: 120, pendingSeconds: 10 } },
+      ownMetrics: { endpoint: 'https://otlp.example/v1/metrics', certificate: 'bucket:telemetry-client', tls: { minVersion: '1.3' } },
+      otherConnections: { jaeger: { endpoint: 'jaeger:14250', otherSettings: { mode: 'grpc' } } },
+    };
+    const OTHER: ConnectionSettingsSpec = { ownLogs: { endpoint: 'https://logs.example/v1/logs' } };
+
+    it('returns a document as written, in force, stored as one JSON string', async () => {
+      // Act
+      const put = await store.putSettings('rotation', ROTATION, { sequencer: '01' }, T0, '"etag-1"');
+      const { settings, state } = await store.load();
+
+      // Assess
+      expect(put).toBe(true);
+      expect(settings).toEqual([{ name: 'rotation', settings: ROTATION, etag: '"etag-1"', updatedAt: T0 }]);
+      expect(state.settings.get('rotation')).toEqual(ROTATION);
+      const item = await rawItem(settingsSortKey('rotation'));
+      expect(JSON.parse(item?.spec?.S ?? '')).toEqual(ROTATION);
+    });
+
+    it.each<[string, (order: IngestOrder) => Promise<boolean>]>([
+      ['putSettings', (order) => store.putSettings('rotation', OTHER, order, T0)],
+      ['rejectSettings', (order) => store.rejectSettings('rotation', 'settings/rotation.json: bad', order, T0)],
+      ['removeSettings', (order) => store.removeSettings('rotation', order, T0)],
+    ])('%s with an older sequencer than the recorded one changes nothing', async (_name, write) => {
+      // Prepare
+      await store.putSettings('rotation', ROTATION, { sequencer: '0200' }, T0);
+
+      // Act
+      const result = await write({ sequencer: '0100' });
+
+      // Assess
+      expect(result).toBe(false);
+      const { settings } = await store.load();
+      expect(settings).toEqual([{ name: 'rotation', settings: ROTATION, updatedAt: T0 }]);
+    });
+
+    it('keeps the previous valid document in force beside the error of a rejected upload', async () => {
+      // Prepare
+      await store.putSettings('rotation', ROTATION, { sequencer: '01' }, T0, '"etag-1"');
+
+      // Act
+      const rejected = await store.rejectSettings('rotation', 'settings/rotation.json: opamp.tokn: unknown field', { sequencer: '02' }, T0 + 1_000, '"etag-2"');
+
+      // Assess
+      expect(rejected).toBe(true);
+      const { settings, state } = await store.load();
+      expect(settings).toEqual([{
+        name: 'rotation',
+        settings: ROTATION,
+        error: 'settings/rotation.json: opamp.tokn: unknown field',
+        errorAt: T0 + 1_000,
+        etag: '"etag-2"',
+        updatedAt: T0 + 1_000,
+      }]);
+      expect(state.settings.get('rotation')).toEqual(ROTATION);
+    });
+
+    it('records a never-valid document with its error, not in force', async () => {
+      // Act
+      await store.rejectSettings('broken', 'settings/broken.json: not valid JSON', { sequencer: '01' }, T0);
+
+      // Assess
+      const { settings, state } = await store.load();
+      expect(settings).toEqual([{ name: 'broken', error: 'settings/broken.json: not valid JSON', errorAt: T0, updatedAt: T0 }]);
+      expect(state.settings.size).toBe(0);
+    });
+
+    it('clears the error with a later valid upload, which replaces the document', async () => {
+      // Prepare
+      await store.putSettings('rotation', ROTATION, { sequencer: '01' }, T0);
+      await store.rejectSettings('rotation', 'settings/rotation.json: bad', { sequencer: '02' }, T0);
+
+      // Act
+      await store.putSettings('rotation', OTHER, { sequencer: '03' }, T0 + 5);
+
+      // Assess
+      const { settings, state } = await store.load();
+      expect(settings).toEqual([{ name: 'rotation', settings: OTHER, updatedAt: T0 + 5 }]);
+      expect(state.settings.get('rotation')).toEqual(OTHER);
+    });
+
+    it('tombstones a removed document, which a late event for an older upload cannot bring back', async () => {
+      // Prepare
+      await store.putSettings('rotation', ROTATION, { sequencer: '01' }, T0);
+      await store.removeSettings('rotation', { sequencer: '03' }, T0);
+
+      // Act
+      const late = await store.putSettings('rotation', ROTATION, { sequencer: '02' }, T0);
+      const lateRejection = await store.rejectSettings('rotation', 'settings/rotation.json: bad', { sequencer: '02' }, T0);
+
+      // Assess
+      expect([late, lateRejection]).toEqual([false, false]);
+      const { settings, state } = await store.load();
+      expect(settings).toEqual([]);
+      expect(state.settings.size).toBe(0);
+      expect((await rawItem(settingsSortKey('rotation')))?.expiresAt?.N).toBeDefined();
+    });
+
+    it('does not bring a removed document back in force with a later rejected upload', async () => {
+      // Prepare
+      await store.putSettings('rotation', ROTATION, { sequencer: '01' }, T0);
+      await store.removeSettings('rotation', { sequencer: '02' }, T0);
+
+      // Act
+      await store.rejectSettings('rotation', 'settings/rotation.json: bad', { sequencer: '03' }, T0);
+
+      // Assess
+      const { settings, state } = await store.load();
+      expect(settings).toEqual([expect.objectContaining({ name: 'rotation', error: 'settings/rotation.json: bad' })]);
+      expect(settings[0]?.settings).toBeUndefined();
+      expect(state.settings.size).toBe(0);
+    });
+
+    it('keeps settings, assignments and their sort keys apart: an assignment giving settings round-trips', async () => {
+      // Prepare
+      const giving: Omit<ConfigAssignment, 'error'> = { name: 'rotation', settings: 'rotation', selector: parseSelector('env=prod'), priority: 2 };
+
+      // Act
+      await store.putAssignment('rotation', giving, { sequencer: '01' }, T0);
+      await store.putSettings('rotation', ROTATION, { sequencer: '01' }, T0);
+      const { assignments, settings, state } = await store.load();
+
+      // Assess
+      expect(assignments).toEqual([{ name: 'rotation', assignment: giving, updatedAt: T0 }]);
+      expect(settings.map((d) => d.name)).toEqual(['rotation']);
+      expect(state.assignments).toEqual([giving]);
+      expect((await rawItem(assignmentSortKey('rotation')))?.settings?.S).toBe('rotation');
+    });
+  });
+
+  describe('certificate folders', () => {
+    const file = (name: string, role: string, sha = 'a'.repeat(64), versionId?: string) =>
+      ({ objectKey: `certificates/${name}/${role}.pem`, sha256: sha, ...(versionId ? { versionId } : {}) });
+    const VALID: CertificateRecord = {
+      name: 'client',
+      cert: file('client', 'cert', 'c'.repeat(64), 'v1'),
+      key: file('client', 'key', 'k'.repeat(64)),
+      ca: file('client', 'ca', 'd'.repeat(64), 'v3'),
+      fingerprint: 'f'.repeat(64),
+      subject: 'CN=client, O=Example',
+      notAfter: T0 + 365 * 86_400_000,
+      scannedAt: T0,
+    };
+
+    it('returns every field of a folder as written, and puts it in the fleet state', async () => {
+      // Act
+      const put = await store.putCertificate(VALID);
+      const { certificates, state } = await store.load();
+
+      // Assess
+      expect(put).toBe(true);
+      expect(certificates).toEqual([VALID]);
+      const { scannedAt: _scannedAt, ...meta } = VALID;
+      expect(state.certificates.get('client')).toEqual(expect.objectContaining(meta));
+    });
+
+    it('returns a folder in error with only the files it has', async () => {
+      // Prepare
+      const keyOnly: CertificateRecord = { name: 'client', key: file('client', 'key'), error: 'no cert.pem in certificates/client/', scannedAt: T0 };
+
+      // Act
+      await store.putCertificate(keyOnly);
+
+      // Assess
+      expect((await store.load()).certificates).toEqual([keyOnly]);
+    });
+
+    it.each<[string, number, boolean]>([
+      ['an older listing is refused', T0 - 1, false],
+      ['a listing made at the same time is accepted', T0, true],
+      ['a later listing is accepted', T0 + 1, true],
+    ])('orders writes by scannedAt: %s', async (_name, scannedAt, accepted) => {
+      // Prepare
+      await store.putCertificate(VALID);
+      const later: CertificateRecord = { ...VALID, fingerprint: 'e'.repeat(64), scannedAt };
+
+      // Act
+      const result = await store.putCertificate(later);
+
+      // Assess
+      expect(result).toBe(accepted);
+      expect((await store.load()).certificates).toEqual([accepted ? later : VALID]);
+    });
+
+    it('removes a folder unless a later listing recorded it, and lets a later listing bring it back', async () => {
+      // Prepare
+      await store.putCertificate({ ...VALID, scannedAt: T0 + 10 });
+
+      // Act
+      const older = await store.removeCertificate('client', T0 + 5);
+      const afterOlder = (await store.load()).certificates.length;
+      const removed = await store.removeCertificate('client', T0 + 20);
+      const afterRemoval = await store.load();
+      const staleListing = await store.putCertificate({ ...VALID, scannedAt: T0 + 15 });
+      const newListing = await store.putCertificate({ ...VALID, scannedAt: T0 + 30 });
+
+      // Assess
+      expect([older, removed, staleListing, newListing]).toEqual([false, true, false, true]);
+      expect(afterOlder).toBe(1);
+      expect(afterRemoval.certificates).toEqual([]);
+      expect(afterRemoval.state.certificates.size).toBe(0);
+      expect((await store.load()).certificates).toEqual([{ ...VALID, scannedAt: T0 + 30 }]);
+      expect((await rawItem(certificateSortKey('client')))?.expiresAt).toBeUndefined();
     });
   });
 

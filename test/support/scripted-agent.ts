@@ -44,10 +44,15 @@ export class ScriptedAgent {
 
   constructor(
     readonly endpoint: string,
-    private readonly options: ScriptedAgentOptions = {},
+    private options: ScriptedAgentOptions = {},
   ) {
     this.uid = options.uid ?? newUidBytes();
     this.report = options.report ?? ((uid, seq) => fullReport(uid, seq));
+  }
+
+  /** Changes the headers every later request carries (e.g. a rotated Authorization header). */
+  setHeaders(headers: Record<string, string>): void {
+    this.options.headers = headers;
   }
 
   get uidText(): string {

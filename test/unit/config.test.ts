@@ -41,6 +41,50 @@ describe('loadConfig', () => {
     expect(loadConfig({ OPAMP_AGENT_AUTH: 'none' }, { agentAuth: 'token' }).agentAuth).toBe('none');
   });
 
+  it('reads the connection settings: poll intervals, public URL and the CSR signing CA', () => {
+    const defaults = loadConfig({});
+    const config = loadConfig({
+      OPAMP_HEARTBEAT_IDLE_SECONDS: '600',
+      OPAMP_HEARTBEAT_PENDING_SECONDS: '0',
+      OPAMP_PUBLIC_URL: 'https://opamp.example.com/v1/opamp',
+      OPAMP_CSR_CA: 'secretsmanager:opamp/agent-ca',
+      OPAMP_CSR_VALIDITY_DAYS: '30',
+      OPAMP_CSR_REQUIRE_INSTANCE_UID: 'true',
+      OPAMP_CONFIG_RESEND_SECONDS: '120',
+    });
+
+    expect(defaults.core.settings.heartbeat).toEqual({ idleSeconds: 60, pendingSeconds: 15 });
+    expect(defaults.core.features).toMatchObject({ connectionSettings: true, connectionSettingsRequests: false });
+    expect(defaults.csr).toBeUndefined();
+    expect(defaults.publicUrl).toBeUndefined();
+    expect(defaults.certificateRefreshMs).toBe(900_000);
+    expect(config.core.settings).toEqual({ resendAfterMs: 120_000, maxAttempts: 3, heartbeat: { idleSeconds: 600, pendingSeconds: 0 } });
+    expect(config.publicUrl).toBe('https://opamp.example.com/v1/opamp');
+    expect(config.csr).toEqual({ caRef: 'secretsmanager:opamp/agent-ca', validityMs: 30 * 86_400_000, requireInstanceUid: true });
+    expect(config.core.features.connectionSettingsRequests).toBe(true);
+  });
+
+  it('refuses a public URL that is not http(s), a CA that is not a certificate reference, and bad intervals', () => {
+    let message = '';
+    try {
+      loadConfig({
+        OPAMP_PUBLIC_URL: 'ftp://opamp.example.com',
+        OPAMP_CSR_CA: 'vault:agent-ca',
+        OPAMP_HEARTBEAT_IDLE_SECONDS: '-5',
+        OPAMP_HEARTBEAT_PENDING_SECONDS: '2.5',
+        OPAMP_CSR_REQUIRE_INSTANCE_UID: 'sometimes',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    expect(message).toContain('OPAMP_PUBLIC_URL: expected an http:// or https:// URL, got "ftp://opamp.example.com"');
+    expect(message).toContain('OPAMP_CSR_CA: expected a certificate reference');
+    expect(message).toContain('OPAMP_HEARTBEAT_IDLE_SECONDS: expected an integer >= 0 and <= 86400, got "-5"');
+    expect(message).toContain('OPAMP_HEARTBEAT_PENDING_SECONDS: expected an integer');
+    expect(message).toContain('OPAMP_CSR_REQUIRE_INSTANCE_UID: expected true or false, got "sometimes"');
+  });
+
   it('names every bad setting in one error', () => {
     const error = (() => {
       try {

@@ -3,6 +3,7 @@ import type { AgentRecord, ReportedApplyStatus } from '../../core/agent-record.j
 import type { RemoteConfigOffer } from '../../core/remote-config.js';
 import type { PackagesOffer } from '../../core/packages.js';
 import type { SectionKind } from '../../core/sections.js';
+import { settingsHashOf } from '../../core/connection-settings.js';
 import { AGENT_STATE_SORT_KEY, TTL_ATTRIBUTE, agentKey } from './table-schema.js';
 
 type Item = Record<string, AttributeValue>;
@@ -33,7 +34,13 @@ export function recordToItem(record: AgentRecord): Item {
   if (record.healthy !== undefined) item.healthy = { BOOL: record.healthy };
   if (record.availableComponentsHash !== undefined) item.componentsHash = { S: record.availableComponentsHash };
   if (record.remoteConfigStatus) item.rcs = applyStatusToItem(record.remoteConfigStatus);
-  if (record.connectionSettingsStatus) item.css = applyStatusToItem(record.connectionSettingsStatus);
+  if (record.connectionSettingsStatus) {
+    // Usually the status of the last offer: its hash is then not stored twice.
+    const status = record.connectionSettingsStatus;
+    item.css = status.hash !== '' && status.hash === record.settingsOffer?.hash
+      ? { M: { offered: { BOOL: true }, status: { N: String(status.status) }, error: { S: status.errorMessage } } }
+      : applyStatusToItem(status);
+  }
   if (record.serverProvidedAllPackagesHash !== undefined) item.pkgsHash = { S: record.serverProvidedAllPackagesHash };
   if (record.customCapabilities) item.customCaps = { L: record.customCapabilities.map((c) => ({ S: c })) };
   if (record.movedTo) item.movedTo = { S: record.movedTo };
@@ -53,6 +60,10 @@ export function recordToItem(record: AgentRecord): Item {
     ...(record.outbox ? { outbox: record.outbox } : {}),
     ...(record.fingerprint ? { fingerprint: record.fingerprint } : {}),
     ...(record.duplicates ? { duplicates: record.duplicates } : {}),
+    ...compactSettings(record),
+    ...(record.settingsProblems?.length ? { settingsProblems: record.settingsProblems } : {}),
+    ...(record.tokenName !== undefined ? { tokenName: record.tokenName } : {}),
+    ...(record.issuedCertificate ? { issuedCertificate: record.issuedCertificate } : {}),
   };
   if (Object.keys(extra).length > 0) item.extra = { S: JSON.stringify(extra) };
   return item;
@@ -79,6 +90,7 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
   if (item.componentsHash?.S !== undefined) record.availableComponentsHash = item.componentsHash.S;
   if (item.rcs?.M) record.remoteConfigStatus = itemToApplyStatus(item.rcs.M);
   if (item.css?.M) record.connectionSettingsStatus = itemToApplyStatus(item.css.M);
+  // (an `offered` status takes its hash from the offer, once that is read below)
   if (item.pkgsHash?.S !== undefined) record.serverProvidedAllPackagesHash = item.pkgsHash.S;
   if (item.customCaps?.L) record.customCapabilities = item.customCaps.L.map((v) => v.S ?? '');
   if (item.movedTo?.S) record.movedTo = item.movedTo.S;
@@ -93,7 +105,9 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
   if (item.sentCustomCaps?.S !== undefined) record.sentCustomCapabilities = item.sentCustomCaps.S;
   if (item.inboxCount) record.inboxCount = num(item.inboxCount);
   if (item.extra?.S) {
-    const extra = JSON.parse(item.extra.S) as Partial<Omit<AgentRecord, 'packagesOffer'>> & { packagesOffer?: Omit<PackagesOffer, 'offeredSeq'> & { offeredSeq: string } };
+    const extra = JSON.parse(item.extra.S) as Partial<Omit<AgentRecord, 'packagesOffer'>> & CompactSettings & {
+      packagesOffer?: Omit<PackagesOffer, 'offeredSeq'> & { offeredSeq: string };
+    };
     if (extra.packagesOffer) record.packagesOffer = { ...extra.packagesOffer, offeredSeq: BigInt(extra.packagesOffer.offeredSeq) };
     if (extra.packages) record.packages = extra.packages;
     if (extra.pendingCommand) record.pendingCommand = extra.pendingCommand;
@@ -101,8 +115,99 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
     if (extra.outbox) record.outbox = extra.outbox;
     if (extra.fingerprint) record.fingerprint = extra.fingerprint;
     if (extra.duplicates) record.duplicates = extra.duplicates;
+    expandSettings(extra, record);
+    if (extra.settingsProblems) record.settingsProblems = extra.settingsProblems;
+    if (item.css?.M?.offered?.BOOL && record.settingsOffer && record.connectionSettingsStatus) {
+      record.connectionSettingsStatus.hash = record.settingsOffer.hash;
+    }
+    if (extra.tokenName !== undefined) record.tokenName = extra.tokenName;
+    if (extra.issuedCertificate) record.issuedCertificate = extra.issuedCertificate;
   }
   return record;
+}
+
+/**
+ * Connection settings state in short form. The record is read on every poll
+ * and every write of it is billed per started kilobyte, so the offer and the
+ * applied settings (usually the same) must not push it over one: the applied
+ * settings are stored as "the offer's" when they are, and the interval asked
+ * for only when it is not the offer's.
+ */
+interface CompactSettings {
+  /**
+   * The offer: hash (when it is not the one its parts give), base hash, parts,
+   * interval, time, sequence number, attempts, sent parts (when not all).
+   */
+  so?: { h?: string; b: string; p: Record<string, string>; i?: number; t: number; q: string; n: number; s?: string[] };
+  /** The applied settings: only time and whether assumed when they are the offer's. */
+  sa?: { h?: string; b?: string; p?: Record<string, string>; i?: number; t: number; a: 0 | 1 };
+  /** The interval last asked for, when it is not the offer's (0: none). */
+  hb?: number;
+}
+
+function compactSettings(record: AgentRecord): CompactSettings {
+  const offer = record.settingsOffer;
+  const applied = record.settingsApplied;
+  const out: CompactSettings = {};
+  if (offer) {
+    const allSent = offer.sent.length === Object.keys(offer.parts).length && offer.sent.every((k) => k in offer.parts);
+    out.so = {
+      ...(offer.hash !== settingsHashOf(offer.parts) ? { h: offer.hash } : {}),
+      b: offer.baseHash,
+      p: offer.parts,
+      ...(offer.heartbeatSeconds !== undefined ? { i: offer.heartbeatSeconds } : {}),
+      t: offer.offeredAt,
+      q: offer.offeredSeq.toString(),
+      n: offer.attempts,
+      ...(allSent ? {} : { s: offer.sent }),
+    };
+  }
+  if (applied) {
+    const sameAsOffer = offer !== undefined && applied.hash === offer.hash && applied.baseHash === offer.baseHash &&
+      applied.heartbeatSeconds === offer.heartbeatSeconds && JSON.stringify(applied.parts) === JSON.stringify(offer.parts);
+    out.sa = sameAsOffer
+      ? { t: applied.at, a: applied.assumed ? 1 : 0 }
+      : {
+          h: applied.hash,
+          b: applied.baseHash,
+          p: applied.parts,
+          ...(applied.heartbeatSeconds !== undefined ? { i: applied.heartbeatSeconds } : {}),
+          t: applied.at,
+          a: applied.assumed ? 1 : 0,
+        };
+  }
+  if (record.heartbeatSeconds !== offer?.heartbeatSeconds) out.hb = record.heartbeatSeconds ?? 0;
+  return out;
+}
+
+function expandSettings(compact: CompactSettings, record: AgentRecord): void {
+  const { so, sa } = compact;
+  if (so) {
+    record.settingsOffer = {
+      hash: so.h ?? settingsHashOf(so.p),
+      baseHash: so.b,
+      parts: so.p,
+      ...(so.i !== undefined ? { heartbeatSeconds: so.i } : {}),
+      offeredAt: so.t,
+      offeredSeq: BigInt(so.q),
+      attempts: so.n,
+      sent: so.s ?? Object.keys(so.p),
+    };
+  }
+  if (sa) {
+    const from = sa.h === undefined ? record.settingsOffer : undefined;
+    const heartbeatSeconds = from ? from.heartbeatSeconds : sa.i;
+    record.settingsApplied = {
+      hash: sa.h ?? from?.hash ?? '',
+      baseHash: sa.b ?? from?.baseHash ?? '',
+      parts: sa.p ?? from?.parts ?? {},
+      ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
+      at: sa.t,
+      assumed: sa.a === 1,
+    };
+  }
+  const asked = compact.hb ?? so?.i;
+  if (asked !== undefined && asked !== 0) record.heartbeatSeconds = asked;
 }
 
 function applyStatusToItem(status: ReportedApplyStatus): AttributeValue {

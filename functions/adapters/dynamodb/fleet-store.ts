@@ -6,13 +6,32 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ConfigAssignment } from '../../core/fleet.js';
+import type { CertificateFileMeta, ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
+import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { buildFleetState } from '../../core/fleet.js';
 import { formatSelector, parseSelector } from '../../core/selector.js';
-import type { AssignmentRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder, PackageVersionRecord } from '../../ports/fleet-store.js';
+import type {
+  AssignmentRecord,
+  CertificateRecord,
+  ConfigFileRecord,
+  FleetSnapshot,
+  FleetStore,
+  IngestOrder,
+  PackageVersionRecord,
+  SettingsRecord,
+} from '../../ports/fleet-store.js';
 import { translateDynamoError } from './errors.js';
-import { FLEET_PARTITION, FLEET_META_SORT_KEY, TTL_ATTRIBUTE, assignmentSortKey, configFileSortKey, packageVersionSortKey } from './table-schema.js';
+import {
+  FLEET_PARTITION,
+  FLEET_META_SORT_KEY,
+  TTL_ATTRIBUTE,
+  assignmentSortKey,
+  certificateSortKey,
+  configFileSortKey,
+  packageVersionSortKey,
+  settingsSortKey,
+} from './table-schema.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -57,6 +76,8 @@ export class DynamoFleetStore implements FleetStore {
     const configFiles: ConfigFileRecord[] = [];
     const assignments: AssignmentRecord[] = [];
     const packageVersions: PackageVersionRecord[] = [];
+    const settings: SettingsRecord[] = [];
+    const certificates: CertificateRecord[] = [];
     for (const item of items) {
       const sk = item.sk?.S ?? '';
       if (sk === FLEET_META_SORT_KEY) generation = item.generation?.N ?? '0';
@@ -64,8 +85,17 @@ export class DynamoFleetStore implements FleetStore {
       else if (sk.startsWith('config#')) configFiles.push(itemToConfigFile(item));
       else if (sk.startsWith('assignment#')) assignments.push(itemToAssignment(item));
       else if (sk.startsWith('package#')) packageVersions.push(itemToPackageVersion(item));
+      else if (sk.startsWith('settings#')) settings.push(itemToSettings(item));
+      else if (sk.startsWith('certificate#')) certificates.push(itemToCertificate(item));
     }
-    return { state: buildFleetState(generation, configFiles, assignments, packageVersions), configFiles, assignments, packageVersions };
+    return {
+      state: buildFleetState(generation, configFiles, assignments, packageVersions, settings, certificates),
+      configFiles,
+      assignments,
+      packageVersions,
+      settings,
+      certificates,
+    };
   }
 
   async putConfigFile(file: ConfigFileRecord, order: IngestOrder): Promise<boolean> {
@@ -91,24 +121,56 @@ export class DynamoFleetStore implements FleetStore {
   }
 
   async putAssignment(name: string, assignment: Omit<ConfigAssignment, 'error'>, order: IngestOrder, now: number, etag?: string): Promise<boolean> {
+    const content: Item = { priority: { N: String(assignment.priority) } };
+    if (assignment.config !== undefined) content.config = { S: assignment.config };
+    if (assignment.packages !== undefined) content.packages = { M: Object.fromEntries(Object.entries(assignment.packages).map(([k, v]) => [k, { S: v }])) };
+    if (assignment.settings !== undefined) content.settings = { S: assignment.settings };
+    if (assignment.instanceUid !== undefined) content.instanceUid = { S: assignment.instanceUid };
+    if (assignment.selector !== undefined) content.selector = { S: formatSelector(assignment.selector) };
+    return this.putValidated(assignmentSortKey(name), name, content, order, now, etag);
+  }
+
+  async rejectAssignment(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean> {
+    return this.rejectValidated(assignmentSortKey(name), name, error, order, now, etag);
+  }
+
+  async removeAssignment(name: string, order: IngestOrder, now: number): Promise<boolean> {
+    return this.putOrdered(tombstone(assignmentSortKey(name), now), order);
+  }
+
+  async putSettings(name: string, settings: ConnectionSettingsSpec, order: IngestOrder, now: number, etag?: string): Promise<boolean> {
+    // One string attribute: the document was validated at ingest, and is only ever read whole.
+    return this.putValidated(settingsSortKey(name), name, { spec: { S: JSON.stringify(settings) } }, order, now, etag);
+  }
+
+  async rejectSettings(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean> {
+    return this.rejectValidated(settingsSortKey(name), name, error, order, now, etag);
+  }
+
+  async removeSettings(name: string, order: IngestOrder, now: number): Promise<boolean> {
+    return this.putOrdered(tombstone(settingsSortKey(name), now), order);
+  }
+
+  /**
+   * Puts a document that passed validation (an assignment, a settings
+   * document), replacing any error recorded for an earlier upload.
+   */
+  private async putValidated(sortKey: string, name: string, content: Item, order: IngestOrder, now: number, etag: string | undefined): Promise<boolean> {
     const item: Item = {
+      ...content,
       pk: { S: FLEET_PARTITION },
-      sk: { S: assignmentSortKey(name) },
+      sk: { S: sortKey },
       name: { S: name },
       // Marks content that passed validation (a later rejected upload keeps it).
       valid: { BOOL: true },
-      priority: { N: String(assignment.priority) },
       updatedAt: { N: String(now) },
     };
-    if (assignment.config !== undefined) item.config = { S: assignment.config };
-    if (assignment.packages !== undefined) item.packages = { M: Object.fromEntries(Object.entries(assignment.packages).map(([k, v]) => [k, { S: v }])) };
-    if (assignment.instanceUid !== undefined) item.instanceUid = { S: assignment.instanceUid };
-    if (assignment.selector !== undefined) item.selector = { S: formatSelector(assignment.selector) };
     if (etag) item.etag = { S: etag };
     return this.putOrdered(item, order);
   }
 
-  async rejectAssignment(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean> {
+  /** Records why the latest upload of a document was rejected, keeping its last valid content. */
+  private async rejectValidated(sortKey: string, name: string, error: string, order: IngestOrder, now: number, etag: string | undefined): Promise<boolean> {
     // An update, not a put: the last valid content stays in force beside the error.
     const sequencer = orderValue(order);
     const values: Item = { ':name': { S: name }, ':error': { S: error }, ':now': { N: String(now) }, ':etag': { S: etag ?? '' } };
@@ -116,7 +178,7 @@ export class DynamoFleetStore implements FleetStore {
     try {
       await this.client.send(new UpdateItemCommand({
         TableName: this.table,
-        Key: key(assignmentSortKey(name)),
+        Key: key(sortKey),
         UpdateExpression: `SET #name = :name, #error = :error, errorAt = :now, updatedAt = :now, etag = :etag${sequencer === undefined ? '' : ', sequencer = :seq'} REMOVE removed, ${TTL_ATTRIBUTE}`,
         ...(sequencer === undefined ? {} : { ConditionExpression: 'attribute_not_exists(sk) OR sequencer <= :seq' }),
         ExpressionAttributeNames: { '#name': 'name', '#error': 'error' },
@@ -127,10 +189,6 @@ export class DynamoFleetStore implements FleetStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       return translateDynamoError(error, 'UpdateItem');
     }
-  }
-
-  async removeAssignment(name: string, order: IngestOrder, now: number): Promise<boolean> {
-    return this.putOrdered(tombstone(assignmentSortKey(name), now), order);
   }
 
   async putPackageVersion(record: PackageVersionRecord): Promise<boolean> {
@@ -151,6 +209,28 @@ export class DynamoFleetStore implements FleetStore {
 
   async removePackageVersion(name: string, version: string, scannedAt: number): Promise<boolean> {
     return this.putScanned({ ...tombstone(packageVersionSortKey(name, version), scannedAt), scannedAt: { N: String(scannedAt) } }, scannedAt);
+  }
+
+  async putCertificate(record: CertificateRecord): Promise<boolean> {
+    const item: Item = {
+      pk: { S: FLEET_PARTITION },
+      sk: { S: certificateSortKey(record.name) },
+      name: { S: record.name },
+      scannedAt: { N: String(record.scannedAt) },
+    };
+    for (const role of CERTIFICATE_ROLES) {
+      const file = record[role];
+      if (file) item[role] = { M: certificateFileItem(file) };
+    }
+    if (record.fingerprint !== undefined) item.fingerprint = { S: record.fingerprint };
+    if (record.subject !== undefined) item.subject = { S: record.subject };
+    if (record.notAfter !== undefined) item.notAfter = { N: String(record.notAfter) };
+    if (record.error !== undefined) item.error = { S: record.error };
+    return this.putScanned(item, record.scannedAt);
+  }
+
+  async removeCertificate(name: string, scannedAt: number): Promise<boolean> {
+    return this.putScanned({ ...tombstone(certificateSortKey(name), scannedAt), scannedAt: { N: String(scannedAt) } }, scannedAt);
   }
 
   /** Puts the item unless it was recorded from a later listing. */
@@ -257,24 +337,75 @@ function itemToPackageVersion(item: Item): PackageVersionRecord {
   };
 }
 
-function itemToAssignment(item: Item): AssignmentRecord {
+/** The parts every validated document item has (see putValidated and rejectValidated). */
+interface ValidatedDocument<T> {
+  name: string;
+  content?: T;
+  error?: string;
+  errorAt?: number;
+  etag?: string;
+  updatedAt: number;
+}
+
+function itemToValidated<T>(item: Item, content: (item: Item, name: string) => T): ValidatedDocument<T> {
   const name = item.name?.S ?? '';
-  const assignment = !item.valid?.BOOL
-    ? undefined
-    : {
-        name,
-        ...(item.config?.S !== undefined ? { config: item.config.S } : {}),
-        ...(item.packages?.M ? { packages: Object.fromEntries(Object.entries(item.packages.M).map(([k, v]) => [k, v.S ?? ''])) } : {}),
-        priority: Number(item.priority?.N ?? 0),
-        ...(item.instanceUid?.S ? { instanceUid: item.instanceUid.S } : {}),
-        ...(item.selector?.S ? { selector: parseSelector(item.selector.S) } : {}),
-      };
   return {
     name,
-    ...(assignment ? { assignment } : {}),
+    ...(item.valid?.BOOL ? { content: content(item, name) } : {}),
     ...(item.error?.S !== undefined ? { error: item.error.S } : {}),
     ...(item.errorAt?.N ? { errorAt: Number(item.errorAt.N) } : {}),
     ...(item.etag?.S ? { etag: item.etag.S } : {}),
     updatedAt: Number(item.updatedAt?.N ?? 0),
   };
+}
+
+function itemToAssignment(item: Item): AssignmentRecord {
+  const { content, ...rest } = itemToValidated(item, (i, name): Omit<ConfigAssignment, 'error'> => ({
+    name,
+    ...(i.config?.S !== undefined ? { config: i.config.S } : {}),
+    ...(i.packages?.M ? { packages: Object.fromEntries(Object.entries(i.packages.M).map(([k, v]) => [k, v.S ?? ''])) } : {}),
+    ...(i.settings?.S !== undefined ? { settings: i.settings.S } : {}),
+    priority: Number(i.priority?.N ?? 0),
+    ...(i.instanceUid?.S ? { instanceUid: i.instanceUid.S } : {}),
+    ...(i.selector?.S ? { selector: parseSelector(i.selector.S) } : {}),
+  }));
+  return { ...rest, ...(content ? { assignment: content } : {}) };
+}
+
+function itemToSettings(item: Item): SettingsRecord {
+  // Validated when it was ingested: parsed as stored, without validating again on every load.
+  const { content, ...rest } = itemToValidated(item, (i) => JSON.parse(i.spec?.S ?? '{}') as ConnectionSettingsSpec);
+  return { ...rest, ...(content ? { settings: content } : {}) };
+}
+
+const CERTIFICATE_ROLES = ['cert', 'key', 'ca'] as const;
+
+function certificateFileItem(file: CertificateFileMeta): Item {
+  return {
+    objectKey: { S: file.objectKey },
+    sha256: { S: file.sha256 },
+    ...(file.versionId ? { versionId: { S: file.versionId } } : {}),
+  };
+}
+
+function itemToCertificateFile(item: Item | undefined): CertificateFileMeta | undefined {
+  if (!item) return undefined;
+  return {
+    objectKey: item.objectKey?.S ?? '',
+    sha256: item.sha256?.S ?? '',
+    ...(item.versionId?.S ? { versionId: item.versionId.S } : {}),
+  };
+}
+
+function itemToCertificate(item: Item): CertificateRecord {
+  const record: CertificateRecord = { name: item.name?.S ?? '', scannedAt: Number(item.scannedAt?.N ?? 0) };
+  for (const role of CERTIFICATE_ROLES) {
+    const file = itemToCertificateFile(item[role]?.M);
+    if (file) record[role] = file;
+  }
+  if (item.fingerprint?.S !== undefined) record.fingerprint = item.fingerprint.S;
+  if (item.subject?.S !== undefined) record.subject = item.subject.S;
+  if (item.notAfter?.N !== undefined) record.notAfter = Number(item.notAfter.N);
+  if (item.error?.S !== undefined) record.error = item.error.S;
+  return record;
 }

@@ -11,7 +11,13 @@
  *   fleet                   config#<name>#<file> one configuration file (hash, size, type)
  *   fleet                   assignment#<name>   one assignment (and its last error)
  *   fleet                   package#<name>#<version>  one package version (hash, size, signature)
- *   auth                    token#<name>        one agent token (its SHA-256 only)
+ *   fleet                   settings#<name>     one connection settings document: its last valid
+ *                                               content as one JSON string (validated at ingest),
+ *                                               and its last error
+ *   fleet                   certificate#<name>  one certificate folder (each file's key, hash and
+ *                                               version; fingerprint, subject, expiry or error)
+ *   auth                    token#<name>        one agent token (its SHA-256; the token itself
+ *                                               only for a deliverable token)
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
 
@@ -27,6 +33,8 @@ export const FLEET_META_SORT_KEY = 'meta';
 export const configFileSortKey = (configName: string, fileName: string) => `config#${configName}#${fileName}`;
 export const assignmentSortKey = (name: string) => `assignment#${name}`;
 export const packageVersionSortKey = (name: string, version: string) => `package#${name}#${version}`;
+export const settingsSortKey = (name: string) => `settings#${name}`;
+export const certificateSortKey = (name: string) => `certificate#${name}`;
 
 export const AUTH_PARTITION = 'auth';
 /** Function instances revalidate their caches by reading this one item. */

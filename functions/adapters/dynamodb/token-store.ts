@@ -41,7 +41,12 @@ export class DynamoTokenStore implements TokenStore {
         }))
         .catch((e) => translateDynamoError(e, 'Query'));
       for (const item of out.Items ?? []) {
-        tokens.push({ name: item.name?.S ?? '', sha256: item.sha256?.S ?? '', createdAt: Number(item.createdAt?.N ?? 0) });
+        tokens.push({
+          name: item.name?.S ?? '',
+          sha256: item.sha256?.S ?? '',
+          createdAt: Number(item.createdAt?.N ?? 0),
+          ...(item.value?.S !== undefined ? { value: item.value.S } : {}),
+        });
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
@@ -57,6 +62,7 @@ export class DynamoTokenStore implements TokenStore {
           name: { S: token.name },
           sha256: { S: token.sha256 },
           createdAt: { N: String(token.createdAt) },
+          ...(token.value !== undefined ? { value: { S: token.value } } : {}),
         },
         ConditionExpression: 'attribute_not_exists(sk)',
       }));

@@ -9,6 +9,8 @@ import { HttpError } from '../errors.js';
 const listQuery = z.object({
   selector: z.string().optional(),
   liveness: z.enum(LIVENESS_VALUES as [string, ...string[]]).optional(),
+  /** Agents whose last poll authenticated with this token. */
+  token: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).optional(),
 });
@@ -20,10 +22,11 @@ export function agentsApi(queries: AgentQueries): Hono {
   api.get('/', async (c) => {
     const parsed = listQuery.safeParse(c.req.query());
     if (!parsed.success) throw badRequest(parsed.error);
-    const { selector, liveness, limit, cursor } = parsed.data;
+    const { selector, liveness, token, limit, cursor } = parsed.data;
     const result = await queries.list({
       selector: selector === undefined ? undefined : parseSelectorParam(selector),
       liveness: liveness as (typeof LIVENESS_VALUES)[number] | undefined,
+      token,
       limit,
       cursor,
     });

@@ -32,8 +32,18 @@ async function jsonBody(request: Request): Promise<unknown> {
   }
 }
 
+const certificateBody = z
+  .object({
+    cert: z.string().min(1, 'the certificate (PEM) is required'),
+    key: z.string().min(1).optional(),
+    ca: z.string().min(1).optional(),
+  })
+  .strict();
+
 /**
- * Configurations and assignments: /api/v1/configs and /api/v1/assignments.
+ * Configurations, assignments, packages, connection settings and
+ * certificates: /api/v1/configs, /assignments, /packages, /settings and
+ * /certificates.
  * Writes go to the bucket and take effect once the bucket ingest recorded
  * them (202 Accepted); reads show what is recorded.
  */
@@ -64,10 +74,34 @@ export function fleetApi(admin: FleetAdmin): Hono {
   api.put('/assignments/:name', async (c) => {
     const name = validName('assignment', c.req.param('name'));
     const assignment = await admin.putAssignment(name, (await jsonBody(c.req.raw)) as never);
-    return c.json({ name, config: assignment.config ?? null, status: 'accepted' }, 202);
+    return c.json({ name, config: assignment.config ?? null, settings: assignment.settings ?? null, status: 'accepted' }, 202);
   });
   api.delete('/assignments/:name', async (c) => {
     await admin.deleteAssignment(validName('assignment', c.req.param('name')));
+    return c.json({ status: 'accepted' }, 202);
+  });
+
+  api.get('/settings', async (c) => c.json({ settings: await admin.listSettings() }));
+  api.get('/settings/:name', async (c) => c.json(await admin.getSettings(validName('settings', c.req.param('name')))));
+  api.put('/settings/:name', async (c) => {
+    const name = validName('settings', c.req.param('name'));
+    const settings = await admin.putSettings(name, (await jsonBody(c.req.raw)) as never);
+    return c.json({ name, settings, status: 'accepted' }, 202);
+  });
+  api.delete('/settings/:name', async (c) => {
+    await admin.deleteSettings(validName('settings', c.req.param('name')));
+    return c.json({ status: 'accepted' }, 202);
+  });
+
+  api.get('/certificates', async (c) => c.json({ certificates: await admin.listCertificates() }));
+  api.put('/certificates/:name', async (c) => {
+    const name = validName('certificate', c.req.param('name'));
+    const parsed = certificateBody.safeParse(await jsonBody(c.req.raw));
+    if (!parsed.success) throw badRequest(parsed.error);
+    return c.json({ ...(await admin.putCertificate(name, parsed.data)), status: 'accepted' }, 202);
+  });
+  api.delete('/certificates/:name', async (c) => {
+    await admin.deleteCertificate(validName('certificate', c.req.param('name')));
     return c.json({ status: 'accepted' }, 202);
   });
 

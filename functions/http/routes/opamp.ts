@@ -35,7 +35,14 @@ export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: Protob
     telemetry.annotate?.({ instanceUid: instanceUidToText(message.instanceUid) });
     try {
       // The body's digest only matters for a message that is written or retried.
-      const outcome = await polls.poll(message, () => contentId(body), { authorize: c.var.verifyAgentToken });
+      const outcome = await polls.poll(message, () => contentId(body), {
+        authorize: c.var.verifyAgentToken,
+        request: {
+          url: c.req.url,
+          authorization: c.req.header('authorization'),
+          tokenName: () => c.var.agentToken,
+        },
+      });
       telemetry.count('Polls');
       for (const event of outcome.events) telemetry.count(EVENT_METRICS[event]);
       if (outcome.conflicts > 0) telemetry.count('WriteConflicts', outcome.conflicts);
@@ -71,11 +78,13 @@ const EVENT_METRICS = {
   'message-delivered': 'CustomMessagesSent',
   'message-received': 'CustomMessagesReceived',
   'components-requested': 'ComponentsRequests',
+  'settings-offered': 'SettingsSent',
+  'certificate-issued': 'CertificatesIssued',
   'duplicate-uid': 'DuplicateInstanceUids',
 } as const satisfies Record<PollEvent, string>;
 
 /** Events worth a line at the default level; a steady heartbeat logs nothing. */
 const LOGGED_EVENTS = new Set<PollEvent>([
   'new-agent', 'sequence-gap', 'sequence-reset', 'disconnected', 'instance-uid-assigned', 'config-failed', 'config-rolled-back',
-  'command-delivered', 'command-expired', 'duplicate-uid',
+  'command-delivered', 'command-expired', 'duplicate-uid', 'certificate-issued',
 ]);

@@ -5,9 +5,19 @@ import type { TokenAdmin } from '../../service/agent-tokens.js';
 import { HttpError } from '../errors.js';
 import { badRequest } from './agents-api.js';
 
-const createBody = z.object({ name: z.string().refine(isValidName, 'names are 1-128 letters, digits, ".", "_" or "-"') }).strict();
+const createBody = z
+  .object({
+    name: z.string().refine(isValidName, 'names are 1-128 letters, digits, ".", "_" or "-"'),
+    /** Kept by the server, to hand to agents in connection settings offers. */
+    deliverable: z.boolean().optional(),
+  })
+  .strict();
 
-/** Agent tokens: /api/v1/tokens. A token is shown once, when it is created. */
+/**
+ * Agent tokens: /api/v1/tokens. A token is shown once, when it is created.
+ * Revoking one that agents still use (or that settings hand out) is refused
+ * with 409 unless `?force=true`.
+ */
 export function tokensApi(tokens: TokenAdmin): Hono {
   const api = new Hono();
   api.get('/', async (c) => c.json({ tokens: await tokens.list() }));
@@ -20,11 +30,14 @@ export function tokensApi(tokens: TokenAdmin): Hono {
     }
     const parsed = createBody.safeParse(json);
     if (!parsed.success) throw badRequest(parsed.error);
-    return c.json(await tokens.create(parsed.data.name), 201);
+    return c.json(await tokens.create(parsed.data.name, { deliverable: parsed.data.deliverable ?? false }), 201);
   });
+  api.get('/:name/agents', async (c) => c.json({ name: c.req.param('name'), agents: await tokens.agentsUsing(c.req.param('name')) }));
   api.delete('/:name', async (c) => {
     const name = c.req.param('name');
-    if (!(await tokens.revoke(name))) throw new HttpError(404, 'token-not-found', `no token named ${name}`);
+    const force = c.req.query('force');
+    if (force !== undefined && force !== 'true' && force !== 'false') throw new HttpError(400, 'invalid-query', 'force must be true or false');
+    if (!(await tokens.revoke(name, { force: force === 'true' }))) throw new HttpError(404, 'token-not-found', `no token named ${name}`);
     return c.body(null, 204);
   });
   return api;

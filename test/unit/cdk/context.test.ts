@@ -45,7 +45,28 @@ describe('settingsFromContext', () => {
     expect(settings({ opampReservedConcurrency: 'none' }).props).toEqual({ opampReservedConcurrency: false });
   });
 
+  it('passes agent-facing settings to the functions as environment settings', () => {
+    expect(
+      settings({
+        publicUrl: 'https://opamp.example.com/v1/opamp',
+        csrCa: 'secretsmanager:opamp/agent-ca',
+        heartbeatIdleSeconds: '300',
+        heartbeatPendingSeconds: 10,
+      }).props,
+    ).toEqual({
+      settings: {
+        OPAMP_PUBLIC_URL: 'https://opamp.example.com/v1/opamp',
+        OPAMP_CSR_CA: 'secretsmanager:opamp/agent-ca',
+        OPAMP_HEARTBEAT_IDLE_SECONDS: '300',
+        OPAMP_HEARTBEAT_PENDING_SECONDS: '10',
+      },
+    });
+  });
+
   it.each([
+    [{ heartbeatIdleSeconds: '-1' }, /heartbeatIdleSeconds must be a whole number of seconds from 0 to 86400/],
+    [{ heartbeatPendingSeconds: 'fast' }, /heartbeatPendingSeconds/],
+    [{ publicUrl: '' }, /publicUrl must be a non-empty string/],
     [{ destroyOnRemoval: 'yes' }, /destroyOnRemoval must be true or false/],
     [{ opampReservedConcurrency: '0' }, /opampReservedConcurrency must be a whole number of at least 1, or none/],
     [{ opampReservedConcurrency: '2.5' }, /opampReservedConcurrency/],

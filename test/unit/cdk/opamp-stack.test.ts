@@ -177,10 +177,10 @@ describe('IAM', () => {
     Effect: 'Allow',
     Action: 's3:ListBucket',
     Resource: getAtt(ids.bucket, 'Arn'),
-    Condition: { StringLike: { 's3:prefix': ['configs/*', 'assignments/*', 'packages/*'] } },
+    Condition: { StringLike: { 's3:prefix': ['configs/*', 'assignments/*', 'packages/*', 'settings/*', 'certificates/*'] } },
   });
 
-  it('the agent function reads and writes agent records, reads configs and packages, and keeps large sections under agent-state/', () => {
+  it('the agent function reads and writes agent records, reads configs, packages and certificates, keeps large sections under agent-state/, and reads opamp/ secrets', () => {
     expect(roleStatements(stack.opampFunction)).toEqual([
       logStatement(stack.opampFunction),
       {
@@ -189,12 +189,25 @@ describe('IAM', () => {
         Action: ['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
         Resource: getAtt(ids.table, 'Arn'),
       },
-      { Sid: 'ReadConfigsAndPackages', Effect: 'Allow', Action: 's3:GetObject', Resource: [objectsUnder('configs/'), objectsUnder('packages/')] },
+      {
+        Sid: 'ReadConfigsPackagesCertificates',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: [objectsUnder('certificates/'), objectsUnder('configs/'), objectsUnder('packages/')],
+      },
       { Sid: 'ReadWriteAgentState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objectsUnder('agent-state/') },
+      {
+        Sid: 'ReadOpampSecrets',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:opamp/*']],
+        },
+      },
     ]);
   });
 
-  it('the fleet API manages configs, assignments and packages, reads agent state, and lists only the fleet prefixes', () => {
+  it('the fleet API manages configs, assignments, packages, settings and certificates, reads agent state, and lists only the fleet prefixes', () => {
     expect(roleStatements(stack.apiFunction)).toEqual([
       logStatement(stack.apiFunction),
       {
@@ -216,7 +229,7 @@ describe('IAM', () => {
         Sid: 'ManageFleetObjects',
         Effect: 'Allow',
         Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-        Resource: [objectsUnder('assignments/'), objectsUnder('configs/'), objectsUnder('packages/')],
+        Resource: [objectsUnder('assignments/'), objectsUnder('certificates/'), objectsUnder('configs/'), objectsUnder('packages/'), objectsUnder('settings/')],
       },
       { Sid: 'ReadAgentState', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsUnder('agent-state/') },
       listPrefixes(),
@@ -237,7 +250,7 @@ describe('IAM', () => {
         Sid: 'ReadFleetObjects',
         Effect: 'Allow',
         Action: 's3:GetObject',
-        Resource: [objectsUnder('assignments/'), objectsUnder('configs/'), objectsUnder('packages/')],
+        Resource: [objectsUnder('assignments/'), objectsUnder('certificates/'), objectsUnder('configs/'), objectsUnder('packages/'), objectsUnder('settings/')],
       },
       listPrefixes(),
     ]);
@@ -318,14 +331,14 @@ describe('Bucket', () => {
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
 
-  it('tells the ingest function about every object created or removed under configs/, assignments/ and packages/', () => {
+  it('tells the ingest function about every object created or removed under configs/, assignments/, packages/, settings/ and certificates/', () => {
     const ingestArn = getAtt(ids.ingest, 'Arn');
     const config = (event: string, prefix: string) => ({ Events: [event], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } }, LambdaFunctionArn: ingestArn });
 
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: ids.bucket },
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: ['configs/', 'assignments/', 'packages/'].flatMap((prefix) => [config('s3:ObjectCreated:*', prefix), config('s3:ObjectRemoved:*', prefix)]),
+        LambdaFunctionConfigurations: ['configs/', 'assignments/', 'packages/', 'settings/', 'certificates/'].flatMap((prefix) => [config('s3:ObjectCreated:*', prefix), config('s3:ObjectRemoved:*', prefix)]),
       },
     });
     template.hasResourceProperties('AWS::Lambda::Permission', {

@@ -72,6 +72,14 @@ describe('parseAssignment', () => {
     }
   });
 
+  it('says why a package name is rejected, not just that the key is invalid', () => {
+    // Act
+    const act = () => parseAssignment('route', '{"packages": {"bad name": "1.0.0"}}');
+
+    // Assess
+    expect(act).toThrow('packages.bad name: package names are letters, digits, ".", "_", "-" (or _agent)');
+  });
+
   it('reports several problems on the same line', () => {
     // Act
     const act = () => parseAssignment('route', '{"config": "bad name", "selector": "k=v", "priority": 0.5}');

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AgentToServerSchema,
   CommandType,
+  CustomMessageSchema,
   PackageStatusEnum,
   PackageStatusesSchema,
   PackageType,
@@ -689,6 +690,21 @@ describe('decidePoll: duplicate instance uid', () => {
       duplicates: [{ at: now, newInstanceUid: ASSIGNED_UID_TEXT, reason: expect.stringMatching(/two sequence counters interleave/) }],
     });
     expect(decision.events).toContain('duplicate-uid');
+  });
+
+  it('keeps a custom message the sender sent with the message that split it, in the newcomer\'s inbox', () => {
+    // Prepare
+    const { stored, resetAt } = afterClone();
+    const message = beat(16n, { customMessage: create(CustomMessageSchema, { capability: 'io.example.ping', type: 'hello', data: new Uint8Array([1, 2]) }) });
+
+    // Act
+    const decision = decide(message, { record: stored, now: resetAt + 30 * SECOND, fleet: null, newUid: ASSIGNED_UID_TEXT });
+
+    // Assess
+    expect(decision.events).toEqual(expect.arrayContaining(['duplicate-uid', 'message-received']));
+    expect(decision.records[0]!.record.inboxCount).toBe(1);
+    expect(decision.records[1]!.record.inboxCount).toBe(stored.inboxCount);
+    expect(decision.inbox).toMatchObject({ instanceUid: ASSIGNED_UID_TEXT, index: 1, message: { capability: 'io.example.ping', type: 'hello', data: 'AQI=' } });
   });
 
   it(`keeps at most ${MAX_DUPLICATE_EVENTS} events on the original record, the latest last`, () => {

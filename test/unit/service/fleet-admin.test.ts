@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAgentStore } from '../../../functions/adapters/memory/agent-store.js';
 import { MemoryFleetStore } from '../../../functions/adapters/memory/fleet-store.js';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
@@ -6,10 +6,15 @@ import { AssignmentFileError, parseAssignment } from '../../../functions/core/as
 import type { AssignmentDocument } from '../../../functions/core/assignment-file.js';
 import { configHash } from '../../../functions/core/config-hash.js';
 import type { RemoteConfigOffer } from '../../../functions/core/remote-config.js';
+import { parseSettings, SettingsFileError } from '../../../functions/core/settings-file.js';
+import type { SettingsDocument } from '../../../functions/core/settings-file.js';
 import { NO_TELEMETRY } from '../../../functions/observability/telemetry.js';
 import { BucketIngest } from '../../../functions/service/bucket-ingest.js';
 import { FleetAdmin, NotFoundError } from '../../../functions/service/fleet-admin.js';
 import type { UploadedFile } from '../../../functions/service/fleet-admin.js';
+import { CertificateMaterialError } from '../../../functions/service/x509.js';
+import { createTestCa, generateKeyPair, pemDigest } from '../../support/x509-fixtures.js';
+import type { TestCa } from '../../support/x509-fixtures.js';
 import { ACCEPTS_ONLY, APPLIED, APPLYING, FAILED, FULL_CAPS, NO_ACCEPT, POLICY } from '../core/fleet-fixtures.js';
 import { MemoryObjectStore } from './memory-object-store.js';
 
@@ -223,6 +228,288 @@ describe('FleetAdmin.putAssignment', () => {
     const { state, assignments } = await fleet.load();
     expect(assignments[0]?.error).toBeUndefined();
     expect(state.assignments).toEqual([returned]);
+  });
+});
+
+describe('FleetAdmin assignments with settings', () => {
+  it('writes, records and shows the settings an assignment gives', async () => {
+    // Prepare
+    const { objects, admin, ingestAll } = setup();
+
+    // Act
+    const returned = await admin.putAssignment('prod', { settings: 'rotation', selector: 'deployment.environment=prod' });
+    await ingestAll();
+    const view = await admin.getAssignment('prod');
+
+    // Assess
+    const stored = await objects.getObject('assignments/prod.json');
+    expect(parseAssignment('prod', new TextDecoder().decode(stored?.bytes))).toEqual(returned);
+    expect(returned.settings).toBe('rotation');
+    expect(view).toMatchObject({ name: 'prod', config: null, packages: null, settings: 'rotation', selector: 'deployment.environment=prod', inForce: true });
+  });
+
+  it('shows settings as null on an assignment that gives none', async () => {
+    // Prepare
+    const { admin, ingestAll } = setup();
+    await admin.putAssignment('route', { config: 'checkout', selector: 'k=v' });
+    await ingestAll();
+
+    // Act
+    const [view] = await admin.listAssignments();
+
+    // Assess
+    expect(view?.settings).toBeNull();
+  });
+});
+
+describe('FleetAdmin settings', () => {
+  const ROTATION: SettingsDocument = { opamp: { token: 'rotation-2026', heartbeat: { idleSeconds: 120 } } };
+  const WITH_CERTIFICATES: SettingsDocument = {
+    opamp: { certificate: 'client' },
+    ownMetrics: { endpoint: 'https://otlp.example/v1/metrics', certificate: 'bucket:metrics' },
+    ownLogs: { endpoint: 'https://otlp.example/v1/logs', certificate: 'secretsmanager:prod/logs-client' },
+    otherConnections: { jaeger: { endpoint: 'jaeger:14250', certificate: 'client' } },
+  };
+
+  it.each<[string, unknown]>([
+    ['an unknown field', { opamp: { tokn: 'x' } }],
+    ['an empty document', {}],
+    ['an Authorization header (tokens go in "token")', { opamp: { headers: { authorization: 'Bearer x' } } }],
+    ['an endpoint that is not a URL', { ownLogs: { endpoint: 'logs.example' } }],
+    ['a certificate reference that is not one', { ownLogs: { endpoint: 'https://logs.example', certificate: 'not a name' } }],
+  ])('rejects %s with SettingsFileError and writes nothing', async (_name, document) => {
+    // Prepare
+    const { objects, admin } = setup();
+
+    // Act
+    const attempt = admin.putSettings('rotation', document as SettingsDocument);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(SettingsFileError);
+    expect(objects.events).toEqual([]);
+  });
+
+  it('writes settings/<name>.json that parseSettings reads back equal, and the ingest puts in force', async () => {
+    // Prepare
+    const { objects, fleet, admin, ingestAll } = setup();
+
+    // Act
+    const returned = await admin.putSettings('rotation', WITH_CERTIFICATES);
+    await ingestAll();
+
+    // Assess
+    const stored = await objects.getObject('settings/rotation.json');
+    expect(stored?.contentType).toBe('application/json');
+    expect(parseSettings(new TextDecoder().decode(stored?.bytes))).toEqual(returned);
+    expect((await fleet.load()).state.settings.get('rotation')).toEqual(returned);
+  });
+
+  it('shows each document, whether it is in force or the default, the assignments giving it and the bucket certificates it lacks', async () => {
+    // Prepare
+    const { objects, admin, ingestAll } = setup();
+    await admin.putSettings('default', ROTATION);
+    await admin.putSettings('rotation', WITH_CERTIFICATES);
+    await admin.putAssignment('prod', { settings: 'rotation', selector: 'env=prod' });
+    await admin.putAssignment('canary', { settings: 'rotation', instanceUid: '0192f9e4-8a1b-7c3d-9e4f-a1b2c3d4e5f6' });
+    await admin.putAssignment('other', { config: 'checkout', selector: 'env=dev' });
+    await objects.put('certificates/metrics/cert.pem', 'not a certificate');
+    await ingestAll();
+
+    // Act
+    const views = await admin.listSettings();
+
+    // Assess
+    expect(views).toEqual([
+      {
+        name: 'default',
+        settings: ROTATION,
+        inForce: true,
+        error: null,
+        errorAt: null,
+        isDefault: true,
+        assignments: [],
+        certificates: [],
+        problems: [],
+      },
+      {
+        name: 'rotation',
+        settings: WITH_CERTIFICATES,
+        inForce: true,
+        error: null,
+        errorAt: null,
+        isDefault: false,
+        assignments: ['canary', 'prod'],
+        certificates: ['client', 'metrics'],
+        problems: [
+          'certificate client: no folder certificates/client/ in the bucket',
+          expect.stringMatching(/^certificate metrics: .*PEM/),
+        ],
+      },
+    ]);
+  });
+
+  it('shows a rejected upload\'s error beside the document still in force, and one never valid as not in force', async () => {
+    // Prepare
+    const { objects, admin, ingestAll, clock } = setup();
+    await admin.putSettings('rotation', ROTATION);
+    await ingestAll();
+    clock.now = T0 + 60_000;
+    await objects.put('settings/rotation.json', '{"opamp": {"tokn": "x"}}');
+    await objects.put('settings/broken.json', '{');
+    await ingestAll();
+
+    // Act
+    const rotation = await admin.getSettings('rotation');
+    const broken = await admin.getSettings('broken');
+
+    // Assess
+    expect(rotation).toMatchObject({ settings: ROTATION, inForce: true, error: expect.stringContaining('tokn'), errorAt: new Date(T0 + 60_000).toISOString() });
+    expect(broken).toMatchObject({ settings: null, inForce: false, error: expect.stringContaining('not valid JSON') });
+  });
+
+  it('throws NotFoundError for a document that was never recorded', async () => {
+    // Prepare
+    const { admin } = setup();
+
+    // Act
+    const attempt = admin.getSettings('rotation');
+
+    // Assess
+    await expect(attempt).rejects.toThrow(NotFoundError);
+  });
+
+  it('deletes a document, which the ingest then drops; a second delete is NotFoundError', async () => {
+    // Prepare
+    const { objects, fleet, admin, ingestAll } = setup();
+    await admin.putSettings('rotation', ROTATION);
+    await objects.put('settings/rotation-2.json', '{"ownLogs": {"endpoint": "https://logs.example"}}');
+    await ingestAll();
+
+    // Act
+    await admin.deleteSettings('rotation');
+    await ingestAll();
+    const again = admin.deleteSettings('rotation');
+
+    // Assess
+    await expect(again).rejects.toThrow(NotFoundError);
+    expect((await objects.listObjects('settings/')).map((o) => o.key)).toEqual(['settings/rotation-2.json']);
+    expect([...(await fleet.load()).state.settings.keys()]).toEqual(['rotation-2']);
+  });
+});
+
+describe('FleetAdmin certificates', () => {
+  let client: TestCa;
+  let root: TestCa;
+  let otherKeyPem: string;
+
+  beforeAll(async () => {
+    client = await createTestCa({ isCa: false, subject: 'CN=client, O=Example' });
+    root = await createTestCa({ subject: 'CN=Example Root, O=Example' });
+    otherKeyPem = (await generateKeyPair('ec-p256')).privateKeyPem;
+  });
+
+  it('writes cert.pem, key.pem and ca.pem and returns what the ingest will record', async () => {
+    // Prepare
+    const { objects, admin } = setup();
+
+    // Act
+    const returned = await admin.putCertificate('client', { cert: client.certPem, key: client.keyPem, ca: root.certPem });
+
+    // Assess
+    const text = async (key: string) => new TextDecoder().decode((await objects.getObject(key))?.bytes);
+    expect((await objects.listObjects('certificates/')).map((o) => o.key)).toEqual([
+      'certificates/client/ca.pem',
+      'certificates/client/cert.pem',
+      'certificates/client/key.pem',
+    ]);
+    expect([await text('certificates/client/cert.pem'), await text('certificates/client/key.pem'), await text('certificates/client/ca.pem')])
+      .toEqual([client.certPem, client.keyPem, root.certPem]);
+    expect(returned).toEqual({ name: 'client', fingerprint: pemDigest(client.certPem), subject: 'CN=client, O=Example', notAfter: expect.stringMatching(/^\d{4}-/) });
+  });
+
+  it.each<[string, () => { cert: string; key?: string; ca?: string }]>([
+    ['a key of another key pair', () => ({ cert: client.certPem, key: otherKeyPem })],
+    ['a certificate that is not PEM', () => ({ cert: 'hello' })],
+    ['a CA file without a certificate', () => ({ cert: client.certPem, ca: client.keyPem })],
+  ])('rejects %s with CertificateMaterialError and writes nothing', async (_name, material) => {
+    // Prepare
+    const { objects, admin } = setup();
+
+    // Act
+    const attempt = admin.putCertificate('client', material());
+
+    // Assess
+    await expect(attempt).rejects.toThrow(CertificateMaterialError);
+    expect(objects.events).toEqual([]);
+  });
+
+  it('removes the key.pem and ca.pem a replacement does not have', async () => {
+    // Prepare
+    const { objects, admin } = setup();
+    await admin.putCertificate('client', { cert: client.certPem, key: client.keyPem, ca: root.certPem });
+
+    // Act
+    await admin.putCertificate('client', { cert: root.certPem });
+
+    // Assess
+    expect((await objects.listObjects('certificates/')).map((o) => o.key)).toEqual(['certificates/client/cert.pem']);
+  });
+
+  it('lists what the ingest recorded, with the settings documents referring to each certificate', async () => {
+    // Prepare
+    const { objects, admin, ingestAll } = setup();
+    const returned = await admin.putCertificate('client', { cert: client.certPem, key: client.keyPem });
+    await admin.putCertificate('root', { cert: root.certPem });
+    await objects.put('certificates/broken/key.pem', client.keyPem);
+    await admin.putSettings('default', { opamp: { certificate: 'client' } });
+    await admin.putSettings('metrics', { ownMetrics: { endpoint: 'https://otlp.example/v1/metrics', certificate: 'bucket:client' } });
+    await admin.putSettings('vault', { ownLogs: { endpoint: 'https://otlp.example/v1/logs', certificate: 'secretsmanager:root' } });
+    await ingestAll();
+
+    // Act
+    const views = await admin.listCertificates();
+
+    // Assess
+    expect(views).toEqual([
+      {
+        name: 'broken',
+        fingerprint: null,
+        subject: null,
+        notAfter: null,
+        files: { cert: false, key: true, ca: false },
+        error: 'no cert.pem in certificates/broken/',
+        settings: [],
+      },
+      {
+        name: 'client',
+        fingerprint: returned.fingerprint,
+        subject: 'CN=client, O=Example',
+        notAfter: returned.notAfter,
+        files: { cert: true, key: true, ca: false },
+        error: null,
+        settings: ['default', 'metrics'],
+      },
+      expect.objectContaining({ name: 'root', fingerprint: pemDigest(root.certPem), files: { cert: true, key: false, ca: false }, settings: [] }),
+    ]);
+  });
+
+  it('deletes the whole folder, which the ingest then drops; a second delete is NotFoundError', async () => {
+    // Prepare
+    const { objects, admin, ingestAll } = setup();
+    await admin.putCertificate('client', { cert: client.certPem, key: client.keyPem, ca: root.certPem });
+    await objects.put('certificates/client/notes.txt', 'rotated yearly');
+    await admin.putCertificate('root', { cert: root.certPem });
+    await ingestAll();
+
+    // Act
+    await admin.deleteCertificate('client');
+    await ingestAll();
+    const again = admin.deleteCertificate('client');
+
+    // Assess
+    await expect(again).rejects.toThrow(NotFoundError);
+    expect((await objects.listObjects('certificates/')).map((o) => o.key)).toEqual(['certificates/root/cert.pem']);
+    expect((await admin.listCertificates()).map((c) => c.name)).toEqual(['root']);
   });
 });
 

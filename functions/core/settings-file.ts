@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { isValidName } from './bucket-layout.js';
+import { isCertificateRef } from './certificate-ref.js';
+import type { ConnectionSettingsSpec } from './connection-settings.js';
+import { RejectedRequestError } from './errors.js';
+import { describeIssues } from './validation-text.js';
+
+/**
+ * A settings document, `settings/<name>.json`: connection settings offered to
+ * the agents it is assigned to (an assignment's "settings", or the document
+ * named `default` for every agent without one):
+ *
+ *   {
+ *     "opamp": {"token": "fleet-2026-12", "heartbeat": {"idleSeconds": 300, "pendingSeconds": 15}},
+ *     "ownMetrics": {"endpoint": "https://otlp.example.com/v1/metrics", "headers": {"x-api-key": "..."}},
+ *     "ownLogs": {"endpoint": "https://otlp.example.com/v1/logs"},
+ *     "otherConnections": {"archive": {"endpoint": "https://archive.example.com", "otherSettings": {"bucket": "logs"}}}
+ *   }
+ *
+ * `opamp` never names an endpoint: agents are always sent the server's own
+ * URL. Its credential is an agent token (`token`, created deliverable), not an
+ * Authorization header, so that the server knows which agents moved to it.
+ * Certificates are references: a name (`certificates/<name>/` in the bucket),
+ * `secretsmanager:<secret id>` or, on a local backend, `file:<directory>`.
+ * Unknown fields are errors, so typos do not pass silently.
+ */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const headers = z.record(z.string().regex(HEADER_NAME, 'header names are HTTP tokens (letters, digits, "-", ...)'), z.string().max(8192));
+const certificate = z.string().refine(isCertificateRef, 'a certificate is a name (certificates/<name>/ in the bucket), "secretsmanager:<secret id>" or "file:<directory>"');
+const httpUrl = z.string().refine(isHttpUrl, 'must be an http:// or https:// URL');
+const tlsVersion = z.enum(['1.0', '1.1', '1.2', '1.3']);
+
+const tls = z
+  .object({
+    caPem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must hold PEM certificates' }).optional(),
+    includeSystemCaCertsPool: z.boolean().optional(),
+    insecureSkipVerify: z.boolean().optional(),
+    minVersion: tlsVersion.optional(),
+    maxVersion: tlsVersion.optional(),
+    cipherSuites: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const proxy = z.object({ url: z.string().refine(isProxyUrl, 'must be an http://, https:// or socks5:// URL'), connectHeaders: headers.optional() }).strict();
+
+const destination = z.object({ endpoint: httpUrl, headers: headers.optional(), certificate: certificate.optional(), tls: tls.optional(), proxy: proxy.optional() }).strict();
+
+const other = z
+  .object({
+    endpoint: z.string().min(1, 'must name the destination'),
+    headers: headers.optional(),
+    certificate: certificate.optional(),
+    tls: tls.optional(),
+    proxy: proxy.optional(),
+    otherSettings: z.record(z.string().min(1), z.string()).optional(),
+  })
+  .strict();
+
+const opamp = z
+  .object({
+    token: z.string().refine(isValidName, 'must be an agent token name').optional(),
+    headers: headers
+      .refine((h) => !Object.keys(h).some((k) => k.toLowerCase() === 'authorization'), '"headers" may not hold Authorization: name an agent token in "token" instead')
+      .optional(),
+    certificate: certificate.optional(),
+    tls: tls.optional(),
+    proxy: proxy.optional(),
+    heartbeat: z
+      .object({
+        idleSeconds: z.number().int().min(1).max(86_400).optional(),
+        pendingSeconds: z.number().int().min(0).max(86_400).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const settingsDocument = z
+  .object({
+    opamp: opamp.optional(),
+    ownMetrics: destination.optional(),
+    ownTraces: destination.optional(),
+    ownLogs: destination.optional(),
+    otherConnections: z.record(z.string().refine(isValidName, 'connection names are letters, digits, ".", "_", "-"'), other).optional(),
+  })
+  .strict()
+  .refine((d) => Object.values(d).some((v) => v !== undefined), 'set at least one of "opamp", "ownMetrics", "ownTraces", "ownLogs", "otherConnections"');
+
+export type SettingsDocument = z.input<typeof settingsDocument>;
+
+export class SettingsFileError extends RejectedRequestError {
+  override readonly name = 'SettingsFileError';
+
+  constructor(message: string) {
+    super('invalid', 'invalid-settings', message);
+  }
+}
+
+/** Parses and validates a settings document; throws SettingsFileError with one readable line. */
+export function parseSettings(text: string): ConnectionSettingsSpec {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SettingsFileError(`not valid JSON: ${(error as Error).message}`);
+  }
+  return validateSettings(json);
+}
+
+export function validateSettings(json: unknown): ConnectionSettingsSpec {
+  const parsed = settingsDocument.safeParse(json);
+  if (!parsed.success) {
+    throw new SettingsFileError(describeIssues(parsed.error.issues, 'settings'));
+  }
+  return parsed.data;
+}
+
+function isHttpUrl(text: string): boolean {
+  return hasScheme(text, ['http:', 'https:']);
+}
+
+function isProxyUrl(text: string): boolean {
+  return hasScheme(text, ['http:', 'https:', 'socks5:']);
+}
+
+function hasScheme(text: string, schemes: readonly string[]): boolean {
+  try {
+    return schemes.includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
