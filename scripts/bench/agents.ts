@@ -3,11 +3,20 @@
 // uid, sequence number and capabilities; a changed section is sent alone).
 import { create } from '@bufbuild/protobuf';
 import {
+  AgentCapabilities,
+  ConnectionSettingsStatuses,
+  ConnectionSettingsStatusSchema,
   RemoteConfigStatuses,
   RemoteConfigStatusSchema,
   ServerToAgentFlags,
 } from '../../functions/gen/opamp/v1/opamp_pb.js';
-import type { AgentRemoteConfig, AgentToServer, ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
+import type {
+  AgentRemoteConfig,
+  AgentToServer,
+  ConnectionSettingsOffers,
+  ConnectionSettingsStatus,
+  ServerToAgent,
+} from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { agentToServer, COLLECTOR_CAPS, description, effectiveConfig, health, newUidBytes } from '../../test/support/messages.js';
 import { uidText } from './harness.js';
 
@@ -84,6 +93,14 @@ service:
 
 const PIPELINES = ['pipeline:traces', 'pipeline:metrics', 'pipeline:logs'];
 
+/** The opamp-go HTTP client's polling interval until the server offers another. */
+export const CLIENT_DEFAULT_POLL_SECONDS = 30;
+
+/** A Collector under a supervisor that also takes OpAMP connection settings (the poll interval) and reports on them. */
+export const STEERABLE_COLLECTOR_CAPS = COLLECTOR_CAPS |
+  BigInt(AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings) |
+  BigInt(AgentCapabilities.AgentCapabilities_ReportsConnectionSettingsStatus);
+
 export class SimAgent {
   readonly uid = newUidBytes();
   readonly uidText = uidText(this.uid);
@@ -97,8 +114,13 @@ export class SimAgent {
   lastRemoteHash: Uint8Array = new Uint8Array();
   remoteStatus = RemoteConfigStatuses.RemoteConfigStatuses_UNSET;
   offersReceived = 0;
+  /** The interval the agent polls at: the client default until the server offers one (heartbeat_interval_seconds). */
+  pollIntervalSeconds = CLIENT_DEFAULT_POLL_SECONDS;
+  settingsOffersReceived = 0;
+  /** The status of the last settings offer taken, until a message has carried it (status compression). */
+  private unreportedSettings: ConnectionSettingsStatus | undefined;
 
-  constructor(readonly index: number) {
+  constructor(readonly index: number, readonly capabilities: bigint = COLLECTOR_CAPS) {
     this.effective = { 'collector.yaml': collectorYaml(0) };
   }
 
@@ -110,7 +132,7 @@ export class SimAgent {
     return agentToServer({
       instanceUid: this.uid,
       sequenceNum: this.next(),
-      capabilities: COLLECTOR_CAPS,
+      capabilities: this.capabilities,
       agentDescription: description(
         { 'service.name': 'otelcol-contrib', 'service.version': '0.140.0', 'service.instance.id': this.uidText },
         {
@@ -125,25 +147,26 @@ export class SimAgent {
       health: this.healthMessage(),
       effectiveConfig: effectiveConfig(this.effective),
       remoteConfigStatus: create(RemoteConfigStatusSchema, { lastRemoteConfigHash: this.lastRemoteHash, status: this.remoteStatus }),
+      ...this.settingsStatusField(),
     });
   }
 
   heartbeat(): AgentToServer {
-    return agentToServer({ instanceUid: this.uid, sequenceNum: this.next(), capabilities: COLLECTOR_CAPS });
+    return agentToServer({ instanceUid: this.uid, sequenceNum: this.next(), capabilities: this.capabilities, ...this.settingsStatusField() });
   }
 
   /** The health tree changed (a pipeline went down, or came back). */
   healthChange(): AgentToServer {
     this.healthy = !this.healthy;
     this.healthRevision++;
-    return agentToServer({ instanceUid: this.uid, sequenceNum: this.next(), capabilities: COLLECTOR_CAPS, health: this.healthMessage() });
+    return agentToServer({ instanceUid: this.uid, sequenceNum: this.next(), capabilities: this.capabilities, health: this.healthMessage() });
   }
 
   /** The effective configuration changed locally (e.g. a new revision on disk). */
   effectiveConfigChange(): AgentToServer {
     this.configRevision++;
     this.effective = { ...this.effective, 'collector.yaml': collectorYaml(this.configRevision) };
-    return agentToServer({ instanceUid: this.uid, sequenceNum: this.next(), capabilities: COLLECTOR_CAPS, effectiveConfig: effectiveConfig(this.effective) });
+    return agentToServer({ instanceUid: this.uid, sequenceNum: this.next(), capabilities: this.capabilities, effectiveConfig: effectiveConfig(this.effective) });
   }
 
   /** What the supervisor reports while applying an offered configuration. */
@@ -153,8 +176,9 @@ export class SimAgent {
     return agentToServer({
       instanceUid: this.uid,
       sequenceNum: this.next(),
-      capabilities: COLLECTOR_CAPS,
+      capabilities: this.capabilities,
       remoteConfigStatus: create(RemoteConfigStatusSchema, { lastRemoteConfigHash: offer.configHash, status: this.remoteStatus }),
+      ...this.settingsStatusField(),
     });
   }
 
@@ -167,10 +191,50 @@ export class SimAgent {
     return agentToServer({
       instanceUid: this.uid,
       sequenceNum: this.next(),
-      capabilities: COLLECTOR_CAPS,
+      capabilities: this.capabilities,
       remoteConfigStatus: create(RemoteConfigStatusSchema, { lastRemoteConfigHash: offer.configHash, status: this.remoteStatus }),
       effectiveConfig: effectiveConfig(this.effective),
+      ...this.settingsStatusField(),
     });
+  }
+
+  /**
+   * Takes connection settings as the opamp-go client and a supervisor do: the
+   * poll interval applies from the next polling cycle (only with
+   * ReportsHeartbeat), and an agent that reports its settings status owes the
+   * server an APPLIED for the offer's hash.
+   */
+  takeSettings(offers: ConnectionSettingsOffers): void {
+    this.settingsOffersReceived++;
+    const seconds = offers.opamp?.heartbeatIntervalSeconds ?? 0n;
+    if (seconds > 0n && this.has(AgentCapabilities.AgentCapabilities_ReportsHeartbeat)) this.pollIntervalSeconds = Number(seconds);
+    if (this.has(AgentCapabilities.AgentCapabilities_ReportsConnectionSettingsStatus)) {
+      this.unreportedSettings = create(ConnectionSettingsStatusSchema, {
+        lastConnectionSettingsHash: offers.hash,
+        status: ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED,
+      });
+    }
+  }
+
+  /** Whether a settings status is waiting to be sent (the client sends it at once). */
+  get owesSettingsStatus(): boolean {
+    return this.unreportedSettings !== undefined;
+  }
+
+  /** The settings status alone, as the client sends it right after applying an offer. */
+  settingsStatusReport(): AgentToServer {
+    return agentToServer({ instanceUid: this.uid, sequenceNum: this.next(), capabilities: this.capabilities, ...this.settingsStatusField() });
+  }
+
+  /** The unreported settings status, carried once by the next message. */
+  private settingsStatusField(): { connectionSettingsStatus?: ConnectionSettingsStatus } {
+    const status = this.unreportedSettings;
+    this.unreportedSettings = undefined;
+    return status ? { connectionSettingsStatus: status } : {};
+  }
+
+  private has(capability: AgentCapabilities): boolean {
+    return (this.capabilities & BigInt(capability)) !== 0n;
   }
 
   private healthMessage() {

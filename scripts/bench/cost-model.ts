@@ -3,6 +3,7 @@
 // measurement lives in COST_ASSUMPTIONS.
 import { readUnits, writeUnits } from './meter.js';
 import type { ScenarioResult } from './scenarios.js';
+import type { SteeringResult } from './steering.js';
 
 /**
  * Public on-demand prices, us-east-1, read on the date below. Sources:
@@ -116,65 +117,94 @@ function refreshWritesPerPoll(intervalSeconds: number, windowSeconds: number): n
   return 1 / Math.max(1, Math.ceil(windowSeconds / intervalSeconds));
 }
 
-export function costModel({ steady, benchPollIntervalSeconds, lastSeenRefreshSeconds, memoryMb }: CostInputs): CostModelResult {
+/** What the model prices per poll, from one measured scenario (or phase of one). */
+interface PollFigures {
+  billedMs: number;
+  agentRcuPerPoll: number;
+  revalidationReadsPerInstanceSecond: number;
+  rcuPerRevalidationRead: number;
+  wcuPerPoll: number;
+  s3CallsPerPoll: number;
+  bytesOutPerPoll: number;
+  logLineBytesPerPoll: number;
+  emfBytesPerDocument: number;
+  naiveRcu: number;
+  naiveWcu: number;
+}
+
+function pollFigures(measured: ScenarioResult): PollFigures {
+  const revalidationReads = measured.revalidationReadsPerPoll * measured.polls;
+  const revalidationRcu = Math.max(0, measured.rcuPerPoll - measured.agentRcuPerPoll) * measured.polls;
+  return {
+    billedMs: Math.ceil(measured.handlerP50Ms + COST_ASSUMPTIONS.runtimeOverheadMs),
+    agentRcuPerPoll: measured.agentRcuPerPoll,
+    revalidationReadsPerInstanceSecond: measured.simulatedSeconds > 0 ? revalidationReads / measured.simulatedSeconds : 0,
+    rcuPerRevalidationRead: revalidationReads > 0 ? revalidationRcu / revalidationReads : 1,
+    wcuPerPoll: measured.wcuPerPoll,
+    s3CallsPerPoll: measured.s3CallsPerPoll,
+    bytesOutPerPoll: measured.respBytesPerPoll + measured.respHeaderBytesPerPoll + COST_ASSUMPTIONS.responseOverheadBytes,
+    logLineBytesPerPoll: Math.max(0, measured.logBytesPerPoll - measured.emfBytesPerPoll),
+    emfBytesPerDocument: measured.emfDocuments > 0 ? (measured.emfBytesPerPoll * measured.polls) / measured.emfDocuments : 0,
+    naiveRcu: readUnits(measured.fullRecordBytes, true),
+    naiveWcu: writeUnits(measured.fullRecordBytes),
+  };
+}
+
+/** One fleet at one poll interval for a month; the write units per poll are scaled by `writeScale`. */
+function costRow(agents: number, interval: number, f: PollFigures, writeScale: number, memoryMb: number): CostRow {
   const p = AWS_PRICES;
   const a = COST_ASSUMPTIONS;
   const monthSeconds = a.daysPerMonth * 86_400;
   const gib = 1024 ** 3;
   const memoryGb = memoryMb / 1024;
-  const billedMs = Math.ceil(steady.handlerP50Ms + a.runtimeOverheadMs);
+  const polls = (agents * monthSeconds) / interval;
+  const pollsPerSecond = agents / interval;
+  const instances = Math.max(1, Math.ceil(pollsPerSecond * (f.billedMs / 1000)));
+  const lambdaRequests = (polls / 1e6) * p.lambdaRequestsPerMillion;
+  const lambdaDuration = polls * (f.billedMs / 1000) * memoryGb * p.lambdaArmPerGbSecond;
+  const reads = polls * f.agentRcuPerPoll + instances * f.revalidationReadsPerInstanceSecond * monthSeconds * f.rcuPerRevalidationRead;
+  const writes = polls * f.wcuPerPoll * writeScale;
+  const dynamodb = (reads / 1e6) * p.dynamoReadRequestUnitsPerMillion + (writes / 1e6) * p.dynamoWriteRequestUnitsPerMillion;
+  const s3 = ((polls * f.s3CallsPerPoll) / 1000) * p.s3GetPerThousand;
+  const dataTransfer = ((polls * f.bytesOutPerPoll) / gib) * p.dataTransferOutPerGb;
+  // One EMF document per instance per minute at most (the metric flush interval), log lines per poll, platform lines per invocation.
+  const emfDocs = Math.min(instances * (monthSeconds / 60), polls);
+  const logBytes = polls * (f.logLineBytesPerPoll + a.platformLogBytesPerInvocation) + emfDocs * f.emfBytesPerDocument;
+  const logs = (logBytes / gib) * p.cloudWatchLogsIngestPerGb;
+  const total = lambdaRequests + lambdaDuration + dynamodb + s3 + dataTransfer + logs;
+  const naiveDynamodb = polls * ((f.naiveRcu / 1e6) * p.dynamoReadRequestUnitsPerMillion + (f.naiveWcu / 1e6) * p.dynamoWriteRequestUnitsPerMillion);
+  const naiveTotal = total - dynamodb + naiveDynamodb;
+  return {
+    agents,
+    pollIntervalSeconds: interval,
+    pollsPerMonth: Math.round(polls),
+    instances,
+    lambdaRequests: cents(lambdaRequests),
+    lambdaDuration: cents(lambdaDuration),
+    dynamodb: cents(dynamodb),
+    s3: cents(s3),
+    dataTransfer: cents(dataTransfer),
+    logs: cents(logs),
+    total: cents(total),
+    naiveDynamodb: cents(naiveDynamodb),
+    naiveTotal: cents(naiveTotal),
+    readUnits: Math.round(reads),
+    writeUnits: Math.round(writes),
+  };
+}
 
+export function costModel({ steady, benchPollIntervalSeconds, lastSeenRefreshSeconds, memoryMb }: CostInputs): CostModelResult {
+  const a = COST_ASSUMPTIONS;
   // Per-poll figures measured in `steady` (30 s polls).
-  const agentRcuPerPoll = steady.agentRcuPerPoll;
-  const revalidationReads = steady.revalidationReadsPerPoll * steady.polls;
-  const revalidationRcu = Math.max(0, steady.rcuPerPoll - steady.agentRcuPerPoll) * steady.polls;
-  const revalidationReadsPerInstanceSecond = steady.simulatedSeconds > 0 ? revalidationReads / steady.simulatedSeconds : 0;
-  const rcuPerRevalidationRead = revalidationReads > 0 ? revalidationRcu / revalidationReads : 1;
+  const f = pollFigures(steady);
+  const { billedMs, agentRcuPerPoll, revalidationReadsPerInstanceSecond, bytesOutPerPoll, logLineBytesPerPoll, emfBytesPerDocument, naiveRcu, naiveWcu } = f;
   // Every steady write is a last-seen refresh (nothing else changes), so writes scale with the refresh rate.
   const benchRefreshRate = refreshWritesPerPoll(benchPollIntervalSeconds, lastSeenRefreshSeconds);
-  const emfBytesPerDocument = steady.emfDocuments > 0 ? (steady.emfBytesPerPoll * steady.polls) / steady.emfDocuments : 0;
-  const logLineBytesPerPoll = Math.max(0, steady.logBytesPerPoll - steady.emfBytesPerPoll);
-  const bytesOutPerPoll = steady.respBytesPerPoll + steady.respHeaderBytesPerPoll + a.responseOverheadBytes;
-  const naiveRcu = readUnits(steady.fullRecordBytes, true);
-  const naiveWcu = writeUnits(steady.fullRecordBytes);
 
   const rows: CostRow[] = [];
   for (const agents of FLEET_SIZES) {
     for (const interval of POLL_INTERVALS_SECONDS) {
-      const polls = (agents * monthSeconds) / interval;
-      const pollsPerSecond = agents / interval;
-      const instances = Math.max(1, Math.ceil(pollsPerSecond * (billedMs / 1000)));
-      const lambdaRequests = (polls / 1e6) * p.lambdaRequestsPerMillion;
-      const lambdaDuration = polls * (billedMs / 1000) * memoryGb * p.lambdaArmPerGbSecond;
-      const reads = polls * agentRcuPerPoll + instances * revalidationReadsPerInstanceSecond * monthSeconds * rcuPerRevalidationRead;
-      const writes = polls * steady.wcuPerPoll * (refreshWritesPerPoll(interval, lastSeenRefreshSeconds) / benchRefreshRate);
-      const dynamodb = (reads / 1e6) * p.dynamoReadRequestUnitsPerMillion + (writes / 1e6) * p.dynamoWriteRequestUnitsPerMillion;
-      const s3 = ((polls * steady.s3CallsPerPoll) / 1000) * p.s3GetPerThousand;
-      const dataTransfer = ((polls * bytesOutPerPoll) / gib) * p.dataTransferOutPerGb;
-      // One EMF document per instance per minute at most (the metric flush interval), log lines per poll, platform lines per invocation.
-      const emfDocs = Math.min(instances * (monthSeconds / 60), polls);
-      const logBytes = polls * (logLineBytesPerPoll + a.platformLogBytesPerInvocation) + emfDocs * emfBytesPerDocument;
-      const logs = (logBytes / gib) * p.cloudWatchLogsIngestPerGb;
-      const total = lambdaRequests + lambdaDuration + dynamodb + s3 + dataTransfer + logs;
-      const naiveDynamodb = polls * ((naiveRcu / 1e6) * p.dynamoReadRequestUnitsPerMillion + (naiveWcu / 1e6) * p.dynamoWriteRequestUnitsPerMillion);
-      const naiveTotal = total - dynamodb + naiveDynamodb;
-      rows.push({
-        agents,
-        pollIntervalSeconds: interval,
-        pollsPerMonth: Math.round(polls),
-        instances,
-        lambdaRequests: cents(lambdaRequests),
-        lambdaDuration: cents(lambdaDuration),
-        dynamodb: cents(dynamodb),
-        s3: cents(s3),
-        dataTransfer: cents(dataTransfer),
-        logs: cents(logs),
-        total: cents(total),
-        naiveDynamodb: cents(naiveDynamodb),
-        naiveTotal: cents(naiveTotal),
-        readUnits: Math.round(reads),
-        writeUnits: Math.round(writes),
-      });
+      rows.push(costRow(agents, interval, f, refreshWritesPerPoll(interval, lastSeenRefreshSeconds) / benchRefreshRate, memoryMb));
     }
   }
 
@@ -214,6 +244,78 @@ export function costModel({ steady, benchPollIntervalSeconds, lastSeenRefreshSec
   };
 }
 
+/** A fleet at a poll interval the server steered it to, priced from that interval's own measurements. */
+export interface IntervalCostRow extends CostRow {
+  /** The idle interval the server offered in the measuring run (0: not steered, the client's 30 s). */
+  idleSeconds: number;
+  /** Measured while settled at this interval. */
+  wcuPerPoll: number;
+  writesPerAgentHour: number;
+  wcuPerAgentHour: number;
+  /** How long a configuration change took to reach the agents at this interval (measured). */
+  deliveryMeanSeconds: number;
+  deliveryP95Seconds: number;
+  deliveryMaxSeconds: number;
+}
+
+export interface IntervalCostResult {
+  scenario: 'cost-by-poll-interval';
+  /** The bench command that measured these figures. */
+  command: string;
+  prices: typeof AWS_PRICES;
+  assumptions: Record<string, unknown>;
+  rows: IntervalCostRow[];
+  notes: string[];
+}
+
+/**
+ * The monthly cost at each interval the steering scenario ran, every row priced
+ * from that run's settled-phase figures (no scaling): at longer intervals more
+ * of the polls are last-seen refreshes, which the measurement shows directly.
+ */
+export function intervalCostModel({ steering, memoryMb, command }: { steering: SteeringResult; memoryMb: number; command: string }): IntervalCostResult {
+  const runs = [...steering.runs].sort((x, y) => x.pollIntervalSeconds - y.pollIntervalSeconds);
+  const rows: IntervalCostRow[] = [];
+  for (const agents of FLEET_SIZES) {
+    for (const run of runs) {
+      rows.push({
+        ...costRow(agents, run.pollIntervalSeconds, pollFigures(run.settled), 1, memoryMb),
+        idleSeconds: run.idleSeconds,
+        wcuPerPoll: run.settled.wcuPerPoll,
+        writesPerAgentHour: run.writesPerAgentHour,
+        wcuPerAgentHour: run.wcuPerAgentHour,
+        deliveryMeanSeconds: run.delivery.meanSeconds,
+        deliveryP95Seconds: run.delivery.p95Seconds,
+        deliveryMaxSeconds: run.delivery.maxSeconds,
+      });
+    }
+  }
+  const notes = [
+    ...runs.map((run) => {
+      const f = pollFigures(run.settled);
+      const s = run.settled;
+      return `${steeredLabel(run.idleSeconds)}: measured over ${run.settledSeconds} s settled at ${run.pollIntervalSeconds} s polls (${s.polls} polls, ${steering.agents} agents): ` +
+        `${s.agentRcuPerPoll} agent-item RCU + ${round3(f.revalidationReadsPerInstanceSecond * 60)} revalidation reads per instance-minute, ` +
+        `${s.wcuPerPoll} WCU (${s.ddbWritesPerPoll} write calls) per poll = ${run.writesPerAgentHour} writes (${run.wcuPerAgentHour} WCU) per agent-hour, ${s.s3CallsPerPoll} S3 calls per poll, ` +
+        `billed ${f.billedMs} ms per poll (p50 ${s.handlerP50Ms} ms), ${round3(f.bytesOutPerPoll)} bytes out per reply`;
+    }),
+    `one configuration change costs, per agent, the polls and writes in the steering section ("change"); it is not in these monthly figures`,
+    `delivery: from the change being ingested to the agent receiving it, with one function instance whose fleet cache revalidates every ${steering.fleetRevalidateSeconds} s; APPLIED reaches the server ${steering.applyDelaySeconds} s later (assumed supervisor apply time)`,
+  ];
+  return {
+    scenario: 'cost-by-poll-interval',
+    command,
+    prices: AWS_PRICES,
+    assumptions: { ...COST_ASSUMPTIONS, memoryMb, lastSeenRefreshSeconds: steering.lastSeenRefreshSeconds },
+    rows,
+    notes,
+  };
+}
+
+function steeredLabel(idleSeconds: number): string {
+  return idleSeconds > 0 ? `idle interval ${idleSeconds} s` : 'steering off (client default 30 s)';
+}
+
 const cents = (x: number) => Math.round(x * 100) / 100;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -222,22 +324,48 @@ const usd = (x: number) => (x >= 1000 ? `$${Math.round(x).toLocaleString('en-US'
 /** The cost table as Markdown (printed by the bench and pasted into the README). */
 export function costTable(model: CostModelResult): string {
   const header = ['agents', 'poll', 'polls/month', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'total', 'naive DynamoDB', 'naive total'];
-  const lines = [`| ${header.join(' | ')} |`, `| ${header.map((h, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`];
-  for (const r of model.rows) {
-    lines.push(`| ${[
-      r.agents.toLocaleString('en-US'),
-      r.pollIntervalSeconds >= 60 ? `${r.pollIntervalSeconds / 60} min` : `${r.pollIntervalSeconds} s`,
-      `${(r.pollsPerMonth / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1 })} M`,
-      usd(r.lambdaRequests),
-      usd(r.lambdaDuration),
-      usd(r.dynamodb),
-      usd(r.s3),
-      usd(r.dataTransfer),
-      usd(r.logs),
-      `**${usd(r.total)}**`,
-      usd(r.naiveDynamodb),
-      usd(r.naiveTotal),
-    ].join(' | ')} |`);
-  }
-  return lines.join('\n');
+  return markdownTable(header, 2, model.rows.map((r) => [
+    r.agents.toLocaleString('en-US'),
+    intervalText(r.pollIntervalSeconds),
+    millionsText(r.pollsPerMonth),
+    ...costCells(r),
+    usd(r.naiveDynamodb),
+    usd(r.naiveTotal),
+  ]));
+}
+
+/** The cost by poll interval as Markdown, with the delivery time each interval gives. */
+export function intervalCostTable(model: IntervalCostResult): string {
+  const header = ['agents', 'poll', 'steered', 'polls/month', 'writes / WCU per agent-hour', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'total', 'change delivery mean / p95 / max'];
+  return markdownTable(header, 3, model.rows.map((r) => [
+    r.agents.toLocaleString('en-US'),
+    intervalText(r.pollIntervalSeconds),
+    r.idleSeconds > 0 ? 'yes' : 'no',
+    millionsText(r.pollsPerMonth),
+    `${r.writesPerAgentHour} / ${r.wcuPerAgentHour}`,
+    ...costCells(r),
+    `${r.deliveryMeanSeconds} / ${r.deliveryP95Seconds} / ${r.deliveryMaxSeconds} s`,
+  ]));
+}
+
+/** The monthly cost columns both tables share, the total in bold. */
+function costCells(r: { lambdaRequests: number; lambdaDuration: number; dynamodb: number; s3: number; dataTransfer: number; logs: number; total: number }): string[] {
+  return [usd(r.lambdaRequests), usd(r.lambdaDuration), usd(r.dynamodb), usd(r.s3), usd(r.dataTransfer), usd(r.logs), `**${usd(r.total)}**`];
+}
+
+function intervalText(seconds: number): string {
+  return seconds >= 60 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
+function millionsText(count: number): string {
+  return `${(count / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1 })} M`;
+}
+
+/** A Markdown table; the first `leftColumns` columns are left-aligned, the rest (figures) right-aligned. */
+function markdownTable(header: readonly string[], leftColumns: number, rows: ReadonlyArray<readonly string[]>): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_h, i) => (i < leftColumns ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+  ].join('\n');
 }

@@ -15,6 +15,7 @@ import { createAwsClients } from '../../functions/adapters/aws-clients.js';
 import type { AwsClients } from '../../functions/adapters/aws-clients.js';
 import { DynamoTokenStore } from '../../functions/adapters/dynamodb/token-store.js';
 import { loadConfig } from '../../functions/config.js';
+import type { BackendConfig } from '../../functions/config.js';
 import { createAgentEndpoint } from '../../functions/entry/agent-endpoint.js';
 import { createBucketIngest } from '../../functions/entry/bucket-ingest.js';
 import { createStores } from '../../functions/entry/stores.js';
@@ -99,6 +100,8 @@ export interface BenchInstance {
   tableName: string;
   bucketName: string;
   auth: 'token' | 'none';
+  /** The backend's settings, as loaded for this instance. */
+  config: BackendConfig;
   /** Sends one AgentToServer through the Lambda wrapper, as a Function URL would. */
   poll(message: AgentToServer): Promise<PollResult>;
 }
@@ -129,8 +132,16 @@ export function benchSettings(): Record<string, string> {
 /**
  * One function instance of the agent endpoint, as opamp.lambda.ts builds it
  * (token auth unless told otherwise), over its own table and bucket.
+ * `settings` (OPAMP_* variables) override the environment's for this instance.
  */
-export async function createInstance(name: string, endpoints: Endpoints, logs: LogMeter, auth: 'token' | 'none', startMs: number): Promise<BenchInstance> {
+export async function createInstance(
+  name: string,
+  endpoints: Endpoints,
+  logs: LogMeter,
+  auth: 'token' | 'none',
+  startMs: number,
+  settings: Record<string, string> = {},
+): Promise<BenchInstance> {
   const tableName = `opamp-bench-${name}`;
   const bucketName = `opamp-bench-${name}`;
   const clients = createAwsClients({ dynamodbEndpoint: endpoints.dynamodbEndpoint, s3Endpoint: endpoints.s3Endpoint, emulated: true });
@@ -149,7 +160,7 @@ export async function createInstance(name: string, endpoints: Endpoints, logs: L
   // (so an instance flushes once per simulated minute, as it would in AWS).
   const powertools = createPowertools('opamp', { now: clock.now });
   // Wired as functions/entry/opamp.lambda.ts wires the agent endpoint (and the ingest Lambda its ingest).
-  const config = loadConfig({ ...benchSettings(), OPAMP_TABLE: tableName, OPAMP_BUCKET: bucketName }, { agentAuth: auth });
+  const config = loadConfig({ ...benchSettings(), ...settings, OPAMP_TABLE: tableName, OPAMP_BUCKET: bucketName }, { agentAuth: auth });
   const wiring = { config, stores: createStores(config, clients), telemetry: powertools.telemetry, now: clock.now };
   const backend: Backend = { ...createAgentEndpoint(wiring), agents: wiring.stores.agents, ingest: createBucketIngest(wiring) };
   const handler = lambdaHandler(backend.app, powertools);
@@ -197,7 +208,7 @@ export async function createInstance(name: string, endpoints: Endpoints, logs: L
     };
   }
 
-  return { name, clients, backend, clock, calls, logs, tableName, bucketName, auth, poll };
+  return { name, clients, backend, clock, calls, logs, tableName, bucketName, auth, config, poll };
 }
 
 /** A Lambda Function URL request (payload format 2.0): binary bodies arrive base64-encoded. */

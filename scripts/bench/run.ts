@@ -1,9 +1,11 @@
-// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|all] [--no-cold-start] [--auth token|none]
+// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|steering|all] [--intervals 0,60,300] [--no-cold-start] [--auth token|none]
 //
 // Drives the real OpAMP app (the agent endpoint as the Lambda entry wires it, and its wrapper) with
 // simulated agents against dynalite and s3rver running in a child process,
 // prints per-scenario figures with their targets, the cold start of the
-// bundled function, and a monthly cost model. Exits non-zero only on errors.
+// bundled function, and a monthly cost model (and, with the steering
+// scenario, the cost and change delivery time at each idle poll interval).
+// Exits non-zero only on errors.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
 
@@ -11,15 +13,17 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../functions/config.js';
 import { measureColdStart, opampMemoryMb } from './cold-start.js';
 import type { ColdStartResult } from './cold-start.js';
-import { costModel, costTable } from './cost-model.js';
-import type { CostModelResult } from './cost-model.js';
+import { costModel, costTable, intervalCostModel, intervalCostTable } from './cost-model.js';
+import type { CostModelResult, IntervalCostResult } from './cost-model.js';
 import { benchSettings, startEmulatorProcess } from './harness.js';
 import type { EmulatorProcess } from './harness.js';
 import { LogMeter } from './meter.js';
-import { POLL_INTERVAL_MS, runScenario } from './scenarios.js';
+import { POLL_INTERVAL_MS, ROLLOUT_CONFIG_KEY, runScenario } from './scenarios.js';
 import type { ScenarioName, ScenarioResult, Target } from './scenarios.js';
+import { DEFAULT_STEERING_IDLE_SECONDS, runSteering } from './steering.js';
+import type { SteeringResult, SteeringRun } from './steering.js';
 
-const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|all] [--auth token|none] [--no-cold-start]';
+const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|all] [--intervals 0,60,300] [--auth token|none] [--no-cold-start]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -27,6 +31,8 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       agents: { type: 'string', default: '200' },
       scenario: { type: 'string', default: 'all' },
+      // Idle poll intervals (seconds) the steering scenario runs; 0: steering off.
+      intervals: { type: 'string', default: DEFAULT_STEERING_IDLE_SECONDS.join(',') },
       auth: { type: 'string', default: 'token' },
       'no-cold-start': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -39,9 +45,13 @@ async function main(): Promise<void> {
   }
   const agents = Number(values.agents);
   if (!Number.isInteger(agents) || agents < 1) throw new UsageError(`--agents must be a positive integer, not ${values.agents}`);
-  const all: ScenarioName[] = ['steady', 'churn', 'rollout'];
-  const scenarios = values.scenario === 'all' ? all : [values.scenario as ScenarioName];
-  if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one of steady, churn, rollout, all`);
+  const all: Array<ScenarioName | 'steering'> = ['steady', 'churn', 'rollout', 'steering'];
+  const scenarios = values.scenario === 'all' ? all : [values.scenario as ScenarioName | 'steering'];
+  if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one of ${all.join(', ')}, all`);
+  const idleIntervals = values.intervals.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  if (idleIntervals.length === 0 || !idleIntervals.every((x) => Number.isInteger(x) && x >= 0 && x <= 86_400)) {
+    throw new UsageError(`--intervals must be a comma-separated list of whole seconds (0: steering off), not ${values.intervals}`);
+  }
   if (values.auth !== 'token' && values.auth !== 'none') throw new UsageError('--auth must be token or none');
   const auth = values.auth;
   const json = values.json;
@@ -52,8 +62,10 @@ async function main(): Promise<void> {
   const memoryMb = opampMemoryMb() ?? 256;
   progress(`settings: ${Object.keys(settings).length ? JSON.stringify(settings) : 'defaults'}; agent auth ${auth}; log level ${process.env.POWERTOOLS_LOG_LEVEL}`);
 
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).map(shellWord).join(' ')}` : ''}`;
   const started = Date.now();
   const results: ScenarioResult[] = [];
+  let steering: SteeringResult | undefined;
   let emulators: EmulatorProcess | undefined;
   const logs = new LogMeter();
   try {
@@ -61,7 +73,8 @@ async function main(): Promise<void> {
     emulators = await startEmulatorProcess();
     logs.install();
     for (const name of scenarios) {
-      results.push(await runScenario(name, { agents, endpoints: emulators, logs, auth, progress }));
+      if (name === 'steering') steering = await runSteering({ agents, endpoints: emulators, logs, auth, progress, idleIntervals });
+      else results.push(await runScenario(name, { agents, endpoints: emulators, logs, auth, progress }));
     }
   } finally {
     logs.uninstall();
@@ -73,22 +86,40 @@ async function main(): Promise<void> {
   const cost = steady
     ? costModel({ steady, benchPollIntervalSeconds: POLL_INTERVAL_MS / 1000, lastSeenRefreshSeconds: config.core.lastSeenRefreshMs / 1000, memoryMb })
     : undefined;
+  const intervalCost = steering ? intervalCostModel({ steering, memoryMb, command }) : undefined;
   progress(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   if (json) {
     for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+    if (steering) process.stdout.write(`${JSON.stringify(steering)}\n`);
     if (coldStart) process.stdout.write(`${JSON.stringify(coldStart)}\n`);
     if (cost) process.stdout.write(`${JSON.stringify(cost)}\n`);
+    if (intervalCost) process.stdout.write(`${JSON.stringify(intervalCost)}\n`);
   } else {
-    process.stdout.write(renderText(results, coldStart, cost, { settings, auth, memoryMb }));
+    process.stdout.write(renderText(results, coldStart, cost, { settings, auth, memoryMb, command, steering, intervalCost }));
   }
+}
+
+/** An argument as a shell would need it quoted. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 class UsageError extends Error {}
 
-function renderText(results: ScenarioResult[], coldStart: ColdStartResult | undefined, cost: CostModelResult | undefined, ctx: { settings: Record<string, string>; auth: string; memoryMb: number }): string {
+interface RenderContext {
+  settings: Record<string, string>;
+  auth: string;
+  memoryMb: number;
+  command: string;
+  steering: SteeringResult | undefined;
+  intervalCost: IntervalCostResult | undefined;
+}
+
+function renderText(results: ScenarioResult[], coldStart: ColdStartResult | undefined, cost: CostModelResult | undefined, ctx: RenderContext): string {
   const out: string[] = [];
   out.push(`OpAMP backend benchmark (${Object.keys(ctx.settings).length ? `settings ${JSON.stringify(ctx.settings)}` : 'default settings'}, agent auth ${ctx.auth}, Node ${process.version})`);
+  out.push(`command: ${ctx.command}`);
   out.push('');
   for (const r of results) {
     out.push(`== ${r.scenario}: ${r.agents} agents, ${r.rounds} rounds of 30 s (${r.simulatedSeconds} s simulated), ${r.polls} polls measured`);
@@ -111,6 +142,7 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
     out.push(...targets(r.targets));
     out.push('');
   }
+  if (ctx.steering) out.push(...renderSteering(ctx.steering), '');
   if (coldStart) {
     out.push(`== cold start: functions/entry/opamp.lambda.ts bundled as the stack does (${coldStart.bundling.source}; esm, ${coldStart.bundling.target}, minified, S3 client from the runtime on first use)`);
     out.push(...table([
@@ -129,7 +161,69 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
     for (const n of cost.notes) out.push(`  - ${n}`);
     out.push('');
   }
+  if (ctx.intervalCost) {
+    const c = ctx.intervalCost;
+    out.push(`== monthly cost by poll interval (USD, ${c.prices.region}, prices read ${c.prices.readOn}; ${ctx.memoryMb} MB arm64; 30 days; each interval priced from its own steering run)`);
+    out.push(`  measured by: ${c.command}`);
+    out.push(intervalCostTable(c));
+    for (const n of c.notes) out.push(`  - ${n}`);
+    out.push('');
+  }
   return `${out.join('\n')}\n`;
+}
+
+/** The steering runs side by side, one column per idle interval. */
+function renderSteering(s: SteeringResult): string[] {
+  const runs = s.runs;
+  const heading = (r: SteeringRun) => (r.idleSeconds > 0 ? `idle ${r.idleSeconds} s` : 'steering off');
+  const stat = (d: SteeringRun['delivery']) => `${fmt(d.meanSeconds)} / ${fmt(d.p50Seconds)} / ${fmt(d.p95Seconds)} / ${fmt(d.maxSeconds)} s`;
+  const offers = (r: SteeringRun) => PHASE_ORDER.map((p) => fmt(r.settingsOffersPerAgent[p])).join(' / ');
+  const rows: Array<[string, ...string[]]> = [
+    ['', ...runs.map(heading)],
+    ['agents poll every', ...runs.map((r) => `${r.pollIntervalSeconds} s`)],
+    ['settled: polls measured', ...runs.map((r) => `${r.settled.polls} in ${r.settledSeconds} s`)],
+    ['settled: DynamoDB read calls / poll', ...runs.map((r) => fmt(r.settled.ddbReadsPerPoll))],
+    ['settled: DynamoDB write calls / poll', ...runs.map((r) => `${fmt(r.settled.ddbWritesPerPoll)} (refresh ${fmt(r.expectedWritesPerPoll)})`)],
+    ['settled: RCU / WCU per poll', ...runs.map((r) => `${fmt(r.settled.rcuPerPoll)} / ${fmt(r.settled.wcuPerPoll)}`)],
+    ['settled: WCU per write call', ...runs.map((r) => (r.settled.ddbWritesPerPoll > 0 ? fmt(Math.round((r.settled.wcuPerPoll / r.settled.ddbWritesPerPoll) * 100) / 100) : '-'))],
+    ['agent state item (after warm-up)', ...runs.map((r) => `${r.settled.stateItemBytes} B`)],
+    ['settled: S3 calls / poll', ...runs.map((r) => fmt(r.settled.s3CallsPerPoll))],
+    ['settled: polls / writes / WCU per agent-hour', ...runs.map((r) => `${fmt(r.pollsPerAgentHour)} / ${fmt(r.writesPerAgentHour)} / ${fmt(r.wcuPerAgentHour)}`)],
+    ['settled: response bytes / poll', ...runs.map((r) => fmt(r.settled.respBytesPerPoll))],
+    ['settled: handler p50 / p99', ...runs.map((r) => `${r.settled.handlerP50Ms} / ${r.settled.handlerP99Ms} ms`)],
+    ['change: until all applied and idle', ...runs.map((r) => `${fmt(r.changeSeconds)} s`)],
+    ['change: polls measured', ...runs.map((r) => String(r.change.polls))],
+    ['change: DynamoDB read calls / poll', ...runs.map((r) => fmt(r.change.ddbReadsPerPoll))],
+    ['change: DynamoDB write calls / poll', ...runs.map((r) => fmt(r.change.ddbWritesPerPoll))],
+    ['change: S3 calls / poll', ...runs.map((r) => `${fmt(r.change.s3CallsPerPoll)} (${calls(r.change.s3Calls, /./)})`)],
+    ['change: polls / writes per agent', ...runs.map((r) => `${fmt(r.changePollsPerAgent)} / ${fmt(r.changeWritesPerAgent)}`)],
+    ['delivery mean / p50 / p95 / max', ...runs.map((r) => stat(r.delivery))],
+    ['  for reference: interval / 2', ...runs.map((r) => `${fmt(r.pollIntervalSeconds / 2)} s`)],
+    ['  first delivery (fleet cache pickup)', ...runs.map((r) => `${fmt(r.delivery.minSeconds)} s`)],
+    ['APPLIED at server mean/p50/p95/max', ...runs.map((r) => stat(r.applied))],
+    ['settings offers / agent (warm-up / settled / change / after)', ...runs.map(offers)],
+    ['most settings offers to one agent', ...runs.map((r) => String(r.settingsOffersPerAgent.max))],
+    ['intervals offered to agent 0', ...runs.map((r) => (r.offeredIntervalsSample.length ? r.offeredIntervalsSample.join(', ') : 'none'))],
+    ['agents at the idle interval at the end', ...runs.map((r) => `${r.agentsAtIdle} of ${s.agents}`)],
+  ];
+  const out = [
+    `== steering: ${s.agents} agents (Collector + supervisor taking OpAMP connection settings, reporting heartbeat and settings status), ` +
+      `one fresh backend per idle interval; settled phase, then ${ROLLOUT_CONFIG_KEY} changed; APPLIED ${s.applyDelaySeconds} s after delivery; ` +
+      `pending interval ${runs[0]?.pendingSeconds ?? 0} s; fleet cache revalidation ${s.fleetRevalidateSeconds} s; last-seen refresh ${s.lastSeenRefreshSeconds} s`,
+    ...columns(rows),
+  ];
+  for (const r of runs) {
+    out.push(`  targets (${heading(r)}):`);
+    out.push(...targets(r.targets).slice(1));
+  }
+  return out;
+}
+
+const PHASE_ORDER = ['warmUp', 'settled', 'change', 'after'] as const;
+
+function columns(rows: Array<[string, ...string[]]>): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => `  ${r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ')}`);
 }
 
 function table(rows: Array<[string, string, string?]>): string[] {

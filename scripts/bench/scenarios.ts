@@ -14,7 +14,7 @@ import { itemSize } from './meter.js';
 import type { LogMeter, MeterSnapshot } from './meter.js';
 
 export const POLL_INTERVAL_MS = 30_000;
-const START_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
+export const START_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
 const FLOOR_SAMPLES = 300;
 
 export type ScenarioName = 'steady' | 'churn' | 'rollout';
@@ -28,7 +28,8 @@ export interface Target {
 
 /** One JSON line; the first fields are the stable ones scripts rely on. */
 export interface ScenarioResult {
-  scenario: ScenarioName;
+  /** `steering` for the phases of the steering scenario (see steering.ts). */
+  scenario: ScenarioName | 'steering';
   polls: number;
   ddbReadsPerPoll: number;
   ddbWritesPerPoll: number;
@@ -75,7 +76,7 @@ export interface ScenarioResult {
   targets: Target[];
 }
 
-interface Recorder {
+export interface Recorder {
   results: PollResult[];
   /** Take a floor sample after every this many polls. */
   floorEvery: number;
@@ -153,21 +154,10 @@ export async function runScenario(name: ScenarioName, options: ScenarioOptions):
     stopMeasure();
   } else {
     // An operator uploads a new default configuration; the ingest function records it.
-    options.progress('rollout: upload configs/default/collector.yaml and ingest it');
-    const key = 'configs/default/collector.yaml';
-    const body = collectorYaml(1000).replace('send_batch_size: 8192', 'send_batch_size: 4096');
+    options.progress(`rollout: upload ${ROLLOUT_CONFIG_KEY} and ingest it`);
     // Just before the next round (the clock never goes back).
     instance.clock.ms = Math.max(instance.clock.ms, START_MS + round * POLL_INTERVAL_MS - 1);
-    await instance.clients.s3.send(new PutObjectCommand({ Bucket: instance.bucketName, Key: key, Body: Buffer.from(body), ContentType: 'text/yaml' }));
-    options.logs.capturing = true;
-    try {
-      const outcomes = await instance.backend.ingest.handleEvent([
-        { eventName: 'ObjectCreated:Put', s3: { object: { key, sequencer: '0065A1B2C3D4E5F601' } } },
-      ]);
-      if (!outcomes.includes('recorded')) throw new Error(`the ingest did not record ${key}: ${outcomes.join(', ')}`);
-    } finally {
-      options.logs.capturing = false;
-    }
+    await publishConfig(instance, options.logs, ROLLOUT_CONFIG_KEY, rolloutConfigBody());
     const readsBefore = instance.backend.configBodies.reads;
     startMeasure();
     // Every agent polls, receives the configuration, reports APPLYING and then APPLIED.
@@ -198,6 +188,27 @@ export async function runScenario(name: ScenarioName, options: ScenarioOptions):
 
 function isApplied(agent: SimAgent): boolean {
   return agent.remoteStatus === RemoteConfigStatuses.RemoteConfigStatuses_APPLIED;
+}
+
+/** The default configuration every agent is assigned; the rollout changes it. */
+export const ROLLOUT_CONFIG_KEY = 'configs/default/collector.yaml';
+
+export function rolloutConfigBody(): string {
+  return collectorYaml(1000).replace('send_batch_size: 8192', 'send_batch_size: 4096');
+}
+
+/** An operator uploads a configuration file and the ingest function records it, at the instance's clock. */
+export async function publishConfig(instance: BenchInstance, logs: LogMeter, key: string, body: string): Promise<void> {
+  await instance.clients.s3.send(new PutObjectCommand({ Bucket: instance.bucketName, Key: key, Body: Buffer.from(body), ContentType: 'text/yaml' }));
+  logs.capturing = true;
+  try {
+    const outcomes = await instance.backend.ingest.handleEvent([
+      { eventName: 'ObjectCreated:Put', s3: { object: { key, sequencer: '0065A1B2C3D4E5F601' } } },
+    ]);
+    if (!outcomes.includes('recorded')) throw new Error(`the ingest did not record ${key}: ${outcomes.join(', ')}`);
+  } finally {
+    logs.capturing = false;
+  }
 }
 
 /** One exchange as the opamp-go client has it: a full report at once when asked, status reports at once. */
@@ -240,7 +251,7 @@ async function exchange(instance: BenchInstance, agent: SimAgent, message: Agent
  * message), so both see the same process state; not metered as app calls, but
  * with ReturnConsumedCapacity as the metered handler calls have it.
  */
-async function floorOp(instance: BenchInstance, request: Uint8Array, reply: ServerToAgent, uid: string): Promise<number> {
+export async function floorOp(instance: BenchInstance, request: Uint8Array, reply: ServerToAgent, uid: string): Promise<number> {
   const metering = instance.calls.enabled;
   instance.calls.enabled = false;
   try {
@@ -260,7 +271,7 @@ async function floorOp(instance: BenchInstance, request: Uint8Array, reply: Serv
   }
 }
 
-async function recordSize(instance: BenchInstance, uid: string): Promise<{ fullRecordBytes: number; stateItemBytes: number }> {
+export async function recordSize(instance: BenchInstance, uid: string): Promise<{ fullRecordBytes: number; stateItemBytes: number }> {
   let fullRecordBytes = 0;
   let stateItemBytes = 0;
   let startKey: Record<string, AttributeValue> | undefined;
@@ -281,11 +292,11 @@ async function recordSize(instance: BenchInstance, uid: string): Promise<{ fullR
   return { fullRecordBytes, stateItemBytes };
 }
 
-function mean(values: number[]): number {
+export function mean(values: number[]): number {
   return values.length ? values.reduce((s, x) => s + x, 0) / values.length : 0;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank]!;
@@ -294,8 +305,8 @@ function percentile(sorted: number[], p: number): number {
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-function summarise(
-  name: ScenarioName,
+export function summarise(
+  name: ScenarioResult['scenario'],
   calls: MeterSnapshot,
   logs: LogMeter,
   recorder: Recorder,
