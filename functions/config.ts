@@ -148,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
   const caRef = read.certificateRef('OPAMP_CSR_CA');
   const csrValidityMs = read.number('OPAMP_CSR_VALIDITY_DAYS', 90, { min: 1, max: 3650 }) * 86_400_000;
   const csrRequireInstanceUid = read.flag('OPAMP_CSR_REQUIRE_INSTANCE_UID', false);
-  core.features = { ...core.features, connectionSettings: true, connectionSettingsRequests: caRef !== undefined };
+  core.features = { ...core.features, connectionSettingsRequests: caRef !== undefined };
   const config: BackendConfig = {
     tableName: read.string('OPAMP_TABLE', 'opamp-local', 3),
     bucketName: read.string('OPAMP_BUCKET', 'opamp-local', 3),

@@ -451,7 +451,6 @@ export function noteSettingsStatus(offer: SettingsOffer | undefined, applied: Ap
 export interface SettingsProgress {
   capabilities: bigint;
   baseHash: string;
-  hasParts: boolean;
   reported: ReportedApplyStatus | undefined;
   offer: SettingsOffer | undefined;
   applied: AppliedSettings | undefined;
@@ -536,7 +535,6 @@ export function settingsRolloutState(args: {
   targeted: boolean;
   reported: ReportedApplyStatus | undefined;
   offer: SettingsOffer | undefined;
-  applied: AppliedSettings | undefined;
 }): SettingsRolloutState {
   const { offer, reported } = args;
   if (!offer) return args.targeted ? 'pending' : 'none';

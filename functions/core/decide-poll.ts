@@ -86,7 +86,7 @@ export interface CoreOptions {
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
-  features: { remoteConfig: true, packages: true, connectionSettings: false, connectionSettingsRequests: false },
+  features: { remoteConfig: true, packages: true, connectionSettings: true, connectionSettingsRequests: false },
   lastSeenRefreshMs: 5 * 60_000,
   minPollIntervalMs: 15_000,
   fullStateRetryMs: 10 * 60_000,
@@ -405,7 +405,6 @@ function currentSettings(record: AgentRecord, input: PollInput): DesiredSettings
   const awaited = awaitedInterval({
     capabilities: record.capabilities,
     baseHash: base.baseHash,
-    hasParts: true,
     reported: record.connectionSettingsStatus,
     offer: record.settingsOffer,
     applied: record.settingsApplied,

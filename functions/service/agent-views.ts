@@ -218,7 +218,7 @@ export function connectionSettingsView(record: AgentRecord, target: SettingsTarg
   const { settingsOffer: offer, settingsApplied: applied, issuedCertificate: issued } = record;
   return {
     desired: target ? { settings: target.name, via: target.via, exists: target.spec !== undefined } : null,
-    state: settingsRolloutState({ targeted: target?.spec !== undefined, reported: record.connectionSettingsStatus, offer, applied }),
+    state: settingsRolloutState({ targeted: target?.spec !== undefined, reported: record.connectionSettingsStatus, offer }),
     offer: offer
       ? { hash: hex(offer.hash), offeredAt: iso(offer.offeredAt), attempts: offer.attempts, parts: offer.sent, heartbeatSeconds: offer.heartbeatSeconds ?? null }
       : null,

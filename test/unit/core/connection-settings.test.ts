@@ -688,7 +688,6 @@ describe('awaitedInterval', () => {
     return awaitedInterval({
       capabilities: args.capabilities ?? TAKES_ALL,
       baseHash: args.baseHash ?? settings.baseHash,
-      hasParts: true,
       reported: args.reported,
       offer: 'offer' in args ? args.offer : offer,
       applied: args.applied,
@@ -721,13 +720,13 @@ describe('settingsRolloutState', () => {
   const offer = recordSettingsOffer(undefined, settings, partKeys(settings), T0, 1n);
 
   it.each<[string, Parameters<typeof settingsRolloutState>[0], SettingsRolloutState]>([
-    ['nothing targets the agent and nothing was offered', { targeted: false, reported: undefined, offer: undefined, applied: undefined }, 'none'],
-    ['a document targets the agent and nothing was offered yet', { targeted: true, reported: undefined, offer: undefined, applied: undefined }, 'pending'],
-    ['an offer without a report', { targeted: true, reported: undefined, offer, applied: undefined }, 'offered'],
-    ['a report of an older hash', { targeted: true, reported: reportedStatus('b2xk', APPLIED), offer, applied: undefined }, 'offered'],
-    ['a report of the offered hash APPLYING', { targeted: true, reported: reportedStatus(settings.hash, APPLYING), offer, applied: undefined }, 'applying'],
-    ['a report of the offered hash APPLIED', { targeted: true, reported: reportedStatus(settings.hash, APPLIED), offer, applied: undefined }, 'applied'],
-    ['a report of the offered hash FAILED', { targeted: true, reported: reportedStatus(settings.hash, FAILED), offer, applied: undefined }, 'failed'],
+    ['nothing targets the agent and nothing was offered', { targeted: false, reported: undefined, offer: undefined }, 'none'],
+    ['a document targets the agent and nothing was offered yet', { targeted: true, reported: undefined, offer: undefined }, 'pending'],
+    ['an offer without a report', { targeted: true, reported: undefined, offer }, 'offered'],
+    ['a report of an older hash', { targeted: true, reported: reportedStatus('b2xk', APPLIED), offer }, 'offered'],
+    ['a report of the offered hash APPLYING', { targeted: true, reported: reportedStatus(settings.hash, APPLYING), offer }, 'applying'],
+    ['a report of the offered hash APPLIED', { targeted: true, reported: reportedStatus(settings.hash, APPLIED), offer }, 'applied'],
+    ['a report of the offered hash FAILED', { targeted: true, reported: reportedStatus(settings.hash, FAILED), offer }, 'failed'],
   ])('is %s → %s', (_name, args, expected) => {
     // Act
     const state = settingsRolloutState(args);
