@@ -437,6 +437,20 @@ export interface AppliedSettings {
   assumed: boolean;
 }
 
+/** The capabilities that let an agent take any part of connection settings. */
+const SETTINGS_CAPABILITIES = [
+  AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings,
+  AgentCapabilities.AgentCapabilities_ReportsOwnMetrics,
+  AgentCapabilities.AgentCapabilities_ReportsOwnTraces,
+  AgentCapabilities.AgentCapabilities_ReportsOwnLogs,
+  AgentCapabilities.AgentCapabilities_AcceptsOtherConnectionSettings,
+].reduce((mask, capability) => mask | BigInt(capability), 0n);
+
+/** Whether the agent can take any connection settings at all (most heartbeats then skip the work). */
+export function takesConnectionSettings(capabilities: bigint): boolean {
+  return (capabilities & SETTINGS_CAPABILITIES) !== 0n;
+}
+
 export function reportsSettingsStatus(capabilities: bigint): boolean {
   return agentHas(capabilities, AgentCapabilities.AgentCapabilities_ReportsConnectionSettingsStatus);
 }

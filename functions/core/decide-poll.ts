@@ -58,6 +58,7 @@ import {
   reportsSettingsStatus,
   settingsOffers,
   settingsToOffer,
+  takesConnectionSettings,
 } from './connection-settings.js';
 import type { ConnectionContext, DesiredSettings, IssuedCertificateRecord, SettingsPolicy } from './connection-settings.js';
 import { pendingWork } from './pending-work.js';
@@ -418,6 +419,10 @@ function currentSettings(record: AgentRecord, input: PollInput): DesiredSettings
 function offerSettings(next: AgentRecord, reply: ServerToAgent, fleet: FleetState, input: PollInput, events: PollEvent[]): void {
   const { options, now } = input;
   if (!options.features.connectionSettings) return;
+  if (!takesConnectionSettings(next.capabilities)) {
+    delete next.settingsProblems;
+    return;
+  }
   const desired = currentSettings(next, { ...input, fleet });
   if (desired.deferred) return;
   if (desired.problems.length > 0) next.settingsProblems = desired.problems;

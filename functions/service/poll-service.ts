@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { AgentCapabilities } from '../gen/opamp/v1/opamp_pb.js';
 import { agentHas } from '../core/capabilities.js';
 import { sha256 } from '../core/canonical-hash.js';
+import { takesConnectionSettings } from '../core/connection-settings.js';
 import type { ConnectionContext, IssuedCertificateRecord } from '../core/connection-settings.js';
 import { EMPTY_FLEET } from '../core/fleet.js';
 import { CsrRejectedError } from './certificate-authority.js';
@@ -111,7 +112,8 @@ export class PollService {
     const first = await this.readRecord(instanceUid);
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
-    const connection = await this.connectionContext(hooks.request, fleet);
+    const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
+    const connection = await this.connectionContext(hooks.request, takesConnectionSettings(capabilities) ? fleet : undefined);
     const issuedCertificate = await this.answerCsr(message, first.record, instanceUid, fleet);
     const withheldConfigs = new Set<string>();
     // Sections written by attempts whose record lost the race: nobody refers to them.
@@ -170,7 +172,11 @@ export class PollService {
     return { record, fresh: true };
   }
 
-  /** What connection settings offers need to know about this request and the server. */
+  /**
+   * What connection settings offers need to know about this request and the
+   * server. Certificates are looked up only with a fleet state (not for agents
+   * that take no settings); the agent's token is always noted.
+   */
   private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined): Promise<ConnectionContext | undefined> {
     if (!this.deps.options.features.connectionSettings) return undefined;
     const certificate = fleet && this.deps.certificates ? await this.deps.certificates.lookup(fleet) : () => undefined;
