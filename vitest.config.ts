@@ -11,6 +11,14 @@ export default defineConfig({
         },
       },
       {
+        // Synthesizing the stack takes seconds per test: kept apart so the unit loop stays fast.
+        test: {
+          name: 'cdk',
+          include: ['test/cdk/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STACK_NAME, settingsFromContext } from '../../../cdk/lib/context.js';
+import { DEFAULT_STACK_NAME, settingsFromContext } from '../../cdk/lib/context.js';
 
 const settings = (context: Record<string, unknown>) => settingsFromContext(new App({ context }).node);
 

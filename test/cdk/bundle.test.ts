@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLING, REPO_ROOT } from '../../../cdk/lib/bundling.js';
-import { OpampStack } from '../../../cdk/lib/opamp-stack.js';
+import { BUNDLING, REPO_ROOT } from '../../cdk/lib/bundling.js';
+import { OpampStack } from '../../cdk/lib/opamp-stack.js';
 import { logicalId, testApp } from './cdk-app.js';
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'opamp-cdk-'));

@@ -3,8 +3,8 @@ import type { App } from 'aws-cdk-lib';
 import type { NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { nagPacks } from '../../../cdk/lib/nag.js';
-import type { OpampStackProps } from '../../../cdk/lib/opamp-stack.js';
+import { nagPacks } from '../../cdk/lib/nag.js';
+import type { OpampStackProps } from '../../cdk/lib/opamp-stack.js';
 import { synthStack } from './cdk-app.js';
 
 // Generous: the first synthesis and the first rule pass in a worker load most of aws-cdk-lib.

@@ -3,11 +3,11 @@ import { App, Stack } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { OpampStack } from '../../../cdk/lib/opamp-stack.js';
-import type { OpampStackProps } from '../../../cdk/lib/opamp-stack.js';
+import { OpampStack } from '../../cdk/lib/opamp-stack.js';
+import type { OpampStackProps } from '../../cdk/lib/opamp-stack.js';
 
 /** The feature flags from cdk.json, so tests synthesize what `cdk synth` does. */
-const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
 
 export interface TestAppOptions {
   /** Run esbuild for real (slow); by default bundling is skipped. */

@@ -3,9 +3,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FLEET_API_OUTPUT } from '../../../cli/api-client.js';
-import type { OpampFunction } from '../../../cdk/lib/opamp-function.js';
-import type { OpampStack } from '../../../cdk/lib/opamp-stack.js';
+import { FLEET_API_OUTPUT } from '../../cli/api-client.js';
+import type { OpampFunction } from '../../cdk/lib/opamp-function.js';
+import type { OpampStack } from '../../cdk/lib/opamp-stack.js';
 import { logicalId, resourceOf, resourcesOfType, synthStack } from './cdk-app.js';
 
 // Synthesis with bundling skipped takes a few seconds per stack: one default
