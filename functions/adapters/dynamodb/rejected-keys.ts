@@ -6,8 +6,12 @@ import type { RejectedKeyLog } from '../../ports/rejected-keys.js';
 import { translateDynamoError } from './errors.js';
 import { REJECTED_KEYS_KEY } from './table-schema.js';
 
-/** Concurrent ingest invocations may add at once; each re-reads and merges again on a conflict. */
-const ATTEMPTS = 5;
+/**
+ * Concurrent ingest invocations may add at once; each re-reads and merges
+ * again on a conflict, after a short random pause so that they spread out.
+ */
+const ATTEMPTS = 10;
+const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
 
 export class DynamoRejectedKeyLog implements RejectedKeyLog {
   constructor(
@@ -30,7 +34,10 @@ export class DynamoRejectedKeyLog implements RejectedKeyLog {
         }));
         return true;
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException && attempt < ATTEMPTS) continue;
+        if (error instanceof ConditionalCheckFailedException && attempt < ATTEMPTS) {
+          await pause(attempt);
+          continue;
+        }
         translateDynamoError(error, 'PutItem');
       }
     }
