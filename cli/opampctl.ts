@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, CliError, resolveApiTarget } from './api-client.js';
 import { table } from './table.js';
+import { configFileSpec, validateArguments } from './validate.js';
 
 const USAGE = `opampctl: manage an OpAMP fleet through its fleet API
 
@@ -56,6 +57,8 @@ Commands:
   token agents <name>             the agents that last authenticated with a token
   token revoke <name> [--force]   revoke an agent token (refused while agents or settings use it,
                                   unless --force)
+  bucket rejected                 bucket objects the server would not accept (bad names or layout),
+                                  newest first
 
 Options:
   --api <url>       fleet API URL (default: $OPAMP_API_URL, else http://127.0.0.1:4320)
@@ -112,6 +115,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   const waitSeconds = Number(values.wait);
   if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new CliError('--wait takes a number of seconds');
   const options: Options = { json: values.json, waitSeconds };
+  validateArguments(command, args, values);
   const api = new ApiClient(await resolveApiTarget({ api: values.api, stack: values.stack, region: values.region }));
   const print = (data: unknown, human: () => string) => out(options.json ? JSON.stringify(data, null, 2) : human());
 
@@ -347,6 +351,14 @@ export async function main(argv: string[], out: (line: string) => void = console
       }
       return;
     }
+    case 'bucket': {
+      if (args[0] !== 'rejected') throw new CliError('bucket takes rejected');
+      const { rejected } = await api.request<{ rejected: Array<{ key: string; reason: string; at: string }> }>('GET', '/api/v1/bucket/rejected');
+      print({ rejected }, () => (rejected.length === 0
+        ? 'no rejected bucket objects'
+        : table(['KEY', 'REASON', 'AT'], rejected.map((r) => [JSON.stringify(r.key), r.reason, r.at]))));
+      return;
+    }
     default:
       throw new CliError(`unknown command "${command}" (opampctl --help lists them)`);
   }
@@ -374,9 +386,7 @@ async function configCommand(
       if (files.length === 0) throw new CliError('config upload needs at least one file');
       const body: Record<string, { contentBase64: string; contentType?: string }> = {};
       for (const spec of files) {
-        const eq = spec.lastIndexOf('=');
-        const path = eq > 0 ? spec.slice(0, eq) : spec;
-        const fileName = eq > 0 ? spec.slice(eq + 1) : basename(spec);
+        const { path, fileName } = configFileSpec(spec);
         const bytes = await readFile(path).catch((error: Error) => {
           throw new CliError(`cannot read ${path}: ${error.message}`);
         });

@@ -17,6 +17,7 @@ export function createFleetApiRoutes(options: WiringOptions) {
     admin: new FleetAdmin({ objects: stores.objects, fleet: stores.fleet, agents: stores.agents, now, remoteConfig: config.core.remoteConfig, uploads: stores.signer }),
     actions: new AgentActions({ agents: stores.agents, now, ttlMs: config.commandTtlMs }),
     tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet }),
+    rejectedKeys: stores.rejectedKeys,
   });
 }
 

@@ -4,7 +4,9 @@ import type { AgentQueries } from '../service/agent-queries.js';
 import type { TokenAdmin } from '../service/agent-tokens.js';
 import type { FleetAdmin } from '../service/fleet-admin.js';
 import { agentActionsApi } from './routes/agent-actions-api.js';
+import type { RejectedKeyLog } from '../ports/rejected-keys.js';
 import { agentsApi } from './routes/agents-api.js';
+import { bucketApi } from './routes/bucket-api.js';
 import { fleetApi } from './routes/fleet-api.js';
 import { tokensApi } from './routes/tokens-api.js';
 
@@ -20,6 +22,7 @@ export interface FleetApiServices {
   admin?: FleetAdmin | undefined;
   actions?: AgentActions | undefined;
   tokens?: TokenAdmin | undefined;
+  rejectedKeys?: RejectedKeyLog | undefined;
 }
 
 /**
@@ -58,6 +61,10 @@ export function fleetApiRoutes(services: FleetApiServices): RouteGroup {
   if (services.tokens) {
     router.route('/tokens', tokensApi(services.tokens));
     methods.push(['/tokens', 'GET, POST'], ['/tokens/:name', 'DELETE'], ['/tokens/:name/agents', 'GET']);
+  }
+  if (services.rejectedKeys) {
+    router.route('/bucket', bucketApi(services.rejectedKeys));
+    methods.push(['/bucket/rejected', 'GET']);
   }
   return { basePath: '/api/v1', router, methods };
 }

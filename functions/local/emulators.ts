@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { guardS3rverKeys } from './s3-key-guard.js';
 
 /**
  * DynamoDB (dynalite) and S3 (s3rver) emulators in this process, for the local
@@ -41,6 +42,7 @@ export async function startS3Emulator(options: { directory: string; host?: strin
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({ address: host, port: 0, silent: true, directory: options.directory });
+  guardS3rverKeys(server);
   const address = await server.run();
   return {
     endpoint: `http://${host}:${address.port}`,

@@ -20,10 +20,12 @@ import { packageNameOfFolder, packageFolderOfName } from '../core/packages.js';
 import { sha256 } from '../core/canonical-hash.js';
 import { configContentType } from '../core/config-hash.js';
 import type { CertificateFileMeta } from '../core/fleet.js';
+import type { RejectedKey } from '../core/rejected-keys.js';
 import { parseSettings, SettingsFileError } from '../core/settings-file.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { CertificateRecord, FleetStore, IngestOrder } from '../ports/fleet-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import type { RejectedKeyLog } from '../ports/rejected-keys.js';
 import { CertificateMaterialError, validatePemMaterial } from './x509.js';
 
 /** The part of an S3 event notification record the ingest reads. */
@@ -39,9 +41,12 @@ export interface BucketIngestDeps {
   telemetry: Telemetry;
   /** Configuration files above this size are recorded with an error and never offered. */
   maxConfigFileBytes: number;
+  /** Where keys under a managed prefix that break the rules are reported. */
+  rejectedKeys?: RejectedKeyLog | undefined;
 }
 
-export type IngestOutcome = 'recorded' | 'stale' | 'ignored';
+/** `rejected`: under a managed prefix but against the rules: never read, and reported. */
+export type IngestOutcome = 'recorded' | 'stale' | 'ignored' | 'rejected';
 
 /**
  * Keeps DynamoDB's fleet metadata in step with the bucket. Each event makes
@@ -55,14 +60,23 @@ export class BucketIngest {
 
   async handleEvent(records: readonly BucketEventRecord[]): Promise<IngestOutcome[]> {
     const outcomes: IngestOutcome[] = [];
+    const rejected: RejectedKey[] = [];
     for (const record of records) {
       if (!/^Object(Created|Removed):/.test(record.eventName)) {
         outcomes.push('ignored');
         continue;
       }
+      // A removal of a rejected key is nothing to report: it was never recorded.
+      const report = record.eventName.startsWith('ObjectCreated:') ? rejected : [];
       const key = decodeEventKey(record.s3.object.key);
-      outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }));
+      if (key === undefined) {
+        report.push({ key: record.s3.object.key, reason: 'the key is not valid UTF-8 text', at: this.deps.now() });
+        outcomes.push('rejected');
+        continue;
+      }
+      outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }, report));
     }
+    await this.report(rejected);
     if (outcomes.includes('recorded')) await this.deps.fleet.bumpGeneration();
     return outcomes;
   }
@@ -90,10 +104,11 @@ export class BucketIngest {
       ...snapshot.settings.map((d) => [settingsObjectKey(d.name), d.etag] as const),
     ]);
     let changed = 0;
+    const rejected: RejectedKey[] = [];
     for (const object of singles) {
       const known = recordedEtags.get(object.key);
       if (known !== undefined && known === object.etag) continue;
-      if ((await this.ingestKey(object.key, {})) === 'recorded') changed++;
+      if ((await this.ingestKey(object.key, {}, rejected)) === 'recorded') changed++;
     }
     const now = this.deps.now();
     for (const file of snapshot.configFiles) {
@@ -109,7 +124,7 @@ export class BucketIngest {
     const recordedPackages = new Map(snapshot.packageVersions.map((p) => [packageVersionPrefix(packageFolderOfName(p.name), p.version), p]));
     const folders = new Map<string, { folder: string; version: string }>();
     for (const object of packages) {
-      const target = classifyObjectKey(object.key);
+      const target = this.classify(object.key, rejected);
       if (target.kind === 'package-file') folders.set(packageVersionPrefix(target.folder, target.version), target);
     }
     for (const [prefix, { folder, version }] of folders) {
@@ -126,7 +141,7 @@ export class BucketIngest {
     // re-read and written only when a file's content or version differs from what was recorded.
     const recordedCertificates = new Map(snapshot.certificates.map((c) => [c.name, c]));
     const certificateNames = new Set(certificates.flatMap((o) => {
-      const target = classifyObjectKey(o.key);
+      const target = this.classify(o.key, rejected);
       return target.kind === 'certificate-file' ? [target.name] : [];
     }));
     for (const name of certificateNames) {
@@ -135,8 +150,25 @@ export class BucketIngest {
     for (const c of snapshot.certificates) {
       if (!certificateNames.has(c.name) && (await this.deps.fleet.removeCertificate(c.name, now))) changed++;
     }
+    await this.report(rejected);
     if (changed > 0) await this.deps.fleet.bumpGeneration();
     return changed;
+  }
+
+  /** Classifies a key, noting it in `rejected` when it breaks the rules. */
+  private classify(key: string, rejected: RejectedKey[]) {
+    const target = classifyObjectKey(key);
+    if (target.kind === 'rejected') rejected.push({ key, reason: target.reason, at: this.deps.now() });
+    return target;
+  }
+
+  /** Reports rejected keys; logs them only when they are news (a reconcile sees the same ones again). */
+  private async report(rejected: readonly RejectedKey[]): Promise<void> {
+    if (rejected.length === 0) return;
+    const news = this.deps.rejectedKeys ? await this.deps.rejectedKeys.record(rejected) : true;
+    if (!news) return;
+    this.deps.telemetry.logger.warn('bucket objects rejected', { rejected: rejected.map(({ key, reason }) => ({ key, reason })) });
+    this.deps.telemetry.count('Rejected.object-key', rejected.length);
   }
 
   /**
@@ -221,8 +253,9 @@ export class BucketIngest {
     return (await this.deps.fleet.putCertificate(record)) ? 'recorded' : 'stale';
   }
 
-  private async ingestKey(key: string, order: IngestOrder): Promise<IngestOutcome> {
-    const target = classifyObjectKey(key);
+  private async ingestKey(key: string, order: IngestOrder, rejected: RejectedKey[]): Promise<IngestOutcome> {
+    const target = this.classify(key, rejected);
+    if (target.kind === 'rejected') return 'rejected';
     if (target.kind === 'ignored') {
       this.deps.telemetry.logger.debug('bucket object ignored', { key, reason: target.reason });
       return 'ignored';

@@ -19,6 +19,7 @@ import type { SettingsDocument } from '../core/settings-file.js';
 import { RejectedRequestError } from '../core/errors.js';
 import type { AssignmentDocument } from '../core/assignment-file.js';
 import { sha256 } from '../core/canonical-hash.js';
+import { assertNoViolation, nameViolation, pathViolation } from '../core/names.js';
 import { configContentType, configHash } from '../core/config-hash.js';
 import type { BucketCertificateMeta, ConfigAssignment } from '../core/fleet.js';
 import { DEFAULT_SETTINGS_NAME } from '../core/fleet.js';
@@ -234,10 +235,13 @@ export class FleetAdmin {
    * ingest has recorded the upload.
    */
   async putConfig(name: string, files: readonly UploadedFile[]): Promise<{ name: string; hash: string }> {
+    assertNoViolation(nameViolation('configuration', name));
     for (const file of files) {
+      assertNoViolation(pathViolation('file name', file.name, configObjectKey(name, '')));
+      // The same rules as the ingest's, so that what is accepted here is recorded there.
       const target = classifyObjectKey(configObjectKey(name, file.name));
-      if (target.kind !== 'config-file' || target.fileName !== file.name || file.name.split('/').includes('')) {
-        throw new InvalidInputError(`"${file.name}" cannot be a configuration file name (no empty path segments, no trailing "/")`);
+      if (target.kind !== 'config-file' || target.fileName !== file.name) {
+        throw new InvalidInputError(`"${file.name}" cannot be a configuration file name`);
       }
     }
     const existing = await this.deps.objects.listObjects(`${CONFIGS_PREFIX}${name}/`);
@@ -411,6 +415,9 @@ export class FleetAdmin {
    */
   async packageUploadUrls(folder: string, version: string, fileName: string, withSignature: boolean): Promise<{ file: string; signature?: string }> {
     if (!this.deps.uploads) throw new Error('no upload URL signer is wired');
+    for (const name of withSignature ? [fileName, `${fileName}${SIGNATURE_SUFFIX}`] : [fileName]) {
+      assertNoViolation(pathViolation('package file name', name, packageVersionPrefix(folder, version)));
+    }
     const key = `${packageVersionPrefix(folder, version)}${fileName}`;
     const existing = await this.deps.objects.listObjects(packageVersionPrefix(folder, version));
     for (const object of existing) {

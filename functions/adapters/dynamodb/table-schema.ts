@@ -18,6 +18,7 @@
  *                                               version; fingerprint, subject, expiry or error)
  *   auth                    token#<name>        one agent token (its SHA-256; the token itself
  *                                               only for a deliverable token)
+ *   bucket                  rejected-keys       the latest bucket keys the ingest rejected, and why
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
 
@@ -43,3 +44,9 @@ export const FLEET_GENERATION_ATTRIBUTE = 'generation';
 export const AUTH_GENERATION_ATTRIBUTE = 'authGeneration';
 export const tokenSortKey = (name: string) => `token#${name}`;
 export const inboxSortKey = (index: number) => `inbox#${String(index).padStart(12, '0')}`;
+
+/**
+ * Bucket keys the ingest rejected, as one item (a bounded JSON list): apart
+ * from the fleet partition, so that cache revalidations never read it.
+ */
+export const REJECTED_KEYS_KEY = { pk: { S: 'bucket' }, sk: { S: 'rejected-keys' } };

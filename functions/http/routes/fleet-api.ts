@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { isValidName, isValidVersion, SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
+import { SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
+import { isValidName, isValidVersion, NAME_RULE_TEXT, VERSION_RULE_TEXT } from '../../core/names.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from '../../core/packages.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { HttpError } from '../errors.js';
@@ -20,13 +21,20 @@ const configBody = z
   .strict();
 
 function validName(kind: string, name: string): string {
-  if (!isValidName(name)) throw new HttpError(400, `invalid-${kind}-name`, `${kind} names are 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  if (!isValidName(name)) throw new HttpError(400, `invalid-${kind}-name`, `${kind} names are ${NAME_RULE_TEXT}`);
   return name;
 }
 
 async function jsonBody(request: Request): Promise<unknown> {
+  let text: string;
   try {
-    return await request.json();
+    // Fatal decoding: invalid bytes are refused rather than turned into U+FFFD inside names.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await request.arrayBuffer());
+  } catch {
+    throw new HttpError(400, 'invalid-utf8', 'request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     throw new HttpError(400, 'invalid-json', 'request body is not valid JSON');
   }
@@ -136,12 +144,12 @@ const uploadBody = z
 
 function packageFolder(name: string): string {
   if (name !== TOP_LEVEL_PACKAGE_FOLDER && !isValidName(name)) {
-    throw new HttpError(400, 'invalid-package-name', `package names are letters, digits, ".", "_", "-" (or ${TOP_LEVEL_PACKAGE_FOLDER} for the agent itself)`);
+    throw new HttpError(400, 'invalid-package-name', `package names are ${NAME_RULE_TEXT} (or ${TOP_LEVEL_PACKAGE_FOLDER} for the agent itself)`);
   }
   return name;
 }
 
 function packageVersion(version: string): string {
-  if (!isValidVersion(version)) throw new HttpError(400, 'invalid-package-version', 'versions are 1-128 letters, digits, ".", "_", "+", "-"');
+  if (!isValidVersion(version)) throw new HttpError(400, 'invalid-package-version', `versions are ${VERSION_RULE_TEXT}`);
   return version;
 }

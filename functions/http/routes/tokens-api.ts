@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { isValidName } from '../../core/bucket-layout.js';
+import { assertNoViolation, isValidName, NAME_RULE_TEXT, nameViolation } from '../../core/names.js';
 import type { TokenAdmin } from '../../service/agent-tokens.js';
 import { HttpError } from '../errors.js';
 import { badRequest } from './agents-api.js';
 
 const createBody = z
   .object({
-    name: z.string().refine(isValidName, 'names are 1-128 letters, digits, ".", "_" or "-"'),
+    name: z.string().refine(isValidName, `token names are ${NAME_RULE_TEXT}`),
     /** Kept by the server, to hand to agents in connection settings offers. */
     deliverable: z.boolean().optional(),
   })
@@ -32,13 +32,18 @@ export function tokensApi(tokens: TokenAdmin): Hono {
     if (!parsed.success) throw badRequest(parsed.error);
     return c.json(await tokens.create(parsed.data.name, { deliverable: parsed.data.deliverable ?? false }), 201);
   });
-  api.get('/:name/agents', async (c) => c.json({ name: c.req.param('name'), agents: await tokens.agentsUsing(c.req.param('name')) }));
+  api.get('/:name/agents', async (c) => c.json({ name: tokenName(c.req.param('name')), agents: await tokens.agentsUsing(c.req.param('name')) }));
   api.delete('/:name', async (c) => {
-    const name = c.req.param('name');
+    const name = tokenName(c.req.param('name'));
     const force = c.req.query('force');
     if (force !== undefined && force !== 'true' && force !== 'false') throw new HttpError(400, 'invalid-query', 'force must be true or false');
     if (!(await tokens.revoke(name, { force: force === 'true' }))) throw new HttpError(404, 'token-not-found', `no token named ${name}`);
     return c.body(null, 204);
   });
   return api;
+}
+
+function tokenName(name: string): string {
+  assertNoViolation(nameViolation('token', name));
+  return name;
 }

@@ -203,8 +203,13 @@ describe('BucketIngest: package versions', () => {
     expect(snapshot.state.packages.has('ext@1.0.0')).toBe(false);
   });
 
-  it.each<[string]>([['packages/ext/1.0.0'], ['packages/ext/1.0.0/'], ['packages/bad name/1.0.0/f.tgz'], ['packages/ext/bad version/f.tgz']])(
-    'ignores %s (not packages/<package>/<version>/<file>)', async (key) => {
+  it.each<[string, string]>([
+    ['packages/ext/1.0.0', 'rejected'],
+    ['packages/ext/1.0.0/', 'ignored'],
+    ['packages/bad name/1.0.0/f.tgz', 'rejected'],
+    ['packages/ext/bad version/f.tgz', 'rejected'],
+  ])(
+    'does not record %s (not packages/<package>/<version>/<file>): %s', async (key, outcome) => {
       // Prepare
       const { bucket, fleet, deliverNew } = setup();
       await bucket.put(key, 'x');
@@ -213,7 +218,7 @@ describe('BucketIngest: package versions', () => {
       const outcomes = await deliverNew();
 
       // Assess
-      expect(outcomes).toEqual(['ignored']);
+      expect(outcomes).toEqual([outcome]);
       expect((await fleet.load()).packageVersions).toEqual([]);
       expect(await fleet.generation()).toBe('0');
     });
