@@ -43,6 +43,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Package versions also allow '+' (semantic version build metadata). */
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 // C0 controls (NUL included), DEL and the C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // A lone UTF-16 surrogate: what invalid bytes or escapes leave, and what has no UTF-8 form.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -85,6 +85,7 @@ describe('pathViolation: hostile file names', () => {
         expect(segments.every((s) => s !== '' && s !== '.' && s !== '..')).toBe(true);
         expect(segments.every((s) => Buffer.byteLength(s) <= MAX_SEGMENT_BYTES)).toBe(true);
         expect(Buffer.from(path, 'utf8').toString('utf8')).toBe(path);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may pass
         expect(/[\u0000-\u001f\u007f-\u009f\\]/.test(path)).toBe(false);
         expect(Buffer.byteLength(path)).toBeLessThanOrEqual(MAX_OBJECT_KEY_BYTES);
       }
