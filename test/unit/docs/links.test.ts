@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,10 @@ describe('documentation links', () => {
     expect(files).toContain('README.md');
     expect(files).toContain(join('docs', 'reference', 'configuration.md'));
     expect(files.length).toBeGreaterThan(10);
+  });
+
+  it('keeps the README short: the rest is in docs/', () => {
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length).toBeLessThan(200);
   });
 
   it.each(files)('every relative link and anchor in %s resolves', (file) => {
