@@ -37,7 +37,9 @@ export class ConfigError extends Error {
 
 // The settings, by topic. To add one: declare it in its topic's table (name,
 // parser, default, description), use `s.<key>` in loadConfig, and run
-// `npm run docs` to regenerate docs/reference/configuration.md.
+// `npm run docs` to rewrite docs/reference/configuration.md. A default that
+// depends on another setting is `optional(...)` with a `defaultText`, filled
+// in loadConfig; a check across settings pushes onto `problems` there.
 const d = DEFAULT_CORE_OPTIONS;
 const positive = number({ above: 0 });
 
@@ -137,10 +139,8 @@ export const SETTINGS_REFERENCE: readonly { title: string; settings: SettingTabl
   { title: 'Connection settings and certificates', settings: CONNECTION_SETTINGS },
 ];
 
-function readOrThrow<S extends SettingTable>(env: NodeJS.ProcessEnv, table: S) {
-  const { values, problems } = readSettings(env, table);
+function throwIfAny(problems: readonly string[]): void {
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  return values;
 }
 
 /**
@@ -149,7 +149,8 @@ function readOrThrow<S extends SettingTable>(env: NodeJS.ProcessEnv, table: S) {
  * overrides it.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { agentAuth: 'none' | 'token' } = { agentAuth: 'none' }): BackendConfig {
-  const s = readOrThrow(env, BACKEND_SETTINGS);
+  // Checks that involve several settings add to `problems` before the throw at the end.
+  const { values: s, problems } = readSettings(env, BACKEND_SETTINGS);
   const remoteConfig = { resendAfterMs: s.configResendSeconds * 1000, maxAttempts: s.configMaxOffers };
   const core: CoreOptions = {
     ...d,
@@ -165,7 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     serverCustomCapabilities: s.serverCustomCapabilities,
     duplicateWindowMs: s.duplicateWindowSeconds * 1000,
   };
-  return {
+  const config: BackendConfig = {
     tableName: s.table,
     bucketName: s.bucket,
     limits: { maxRequestBytes: s.maxRequestBytes, gzipMinBytes: s.gzipMinBytes, retryAfterSeconds: s.retryAfterSeconds },
@@ -181,6 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     certificateRefreshMs: s.certificateRefreshSeconds * 1000,
     secretsManagerEndpoint: s.secretsManagerEndpoint,
   };
+  throwIfAny(problems);
+  return config;
 }
 
 export interface LocalSettings {
@@ -194,6 +197,7 @@ export interface LocalSettings {
 
 /** Reads the settings of `npm start`. */
 export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
-  const { reconcileSeconds, ...rest } = readOrThrow(env, LOCAL_SETTINGS);
+  const { values: { reconcileSeconds, ...rest }, problems } = readSettings(env, LOCAL_SETTINGS);
+  throwIfAny(problems);
   return { ...rest, reconcileIntervalMs: reconcileSeconds * 1000 };
 }
