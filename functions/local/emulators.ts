@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 

@@ -26,7 +26,7 @@ import type { AgentToServer, ServerToAgent } from '../../functions/gen/opamp/v1/
 import { ensureBucket, ensureTable } from '../../functions/local/provision.js';
 import { createPowertools } from '../../functions/observability/powertools.js';
 import { TokenAdmin } from '../../functions/service/agent-tokens.js';
-import { CallMeter, LogMeter } from './meter.js';
+import { CallMeter, type LogMeter } from './meter.js';
 
 export interface Endpoints {
   dynamodbEndpoint: string;

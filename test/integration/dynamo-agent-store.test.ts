@@ -728,7 +728,7 @@ describe('DynamoAgentStore superseded sections, through PollService', () => {
     // Assess 1: each health write got its own item id (its content hash and the poll's stamp);
     // every older content but the last superseded one is gone; that one is still listed on the
     // committed record, to be deleted by the next poll that writes sections.
-    healthIds.forEach((id, i) => expect(id.startsWith(`${hashes[i]}~`), `health id ${i}`).toBe(true));
+    for (const [i, id] of healthIds.entries()) expect(id.startsWith(`${hashes[i]}~`), `health id ${i}`).toBe(true);
     expect(new Set(healthIds).size).toBe(4);
     const record = (await stores.agents.get(uid))!;
     expect(record.sections.health).toBe(hashes[3]);

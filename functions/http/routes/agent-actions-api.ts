@@ -44,7 +44,7 @@ export function agentActionsApi(actions: AgentActions): Hono {
   api.post('/restarts', async (c) => {
     const parsed = restartsBody.safeParse(await json(c.req.raw));
     if (!parsed.success) throw badRequest(parsed.error);
-    let selector;
+    let selector: ReturnType<typeof parseSelector>;
     try {
       selector = parseSelector(parsed.data.selector);
     } catch (error) {
