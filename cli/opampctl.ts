@@ -16,7 +16,8 @@ Commands:
   agent <instance-uid>            show one agent
   configs                         list configurations
   config show <name>              show one configuration
-  config upload <name> <file>...  upload files as configuration <name> (replaces its files);
+  config upload <name> <file>... [--content-type <type>]
+                                  upload files as configuration <name> (replaces its files);
                                   a file may be given as path=name to choose its name
   config delete <name>            remove a configuration
   assignments                     list assignments
