@@ -1,9 +1,11 @@
 import type { CoreOptions } from './core/decide-poll.js';
 import { DEFAULT_CORE_OPTIONS } from './core/decide-poll.js';
 import type { LivenessPolicy } from './core/liveness.js';
-import type { HttpLimits } from './http/app.js';
+import type { HttpLimits, RequestDeadlines } from './http/app.js';
+import type { StoreTimeouts } from './adapters/client-settings.js';
+import { DEFAULT_STORE_TIMEOUTS } from './adapters/client-settings.js';
 import { isCertificateRef } from './core/certificate-ref.js';
-import { DEFAULT_HTTP_LIMITS } from './http/app.js';
+import { DEFAULT_DEADLINES, DEFAULT_HTTP_LIMITS } from './http/app.js';
 
 /**
  * Reads typed settings from the environment and collects every problem, so
@@ -87,6 +89,10 @@ export interface BackendConfig {
   tableName: string;
   bucketName: string;
   limits: HttpLimits;
+  /** How long each kind of request may wait for its stores, retries included, before it is answered 503. */
+  deadlines: RequestDeadlines;
+  /** Limits of each attempt of a store call. */
+  storeTimeouts: StoreTimeouts;
   core: CoreOptions;
   liveness: LivenessPolicy;
   /** How often a function instance checks whether the fleet's configurations changed. */
@@ -156,6 +162,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
       maxRequestBytes: read.number('OPAMP_MAX_REQUEST_BYTES', DEFAULT_HTTP_LIMITS.maxRequestBytes, { min: 1024, integer: true }),
       gzipMinBytes: read.number('OPAMP_GZIP_MIN_BYTES', DEFAULT_HTTP_LIMITS.gzipMinBytes, { min: 0, integer: true }),
       retryAfterSeconds: read.number('OPAMP_RETRY_AFTER_SECONDS', DEFAULT_HTTP_LIMITS.retryAfterSeconds, { min: 1, integer: true }),
+    },
+    // Each stays under its function's timeout (agent function 10 s, fleet API 30 s), so a
+    // request that outlasts its stores is answered 503 rather than cut off by Lambda.
+    deadlines: {
+      pollMs: read.number('OPAMP_POLL_DEADLINE_SECONDS', DEFAULT_DEADLINES.pollMs / 1000, { min: 0.05, max: 8 }) * 1000,
+      healthMs: read.number('OPAMP_HEALTH_DEADLINE_SECONDS', DEFAULT_DEADLINES.healthMs / 1000, { min: 0.05, max: 8 }) * 1000,
+      apiMs: read.number('OPAMP_API_DEADLINE_SECONDS', DEFAULT_DEADLINES.apiMs / 1000, { min: 0.05, max: 25 }) * 1000,
+    },
+    storeTimeouts: {
+      connectMs: read.number('OPAMP_STORE_CONNECT_TIMEOUT_SECONDS', DEFAULT_STORE_TIMEOUTS.connectMs / 1000, { min: 0.01, max: 60 }) * 1000,
+      requestMs: read.number('OPAMP_STORE_REQUEST_TIMEOUT_SECONDS', DEFAULT_STORE_TIMEOUTS.requestMs / 1000, { min: 0.01, max: 60 }) * 1000,
     },
     core,
     liveness: {

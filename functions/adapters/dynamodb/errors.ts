@@ -26,11 +26,22 @@ export function translateDynamoError(error: unknown, operation: string): never {
   throw error;
 }
 
+/**
+ * An answer that came back but could not be read (cut short, not the JSON it
+ * claims to be): the SDK attaches the raw response but, unlike a service
+ * error, no fault. The request may or may not have been applied, as when an
+ * answer is lost, so it is worth retrying.
+ */
+export function isUnreadableResponse(error: { $response?: unknown; $fault?: unknown }): boolean {
+  return error.$response !== undefined && error.$fault === undefined;
+}
+
 function isRetryable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (RETRYABLE.has(error.name)) return true;
-  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string });
+  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string; $response?: unknown; $fault?: unknown });
   if (meta.$retryable) return true;
+  if (isUnreadableResponse(meta)) return true;
   const status = meta.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
   // Network failures surface as system errors without an HTTP status.
