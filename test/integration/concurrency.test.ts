@@ -66,7 +66,6 @@ describe('concurrent polls', () => {
     ]));
 
     // Assess
-
     expect(statuses.flat().every((status) => status === 200)).toBe(true);
     for (const { uid, label } of agents) expect(await reportedError(uid)).toBe(label);
   });
