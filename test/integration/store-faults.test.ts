@@ -1,4 +1,5 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createAwsClients } from '../../functions/adapters/aws-clients.js';
@@ -22,12 +23,12 @@ import { provisionStores } from './harness.js';
  * fault clears, the agent's record is right.
  */
 
-/** Generous: the deadlines below are 1 s (poll, fleet API) and 0.5 s (health). */
+/** Generous: the deadlines below are 0.6 s (poll, fleet API) and 0.3 s (health). */
 const UPPER_BOUND_MS = 3_500;
 
 let dynamo: FaultProxy;
 let s3: FaultProxy;
-let tables: { tableName: string; bucketName: string };
+let tables: Awaited<ReturnType<typeof provisionStores>>;
 
 function backendOver(env: Record<string, string>): Backend {
   const config = loadConfig({ OPAMP_TABLE: tables.tableName, OPAMP_BUCKET: tables.bucketName, ...env });
@@ -42,9 +43,9 @@ beforeAll(async () => {
   dynamo = await startFaultProxy(inject('dynamodbEndpoint'), 'dynamodb');
   s3 = await startFaultProxy(inject('s3Endpoint'), 's3');
   backend = backendOver({
-    OPAMP_POLL_DEADLINE_SECONDS: '1',
-    OPAMP_HEALTH_DEADLINE_SECONDS: '0.5',
-    OPAMP_API_DEADLINE_SECONDS: '1',
+    OPAMP_POLL_DEADLINE_SECONDS: '0.6',
+    OPAMP_HEALTH_DEADLINE_SECONDS: '0.3',
+    OPAMP_API_DEADLINE_SECONDS: '0.6',
     OPAMP_STORE_CONNECT_TIMEOUT_SECONDS: '0.3',
     // Longer than the deadlines: three attempts would take 4.5 s, so only the deadline keeps a hang in bounds.
     OPAMP_STORE_REQUEST_TIMEOUT_SECONDS: '1.5',
@@ -85,6 +86,19 @@ function poll(message: AgentToServer, app = backend.app): Promise<Answer> {
   return timed(app, '/v1/opamp', { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: toBinary(AgentToServerSchema, message) });
 }
 
+/**
+ * Sends a message as an agent does once the store is healthy again: a 503
+ * (the deadlines are short and the machine may be busy) is sent again.
+ */
+async function untilAnswered(request: () => Promise<Answer>): Promise<Answer> {
+  let answer = await request();
+  for (let attempt = 1; answer.status === 503 && attempt < 5; attempt++) answer = await request();
+  expect(answer.status).toBe(200);
+  return answer;
+}
+
+const delivered = (message: AgentToServer, app = backend.app) => untilAnswered(() => poll(message, app));
+
 /** Either saved (200) or refused as retryable (503 with Retry-After), in time. */
 function expectAnsweredInTime(answer: Answer): void {
   expect(answer.elapsedMs).toBeLessThan(UPPER_BOUND_MS);
@@ -93,8 +107,7 @@ function expectAnsweredInTime(answer: Answer): void {
 }
 
 async function agentView(uid: Uint8Array): Promise<{ health: { lastError?: string } | null }> {
-  const answer = await timed(backend.app, `/api/v1/agents/${instanceUidToText(uid)}`);
-  expect(answer.status).toBe(200);
+  const answer = await untilAnswered(() => timed(backend.app, `/api/v1/agents/${instanceUidToText(uid)}`));
   return answer.json as { health: { lastError?: string } | null };
 }
 
@@ -112,7 +125,7 @@ describe('a poll whose DynamoDB misbehaves', () => {
   it.each(cases)('%s: %s', async (name, fault: Fault, operation) => {
     // Prepare: a known agent, then a change to report while the fault is on.
     const uid = newUidBytes();
-    expect((await poll(fullReport(uid, 1n))).status).toBe(200);
+    await delivered(fullReport(uid, 1n));
     const label = `${fault} on ${name}`;
     const change = agentToServer({ instanceUid: uid, sequenceNum: 2n, capabilities: COLLECTOR_CAPS, health: health(false, {}, label) });
     dynamo.inject(operation, fault);
@@ -126,9 +139,8 @@ describe('a poll whose DynamoDB misbehaves', () => {
     expectAnsweredInTime(faulted);
     if (faulted.status === 200) expect((await agentView(uid)).health?.lastError).toBe(label);
     // The agent sends a refused message again; then the next heartbeat finds everything in order.
-    if (faulted.status === 503) expect((await poll(change)).status).toBe(200);
-    const next = await poll(heartbeat(uid, 3n));
-    expect(next.status).toBe(200);
+    if (faulted.status === 503) await delivered(change);
+    const next = await delivered(heartbeat(uid, 3n));
     expect(asksFullState(next.reply)).toBe(false);
     expect((await agentView(uid)).health?.lastError).toBe(label);
   });
@@ -142,7 +154,7 @@ describe('GET /healthz while DynamoDB misbehaves', () => {
     // Act
     const faulted = await timed(backend.app, '/healthz');
     dynamo.clear();
-    const healed = await timed(backend.app, '/healthz');
+    const healed = await untilAnswered(() => timed(backend.app, '/healthz'));
 
     // Assess
     expect(faulted.status).toBe(503);
@@ -155,13 +167,13 @@ describe('a fleet API read while DynamoDB misbehaves', () => {
   it.each(FAULTS)('%s: GET /api/v1/agents answers 503 with Retry-After in time, then lists the agent', async (fault) => {
     // Prepare
     const uid = newUidBytes();
-    expect((await poll(fullReport(uid, 1n))).status).toBe(200);
+    await delivered(fullReport(uid, 1n));
     dynamo.inject('Scan', fault);
 
     // Act
     const faulted = await timed(backend.app, '/api/v1/agents?limit=1000');
     dynamo.clear();
-    const healed = await timed(backend.app, '/api/v1/agents?limit=1000');
+    const healed = await untilAnswered(() => timed(backend.app, '/api/v1/agents?limit=1000'));
 
     // Assess
     expect(faulted.elapsedMs).toBeLessThan(UPPER_BOUND_MS);
@@ -170,6 +182,36 @@ describe('a fleet API read while DynamoDB misbehaves', () => {
     expect(healed.status).toBe(200);
     const listed = (healed.json as { agents: Array<{ instanceUid: string }> }).agents.map((a) => a.instanceUid);
     expect(listed).toContain(instanceUidToText(uid));
+  });
+});
+
+describe('a poll whose configuration body cannot be read from S3', () => {
+  const CONFIG = 'receivers: {}\nexporters: {}\n';
+
+  beforeAll(async () => {
+    await tables.clients.s3.send(new PutObjectCommand({ Bucket: tables.bucketName, Key: 'configs/default/collector.yaml', Body: CONFIG }));
+    await backend.ingest.reconcile();
+  });
+
+  it.each(FAULTS)('%s: the offer is answered in time, and delivered once the fault clears', async (fault) => {
+    // Prepare: a function instance whose configuration cache is empty, and a new agent that accepts configurations.
+    const fresh = backendOver({ OPAMP_POLL_DEADLINE_SECONDS: '0.6', OPAMP_STORE_CONNECT_TIMEOUT_SECONDS: '0.3', OPAMP_STORE_REQUEST_TIMEOUT_SECONDS: '1.5' });
+    const uid = newUidBytes();
+    const operation = /^GET \/[^/]+\/configs\//;
+    s3.inject(operation, fault);
+
+    // Act
+    const faulted = await poll(fullReport(uid, 1n), fresh.app);
+    s3.clear();
+    const retried = faulted.status === 503 ? await delivered(fullReport(uid, 1n), fresh.app) : faulted;
+    const next = await delivered(heartbeat(uid, 2n), fresh.app);
+
+    // Assess: the fault was met; whichever reply offered the configuration carried it whole.
+    expect(s3.log.some((entry) => entry.fault === fault && operation.test(entry.operation))).toBe(true);
+    expectAnsweredInTime(faulted);
+    const offers = [retried, next].map((a) => a.reply?.remoteConfig).filter((offer) => offer !== undefined);
+    expect(offers.length).toBeGreaterThan(0);
+    for (const offer of offers) expect(new TextDecoder().decode(offer.config?.configMap['collector.yaml']?.body)).toBe(CONFIG);
   });
 });
 
