@@ -113,6 +113,13 @@ export interface BackendConfig {
   secretsManagerEndpoint?: string | undefined;
 }
 
+/**
+ * The longest deadlines accepted: under the agent function's 10 s and the
+ * fleet API function's 30 s timeouts (cdk/lib/opamp-stack.ts), so that a
+ * request that outlasts its stores is answered 503 rather than cut off.
+ */
+export const MAX_DEADLINE_SECONDS = { poll: 8, health: 8, api: 25 } as const;
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -163,12 +170,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
       gzipMinBytes: read.number('OPAMP_GZIP_MIN_BYTES', DEFAULT_HTTP_LIMITS.gzipMinBytes, { min: 0, integer: true }),
       retryAfterSeconds: read.number('OPAMP_RETRY_AFTER_SECONDS', DEFAULT_HTTP_LIMITS.retryAfterSeconds, { min: 1, integer: true }),
     },
-    // Each stays under its function's timeout (agent function 10 s, fleet API 30 s), so a
-    // request that outlasts its stores is answered 503 rather than cut off by Lambda.
     deadlines: {
-      pollMs: read.number('OPAMP_POLL_DEADLINE_SECONDS', DEFAULT_DEADLINES.pollMs / 1000, { min: 0.05, max: 8 }) * 1000,
-      healthMs: read.number('OPAMP_HEALTH_DEADLINE_SECONDS', DEFAULT_DEADLINES.healthMs / 1000, { min: 0.05, max: 8 }) * 1000,
-      apiMs: read.number('OPAMP_API_DEADLINE_SECONDS', DEFAULT_DEADLINES.apiMs / 1000, { min: 0.05, max: 25 }) * 1000,
+      pollMs: read.number('OPAMP_POLL_DEADLINE_SECONDS', DEFAULT_DEADLINES.pollMs / 1000, { min: 0.05, max: MAX_DEADLINE_SECONDS.poll }) * 1000,
+      healthMs: read.number('OPAMP_HEALTH_DEADLINE_SECONDS', DEFAULT_DEADLINES.healthMs / 1000, { min: 0.05, max: MAX_DEADLINE_SECONDS.health }) * 1000,
+      apiMs: read.number('OPAMP_API_DEADLINE_SECONDS', DEFAULT_DEADLINES.apiMs / 1000, { min: 0.05, max: MAX_DEADLINE_SECONDS.api }) * 1000,
     },
     storeTimeouts: {
       connectMs: read.number('OPAMP_STORE_CONNECT_TIMEOUT_SECONDS', DEFAULT_STORE_TIMEOUTS.connectMs / 1000, { min: 0.01, max: 60 }) * 1000,
