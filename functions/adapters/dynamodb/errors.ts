@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '../../ports/errors.js';
+import { isUnreadableResponse } from '../unreadable-response.js';
 
 /** DynamoDB error names that mean "try again later" rather than "this request is wrong". */
 const RETRYABLE = new Set([
@@ -24,16 +25,6 @@ export function translateDynamoError(error: unknown, operation: string): never {
     throw new StoreUnavailableError('dynamodb', `DynamoDB ${operation} failed: ${name}`, { cause: error });
   }
   throw error;
-}
-
-/**
- * An answer that came back but could not be read (cut short, not the JSON it
- * claims to be): the SDK attaches the raw response but, unlike a service
- * error, no fault. The request may or may not have been applied, as when an
- * answer is lost, so it is worth retrying.
- */
-export function isUnreadableResponse(error: { $response?: unknown; $fault?: unknown }): boolean {
-  return error.$response !== undefined && error.$fault === undefined;
 }
 
 function isRetryable(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import type { BlobStore } from '../../ports/blob-store.js';
 import { StoreUnavailableError } from '../../ports/errors.js';
-import { isUnreadableResponse } from '../dynamodb/errors.js';
+import { isUnreadableResponse } from '../unreadable-response.js';
 import { loadS3Module, resolveS3 } from './s3-source.js';
 import type { S3ClientSource } from './s3-source.js';
 
