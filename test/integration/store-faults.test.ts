@@ -7,7 +7,7 @@ import { loadConfig } from '../../functions/config.js';
 import { instanceUidToText } from '../../functions/core/instance-uid.js';
 import { createBackend } from '../../functions/entry/backend.js';
 import type { Backend } from '../../functions/entry/backend.js';
-import { AgentToServerSchema, ServerToAgentFlags, ServerToAgentSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
+import { AgentToServerSchema, ServerErrorResponseType, ServerToAgentFlags, ServerToAgentSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { NO_TELEMETRY } from '../../functions/observability/telemetry.js';
 import { FAULTS, startFaultProxy } from '../support/fault-proxy.js';
@@ -77,7 +77,7 @@ async function timed(app: Backend['app'], path: string, init?: RequestInit): Pro
   const elapsedMs = performance.now() - started;
   const answer: Answer = { status: res.status, retryAfter: res.headers.get('retry-after'), elapsedMs };
   const type = res.headers.get('content-type') ?? '';
-  if (res.status === 200 && type.includes('protobuf')) answer.reply = fromBinary(ServerToAgentSchema, bytes);
+  if (type.includes('protobuf')) answer.reply = fromBinary(ServerToAgentSchema, bytes);
   if (type.includes('json')) answer.json = JSON.parse(new TextDecoder().decode(bytes));
   return answer;
 }
@@ -138,6 +138,8 @@ describe('a poll whose DynamoDB misbehaves', () => {
     expect(dynamo.log.some((entry) => entry.fault === fault && operation.test(entry.operation))).toBe(true);
     expectAnsweredInTime(faulted);
     if (faulted.status === 200) expect((await agentView(uid)).health?.lastError).toBe(label);
+    // A refusal the agent can read: Unavailable, with the same retry advice.
+    if (faulted.status === 503) expect(faulted.reply?.errorResponse?.type).toBe(ServerErrorResponseType.ServerErrorResponseType_Unavailable);
     // The agent sends a refused message again; then the next heartbeat finds everything in order.
     if (faulted.status === 503) await delivered(change);
     const next = await delivered(heartbeat(uid, 3n));
