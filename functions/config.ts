@@ -1,8 +1,10 @@
 import type { CoreOptions } from './core/decide-poll.js';
 import { DEFAULT_CORE_OPTIONS } from './core/decide-poll.js';
 import type { LivenessPolicy } from './core/liveness.js';
-import type { HttpLimits } from './http/app.js';
-import { DEFAULT_HTTP_LIMITS } from './http/app.js';
+import type { StoreTimeouts } from './adapters/client-settings.js';
+import { DEFAULT_STORE_TIMEOUTS } from './adapters/client-settings.js';
+import type { HttpLimits, RequestDeadlines } from './http/app.js';
+import { DEFAULT_DEADLINES, DEFAULT_HTTP_LIMITS } from './http/app.js';
 import type { SettingTable } from './settings.js';
 import { certificateRef, choice, flag, httpUrl, list, number, optional, readSettings, setting, text } from './settings.js';
 
@@ -28,7 +30,18 @@ export interface BackendConfig {
   certificateRefreshMs: number;
   /** Secrets Manager endpoint override (tests, LocalStack). */
   secretsManagerEndpoint?: string | undefined;
+  /** How long each kind of request may wait for its stores, retries included, before it is answered 503. */
+  deadlines: RequestDeadlines;
+  /** Limits of each attempt of a store call. */
+  storeTimeouts: StoreTimeouts;
 }
+
+/**
+ * The longest deadlines accepted: under the agent function's 10 s and the
+ * fleet API function's 30 s timeouts (cdk/lib/opamp-stack.ts), so that a
+ * request that outlasts its stores is answered 503 rather than cut off.
+ */
+export const MAX_DEADLINE_SECONDS = { poll: 8, health: 8, api: 25 } as const;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -61,6 +74,19 @@ const HTTP_EDGE = {
   gzipMinBytes: setting('OPAMP_GZIP_MIN_BYTES', number({ integer: true, min: 0 }), DEFAULT_HTTP_LIMITS.gzipMinBytes, 'smallest reply that is gzipped'),
   retryAfterSeconds: setting('OPAMP_RETRY_AFTER_SECONDS', number({ integer: true, min: 1 }), DEFAULT_HTTP_LIMITS.retryAfterSeconds,
     '`Retry-After` sent with a `503`'),
+};
+
+const DEADLINES = {
+  pollDeadlineSeconds: setting('OPAMP_POLL_DEADLINE_SECONDS', number({ min: 0.05, max: MAX_DEADLINE_SECONDS.poll }), DEFAULT_DEADLINES.pollMs / 1000,
+    'how long a poll may wait for its stores, retries included, before it is answered `503` with `Retry-After`'),
+  healthDeadlineSeconds: setting('OPAMP_HEALTH_DEADLINE_SECONDS', number({ min: 0.05, max: MAX_DEADLINE_SECONDS.health }), DEFAULT_DEADLINES.healthMs / 1000,
+    'how long `/healthz` waits for the store before it answers `503`'),
+  apiDeadlineSeconds: setting('OPAMP_API_DEADLINE_SECONDS', number({ min: 0.05, max: MAX_DEADLINE_SECONDS.api }), DEFAULT_DEADLINES.apiMs / 1000,
+    'how long a fleet API request may wait for its stores before it is answered `503`'),
+  storeConnectTimeoutSeconds: setting('OPAMP_STORE_CONNECT_TIMEOUT_SECONDS', number({ min: 0.01, max: 60 }), DEFAULT_STORE_TIMEOUTS.connectMs / 1000,
+    'limit on opening a connection to DynamoDB, S3 or Secrets Manager, per attempt'),
+  storeRequestTimeoutSeconds: setting('OPAMP_STORE_REQUEST_TIMEOUT_SECONDS', number({ min: 0.01, max: 60 }), DEFAULT_STORE_TIMEOUTS.requestMs / 1000,
+    'limit on one store request (the answer, and each pause while it arrives), per attempt; attempts are retried within the deadline'),
 };
 
 const POLLS = {
@@ -115,7 +141,7 @@ const CONNECTION_SETTINGS = {
 };
 
 /** Every setting the functions read. */
-export const BACKEND_SETTINGS = { ...STORES, ...HTTP_EDGE, ...POLLS, ...FLEET, ...PACKAGES_AND_COMMANDS, ...CONNECTION_SETTINGS };
+export const BACKEND_SETTINGS = { ...STORES, ...HTTP_EDGE, ...DEADLINES, ...POLLS, ...FLEET, ...PACKAGES_AND_COMMANDS, ...CONNECTION_SETTINGS };
 
 /** Settings of `npm start` alone. */
 export const LOCAL_SETTINGS = {
@@ -133,6 +159,7 @@ export const SETTINGS_REFERENCE: readonly { title: string; settings: SettingTabl
   { title: 'Local backend (`npm start` only)', settings: LOCAL_SETTINGS },
   { title: 'Stores and authentication', settings: STORES },
   { title: 'HTTP edge', settings: HTTP_EDGE },
+  { title: 'Deadlines and store timeouts', settings: DEADLINES },
   { title: 'Polls, state and liveness', settings: POLLS },
   { title: 'Fleet state and remote configuration', settings: FLEET },
   { title: 'Packages, commands and messages', settings: PACKAGES_AND_COMMANDS },
@@ -181,6 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     ...(s.csrCa !== undefined ? { csr: { caRef: s.csrCa, validityMs: s.csrValidityDays * 86_400_000, requireInstanceUid: s.csrRequireInstanceUid } } : {}),
     certificateRefreshMs: s.certificateRefreshSeconds * 1000,
     secretsManagerEndpoint: s.secretsManagerEndpoint,
+    deadlines: { pollMs: s.pollDeadlineSeconds * 1000, healthMs: s.healthDeadlineSeconds * 1000, apiMs: s.apiDeadlineSeconds * 1000 },
+    storeTimeouts: { connectMs: s.storeConnectTimeoutSeconds * 1000, requestMs: s.storeRequestTimeoutSeconds * 1000 },
   };
   throwIfAny(problems);
   return config;

@@ -22,7 +22,7 @@ export function createStores(config: BackendConfig, clients: StoreClients) {
     signer: new S3UrlSigner(clients.s3, config.bucketName),
     // Only read when settings or the CSR CA name a secret; the SDK module is loaded then.
     secrets: new SecretsManagerReader(
-      clientSettings({ secretsManagerEndpoint: config.secretsManagerEndpoint, emulated: config.secretsManagerEndpoint !== undefined }).secretsManager,
+      clientSettings({ secretsManagerEndpoint: config.secretsManagerEndpoint, emulated: config.secretsManagerEndpoint !== undefined, timeouts: config.storeTimeouts }).secretsManager,
     ),
   };
 }

@@ -61,7 +61,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
     const s3Endpoint = options.s3Endpoint ?? s3!.endpoint;
     const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
-    const clients = createAwsClients({ dynamodbEndpoint, s3Endpoint, emulated: !hasCredentials || emulators.length === 2 });
+    const clients = createAwsClients({ dynamodbEndpoint, s3Endpoint, emulated: !hasCredentials || emulators.length === 2, timeouts: options.config.storeTimeouts });
     await ensureTable(clients.dynamodb, options.config.tableName);
     await ensureBucket(clients.s3, options.config.bucketName);
 

@@ -4,6 +4,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_API_OUTPUT } from '../../cli/api-client.js';
+import { MAX_DEADLINE_SECONDS } from '../../functions/config.js';
 import type { OpampFunction } from '../../cdk/lib/opamp-function.js';
 import type { OpampStack } from '../../cdk/lib/opamp-stack.js';
 import { logicalId, resourceOf, resourcesOfType, synthStack } from './cdk-app.js';
@@ -49,6 +50,13 @@ const logStatement = (fn: OpampFunction) => ({
 });
 
 describe('Functions', () => {
+  it('time out later than the longest request deadline the settings accept, so a slow store is a 503, not a timeout', () => {
+    const timeout = (fn: OpampFunction) => resourceOf(template, fn).Properties!.Timeout as number;
+
+    expect(timeout(stack.opampFunction)).toBeGreaterThan(Math.max(MAX_DEADLINE_SECONDS.poll, MAX_DEADLINE_SECONDS.health));
+    expect(timeout(stack.apiFunction)).toBeGreaterThan(Math.max(MAX_DEADLINE_SECONDS.api, MAX_DEADLINE_SECONDS.health));
+  });
+
   it.each([
     ['opamp', 'opamp', 256, 10],
     ['api', 'opamp-api', 256, 30],

@@ -101,4 +101,23 @@ describe('loadConfig', () => {
     expect(error?.message).toContain('OPAMP_TABLE');
     expect(error?.message).toContain('OPAMP_RETRY_AFTER_SECONDS');
   });
+  it('bounds store calls: request deadlines and per-attempt timeouts, with defaults that fit the functions', () => {
+    const defaults = loadConfig({});
+    const set = loadConfig({
+      OPAMP_POLL_DEADLINE_SECONDS: '1.5',
+      OPAMP_HEALTH_DEADLINE_SECONDS: '0.5',
+      OPAMP_API_DEADLINE_SECONDS: '12',
+      OPAMP_STORE_CONNECT_TIMEOUT_SECONDS: '0.2',
+      OPAMP_STORE_REQUEST_TIMEOUT_SECONDS: '0.8',
+    });
+
+    // The poll deadline bounds all attempts together: at most 3 s, as agents and the 10 s function expect.
+    expect(defaults.deadlines).toEqual({ pollMs: 2_500, healthMs: 1_500, apiMs: 20_000 });
+    expect(defaults.storeTimeouts).toEqual({ connectMs: 1_000, requestMs: 2_000 });
+    expect(set.deadlines).toEqual({ pollMs: 1_500, healthMs: 500, apiMs: 12_000 });
+    expect(set.storeTimeouts).toEqual({ connectMs: 200, requestMs: 800 });
+    expect(() => loadConfig({ OPAMP_POLL_DEADLINE_SECONDS: '9' })).toThrow(/OPAMP_POLL_DEADLINE_SECONDS: expected a number >= 0.05 and <= 8, got "9"/);
+    expect(() => loadConfig({ OPAMP_API_DEADLINE_SECONDS: '0' })).toThrow(/OPAMP_API_DEADLINE_SECONDS/);
+    expect(() => loadConfig({ OPAMP_STORE_REQUEST_TIMEOUT_SECONDS: 'soon' })).toThrow(/OPAMP_STORE_REQUEST_TIMEOUT_SECONDS/);
+  });
 });
