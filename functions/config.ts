@@ -85,7 +85,14 @@ class SettingsReader {
 
 export interface BackendConfig {
   tableName: string;
+  /** The operator's bucket: configurations, assignments, packages, settings, certificates. */
   bucketName: string;
+  /**
+   * The server's own objects (status sections too large for a table item). A
+   * separate bucket, so that nothing an operator does to their bucket (a sync
+   * with --delete, say) can reach them.
+   */
+  stateBucketName: string;
   limits: HttpLimits;
   core: CoreOptions;
   liveness: LivenessPolicy;
@@ -149,9 +156,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
   const csrValidityMs = read.number('OPAMP_CSR_VALIDITY_DAYS', 90, { min: 1, max: 3650 }) * 86_400_000;
   const csrRequireInstanceUid = read.flag('OPAMP_CSR_REQUIRE_INSTANCE_UID', false);
   core.features = { ...core.features, connectionSettingsRequests: caRef !== undefined };
+  const bucketName = read.string('OPAMP_BUCKET', 'opamp-local', 3);
+  const stateBucketName = read.string('OPAMP_STATE_BUCKET', `${bucketName}-state`, 3);
+  if (stateBucketName === bucketName) read.problems.push('OPAMP_STATE_BUCKET: must name a bucket other than OPAMP_BUCKET');
   const config: BackendConfig = {
     tableName: read.string('OPAMP_TABLE', 'opamp-local', 3),
-    bucketName: read.string('OPAMP_BUCKET', 'opamp-local', 3),
+    bucketName,
+    stateBucketName,
     limits: {
       maxRequestBytes: read.number('OPAMP_MAX_REQUEST_BYTES', DEFAULT_HTTP_LIMITS.maxRequestBytes, { min: 1024, integer: true }),
       gzipMinBytes: read.number('OPAMP_GZIP_MIN_BYTES', DEFAULT_HTTP_LIMITS.gzipMinBytes, { min: 0, integer: true }),

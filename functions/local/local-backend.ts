@@ -64,6 +64,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const clients = createAwsClients({ dynamodbEndpoint, s3Endpoint, emulated: !hasCredentials || emulators.length === 2 });
     await ensureTable(clients.dynamodb, options.config.tableName);
     await ensureBucket(clients.s3, options.config.bucketName);
+    await ensureBucket(clients.s3, options.config.stateBucketName);
 
     const backend = createBackend({
       config: options.config,
