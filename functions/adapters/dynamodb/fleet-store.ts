@@ -256,7 +256,13 @@ export class DynamoFleetStore implements FleetStore {
   /** A folder record's revision, read strongly (it must not be older than the listing that follows). */
   private async revision(sortKey: string): Promise<number> {
     const out = await this.client
-      .send(new GetItemCommand({ TableName: this.table, Key: key(sortKey), ConsistentRead: true, ProjectionExpression: REVISION_ATTRIBUTE }))
+      .send(new GetItemCommand({
+        TableName: this.table,
+        Key: key(sortKey),
+        ConsistentRead: true,
+        ProjectionExpression: '#rev',
+        ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE },
+      }))
       .catch((e) => translateDynamoError(e, 'GetItem'));
     return Number(out.Item?.[REVISION_ATTRIBUTE]?.N ?? 0);
   }
