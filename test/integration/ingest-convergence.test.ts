@@ -10,6 +10,7 @@ import type { FleetSnapshot } from '../../functions/ports/fleet-store.js';
 import { BucketIngest } from '../../functions/service/bucket-ingest.js';
 import type { BucketEventRecord } from '../../functions/service/bucket-ingest.js';
 import { freshTable } from './fleet-table.js';
+import { seededRandom } from '../../scripts/bench/agents.js';
 import { emulatorClients, uniqueName } from './harness.js';
 
 /**
@@ -41,18 +42,6 @@ const KEYS = [
   'certificates/client/key.pem',
   'certificates/client/ca.pem',
 ];
-
-/** mulberry32: a small seeded generator, so that a failing order can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** A body for a key: valid or not, so that rejected documents take part too. */
 function body(key: string, n: number, rng: () => number): string {
@@ -123,7 +112,7 @@ function recorded(snapshot: FleetSnapshot) {
 }
 
 async function runIteration(seed: number) {
-  const rng = random(seed);
+  const rng = seededRandom(seed);
   const clients = emulatorClients();
   const bucket = uniqueName('converge');
   await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
