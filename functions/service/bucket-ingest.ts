@@ -166,8 +166,9 @@ export class BucketIngest {
       const digest = await this.deps.objects.digestObject(file.key);
       if (!digest) return false; // removed since the listing: list again
       const signatureKey = `${file.key}${SIGNATURE_SUFFIX}`;
-      const signature = listing.some((o) => o.key === signatureKey) ? await this.deps.objects.getObject(signatureKey) : undefined;
-      if (listing.some((o) => o.key === signatureKey) && !signature) return false;
+      const signed = listing.some((o) => o.key === signatureKey);
+      const signature = signed ? await this.deps.objects.getObject(signatureKey) : undefined;
+      if (signed && !signature) return false; // removed since the listing: list again
       return this.deps.fleet.putPackageVersion({
         ...base,
         objectKey: file.key,
