@@ -10,7 +10,14 @@ import { certificateRef, choice, flag, httpUrl, list, number, optional, readSett
 
 export interface BackendConfig {
   tableName: string;
+  /** The operator's bucket: configurations, assignments, packages, settings, certificates. */
   bucketName: string;
+  /**
+   * The server's own objects (status sections too large for a table item). A
+   * separate bucket, so that nothing an operator does to their bucket (a sync
+   * with --delete, say) can reach them.
+   */
+  stateBucketName: string;
   limits: HttpLimits;
   core: CoreOptions;
   liveness: LivenessPolicy;
@@ -58,7 +65,9 @@ const positive = number({ above: 0 });
 
 const STORES = {
   table: setting('OPAMP_TABLE', text({ minLength: 3 }), 'opamp-local', 'the DynamoDB table (set by the stack in AWS)'),
-  bucket: setting('OPAMP_BUCKET', text({ minLength: 3 }), 'opamp-local', 'the S3 bucket (set by the stack in AWS)'),
+  bucket: setting('OPAMP_BUCKET', text({ minLength: 3 }), 'opamp-local', 'the operator\'s S3 bucket: configurations, assignments, packages, settings, certificates (set by the stack in AWS)'),
+  stateBucket: optional<string>('OPAMP_STATE_BUCKET', text({ minLength: 3 }),
+    'the server\'s own S3 bucket (status sections too large for a table item), apart from the operator\'s; default `<OPAMP_BUCKET>-state` (set by the stack in AWS)'),
   agentAuth: {
     ...optional<'none' | 'token'>('OPAMP_AGENT_AUTH', choice(['none', 'token'] as const),
       '`token`: agents must send a valid bearer token; `none`: no authentication'),
@@ -149,7 +158,7 @@ export const LOCAL_SETTINGS = {
   host: setting('OPAMP_HOST', text(), '127.0.0.1', 'local backend address'),
   dataDir: setting('OPAMP_DATA_DIR', text(), '.data', 'where the embedded stores keep their data'),
   reconcileSeconds: setting('OPAMP_RECONCILE_SECONDS', number({ integer: true, min: 1, max: 86_400 }), 10,
-    'with an external S3 endpoint, how often the local backend re-reads the bucket'),
+    'how often the local backend re-reads the bucket (for changes that send no event)'),
   dynamodbEndpoint: optional<string>('AWS_ENDPOINT_URL_DYNAMODB', text(), 'use this DynamoDB endpoint instead of embedding an emulator, e.g. LocalStack'),
   s3Endpoint: optional<string>('AWS_ENDPOINT_URL_S3', text(), 'use this S3 endpoint instead of embedding an emulator, e.g. LocalStack'),
 };
@@ -196,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
   const config: BackendConfig = {
     tableName: s.table,
     bucketName: s.bucket,
+    stateBucketName: s.stateBucket ?? `${s.bucket}-state`,
     limits: { maxRequestBytes: s.maxRequestBytes, gzipMinBytes: s.gzipMinBytes, retryAfterSeconds: s.retryAfterSeconds },
     core,
     liveness: { lastSeenRefreshMs: core.lastSeenRefreshMs, expectedPollIntervalMs: s.expectedPollIntervalSeconds * 1000, missedPollsBeforeStale: 3 },
@@ -211,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     deadlines: { pollMs: s.pollDeadlineSeconds * 1000, healthMs: s.healthDeadlineSeconds * 1000, apiMs: s.apiDeadlineSeconds * 1000 },
     storeTimeouts: { connectMs: s.storeConnectTimeoutSeconds * 1000, requestMs: s.storeRequestTimeoutSeconds * 1000 },
   };
+  if (config.stateBucketName === config.bucketName) problems.push('OPAMP_STATE_BUCKET: must name a bucket other than OPAMP_BUCKET');
   throwIfAny(problems);
   return config;
 }

@@ -14,7 +14,7 @@ import type { Telemetry } from '../observability/telemetry.js';
 /** The storage adapters every deployment builds from its clients. */
 export function createStores(config: BackendConfig, clients: StoreClients) {
   return {
-    agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.bucketName) }),
+    agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.stateBucketName) }),
     fleet: new DynamoFleetStore(clients.dynamodb, config.tableName),
     tokens: new DynamoTokenStore(clients.dynamodb, config.tableName),
     rejectedKeys: new DynamoRejectedKeyLog(clients.dynamodb, config.tableName),

@@ -375,8 +375,8 @@ export class FleetAdmin {
   async putCertificate(name: string, material: PemMaterial): Promise<{ name: string; fingerprint: string; subject: string; notAfter: string }> {
     const info = await validatePemMaterial(material);
     const existing = new Set((await this.deps.objects.listObjects(certificateFolder(name))).map((o) => o.key));
-    // Each write makes the ingest re-read the whole folder (later listings win), so the
-    // folder is recorded as written here once the last write is ingested.
+    // Each write makes the ingest re-read the whole folder, and the last record is made from
+    // a listing after the last write, so the folder is recorded as written here.
     for (const role of CERTIFICATE_ROLES) {
       const key = certificateObjectKey(name, role);
       const text = material[role];

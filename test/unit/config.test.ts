@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       tableName: 'opamp-local',
       bucketName: 'opamp-local',
+      stateBucketName: 'opamp-local-state',
       limits: { maxRequestBytes: 2 * 1024 * 1024, gzipMinBytes: 512, retryAfterSeconds: 30 },
       fleetRevalidateMs: 10_000,
       agentAuth: 'none',
@@ -83,6 +84,13 @@ describe('loadConfig', () => {
     expect(message).toContain('OPAMP_HEARTBEAT_IDLE_SECONDS: expected an integer >= 0 and <= 86400, got "-5"');
     expect(message).toContain('OPAMP_HEARTBEAT_PENDING_SECONDS: expected an integer');
     expect(message).toContain('OPAMP_CSR_REQUIRE_INSTANCE_UID: expected true or false, got "sometimes"');
+  });
+
+  it('keeps server state in a bucket of its own: next to the operator bucket by default, or as named', () => {
+    expect(loadConfig({ OPAMP_BUCKET: 'fleet-files' }).stateBucketName).toBe('fleet-files-state');
+    expect(loadConfig({ OPAMP_BUCKET: 'fleet-files', OPAMP_STATE_BUCKET: 'fleet-private' }).stateBucketName).toBe('fleet-private');
+    expect(() => loadConfig({ OPAMP_BUCKET: 'fleet-files', OPAMP_STATE_BUCKET: 'fleet-files' }))
+      .toThrow('OPAMP_STATE_BUCKET: must name a bucket other than OPAMP_BUCKET');
   });
 
   it('names every bad setting in one error', () => {
