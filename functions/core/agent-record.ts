@@ -42,6 +42,12 @@ export interface AgentRecord {
   /** When ReportFullState was last requested, and in reply to which sequence number. */
   fullStateRequestedAt?: number;
   fullStateRequestedSeq?: bigint;
+  /** The agent's own poll cadence, once two sequence jumps in a row showed it (see explainJump). */
+  pollCadenceMs?: number;
+  /** The poll interval the last unexplained jump implied, awaiting confirmation. */
+  cadenceCandidateMs?: number;
+  /** When a gap or reset of this agent was last logged (logged at most once per window). */
+  noisyEventLoggedAt?: number;
   /** Flattened description attributes that selectors match on. */
   attributes: Record<string, string>;
   /** Top-level health, kept here so that fleet listings need no extra reads. */

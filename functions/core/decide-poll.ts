@@ -24,8 +24,8 @@ import { instanceUidFromText, instanceUidToText, isInstanceUidBytes } from './in
 import { gateReply } from './reply-gates.js';
 import { encodeSection, reportedSection, sectionHash, sectionId } from './sections.js';
 import type { SectionContent, SectionKind, SectionRef } from './sections.js';
-import { classifySequence } from './sequence.js';
-import type { SequenceVerdict } from './sequence.js';
+import { classifySequence, explainJump, shouldLogNoisy } from './sequence.js';
+import type { JumpExplanation, SequenceVerdict } from './sequence.js';
 import { EMPTY_FLEET } from './fleet.js';
 import type { ConfigMeta, FleetState } from './fleet.js';
 import { configToOffer, DEFAULT_REMOTE_CONFIG_POLICY, noteRemoteConfigStatus, recordOffer } from './remote-config.js';
@@ -70,8 +70,10 @@ export interface CoreOptions {
   lastSeenRefreshMs: number;
   /** Shortest poll interval an agent is expected to use (see sequence.ts). */
   minPollIntervalMs: number;
-  /** ReportFullState is not asked again within this time, except for an unknown agent. */
+  /** ReportFullState is not asked again within this time while a request is unanswered, except for an unknown agent. */
   fullStateRetryMs: number;
+  /** A gap or reset of one agent is logged at most once in this time (the rest are counted only). */
+  noisyEventLogWindowMs: number;
   /** How long a silent agent's record is kept before the store may delete it. */
   recordRetentionMs: number;
   /** How long a temporary uid keeps pointing to the uid assigned to it. */
@@ -91,6 +93,7 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   lastSeenRefreshMs: 5 * 60_000,
   minPollIntervalMs: 15_000,
   fullStateRetryMs: 10 * 60_000,
+  noisyEventLogWindowMs: 10 * 60_000,
   recordRetentionMs: 30 * 24 * 3_600_000,
   redirectRetentionMs: 24 * 3_600_000,
   remoteConfig: DEFAULT_REMOTE_CONFIG_POLICY,
@@ -188,6 +191,8 @@ export interface PollDecision {
   /** A custom message the agent sent, to keep in its bounded inbox (numbered from 1). */
   inbox?: { instanceUid: string; index: number; message: ReceivedMessage };
   events: PollEvent[];
+  /** Events of `events` already logged for this agent within the log window: counted, not logged again. */
+  quietEvents?: PollEvent[];
 }
 
 /** Rejects messages the protocol forbids before any storage is touched. */
@@ -225,7 +230,8 @@ export function decidePoll(input: PollInput): PollDecision {
 
   // A redirect record is not the agent's state: a message without the flag starts afresh.
   const stored = input.record?.movedTo ? undefined : input.record;
-  const verdict = classifySequence(stored, message.sequenceNum, digest, now, pollIntervalFloor(stored, options));
+  const jump = explainJump(stored, message.sequenceNum, now, classifySequence(stored, message.sequenceNum, digest, now, pollIntervalFloor(stored, options)));
+  const verdict = jump.verdict;
 
   if (verdict === 'duplicate' && stored) {
     events.push('duplicate');
@@ -266,14 +272,24 @@ export function decidePoll(input: PollInput): PollDecision {
   const next = applied.record;
   next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
   noteCredentials(next, verdict, input, events);
+  noteCadence(next, jump);
   const reply = successReply(message, options);
   events.push(...verdictEvents(verdict));
+  const quietEvents = noteNoisyEvents(next, base, verdict, input);
   if (applied.sections.length > 0 || applied.changed) events.push('status-changed');
   if (message.agentDisconnect) events.push('disconnected');
   if (applied.rolledBack) events.push('config-rolled-back');
   if (applied.configFailed) events.push('config-failed');
 
-  if (shouldRequestFullState(verdict, base, message, next.capabilities, now, options)) {
+  // A full report answers an outstanding request: the retry throttle holds
+  // only while a request is unanswered, so a later gap is asked about again.
+  const answersFullStateRequest = base.fullStateRequestedSeq !== undefined &&
+    message.sequenceNum === base.fullStateRequestedSeq + 1n;
+  if (answersFullStateRequest || isFullReport(message, next.capabilities)) {
+    delete next.fullStateRequestedAt;
+    delete next.fullStateRequestedSeq;
+  }
+  if (shouldRequestFullState(verdict, next, message, next.capabilities, now, options)) {
     reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState);
     next.fullStateRequestedAt = now;
     next.fullStateRequestedSeq = message.sequenceNum;
@@ -314,17 +330,16 @@ export function decidePoll(input: PollInput): PollDecision {
     message: receivedMessage(message.customMessage, now),
   };
 
-  // A gap is not written unless full state is asked for: an agent polling faster
-  // than expected would otherwise cause a write every other poll. What makes a
-  // good new baseline is written even when it changed nothing: a reset counter,
+  // A gap is not written unless full state is asked for, a cadence learned, or
+  // the gap logged (once per window): an agent polling faster than expected
+  // would otherwise cause a write every other poll. What makes a good new baseline is written even when it changed nothing: a reset counter,
   // a full report after a gap, and the answer to a full-state request.
-  const answersFullStateRequest = base.fullStateRequestedSeq !== undefined &&
-    message.sequenceNum === base.fullStateRequestedSeq + 1n;
   const rebaseline = verdict === 'reset' || answersFullStateRequest || (verdict === 'gap' && isFullReport(message, next.capabilities));
   const mustWrite = !stored || applied.sections.length > 0 || rebaseline || stateChanged(base, next) ||
     now - base.lastSeenAt >= options.lastSeenRefreshMs;
 
-  const attach = {
+  const attach: Partial<PollDecision> = {
+    ...(quietEvents.length > 0 ? { quietEvents } : {}),
     ...(attachConfig ? { attachConfig } : {}),
     ...(attachPackages ? { attachPackages } : {}),
     ...(inbox ? { inbox } : {}),
@@ -359,11 +374,36 @@ function observation(message: AgentToServer, verdict: SequenceVerdict, stored: A
 
 /**
  * The shortest interval between this agent's polls the server expects: the
- * configured floor, or the interval the server itself asked for when shorter.
+ * configured floor, or the interval the server itself asked for, or the
+ * cadence the agent has shown, whichever is shortest.
  */
 function pollIntervalFloor(stored: AgentRecord | undefined, options: CoreOptions): number {
   const asked = stored?.heartbeatSeconds;
-  return asked !== undefined && asked > 0 ? Math.min(options.minPollIntervalMs, asked * 1000) : options.minPollIntervalMs;
+  const floor = asked !== undefined && asked > 0 ? Math.min(options.minPollIntervalMs, asked * 1000) : options.minPollIntervalMs;
+  return Math.min(floor, stored?.pollCadenceMs ?? floor);
+}
+
+/** Keeps what the sequence jump showed about the agent's cadence (see explainJump). */
+function noteCadence(next: AgentRecord, jump: JumpExplanation): void {
+  if (jump.cadenceMs !== undefined) {
+    next.pollCadenceMs = jump.cadenceMs;
+    delete next.cadenceCandidateMs;
+  } else if (jump.candidateMs !== undefined) {
+    next.cadenceCandidateMs = jump.candidateMs;
+  }
+}
+
+/**
+ * Gaps and resets are logged once per agent per window; the ones within the
+ * window are returned, to be counted only. Logging one stamps the record,
+ * which costs at most one write per window for an agent that keeps misnumbering.
+ */
+function noteNoisyEvents(next: AgentRecord, base: AgentRecord, verdict: SequenceVerdict, input: PollInput): PollEvent[] {
+  const noisy = verdictEvents(verdict).filter((e) => e === 'sequence-gap' || e === 'sequence-reset');
+  if (noisy.length === 0) return [];
+  if (!shouldLogNoisy(base, input.now, input.options.noisyEventLogWindowMs)) return noisy;
+  next.noisyEventLoggedAt = input.now;
+  return [];
 }
 
 /**

@@ -82,6 +82,8 @@ export interface PollOutcome {
   instanceUid: string;
   reply: ServerToAgent;
   events: PollEvent[];
+  /** Events already logged for this agent within the log window: count them, do not log them. */
+  quietEvents: PollEvent[];
   /** How many times the decision was retried after losing a conditional write. */
   conflicts: number;
 }
@@ -147,7 +149,7 @@ export class PollService {
       }
       try {
         await this.commit(decision);
-        return { instanceUid, reply: decision.reply, events: decision.events, conflicts: attempt - 1 };
+        return { instanceUid, reply: decision.reply, events: decision.events, quietEvents: decision.quietEvents ?? [], conflicts: attempt - 1 };
       } catch (error) {
         if (!(error instanceof WriteConflictError)) throw error;
         orphans.push(...decision.sections.map((s) => ({ instanceUid: s.instanceUid, kind: s.content.kind, id: s.id })));

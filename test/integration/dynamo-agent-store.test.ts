@@ -105,6 +105,9 @@ describe('DynamoAgentStore record round trip', () => {
       disconnectedAt: 1_700_000_900_000,
       fullStateRequestedAt: 1_700_000_500_789,
       fullStateRequestedSeq: 9_007_199_254_740_993n, // 2^53 + 1: not representable as a double
+      pollCadenceMs: 1_500,
+      cadenceCandidateMs: 2_004,
+      noisyEventLoggedAt: 1_700_000_600_111,
       attributes: { 'service.name': 'checkout', 'host.name': 'host-1', 'deployment.environment': 'prod' },
       healthy: false,
       sections: {
