@@ -16,7 +16,7 @@ import {
 } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, CustomMessage, RemoteConfigStatus, ConnectionSettingsStatus, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord, ReportedApplyStatus } from './agent-record.js';
-import { selectorAttributes } from './attributes.js';
+import { boundedCustomCapabilities, boundedErrorMessage, boundedSelectorAttributes } from './record-bounds.js';
 import { agentHas, serverCapabilities } from './capabilities.js';
 import type { ServerFeatures } from './capabilities.js';
 import { ProtocolError } from './errors.js';
@@ -130,7 +130,11 @@ export interface PollInput {
   connection?: ConnectionContext | undefined;
   /** A certificate just signed for the agent's CSR in this message. */
   issuedCertificate?: IssuedCertificateRecord | undefined;
+  /** The sections' bytes as the request carried them (large requests), stored as they are instead of encoded again. */
+  rawSections?: RawSections | undefined;
 }
+
+type RawSections = Partial<Record<SectionKind, Uint8Array>>;
 
 /** A record to store, conditional on the version that was read (0: must not exist). */
 export interface RecordWrite {
@@ -267,7 +271,7 @@ export function decidePoll(input: PollInput): PollDecision {
     : undefined;
   if (stored && duplicate) return splitDuplicate({ stored, input, seen, reason: duplicate, events });
 
-  const applied = applyStatus(base, message, now);
+  const applied = applyStatus(base, message, now, input.rawSections);
   const fleet = input.fleet ?? EMPTY_FLEET;
   const next = applied.record;
   next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
@@ -616,7 +620,7 @@ function splitDuplicate(args: { stored: AgentRecord; input: PollInput; seen: Obs
   const { message, now, options } = input;
   const newUid = input.newInstanceUid();
   events.push('duplicate-uid');
-  const applied = applyStatus(emptyRecord(newUid, now, 0), message, now);
+  const applied = applyStatus(emptyRecord(newUid, now, 0), message, now, input.rawSections);
   const newcomer = applied.record;
   newcomer.fingerprint = observe({}, { ...seen, reset: false, gap: false }, options.duplicateWindowMs);
   const reply = successReply(message, options);
@@ -796,7 +800,7 @@ interface AppliedStatus {
  * Status compression: a section the agent sent replaces the stored one as a
  * whole; a section it left out keeps its stored value.
  */
-function applyStatus(base: AgentRecord, message: AgentToServer, now: number): AppliedStatus {
+function applyStatus(base: AgentRecord, message: AgentToServer, now: number, raw: RawSections = {}): AppliedStatus {
   const next: AgentRecord = { ...base, sections: { ...base.sections }, sectionIds: { ...base.sectionIds } };
   const sections: SectionContent[] = [];
   let changed = false;
@@ -820,11 +824,14 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
 
   const description = reportedSection(message, 'description');
   if (description) {
-    const hash = sectionHash('description', description);
+    const hash = sectionHash('description', description, raw.description);
     if (hash !== base.sections.description) {
-      sections.push(encodeSection('description', description, hash));
+      sections.push(encodeSection('description', description, hash, raw.description));
       next.sections.description = hash;
-      next.attributes = selectorAttributes(description);
+      const bounded = boundedSelectorAttributes(description);
+      next.attributes = bounded.attributes;
+      if (bounded.truncated) next.attributesTruncated = bounded.truncated;
+      else delete next.attributesTruncated;
     }
   }
 
@@ -832,7 +839,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
   if (health) {
     const hash = sectionHash('health', health);
     if (hash !== base.sections.health) {
-      sections.push(encodeSection('health', health, hash));
+      sections.push(encodeSection('health', health, hash, raw.health));
       next.sections.health = hash;
       next.healthy = health.healthy;
     }
@@ -842,7 +849,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
   if (effectiveConfig) {
     const hash = sectionHash('effectiveConfig', effectiveConfig);
     if (hash !== base.sections.effectiveConfig) {
-      sections.push(encodeSection('effectiveConfig', effectiveConfig, hash));
+      sections.push(encodeSection('effectiveConfig', effectiveConfig, hash, raw.effectiveConfig));
       next.sections.effectiveConfig = hash;
     }
   }
@@ -851,7 +858,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
   if (packageStatuses) {
     const hash = sectionHash('packageStatuses', packageStatuses);
     if (hash !== base.sections.packageStatuses) {
-      sections.push(encodeSection('packageStatuses', packageStatuses, hash));
+      sections.push(encodeSection('packageStatuses', packageStatuses, hash, raw.packageStatuses));
       next.sections.packageStatuses = hash;
     }
     const offered = b64(packageStatuses.serverProvidedAllPackagesHash);
@@ -872,7 +879,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
       changed = true;
     }
     if (Object.keys(components.components).length > 0 && hash !== base.sections.availableComponents) {
-      sections.push(encodeSection('availableComponents', components, hash));
+      sections.push(encodeSection('availableComponents', components, hash, raw.availableComponents));
       next.sections.availableComponents = hash;
     }
   }
@@ -905,9 +912,11 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
   }
 
   if (message.customCapabilities) {
-    const list = [...message.customCapabilities.capabilities];
-    if (JSON.stringify(list) !== JSON.stringify(base.customCapabilities ?? [])) {
-      next.customCapabilities = list;
+    const { values, truncated } = boundedCustomCapabilities(message.customCapabilities.capabilities);
+    if (JSON.stringify([values, truncated]) !== JSON.stringify([base.customCapabilities ?? [], base.customCapabilitiesTruncated])) {
+      next.customCapabilities = values;
+      if (truncated) next.customCapabilitiesTruncated = truncated;
+      else delete next.customCapabilitiesTruncated;
       changed = true;
     }
   }
@@ -917,7 +926,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
 
 function applyStatusOf(status: RemoteConfigStatus | ConnectionSettingsStatus): ReportedApplyStatus {
   const hash = 'lastRemoteConfigHash' in status ? status.lastRemoteConfigHash : status.lastConnectionSettingsHash;
-  return { hash: b64(hash), status: status.status, errorMessage: status.errorMessage };
+  return { hash: b64(hash), status: status.status, errorMessage: boundedErrorMessage(status.errorMessage) };
 }
 
 function sameApplyStatus(a: ReportedApplyStatus, b: ReportedApplyStatus | undefined): boolean {

@@ -11,6 +11,7 @@ import type { AgentRecord } from '../core/agent-record.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { ConfigContentChangedError } from './config-bodies.js';
+import { LARGE_SECTION_BYTES, rawSections } from '../core/sections.js';
 import type { SectionRef } from '../core/sections.js';
 import { randomBytes } from 'node:crypto';
 import { AgentCapabilities } from '../gen/opamp/v1/opamp_pb.js';
@@ -108,7 +109,7 @@ export class PollService {
   async poll(
     message: AgentToServer,
     messageDigest: string | (() => string),
-    hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined } = {},
+    hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined; body?: Uint8Array | undefined } = {},
   ): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
     const first = await this.readRecord(instanceUid);
@@ -118,6 +119,8 @@ export class PollService {
     const connection = await this.connectionContext(hooks.request, takesConnectionSettings(capabilities) ? fleet : undefined);
     const issuedCertificate = await this.answerCsr(message, first.record, instanceUid, fleet);
     const withheldConfigs = new Set<string>();
+    // Large sections are stored as the request carried them: encoding them again costs seconds.
+    const raw = hooks.body && hooks.body.byteLength >= LARGE_SECTION_BYTES ? rawSections(hooks.body) : undefined;
     // Sections written by attempts whose record lost the race: nobody refers to them.
     const orphans: Array<SectionRef & { instanceUid: string }> = [];
     for (let attempt = 1; ; attempt++) {
@@ -135,6 +138,7 @@ export class PollService {
         writeId: () => randomBytes(6).toString('base64url'),
         connection,
         issuedCertificate,
+        rawSections: raw,
       });
       // A "lost" write may in fact have committed (its response was lost and the
       // SDK's retry then failed the condition): never delete what the record uses.

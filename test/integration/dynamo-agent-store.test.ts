@@ -129,6 +129,8 @@ describe('DynamoAgentStore record round trip', () => {
       connectionSettingsStatus: { hash: 'BQYH', status: 1, errorMessage: '' },
       serverProvidedAllPackagesHash: 'CAkK',
       customCapabilities: ['io.opentelemetry.custom.a', 'com.example.b'],
+      customCapabilitiesTruncated: { kept: 2, total: 90_000, omitted: ['c.2', 'c.3'] },
+      attributesTruncated: { kept: 3, total: 100_003, omitted: ['attr.0'] },
       supersededSections: [{ kind: 'health', id: 'b2xkLWhlYWx0aA~v6' }, { kind: 'effectiveConfig', id: 'b2xkLWNvbmZpZw~Zz-_09' }],
       configOffer: {
         hash: 'q83vASNFZ4k=',

@@ -58,6 +58,8 @@ export function recordToItem(record: AgentRecord): Item {
   const extra = {
     ...(record.packagesOffer ? { packagesOffer: { ...record.packagesOffer, offeredSeq: record.packagesOffer.offeredSeq.toString() } } : {}),
     ...(record.packages ? { packages: record.packages } : {}),
+    ...(record.attributesTruncated ? { attributesTruncated: record.attributesTruncated } : {}),
+    ...(record.customCapabilitiesTruncated ? { customCapabilitiesTruncated: record.customCapabilitiesTruncated } : {}),
     ...(record.pendingCommand ? { pendingCommand: record.pendingCommand } : {}),
     ...(record.lastCommand ? { lastCommand: record.lastCommand } : {}),
     ...(record.outbox ? { outbox: record.outbox } : {}),
@@ -116,6 +118,8 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
     };
     if (extra.packagesOffer) record.packagesOffer = { ...extra.packagesOffer, offeredSeq: BigInt(extra.packagesOffer.offeredSeq) };
     if (extra.packages) record.packages = extra.packages;
+    if (extra.attributesTruncated) record.attributesTruncated = extra.attributesTruncated;
+    if (extra.customCapabilitiesTruncated) record.customCapabilitiesTruncated = extra.customCapabilitiesTruncated;
     if (extra.pendingCommand) record.pendingCommand = extra.pendingCommand;
     if (extra.lastCommand) record.lastCommand = extra.lastCommand;
     if (extra.outbox) record.outbox = extra.outbox;

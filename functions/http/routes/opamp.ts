@@ -37,6 +37,7 @@ export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: Protob
       // The body's digest only matters for a message that is written or retried.
       const outcome = await polls.poll(message, () => contentId(body), {
         authorize: c.var.verifyAgentToken,
+        body,
         request: {
           url: c.req.url,
           authorization: c.req.header('authorization'),
