@@ -16,7 +16,7 @@ import {
 } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, CustomMessage, RemoteConfigStatus, ConnectionSettingsStatus, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord, ReportedApplyStatus } from './agent-record.js';
-import { boundedCustomCapabilities, boundedErrorMessage, boundedSelectorAttributes } from './record-bounds.js';
+import { boundedCustomCapabilities, boundedErrorMessage, boundedSelectorAttributes, RECORD_BOUNDS, recordFits } from './record-bounds.js';
 import { agentHas, serverCapabilities } from './capabilities.js';
 import type { ServerFeatures } from './capabilities.js';
 import { ProtocolError } from './errors.js';
@@ -339,8 +339,12 @@ export function decidePoll(input: PollInput): PollDecision {
   // would otherwise cause a write every other poll. What makes a good new baseline is written even when it changed nothing: a reset counter,
   // a full report after a gap, and the answer to a full-state request.
   const rebaseline = verdict === 'reset' || answersFullStateRequest || (verdict === 'gap' && isFullReport(message, next.capabilities));
-  const mustWrite = !stored || applied.sections.length > 0 || rebaseline || stateChanged(base, next) ||
+  const nextState = comparable(next);
+  const mustWrite = !stored || applied.sections.length > 0 || rebaseline || comparable(base) !== nextState ||
     now - base.lastSeenAt >= options.lastSeenRefreshMs;
+  if (mustWrite && !recordFits(nextState)) {
+    throw new ProtocolError('state-too-large', `the agent's state would take ${nextState.length} bytes, over the ${RECORD_BOUNDS.recordBytes} a record holds; report less (fewer packages or shorter texts)`, message.instanceUid);
+  }
 
   const attach: Partial<PollDecision> = {
     ...(quietEvents.length > 0 ? { quietEvents } : {}),
@@ -548,7 +552,11 @@ function offerPackages(next: AgentRecord, reply: ServerToAgent, fleet: FleetStat
 
 /** One queued custom message per reply, and the server's custom capabilities when the agent lacks them. */
 function deliverMessages(next: AgentRecord, reply: ServerToAgent, verdict: SequenceVerdict, input: PollInput, events: PollEvent[]): void {
-  const { deliver, expired } = nextMessage(next.outbox, next.customCapabilities, input.now);
+  // With the agent's list kept only in part, a queued message's capability may be in the part left out.
+  const announced = next.customCapabilitiesTruncated
+    ? [...(next.customCapabilities ?? []), ...(next.outbox ?? []).map((m) => m.capability)]
+    : next.customCapabilities;
+  const { deliver, expired } = nextMessage(next.outbox, announced, input.now);
   if (deliver || expired.length > 0) {
     const remaining = (next.outbox ?? []).filter((m) => m !== deliver && !expired.includes(m));
     if (remaining.length > 0) next.outbox = remaining;
@@ -589,15 +597,9 @@ function receivedMessage(message: CustomMessage, now: number): ReceivedMessage {
 }
 
 /**
- * Whether anything that must be stored changed. Sequence number, digest and
- * times are left out: they alone do not justify a write (see mustWrite).
- */
-function stateChanged(base: AgentRecord, next: AgentRecord): boolean {
-  return comparable(base) !== comparable(next);
-}
-
-/**
- * The record's state as text. The next record is built by copying the stored
+ * The record's state as text, to tell whether anything that must be stored
+ * changed. Sequence number, digest and times are left out: they alone do not
+ * justify a write (see mustWrite). The next record is built by copying the stored
  * one, so equal state gives equal text; a field removed and set again may move
  * and read as a change, which costs at most one needless write.
  */

@@ -21,7 +21,17 @@ export const RECORD_BOUNDS = {
   errorMessageBytes: 2 * 1024,
   /** How many left-out names the record lists. */
   omittedNames: 10,
+  /**
+   * The whole record, as JSON: a last guard for state the bounds above do not
+   * cover (say, tens of thousands of packages), well under DynamoDB's 400 KB.
+   */
+  recordBytes: 300 * 1024,
 } as const;
+
+/** Whether a record's JSON form fits RECORD_BOUNDS.recordBytes. */
+export function recordFits(json: string): boolean {
+  return json.length * 3 <= RECORD_BOUNDS.recordBytes || Buffer.byteLength(json) <= RECORD_BOUNDS.recordBytes;
+}
 
 /** Marks a list the record holds only part of. */
 export interface Truncation {

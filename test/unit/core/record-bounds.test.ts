@@ -9,7 +9,8 @@ import {
 } from '../../../functions/core/record-bounds.js';
 import { LARGE_SECTION_BYTES, rawSections, sectionHash } from '../../../functions/core/sections.js';
 import { description, fullReport } from '../../support/messages.js';
-import { AGENT_UID } from './fixtures.js';
+import { ProtocolError } from '../../../functions/core/errors.js';
+import { AGENT_UID, knownAgent, msg, packageStatuses, poll, SECOND, T0 } from './fixtures.js';
 
 describe('boundedSelectorAttributes', () => {
   it('keeps a small description whole, without a marker', () => {
@@ -136,5 +137,37 @@ describe('sectionHash of a large description', () => {
     // Assess
     expect(again).toBe(first);
     expect(sectionHash('description', big, raw.subarray(0, 10))).toBe(sectionHash('description', big));
+  });
+});
+
+describe('the record size guard', () => {
+  it('refuses, with a clear protocol error, state that the bounds do not cover and that would overflow the record', () => {
+    // Prepare: 1,500 packages with long names, each summarised in the record.
+    const packages = Array.from({ length: 1_500 }, (_, i): [string, string] => [`${'p'.repeat(200)}-${i}`, '1.0.0']);
+    const message = msg(1n, { packageStatuses: packageStatuses(packages) });
+
+    // Act
+    const error = (() => {
+      try {
+        poll(message, { record: knownAgent(0n, T0), now: T0 + 30 * SECOND });
+      } catch (e) {
+        return e;
+      }
+    })();
+
+    // Assess
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).message).toMatch(/state would take \d+ bytes, over the 307200/);
+  });
+
+  it('lets a record just under the guard through', () => {
+    // Prepare: 1,000 packages.
+    const packages = Array.from({ length: 1_000 }, (_, i): [string, string] => [`package-${i}`, '1.0.0']);
+
+    // Act
+    const decision = poll(msg(1n, { packageStatuses: packageStatuses(packages) }), { record: knownAgent(0n, T0), now: T0 + 30 * SECOND });
+
+    // Assess
+    expect(Object.keys(decision.records[0]!.record.packages!)).toHaveLength(1_000);
   });
 });
