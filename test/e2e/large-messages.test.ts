@@ -1,9 +1,15 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../functions/adapters/aws-clients.js';
 import { AGENT_STATE_SORT_KEY, agentKey } from '../../functions/adapters/dynamodb/table-schema.js';
-import { AgentToServerSchema, CustomCapabilitiesSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
+import {
+  AgentToServerSchema,
+  CustomCapabilitiesSchema,
+  PackageStatusesSchema,
+  ServerErrorResponseType,
+  ServerToAgentSchema,
+} from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { KeyValue } from '../../functions/gen/opamp/v1/anyvalue_pb.js';
 import { instanceUidToText } from '../../functions/core/instance-uid.js';
@@ -106,6 +112,27 @@ describe('messages under the body limit whose content would not fit one DynamoDB
     expect(body.attributesTruncated.omitted).toContain('huge.0');
     expect(body.attributes['huge.0']).toBeUndefined();
     expect(body.description.nonIdentifyingAttributes['huge.0']).toHaveLength(BODY_LIMIT - overhead);
+  });
+
+  it('refuses state the bounds do not cover and that would not fit with a BadRequest, storing nothing', async () => {
+    const uid = newUidBytes();
+    const packages = Object.fromEntries(Array.from({ length: 1_500 }, (_, i) => {
+      const name = `${'p'.repeat(200)}-${i}`;
+      return [name, { name, agentHasVersion: '1.0.0' }];
+    }));
+    const message = fullReport(uid, 1n, { packageStatuses: create(PackageStatusesSchema, { packages }) });
+
+    const res = await fetch(backend.opampUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: toBinary(AgentToServerSchema, message),
+    });
+
+    expect(res.status).toBe(400);
+    const reply = fromBinary(ServerToAgentSchema, new Uint8Array(await res.arrayBuffer()));
+    expect(reply.errorResponse?.type).toBe(ServerErrorResponseType.ServerErrorResponseType_BadRequest);
+    expect(reply.errorResponse?.errorMessage).toMatch(/state would take \d+ bytes/);
+    expect((await fetch(`${backend.url}/api/v1/agents/${instanceUidToText(uid)}`)).status).toBe(404);
   });
 
   it('stores 100,000 custom capabilities, cut with a marker', async () => {
