@@ -16,7 +16,7 @@ import {
 } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, CustomMessage, RemoteConfigStatus, ConnectionSettingsStatus, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord, ReportedApplyStatus } from './agent-record.js';
-import { selectorAttributes } from './attributes.js';
+import { boundedCustomCapabilities, boundedErrorMessage, boundedSelectorAttributes, RECORD_BOUNDS, recordFits } from './record-bounds.js';
 import { agentHas, serverCapabilities } from './capabilities.js';
 import type { ServerFeatures } from './capabilities.js';
 import { ProtocolError } from './errors.js';
@@ -24,8 +24,8 @@ import { instanceUidFromText, instanceUidToText, isInstanceUidBytes } from './in
 import { gateReply } from './reply-gates.js';
 import { encodeSection, reportedSection, sectionHash, sectionId } from './sections.js';
 import type { SectionContent, SectionKind, SectionRef } from './sections.js';
-import { classifySequence } from './sequence.js';
-import type { SequenceVerdict } from './sequence.js';
+import { classifySequence, explainJump, shouldLogNoisy } from './sequence.js';
+import type { JumpExplanation, SequenceVerdict } from './sequence.js';
 import { EMPTY_FLEET } from './fleet.js';
 import type { ConfigMeta, FleetState } from './fleet.js';
 import { configToOffer, DEFAULT_REMOTE_CONFIG_POLICY, noteRemoteConfigStatus, recordOffer } from './remote-config.js';
@@ -70,8 +70,10 @@ export interface CoreOptions {
   lastSeenRefreshMs: number;
   /** Shortest poll interval an agent is expected to use (see sequence.ts). */
   minPollIntervalMs: number;
-  /** ReportFullState is not asked again within this time, except for an unknown agent. */
+  /** ReportFullState is not asked again within this time while a request is unanswered, except for an unknown agent. */
   fullStateRetryMs: number;
+  /** A gap or reset of one agent is logged at most once in this time (the rest are counted only). */
+  noisyEventLogWindowMs: number;
   /** How long a silent agent's record is kept before the store may delete it. */
   recordRetentionMs: number;
   /** How long a temporary uid keeps pointing to the uid assigned to it. */
@@ -91,6 +93,7 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   lastSeenRefreshMs: 5 * 60_000,
   minPollIntervalMs: 15_000,
   fullStateRetryMs: 10 * 60_000,
+  noisyEventLogWindowMs: 10 * 60_000,
   recordRetentionMs: 30 * 24 * 3_600_000,
   redirectRetentionMs: 24 * 3_600_000,
   remoteConfig: DEFAULT_REMOTE_CONFIG_POLICY,
@@ -127,7 +130,11 @@ export interface PollInput {
   connection?: ConnectionContext | undefined;
   /** A certificate just signed for the agent's CSR in this message. */
   issuedCertificate?: IssuedCertificateRecord | undefined;
+  /** The sections' bytes as the request carried them (large requests), stored as they are instead of encoded again. */
+  rawSections?: RawSections | undefined;
 }
+
+type RawSections = Partial<Record<SectionKind, Uint8Array>>;
 
 /** A record to store, conditional on the version that was read (0: must not exist). */
 export interface RecordWrite {
@@ -188,6 +195,8 @@ export interface PollDecision {
   /** A custom message the agent sent, to keep in its bounded inbox (numbered from 1). */
   inbox?: { instanceUid: string; index: number; message: ReceivedMessage };
   events: PollEvent[];
+  /** Events of `events` already logged for this agent within the log window: counted, not logged again. */
+  quietEvents?: PollEvent[];
 }
 
 /** Rejects messages the protocol forbids before any storage is touched. */
@@ -225,7 +234,8 @@ export function decidePoll(input: PollInput): PollDecision {
 
   // A redirect record is not the agent's state: a message without the flag starts afresh.
   const stored = input.record?.movedTo ? undefined : input.record;
-  const verdict = classifySequence(stored, message.sequenceNum, digest, now, pollIntervalFloor(stored, options));
+  const jump = explainJump(stored, message.sequenceNum, now, classifySequence(stored, message.sequenceNum, digest, now, pollIntervalFloor(stored, options)));
+  const verdict = jump.verdict;
 
   if (verdict === 'duplicate' && stored) {
     events.push('duplicate');
@@ -261,19 +271,29 @@ export function decidePoll(input: PollInput): PollDecision {
     : undefined;
   if (stored && duplicate) return splitDuplicate({ stored, input, seen, reason: duplicate, events });
 
-  const applied = applyStatus(base, message, now);
+  const applied = applyStatus(base, message, now, input.rawSections);
   const fleet = input.fleet ?? EMPTY_FLEET;
   const next = applied.record;
   next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
   noteCredentials(next, verdict, input, events);
+  noteCadence(next, jump);
   const reply = successReply(message, options);
   events.push(...verdictEvents(verdict));
+  const quietEvents = noteNoisyEvents(next, base, verdict, input);
   if (applied.sections.length > 0 || applied.changed) events.push('status-changed');
   if (message.agentDisconnect) events.push('disconnected');
   if (applied.rolledBack) events.push('config-rolled-back');
   if (applied.configFailed) events.push('config-failed');
 
-  if (shouldRequestFullState(verdict, base, message, next.capabilities, now, options)) {
+  // A full report answers an outstanding request: the retry throttle holds
+  // only while a request is unanswered, so a later gap is asked about again.
+  const answersFullStateRequest = base.fullStateRequestedSeq !== undefined &&
+    message.sequenceNum === base.fullStateRequestedSeq + 1n;
+  if (answersFullStateRequest || isFullReport(message, next.capabilities)) {
+    delete next.fullStateRequestedAt;
+    delete next.fullStateRequestedSeq;
+  }
+  if (shouldRequestFullState(verdict, next, message, next.capabilities, now, options)) {
     reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState);
     next.fullStateRequestedAt = now;
     next.fullStateRequestedSeq = message.sequenceNum;
@@ -314,17 +334,20 @@ export function decidePoll(input: PollInput): PollDecision {
     message: receivedMessage(message.customMessage, now),
   };
 
-  // A gap is not written unless full state is asked for: an agent polling faster
-  // than expected would otherwise cause a write every other poll. What makes a
-  // good new baseline is written even when it changed nothing: a reset counter,
+  // A gap is not written unless full state is asked for, a cadence learned, or
+  // the gap logged (once per window): an agent polling faster than expected
+  // would otherwise cause a write every other poll. What makes a good new baseline is written even when it changed nothing: a reset counter,
   // a full report after a gap, and the answer to a full-state request.
-  const answersFullStateRequest = base.fullStateRequestedSeq !== undefined &&
-    message.sequenceNum === base.fullStateRequestedSeq + 1n;
   const rebaseline = verdict === 'reset' || answersFullStateRequest || (verdict === 'gap' && isFullReport(message, next.capabilities));
-  const mustWrite = !stored || applied.sections.length > 0 || rebaseline || stateChanged(base, next) ||
+  const nextState = comparable(next);
+  const mustWrite = !stored || applied.sections.length > 0 || rebaseline || comparable(base) !== nextState ||
     now - base.lastSeenAt >= options.lastSeenRefreshMs;
+  if (mustWrite && !recordFits(nextState)) {
+    throw new ProtocolError('state-too-large', `the agent's state would take ${nextState.length} bytes, over the ${RECORD_BOUNDS.recordBytes} a record holds; report less (fewer packages or shorter texts)`, message.instanceUid);
+  }
 
-  const attach = {
+  const attach: Partial<PollDecision> = {
+    ...(quietEvents.length > 0 ? { quietEvents } : {}),
     ...(attachConfig ? { attachConfig } : {}),
     ...(attachPackages ? { attachPackages } : {}),
     ...(inbox ? { inbox } : {}),
@@ -359,11 +382,36 @@ function observation(message: AgentToServer, verdict: SequenceVerdict, stored: A
 
 /**
  * The shortest interval between this agent's polls the server expects: the
- * configured floor, or the interval the server itself asked for when shorter.
+ * configured floor, or the interval the server itself asked for, or the
+ * cadence the agent has shown, whichever is shortest.
  */
 function pollIntervalFloor(stored: AgentRecord | undefined, options: CoreOptions): number {
   const asked = stored?.heartbeatSeconds;
-  return asked !== undefined && asked > 0 ? Math.min(options.minPollIntervalMs, asked * 1000) : options.minPollIntervalMs;
+  const floor = asked !== undefined && asked > 0 ? Math.min(options.minPollIntervalMs, asked * 1000) : options.minPollIntervalMs;
+  return Math.min(floor, stored?.pollCadenceMs ?? floor);
+}
+
+/** Keeps what the sequence jump showed about the agent's cadence (see explainJump). */
+function noteCadence(next: AgentRecord, jump: JumpExplanation): void {
+  if (jump.cadenceMs !== undefined) {
+    next.pollCadenceMs = jump.cadenceMs;
+    delete next.cadenceCandidateMs;
+  } else if (jump.candidateMs !== undefined) {
+    next.cadenceCandidateMs = jump.candidateMs;
+  }
+}
+
+/**
+ * Gaps and resets are logged once per agent per window; the ones within the
+ * window are returned, to be counted only. Logging one stamps the record,
+ * which costs at most one write per window for an agent that keeps misnumbering.
+ */
+function noteNoisyEvents(next: AgentRecord, base: AgentRecord, verdict: SequenceVerdict, input: PollInput): PollEvent[] {
+  const noisy = verdictEvents(verdict).filter((e) => e === 'sequence-gap' || e === 'sequence-reset');
+  if (noisy.length === 0) return [];
+  if (!shouldLogNoisy(base, input.now, input.options.noisyEventLogWindowMs)) return noisy;
+  next.noisyEventLoggedAt = input.now;
+  return [];
 }
 
 /**
@@ -504,7 +552,11 @@ function offerPackages(next: AgentRecord, reply: ServerToAgent, fleet: FleetStat
 
 /** One queued custom message per reply, and the server's custom capabilities when the agent lacks them. */
 function deliverMessages(next: AgentRecord, reply: ServerToAgent, verdict: SequenceVerdict, input: PollInput, events: PollEvent[]): void {
-  const { deliver, expired } = nextMessage(next.outbox, next.customCapabilities, input.now);
+  // With the agent's list kept only in part, a queued message's capability may be in the part left out.
+  const announced = next.customCapabilitiesTruncated
+    ? [...(next.customCapabilities ?? []), ...(next.outbox ?? []).map((m) => m.capability)]
+    : next.customCapabilities;
+  const { deliver, expired } = nextMessage(next.outbox, announced, input.now);
   if (deliver || expired.length > 0) {
     const remaining = (next.outbox ?? []).filter((m) => m !== deliver && !expired.includes(m));
     if (remaining.length > 0) next.outbox = remaining;
@@ -545,15 +597,9 @@ function receivedMessage(message: CustomMessage, now: number): ReceivedMessage {
 }
 
 /**
- * Whether anything that must be stored changed. Sequence number, digest and
- * times are left out: they alone do not justify a write (see mustWrite).
- */
-function stateChanged(base: AgentRecord, next: AgentRecord): boolean {
-  return comparable(base) !== comparable(next);
-}
-
-/**
- * The record's state as text. The next record is built by copying the stored
+ * The record's state as text, to tell whether anything that must be stored
+ * changed. Sequence number, digest and times are left out: they alone do not
+ * justify a write (see mustWrite). The next record is built by copying the stored
  * one, so equal state gives equal text; a field removed and set again may move
  * and read as a change, which costs at most one needless write.
  */
@@ -576,7 +622,7 @@ function splitDuplicate(args: { stored: AgentRecord; input: PollInput; seen: Obs
   const { message, now, options } = input;
   const newUid = input.newInstanceUid();
   events.push('duplicate-uid');
-  const applied = applyStatus(emptyRecord(newUid, now, 0), message, now);
+  const applied = applyStatus(emptyRecord(newUid, now, 0), message, now, input.rawSections);
   const newcomer = applied.record;
   newcomer.fingerprint = observe({}, { ...seen, reset: false, gap: false }, options.duplicateWindowMs);
   const reply = successReply(message, options);
@@ -756,7 +802,7 @@ interface AppliedStatus {
  * Status compression: a section the agent sent replaces the stored one as a
  * whole; a section it left out keeps its stored value.
  */
-function applyStatus(base: AgentRecord, message: AgentToServer, now: number): AppliedStatus {
+function applyStatus(base: AgentRecord, message: AgentToServer, now: number, raw: RawSections = {}): AppliedStatus {
   const next: AgentRecord = { ...base, sections: { ...base.sections }, sectionIds: { ...base.sectionIds } };
   const sections: SectionContent[] = [];
   let changed = false;
@@ -780,11 +826,14 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
 
   const description = reportedSection(message, 'description');
   if (description) {
-    const hash = sectionHash('description', description);
+    const hash = sectionHash('description', description, raw.description);
     if (hash !== base.sections.description) {
-      sections.push(encodeSection('description', description, hash));
+      sections.push(encodeSection('description', description, hash, raw.description));
       next.sections.description = hash;
-      next.attributes = selectorAttributes(description);
+      const bounded = boundedSelectorAttributes(description);
+      next.attributes = bounded.attributes;
+      if (bounded.truncated) next.attributesTruncated = bounded.truncated;
+      else delete next.attributesTruncated;
     }
   }
 
@@ -792,7 +841,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
   if (health) {
     const hash = sectionHash('health', health);
     if (hash !== base.sections.health) {
-      sections.push(encodeSection('health', health, hash));
+      sections.push(encodeSection('health', health, hash, raw.health));
       next.sections.health = hash;
       next.healthy = health.healthy;
     }
@@ -802,7 +851,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
   if (effectiveConfig) {
     const hash = sectionHash('effectiveConfig', effectiveConfig);
     if (hash !== base.sections.effectiveConfig) {
-      sections.push(encodeSection('effectiveConfig', effectiveConfig, hash));
+      sections.push(encodeSection('effectiveConfig', effectiveConfig, hash, raw.effectiveConfig));
       next.sections.effectiveConfig = hash;
     }
   }
@@ -811,7 +860,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
   if (packageStatuses) {
     const hash = sectionHash('packageStatuses', packageStatuses);
     if (hash !== base.sections.packageStatuses) {
-      sections.push(encodeSection('packageStatuses', packageStatuses, hash));
+      sections.push(encodeSection('packageStatuses', packageStatuses, hash, raw.packageStatuses));
       next.sections.packageStatuses = hash;
     }
     const offered = b64(packageStatuses.serverProvidedAllPackagesHash);
@@ -832,7 +881,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
       changed = true;
     }
     if (Object.keys(components.components).length > 0 && hash !== base.sections.availableComponents) {
-      sections.push(encodeSection('availableComponents', components, hash));
+      sections.push(encodeSection('availableComponents', components, hash, raw.availableComponents));
       next.sections.availableComponents = hash;
     }
   }
@@ -865,9 +914,11 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
   }
 
   if (message.customCapabilities) {
-    const list = [...message.customCapabilities.capabilities];
-    if (JSON.stringify(list) !== JSON.stringify(base.customCapabilities ?? [])) {
-      next.customCapabilities = list;
+    const { values, truncated } = boundedCustomCapabilities(message.customCapabilities.capabilities);
+    if (JSON.stringify([values, truncated]) !== JSON.stringify([base.customCapabilities ?? [], base.customCapabilitiesTruncated])) {
+      next.customCapabilities = values;
+      if (truncated) next.customCapabilitiesTruncated = truncated;
+      else delete next.customCapabilitiesTruncated;
       changed = true;
     }
   }
@@ -877,7 +928,7 @@ function applyStatus(base: AgentRecord, message: AgentToServer, now: number): Ap
 
 function applyStatusOf(status: RemoteConfigStatus | ConnectionSettingsStatus): ReportedApplyStatus {
   const hash = 'lastRemoteConfigHash' in status ? status.lastRemoteConfigHash : status.lastConnectionSettingsHash;
-  return { hash: b64(hash), status: status.status, errorMessage: status.errorMessage };
+  return { hash: b64(hash), status: status.status, errorMessage: boundedErrorMessage(status.errorMessage) };
 }
 
 function sameApplyStatus(a: ReportedApplyStatus, b: ReportedApplyStatus | undefined): boolean {

@@ -1,4 +1,5 @@
 import { AgentCapabilities, PackageStatusEnum, PackageType } from '../gen/opamp/v1/opamp_pb.js';
+import { boundedErrorMessage } from './record-bounds.js';
 import type { PackageStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import { sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
@@ -163,7 +164,7 @@ export function summarizePackageStatuses(statuses: PackageStatuses): Record<stri
       hasVersion: s.agentHasVersion,
       offeredVersion: s.serverOfferedVersion,
       status: (PackageStatusEnum[s.status] ?? String(s.status)).replace(/^PackageStatusEnum_/, ''),
-      ...(s.errorMessage ? { error: s.errorMessage } : {}),
+      ...(s.errorMessage ? { error: boundedErrorMessage(s.errorMessage) } : {}),
       ...(s.downloadDetails ? { downloadPercent: s.downloadDetails.downloadPercent } : {}),
     };
   }

@@ -82,7 +82,8 @@ export class AgentActions {
       expiresAt: now + this.deps.ttlMs,
     };
     await this.update(instanceUid, (record) => {
-      if (!(record.customCapabilities ?? []).includes(message.capability)) {
+      // A list kept only in part cannot tell: the agent may have advertised it.
+      if (!record.customCapabilitiesTruncated && !(record.customCapabilities ?? []).includes(message.capability)) {
         throw new ActionRefusedError(`agent ${instanceUid} has not advertised the custom capability ${message.capability}`);
       }
       const outbox = (record.outbox ?? []).filter((m) => now < m.expiresAt);

@@ -18,6 +18,7 @@ import { SECTION_SCHEMAS } from '../core/sections.js';
 import { ConnectionSettingsStatuses, RemoteConfigStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentDescription, EffectiveConfig } from '../gen/opamp/v1/opamp_pb.js';
 import type { StoredSection } from '../ports/agent-store.js';
+import type { Truncation } from '../core/record-bounds.js';
 
 /** One agent in a fleet listing: what the per-poll record holds, nothing more. */
 export interface AgentSummaryView {
@@ -25,6 +26,8 @@ export interface AgentSummaryView {
   liveness: Liveness;
   healthy: boolean | null;
   attributes: Record<string, string>;
+  /** Set when the record keeps only part of the attributes (the description has them all). */
+  attributesTruncated?: Truncation;
   capabilities: string[];
   sequenceNum: string;
   /** The agent token its last poll authenticated with. */
@@ -96,6 +99,8 @@ export interface AgentDetailView extends AgentSummaryView {
   connectionSettingsStatus: ApplyStatusView | null;
   packageStatuses: JsonValue | null;
   customCapabilities: string[];
+  /** Set when only part of the agent's custom capabilities is kept. */
+  customCapabilitiesTruncated?: Truncation;
   availableComponents: { hash: string; components: JsonValue | null } | null;
   remoteConfig?: RemoteConfigView;
   packages?: PackagesView;
@@ -116,6 +121,7 @@ export function summaryView(record: AgentRecord, now: number, policy: LivenessPo
     liveness: deriveLiveness(record, now, policy),
     healthy: record.healthy ?? null,
     attributes: record.attributes,
+    ...(record.attributesTruncated ? { attributesTruncated: record.attributesTruncated } : {}),
     capabilities: agentCapabilityNames(record.capabilities),
     sequenceNum: record.sequenceNum.toString(),
     token: record.tokenName ?? null,
@@ -152,6 +158,7 @@ export function detailView(record: AgentRecord, sections: SectionsByKind, now: n
       ? toJson(SECTION_SCHEMAS.packageStatuses, fromBinary(SECTION_SCHEMAS.packageStatuses, sections.packageStatuses.bytes))
       : null,
     customCapabilities: record.customCapabilities ?? [],
+    ...(record.customCapabilitiesTruncated ? { customCapabilitiesTruncated: record.customCapabilitiesTruncated } : {}),
     commands: {
       pending: record.pendingCommand
         ? { type: record.pendingCommand.type, id: record.pendingCommand.id, queuedAt: iso(record.pendingCommand.queuedAt), expiresAt: iso(record.pendingCommand.expiresAt) }

@@ -11,6 +11,7 @@ import type { AgentRecord } from '../core/agent-record.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { ConfigContentChangedError } from './config-bodies.js';
+import { LARGE_SECTION_BYTES, rawSections } from '../core/sections.js';
 import type { SectionRef } from '../core/sections.js';
 import { randomBytes } from 'node:crypto';
 import { AgentCapabilities } from '../gen/opamp/v1/opamp_pb.js';
@@ -82,6 +83,8 @@ export interface PollOutcome {
   instanceUid: string;
   reply: ServerToAgent;
   events: PollEvent[];
+  /** Events already logged for this agent within the log window: count them, do not log them. */
+  quietEvents: PollEvent[];
   /** How many times the decision was retried after losing a conditional write. */
   conflicts: number;
 }
@@ -106,7 +109,7 @@ export class PollService {
   async poll(
     message: AgentToServer,
     messageDigest: string | (() => string),
-    hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined } = {},
+    hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined; body?: Uint8Array | undefined } = {},
   ): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
     const first = await this.readRecord(instanceUid);
@@ -116,6 +119,8 @@ export class PollService {
     const connection = await this.connectionContext(hooks.request, takesConnectionSettings(capabilities) ? fleet : undefined);
     const issuedCertificate = await this.answerCsr(message, first.record, instanceUid, fleet);
     const withheldConfigs = new Set<string>();
+    // Large sections are stored as the request carried them: encoding them again costs seconds.
+    const raw = hooks.body && hooks.body.byteLength >= LARGE_SECTION_BYTES ? rawSections(hooks.body) : undefined;
     // Sections written by attempts whose record lost the race: nobody refers to them.
     const orphans: Array<SectionRef & { instanceUid: string }> = [];
     for (let attempt = 1; ; attempt++) {
@@ -133,6 +138,7 @@ export class PollService {
         writeId: () => randomBytes(6).toString('base64url'),
         connection,
         issuedCertificate,
+        rawSections: raw,
       });
       // A "lost" write may in fact have committed (its response was lost and the
       // SDK's retry then failed the condition): never delete what the record uses.
@@ -147,7 +153,7 @@ export class PollService {
       }
       try {
         await this.commit(decision);
-        return { instanceUid, reply: decision.reply, events: decision.events, conflicts: attempt - 1 };
+        return { instanceUid, reply: decision.reply, events: decision.events, quietEvents: decision.quietEvents ?? [], conflicts: attempt - 1 };
       } catch (error) {
         if (!(error instanceof WriteConflictError)) throw error;
         orphans.push(...decision.sections.map((s) => ({ instanceUid: s.instanceUid, kind: s.content.kind, id: s.id })));

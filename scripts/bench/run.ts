@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|steering|all] [--intervals 0,60,300] [--no-cold-start] [--auth token|none]
+// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|steering|fast-pollers|large-messages|all] [--intervals 0,60,300] [--no-cold-start] [--auth token|none]
 //
 // Drives the real OpAMP app (the agent endpoint as the Lambda entry wires it, and its wrapper) with
 // simulated agents against dynalite and s3rver running in a child process,
@@ -22,8 +22,12 @@ import { POLL_INTERVAL_MS, ROLLOUT_CONFIG_KEY, runScenario } from './scenarios.j
 import type { ScenarioName, ScenarioResult, Target } from './scenarios.js';
 import { DEFAULT_STEERING_IDLE_SECONDS, runSteering } from './steering.js';
 import type { SteeringResult, SteeringRun } from './steering.js';
+import { runFastPollers } from './fast-pollers.js';
+import type { FastPollersResult } from './fast-pollers.js';
+import { runLargeMessages } from './large-messages.js';
+import type { LargeMessagesResult } from './large-messages.js';
 
-const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|all] [--intervals 0,60,300] [--auth token|none] [--no-cold-start]';
+const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|fast-pollers|large-messages|all] [--intervals 0,60,300] [--auth token|none] [--no-cold-start]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -45,8 +49,9 @@ async function main(): Promise<void> {
   }
   const agents = Number(values.agents);
   if (!Number.isInteger(agents) || agents < 1) throw new UsageError(`--agents must be a positive integer, not ${values.agents}`);
-  const all: Array<ScenarioName | 'steering'> = ['steady', 'churn', 'rollout', 'steering'];
-  const scenarios = values.scenario === 'all' ? all : [values.scenario as ScenarioName | 'steering'];
+  type Name = ScenarioName | 'steering' | 'fast-pollers' | 'large-messages';
+  const all: Name[] = ['steady', 'churn', 'rollout', 'steering', 'fast-pollers', 'large-messages'];
+  const scenarios = values.scenario === 'all' ? all : [values.scenario as Name];
   if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one of ${all.join(', ')}, all`);
   const idleIntervals = values.intervals.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
   if (idleIntervals.length === 0 || !idleIntervals.every((x) => Number.isInteger(x) && x >= 0 && x <= 86_400)) {
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: ScenarioResult[] = [];
   let steering: SteeringResult | undefined;
+  const extra: Array<FastPollersResult | LargeMessagesResult> = [];
   let emulators: EmulatorProcess | undefined;
   const logs = new LogMeter();
   try {
@@ -74,6 +80,8 @@ async function main(): Promise<void> {
     logs.install();
     for (const name of scenarios) {
       if (name === 'steering') steering = await runSteering({ agents, endpoints: emulators, logs, auth, progress, idleIntervals });
+      else if (name === 'fast-pollers') extra.push(await runFastPollers({ endpoints: emulators, logs, auth, progress }));
+      else if (name === 'large-messages') extra.push(await runLargeMessages({ endpoints: emulators, logs, auth, progress }));
       else results.push(await runScenario(name, { agents, endpoints: emulators, logs, auth, progress }));
     }
   } finally {
@@ -92,11 +100,13 @@ async function main(): Promise<void> {
   if (json) {
     for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
     if (steering) process.stdout.write(`${JSON.stringify(steering)}\n`);
+    for (const r of extra) process.stdout.write(`${JSON.stringify(r)}\n`);
     if (coldStart) process.stdout.write(`${JSON.stringify(coldStart)}\n`);
     if (cost) process.stdout.write(`${JSON.stringify(cost)}\n`);
     if (intervalCost) process.stdout.write(`${JSON.stringify(intervalCost)}\n`);
   } else {
     process.stdout.write(renderText(results, coldStart, cost, { settings, auth, memoryMb, command, steering, intervalCost }));
+    for (const r of extra) process.stdout.write(renderExtra(r));
   }
 }
 
@@ -106,6 +116,28 @@ function shellWord(arg: string): string {
 }
 
 class UsageError extends Error {}
+
+/** The fast-pollers and large-messages scenarios: one row per run, then their targets. */
+function renderExtra(r: FastPollersResult | LargeMessagesResult): string {
+  const out: string[] = [];
+  if (r.scenario === 'fast-pollers') {
+    out.push('== fast-pollers: agents polling faster than OPAMP_MIN_POLL_INTERVAL_SECONDS, after a 10-minute warm-up, 20 minutes measured');
+    out.push(...table(r.runs.map((x) => [
+      `every ${x.intervalSeconds} s (${x.agents} agents, ${x.polls} polls)`,
+      `${fmt(x.logBytesPerPoll)} log B/poll`,
+      `${x.logLines} log lines; writes ${fmt(x.ddbWritesPerPoll)}/poll (refresh alone ${fmt(x.expectedWritesPerPoll)}); full-state requests ${x.fullStateRequests} (warm-up ${x.warmUpFullStateRequests})`,
+    ])));
+  } else {
+    out.push(`== large-messages: new agents' first messages near the ${r.bodyLimitBytes}-byte body limit`);
+    out.push(...table(r.runs.map((x) => [
+      `${x.shape} (${x.requestBytes} B)`,
+      `HTTP ${x.statuses.join(',')}`,
+      `handler CPU max ${x.handlerCpuMsMax} ms, mean ${x.handlerCpuMsMean} ms; state item ${x.stateItemBytes} B`,
+    ])));
+  }
+  out.push(...targets(r.targets), '');
+  return `${out.join('\n')}\n`;
+}
 
 interface RenderContext {
   settings: Record<string, string>;

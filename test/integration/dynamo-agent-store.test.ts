@@ -105,6 +105,9 @@ describe('DynamoAgentStore record round trip', () => {
       disconnectedAt: 1_700_000_900_000,
       fullStateRequestedAt: 1_700_000_500_789,
       fullStateRequestedSeq: 9_007_199_254_740_993n, // 2^53 + 1: not representable as a double
+      pollCadenceMs: 1_500,
+      cadenceCandidateMs: 2_004,
+      noisyEventLoggedAt: 1_700_000_600_111,
       attributes: { 'service.name': 'checkout', 'host.name': 'host-1', 'deployment.environment': 'prod' },
       healthy: false,
       sections: {
@@ -126,6 +129,8 @@ describe('DynamoAgentStore record round trip', () => {
       connectionSettingsStatus: { hash: 'BQYH', status: 1, errorMessage: '' },
       serverProvidedAllPackagesHash: 'CAkK',
       customCapabilities: ['io.opentelemetry.custom.a', 'com.example.b'],
+      customCapabilitiesTruncated: { kept: 2, total: 90_000, omitted: ['c.2', 'c.3'] },
+      attributesTruncated: { kept: 3, total: 100_003, omitted: ['attr.0'] },
       supersededSections: [{ kind: 'health', id: 'b2xkLWhlYWx0aA~v6' }, { kind: 'effectiveConfig', id: 'b2xkLWNvbmZpZw~Zz-_09' }],
       configOffer: {
         hash: 'q83vASNFZ4k=',
