@@ -71,7 +71,7 @@ describe('fuzzing POST /v1/opamp bodies', () => {
     // Nesting as deep as the body limit allows (100,000 levels: 1.3 MB).
     const deepest = await post('nesting depths', withAttribute(newUidBytes(), Buffer.from('deep'), nestedAnyValue(100_000)));
     expect(deepest.status).toBe(400);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('refuses invalid UTF-8 in any string with 400, storing nothing', async () => {
     const text = fc.string({ unit: 'grapheme-ascii', maxLength: 20 });
