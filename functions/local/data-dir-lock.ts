@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -10,6 +10,8 @@ import { join } from 'node:path';
  * is taken over.
  */
 export const LOCK_FILE = 'backend.lock';
+/** How long an empty lock file counts as being written rather than left over. */
+const FRESH_MS = 5_000;
 
 export class DataDirInUseError extends Error {
   override readonly name = 'DataDirInUseError';
@@ -41,6 +43,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
     }
     const owner = readLock(path);
+    if (!owner && isFresh(path)) {
+      throw new DataDirInUseError(`another backend is starting on the data directory ${dataDir}; give this one its own directory and port with OPAMP_DATA_DIR and OPAMP_PORT`);
+    }
     if (owner && isRunning(owner.pid) && (owner.pid !== process.pid || heldHere.has(path))) {
       const where = owner.url ? `, ${owner.url}` : '';
       throw new DataDirInUseError(
@@ -54,7 +59,10 @@ export function lockDataDir(dataDir: string): DataDirLock {
   heldHere.add(path);
   return {
     describe(url) {
-      writeFileSync(path, JSON.stringify({ pid: process.pid, url } satisfies LockContent));
+      // Replaced in one step: a start that reads the lock meanwhile sees the old content or the new, never a partial file.
+      const next = `${path}.${process.pid}`;
+      writeFileSync(next, JSON.stringify({ pid: process.pid, url } satisfies LockContent));
+      renameSync(next, path);
     },
     release() {
       if (!heldHere.delete(path)) return;
@@ -70,6 +78,15 @@ function readLock(path: string): LockContent | undefined {
     return Number.isInteger(content.pid) && content.pid! > 0 ? { pid: content.pid!, ...(typeof content.url === 'string' ? { url: content.url } : {}) } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A lock file without content that was made in the last few seconds: its owner may still be writing it. */
+function isFresh(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < FRESH_MS;
+  } catch {
+    return false;
   }
 }
 

@@ -93,11 +93,11 @@ describe('idle agent connections to the local backend', () => {
   it.skipIf(!GO_AGENT)('serve the opamp-go client polling every 6 s without a transport error (needs the opamp-go test agent)', async () => {
     backend = await startTestBackend();
 
-    const events = await runGoAgent(['-endpoint', backend.opampUrl, '-poll', '6s', '-duration', '13s'], 30_000);
+    const events = await runGoAgent(['-endpoint', backend.opampUrl, '-poll', '6s', '-duration', '8s'], 30_000);
 
     const responses = events.filter((e) => e.event === 'wire_response') as unknown as Array<{ http_status: number; conn: { reused: boolean } }>;
     expect(events.filter((e) => e.event === 'wire_error' || e.event === 'lib_error')).toEqual([]);
-    expect(responses.length).toBeGreaterThanOrEqual(3);
+    expect(responses.length).toBeGreaterThanOrEqual(2);
     expect(responses.map((r) => r.http_status)).toEqual(responses.map(() => 200));
     // Every poll after the first went over the first poll's connection.
     expect(responses.slice(1).map((r) => r.conn.reused)).toEqual(responses.slice(1).map(() => true));

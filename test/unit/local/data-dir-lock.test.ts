@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,14 +40,22 @@ describe('the data directory lock', () => {
   it.each([
     ['a process that is gone', () => JSON.stringify({ pid: deadPid(), url: 'http://127.0.0.1:1' })],
     ['this process id, left by an earlier process that had it', () => JSON.stringify({ pid: process.pid })],
-    ['nothing readable', () => ''],
+    ['nothing readable, written long ago', () => ''],
   ])('is taken over from %s', (_, content) => {
     writeFileSync(lockPath, content());
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(lockPath, longAgo, longAgo);
 
     const lock = lockDataDir(dir);
 
     expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toEqual({ pid: process.pid });
     lock.release();
+  });
+
+  it('is refused while a lock file made moments ago has no content yet: its owner is still writing it', () => {
+    writeFileSync(lockPath, '');
+
+    expect(() => lockDataDir(dir)).toThrow(`another backend is starting on the data directory ${dir}`);
   });
 
   it('creates the data directory when it does not exist yet', () => {
