@@ -1,15 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import type { ServerType } from '@hono/node-server';
 import { createAwsClients } from '../adapters/aws-clients.js';
 import type { BackendConfig } from '../config.js';
 import { createBackend } from '../entry/backend.js';
 import type { Backend } from '../entry/backend.js';
+import { lockDataDir } from './data-dir-lock.js';
+import type { DataDirLock } from './data-dir-lock.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { asS3EventRecords, startDynamoEmulator, startS3Emulator } from './emulators.js';
 import type { RunningEmulator } from './emulators.js';
+import { idleConnectionMs, listen } from './listen.js';
 import { ensureBucket, ensureTable } from './provision.js';
 import type { BucketEventRecord } from '../service/bucket-ingest.js';
 
@@ -33,6 +34,8 @@ export interface LocalBackendOptions {
   reconcileIntervalMs?: number;
   telemetry: Telemetry;
   now?: () => number;
+  /** How long an idle agent connection stays open; by default longer than any poll interval the server asks for. */
+  idleConnectionMs?: number;
 }
 
 export interface LocalBackend extends Backend {
@@ -51,6 +54,9 @@ export interface LocalBackend extends Backend {
  */
 export async function startLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
   const emulators: RunningEmulator[] = [];
+  // Only embedded stores use the data directory.
+  const usesDataDir = !options.dynamodbEndpoint || !options.s3Endpoint;
+  const lock: DataDirLock | undefined = usesDataDir ? lockDataDir(options.dataDir) : undefined;
   try {
     const dynamo = options.dynamodbEndpoint
       ? undefined
@@ -92,11 +98,17 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const timer = setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
     timer.unref();
 
-    const server = await listen(backend, options.host, options.port);
-    const port = (server.address() as AddressInfo).port;
+    const server = await listen({
+      fetch: backend.app.fetch,
+      hostname: options.host,
+      port: options.port,
+      idleConnectionMs: options.idleConnectionMs ?? idleConnectionMs(options.config),
+    });
+    const url = `http://${options.host}:${(server.address() as AddressInfo).port}`;
+    lock?.describe(url);
     return {
       ...backend,
-      url: `http://${options.host}:${port}`,
+      url,
       dynamodbEndpoint,
       s3Endpoint,
       embedded: { dynamodb: Boolean(dynamo), s3: Boolean(s3) },
@@ -109,20 +121,18 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       },
       async close() {
         clearInterval(timer);
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Kept-alive agent connections would hold the server open for their whole idle time.
+        server.closeIdleConnections();
+        await closed;
         await ingestion;
         for (const emulator of emulators.reverse()) await emulator.close();
+        lock?.release();
       },
     };
   } catch (error) {
     for (const emulator of emulators.reverse()) await emulator.close();
+    lock?.release();
     throw error;
   }
-}
-
-function listen(backend: Backend, hostname: string, port: number): Promise<ServerType> {
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: backend.app.fetch, hostname, port }, () => resolve(server));
-    server.once('error', reject);
-  });
 }
