@@ -8,7 +8,7 @@ import type { Selector } from '../core/selector.js';
 import { everyAgent } from '../ports/agent-store.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
-import { NotFoundError } from './fleet-admin.js';
+import { NotFoundError } from './admin/deps.js';
 
 /** The agent cannot take what was asked (it lacks the capability, its queue is full). */
 export class ActionRefusedError extends RejectedRequestError {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
+import type { PackageUploadUrls } from '../../service/fleet-admin.js';
 import { jsonBody, pathParams } from '../validation.js';
 import type { JsonBodyOptions } from '../validation.js';
 import { ACCEPTED } from './accepted.js';
@@ -15,11 +16,6 @@ export const uploadBody = z
   .strict();
 
 export type PackageUploadBody = z.input<typeof uploadBody>;
-
-export interface PackageUploadUrls {
-  file: string;
-  signature?: string;
-}
 
 const version = pathParams({ name: 'package', version: 'package-version' });
 
