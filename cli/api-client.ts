@@ -5,7 +5,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 
 /** A failure the CLI reports as one line and a non-zero exit. */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
 }
 
 export interface ApiTarget {

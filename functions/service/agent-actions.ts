@@ -24,6 +24,12 @@ export interface QueuedView {
   expiresAt: string;
 }
 
+/** What POST /restarts answers: the agents a restart was queued for, and those skipped with the reason. */
+export interface RestartsResult {
+  queued: Array<{ instanceUid: string } & QueuedView>;
+  skipped: Array<{ instanceUid: string; reason: string }>;
+}
+
 const WRITE_ATTEMPTS = 4;
 
 /**
@@ -55,9 +61,9 @@ export class AgentActions {
   }
 
   /** Queues a restart for every matching agent that accepts one; the others are listed with the reason. */
-  async queueRestarts(selector: Selector): Promise<{ queued: Array<{ instanceUid: string } & QueuedView>; skipped: Array<{ instanceUid: string; reason: string }> }> {
-    const queued: Array<{ instanceUid: string } & QueuedView> = [];
-    const skipped: Array<{ instanceUid: string; reason: string }> = [];
+  async queueRestarts(selector: Selector): Promise<RestartsResult> {
+    const queued: RestartsResult['queued'] = [];
+    const skipped: RestartsResult['skipped'] = [];
     for await (const record of everyAgent(this.deps.agents, (r) => matchesSelector(selector, r.attributes))) {
       if (!acceptsRestart(record.capabilities)) {
         skipped.push({ instanceUid: record.instanceUid, reason: 'does not accept restart commands' });
