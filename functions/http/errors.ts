@@ -55,9 +55,12 @@ const PARAM_RULE_TEXT: Record<PathParamKind, string> = {
 
 /** The edge's own errors, so that each code is spelled and worded once. */
 export const apiErrors = {
-  invalidParam(kind: PathParamKind): HttpError {
+  /** A path parameter that breaks the rule of its kind; the message quotes it (escaped, cut when long). */
+  invalidParam(kind: PathParamKind, value: string): HttpError {
     const code = kind === 'instance-uid' || kind === 'package-version' ? `invalid-${kind}` : `invalid-${kind}-name`;
-    return new HttpError(400, code, PARAM_RULE_TEXT[kind]);
+    const what = kind === 'instance-uid' ? 'instance uid' : kind === 'package-version' ? 'package version' : `${kind} name`;
+    const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 60)}...` : value);
+    return new HttpError(400, code, `${what} ${shown} is not valid: ${PARAM_RULE_TEXT[kind]}`);
   },
   /** A body or query that does not match its schema, as one readable line. */
   invalidRequest(issues: readonly ValidationIssue[], code = 'invalid-request', root = 'input'): HttpError {

@@ -109,7 +109,7 @@ export function pathParams<K extends string, E extends Env = Env, P extends stri
   return sValidator('param', schema, (result) => {
     if (result.success) return;
     const first = result.error[0]?.path?.[0];
-    const key = (typeof first === 'object' ? first.key : first) as K;
-    throw apiErrors.invalidParam(spec[key] ?? entries[0]![1]);
+    const key = ((typeof first === 'object' ? first.key : first) ?? entries[0]![0]) as K;
+    throw apiErrors.invalidParam(spec[key], String((result.data as Record<string, unknown>)[key] ?? ''));
   }) as unknown as MiddlewareHandler<E, P, ParamTargets<K>>;
 }

@@ -146,6 +146,7 @@ describe.each(BODY_ROUTES)('fleet API edge: $method $path ($resource)', (route) 
     // Assess
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe(route.badCode);
+    expect(response.body.error.message).toMatch(/^[a-z -]+ ".*" is not valid: /);
     expect(await state()).toEqual(before);
   });
 
