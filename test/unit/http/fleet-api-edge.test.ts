@@ -253,3 +253,24 @@ describe('fleet API edge: 405 with the methods the routes take', () => {
     expect(response.headers.get('allow')).toBe('PATCH, GET, HEAD');
   });
 });
+
+describe('fleet API edge: /agents queries and uids', () => {
+  it.each<[string, string, string]>([
+    ['a uid that is not a canonical UUID', '/agents/not-a-uid', 'invalid-instance-uid'],
+    ['a limit out of range', '/agents?limit=0', 'invalid-request'],
+    ['a liveness that does not exist', '/agents?liveness=sleepy', 'invalid-request'],
+    ['a selector that does not parse', '/agents?selector=novalue', 'invalid-selector'],
+  ])('refuses %s with 400 %s', async (_what, path, code) => {
+    const { send } = await setup();
+    const response = await send('GET', path);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe(code);
+  });
+
+  it('finds an agent by its uid in upper case', async () => {
+    const { send } = await setup();
+    const response = await send('GET', `/agents/${AGENT.toUpperCase()}`);
+    expect(response.status).toBe(200);
+    expect(response.body.instanceUid).toBe(AGENT);
+  });
+});
