@@ -47,6 +47,6 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     certificates,
     issuer,
   });
-  const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, telemetry });
+  const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, deadlines: config.deadlines, telemetry });
   return { app, polls, fleet, configBodies, agentAuth };
 }

@@ -24,5 +24,5 @@ export function createFleetApiRoutes(options: WiringOptions) {
 /** The fleet API function's app: /api/v1/* and GET /healthz. */
 export function createFleetApi(options: WiringOptions) {
   const routes = createFleetApiRoutes(options);
-  return { app: createApp({ agents: options.stores.agents, routes: [routes], limits: options.config.limits, telemetry: options.telemetry }) };
+  return { app: createApp({ agents: options.stores.agents, routes: [routes], limits: options.config.limits, deadlines: options.config.deadlines, telemetry: options.telemetry }) };
 }

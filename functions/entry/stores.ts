@@ -14,7 +14,7 @@ import type { Telemetry } from '../observability/telemetry.js';
 /** The storage adapters every deployment builds from its clients. */
 export function createStores(config: BackendConfig, clients: StoreClients) {
   return {
-    agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.bucketName) }),
+    agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.stateBucketName) }),
     fleet: new DynamoFleetStore(clients.dynamodb, config.tableName),
     tokens: new DynamoTokenStore(clients.dynamodb, config.tableName),
     rejectedKeys: new DynamoRejectedKeyLog(clients.dynamodb, config.tableName),
@@ -22,7 +22,7 @@ export function createStores(config: BackendConfig, clients: StoreClients) {
     signer: new S3UrlSigner(clients.s3, config.bucketName),
     // Only read when settings or the CSR CA name a secret; the SDK module is loaded then.
     secrets: new SecretsManagerReader(
-      clientSettings({ secretsManagerEndpoint: config.secretsManagerEndpoint, emulated: config.secretsManagerEndpoint !== undefined }).secretsManager,
+      clientSettings({ secretsManagerEndpoint: config.secretsManagerEndpoint, emulated: config.secretsManagerEndpoint !== undefined, timeouts: config.storeTimeouts }).secretsManager,
     ),
   };
 }

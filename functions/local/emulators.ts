@@ -43,11 +43,33 @@ export async function startS3Emulator(options: { directory: string; host?: strin
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({ address: host, port: 0, silent: true, directory: options.directory });
   guardS3rverKeys(server);
+  keepDeleteEvents(server);
   const address = await server.run();
   return {
     endpoint: `http://${host}:${address.port}`,
     server,
     close: () => server.close().catch(() => {}),
+  };
+}
+
+/**
+ * After deleting an object, s3rver removes the folders it emptied. When two
+ * objects of one folder are deleted at once (a file and its signature, as
+ * `aws s3 sync --delete` does), the slower delete finds the folder gone and
+ * fails the request after the object was removed: the client's retry then
+ * finds nothing to delete, and no event is ever emitted, so the ingest would
+ * never hear of the removal. A folder already gone is what the cleanup wanted.
+ */
+function keepDeleteEvents(server: S3rver): void {
+  const { store } = server;
+  const deleteObject = store.deleteObject.bind(store);
+  store.deleteObject = async (bucket, key) => {
+    try {
+      await deleteObject(bucket, key);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY') throw error;
+    }
   };
 }
 

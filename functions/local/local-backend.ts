@@ -26,8 +26,9 @@ export interface LocalBackendOptions {
   dynamodbEndpoint?: string | undefined;
   s3Endpoint?: string | undefined;
   /**
-   * With an external S3 there are no bucket events here: the bucket is
-   * re-read this often instead.
+   * How often the bucket is re-read, for changes whose events never come: an
+   * external S3 sends none here, and the embedded one sends none for
+   * multi-object deletes (DeleteObjects).
    */
   reconcileIntervalMs?: number;
   telemetry: Telemetry;
@@ -61,9 +62,10 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
     const s3Endpoint = options.s3Endpoint ?? s3!.endpoint;
     const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
-    const clients = createAwsClients({ dynamodbEndpoint, s3Endpoint, emulated: !hasCredentials || emulators.length === 2 });
+    const clients = createAwsClients({ dynamodbEndpoint, s3Endpoint, emulated: !hasCredentials || emulators.length === 2, timeouts: options.config.storeTimeouts });
     await ensureTable(clients.dynamodb, options.config.tableName);
     await ensureBucket(clients.s3, options.config.bucketName);
+    await ensureBucket(clients.s3, options.config.stateBucketName);
 
     const backend = createBackend({
       config: options.config,
@@ -76,7 +78,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       ...(options.now ? { now: options.now } : {}),
     });
     // The bucket is the source of truth: catch up with changes made while stopped,
-    // then follow the embedded S3's events (or re-read an external bucket now and then).
+    // then follow the embedded S3's events, and re-read the bucket now and then for changes that send none.
     let ingestion: Promise<unknown> = backend.ingest.reconcile();
     await ingestion;
     const follow = (work: () => Promise<unknown>) => {
@@ -87,8 +89,8 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     if (s3) {
       s3.server.on('event', (event: { Records: BucketEventRecord[] }) => follow(() => backend.ingest.handleEvent(asS3EventRecords(event.Records))));
     }
-    const timer = s3 ? undefined : setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
-    timer?.unref();
+    const timer = setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
+    timer.unref();
 
     const server = await listen(backend, options.host, options.port);
     const port = (server.address() as AddressInfo).port;
@@ -106,7 +108,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         } while (seen !== ingestion);
       },
       async close() {
-        if (timer) clearInterval(timer);
+        clearInterval(timer);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await ingestion;
         for (const emulator of emulators.reverse()) await emulator.close();

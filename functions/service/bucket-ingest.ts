@@ -48,12 +48,17 @@ export interface BucketIngestDeps {
 /** `rejected`: under a managed prefix but against the rules: never read, and reported. */
 export type IngestOutcome = 'recorded' | 'stale' | 'ignored' | 'rejected';
 
+/** How often a folder is listed and written again when other writers keep coming in between. */
+const FOLDER_ATTEMPTS = 10;
+
 /**
  * Keeps DynamoDB's fleet metadata in step with the bucket. Each event makes
  * the ingest read the object's current state (so the outcome does not depend
  * on the order events arrive in) and record it, conditional on the event's
- * sequencer (so an older event cannot overwrite what a newer one recorded).
- * Handling the same event twice records the same thing twice: idempotent.
+ * sequencer (so an older event cannot overwrite what a newer one recorded);
+ * folders (package versions, certificates) are conditional on their record's
+ * revision instead (see recordFolder). Handling the same event twice records
+ * the same thing twice: idempotent.
  */
 export class BucketIngest {
   constructor(private readonly deps: BucketIngestDeps) {}
@@ -135,7 +140,7 @@ export class BucketIngest {
       if (!unchanged && (await this.ingestPackageVersion(folder, version, now)) === 'recorded') changed++;
     }
     for (const [prefix, p] of recordedPackages) {
-      if (!folders.has(prefix) && (await this.deps.fleet.removePackageVersion(p.name, p.version, now))) changed++;
+      if (!folders.has(prefix) && (await this.ingestPackageVersion(packageFolderOfName(p.name), p.version, now)) === 'recorded') changed++;
     }
     // Certificate folders: their files are small, and the record keeps no ETags; each folder is
     // re-read and written only when a file's content or version differs from what was recorded.
@@ -148,7 +153,7 @@ export class BucketIngest {
       if ((await this.ingestCertificateFolder(name, now, recordedCertificates.get(name))) === 'recorded') changed++;
     }
     for (const c of snapshot.certificates) {
-      if (!certificateNames.has(c.name) && (await this.deps.fleet.removeCertificate(c.name, now))) changed++;
+      if (!certificateNames.has(c.name) && (await this.ingestCertificateFolder(c.name, now)) === 'recorded') changed++;
     }
     await this.report(rejected);
     if (changed > 0) await this.deps.fleet.bumpGeneration();
@@ -176,34 +181,34 @@ export class BucketIngest {
    * in it re-reads the whole folder and records what it holds now, hashing the
    * file as a stream (package files can be large; polls never read them).
    */
-  private async ingestPackageVersion(folder: string, version: string, now: number): Promise<IngestOutcome> {
+  private ingestPackageVersion(folder: string, version: string, now: number): Promise<IngestOutcome> {
     const name = packageNameOfFolder(folder);
     const prefix = packageVersionPrefix(folder, version);
-    const listing = await this.deps.objects.listObjects(prefix);
-    const files = listing.filter((o) => !o.key.endsWith(SIGNATURE_SUFFIX));
-    if (files.length === 0) {
-      return (await this.deps.fleet.removePackageVersion(name, version, now)) ? 'recorded' : 'stale';
-    }
-    const base = { name, version, scannedAt: now };
-    if (files.length > 1) {
-      const error = `${prefix} holds ${files.length} files; a package version is one file (and its ${SIGNATURE_SUFFIX})`;
-      this.deps.telemetry.logger.warn('package version rejected', { prefix, error });
-      return (await this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error })) ? 'recorded' : 'stale';
-    }
-    const file = files[0]!;
-    const digest = await this.deps.objects.digestObject(file.key);
-    if (!digest) return 'stale'; // removed while listing; its own event follows
-    const signature = listing.some((o) => o.key === `${file.key}${SIGNATURE_SUFFIX}`)
-      ? await this.deps.objects.getObject(`${file.key}${SIGNATURE_SUFFIX}`)
-      : undefined;
-    const recorded = await this.deps.fleet.putPackageVersion({
-      ...base,
-      objectKey: file.key,
-      sha256: digest.sha256,
-      size: digest.size,
-      ...(signature ? { signature: Buffer.from(signature.bytes).toString('base64') } : {}),
+    return this.recordFolder(prefix, () => this.deps.fleet.packageRevision(name, version), async (revision) => {
+      const listing = await this.deps.objects.listObjects(prefix);
+      const files = listing.filter((o) => !o.key.endsWith(SIGNATURE_SUFFIX));
+      if (files.length === 0) return this.deps.fleet.removePackageVersion(name, version, now, revision);
+      const base = { name, version, scannedAt: now };
+      if (files.length > 1) {
+        const error = `${prefix} holds ${files.length} files; a package version is one file (and its ${SIGNATURE_SUFFIX})`;
+        this.deps.telemetry.logger.warn('package version rejected', { prefix, error });
+        return this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error }, revision);
+      }
+      const file = files[0]!;
+      const digest = await this.deps.objects.digestObject(file.key);
+      if (!digest) return false; // removed since the listing: list again
+      const signatureKey = `${file.key}${SIGNATURE_SUFFIX}`;
+      const signed = listing.some((o) => o.key === signatureKey);
+      const signature = signed ? await this.deps.objects.getObject(signatureKey) : undefined;
+      if (signed && !signature) return false; // removed since the listing: list again
+      return this.deps.fleet.putPackageVersion({
+        ...base,
+        objectKey: file.key,
+        sha256: digest.sha256,
+        size: digest.size,
+        ...(signature ? { signature: Buffer.from(signature.bytes).toString('base64') } : {}),
+      }, revision);
     });
-    return recorded ? 'recorded' : 'stale';
   }
 
   /**
@@ -214,43 +219,43 @@ export class BucketIngest {
    * With `recorded` (reconcile), nothing is written when every file is as
    * recorded.
    */
-  private async ingestCertificateFolder(name: string, now: number, recorded?: CertificateRecord): Promise<IngestOutcome> {
+  private ingestCertificateFolder(name: string, now: number, recorded?: CertificateRecord): Promise<IngestOutcome> {
     const folder = certificateFolder(name);
-    const listed = new Set((await this.deps.objects.listObjects(folder)).map((o) => o.key));
-    const roles = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).filter((role) => listed.has(certificateObjectKey(name, role)));
-    if (roles.length === 0) {
-      return (await this.deps.fleet.removeCertificate(name, now)) ? 'recorded' : 'stale';
-    }
-    const files: Partial<Record<CertificateRole, CertificateFileMeta>> = {};
-    const pem: Partial<Record<CertificateRole, string>> = {};
-    for (const role of roles) {
-      const objectKey = certificateObjectKey(name, role);
-      const object = await this.deps.objects.getObject(objectKey);
-      if (!object) return 'stale'; // removed while listing; its own event follows
-      files[role] = { objectKey, sha256: sha256(object.bytes).toString('hex'), ...(object.versionId ? { versionId: object.versionId } : {}) };
-      pem[role] = new TextDecoder().decode(object.bytes);
-    }
-    if (recorded && sameFiles(recorded, files)) return 'stale';
-
-    const record: CertificateRecord = { name, ...files, scannedAt: now };
-    if (pem.cert === undefined) {
-      record.error = `no ${CERTIFICATE_FILES.cert} in ${folder}`;
-    } else {
-      try {
-        const info = await validatePemMaterial({ cert: pem.cert, key: pem.key, ca: pem.ca });
-        record.fingerprint = info.fingerprint;
-        record.subject = info.subject;
-        record.notAfter = info.notAfter;
-      } catch (error) {
-        if (!(error instanceof CertificateMaterialError)) throw error;
-        record.error = error.message;
+    return this.recordFolder(folder, () => this.deps.fleet.certificateRevision(name), async (revision) => {
+      const listed = new Set((await this.deps.objects.listObjects(folder)).map((o) => o.key));
+      const roles = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).filter((role) => listed.has(certificateObjectKey(name, role)));
+      if (roles.length === 0) return this.deps.fleet.removeCertificate(name, now, revision);
+      const files: Partial<Record<CertificateRole, CertificateFileMeta>> = {};
+      const pem: Partial<Record<CertificateRole, string>> = {};
+      for (const role of roles) {
+        const objectKey = certificateObjectKey(name, role);
+        const object = await this.deps.objects.getObject(objectKey);
+        if (!object) return false; // removed since the listing: list again
+        files[role] = { objectKey, sha256: sha256(object.bytes).toString('hex'), ...(object.versionId ? { versionId: object.versionId } : {}) };
+        pem[role] = new TextDecoder().decode(object.bytes);
       }
+      if (recorded && sameFiles(recorded, files)) return undefined;
+      return this.deps.fleet.putCertificate(await checkedCertificate(name, folder, files, pem, now, this.deps.telemetry), revision);
+    });
+  }
+
+  /**
+   * Records a folder as it is now. The record's revision is read before the
+   * folder is listed, and the write is conditional on it: if another writer
+   * recorded in between, the folder is listed and written again. So the last
+   * write always comes from a listing made after every earlier write, and a
+   * listing made before a change (a stale event, a slow instance, a skewed
+   * clock) can never have the last word. `attempt` returns false to start
+   * over, undefined when there is nothing to write.
+   */
+  private async recordFolder(folder: string, revisionOf: () => Promise<number>, attempt: (revision: number) => Promise<boolean | undefined>): Promise<IngestOutcome> {
+    for (let i = 0; i < FOLDER_ATTEMPTS; i++) {
+      const written = await attempt(await revisionOf());
+      if (written === undefined) return 'stale';
+      if (written) return 'recorded';
     }
-    if (record.error !== undefined) {
-      this.deps.telemetry.logger.warn('certificate folder rejected', { folder, error: record.error });
-      this.deps.telemetry.count('Rejected.certificate-folder');
-    }
-    return (await this.deps.fleet.putCertificate(record)) ? 'recorded' : 'stale';
+    // Rare (the folder kept changing under us); the event is retried as a whole.
+    throw new Error(`${folder} changed during each of ${FOLDER_ATTEMPTS} attempts to record it`);
   }
 
   private async ingestKey(key: string, order: IngestOrder, rejected: RejectedKey[]): Promise<IngestOutcome> {
@@ -315,6 +320,36 @@ export class BucketIngest {
     if (!recorded) this.deps.telemetry.logger.debug('bucket event older than the recorded state', { key, sequencer: order.sequencer });
     return recorded ? 'recorded' : 'stale';
   }
+}
+
+/** A certificate folder's record: its files, and the material checked together (or why it is unusable). */
+async function checkedCertificate(
+  name: string,
+  folder: string,
+  files: Partial<Record<CertificateRole, CertificateFileMeta>>,
+  pem: Partial<Record<CertificateRole, string>>,
+  now: number,
+  telemetry: Telemetry,
+): Promise<CertificateRecord> {
+  const record: CertificateRecord = { name, ...files, scannedAt: now };
+  if (pem.cert === undefined) {
+    record.error = `no ${CERTIFICATE_FILES.cert} in ${folder}`;
+  } else {
+    try {
+      const info = await validatePemMaterial({ cert: pem.cert, key: pem.key, ca: pem.ca });
+      record.fingerprint = info.fingerprint;
+      record.subject = info.subject;
+      record.notAfter = info.notAfter;
+    } catch (error) {
+      if (!(error instanceof CertificateMaterialError)) throw error;
+      record.error = error.message;
+    }
+  }
+  if (record.error !== undefined) {
+    telemetry.logger.warn('certificate folder rejected', { folder, error: record.error });
+    telemetry.count('Rejected.certificate-folder');
+  }
+  return record;
 }
 
 /** Whether a folder's files are the ones recorded: same keys, contents and versions. */

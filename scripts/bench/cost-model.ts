@@ -321,7 +321,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 const usd = (x: number) => (x >= 1000 ? `$${Math.round(x).toLocaleString('en-US')}` : `$${x.toFixed(2)}`);
 
-/** The cost table as Markdown (printed by the bench and pasted into the README). */
+/** The cost table as Markdown (printed by the bench and pasted into docs/operations/cost-and-benchmarks.md). */
 export function costTable(model: CostModelResult): string {
   const header = ['agents', 'poll', 'polls/month', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'total', 'naive DynamoDB', 'naive total'];
   return markdownTable(header, 2, model.rows.map((r) => [

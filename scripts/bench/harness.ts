@@ -124,7 +124,7 @@ const LAMBDA_CONTEXT = {
 export function benchSettings(): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('OPAMP_') && v !== undefined && k !== 'OPAMP_TABLE' && k !== 'OPAMP_BUCKET') settings[k] = v;
+    if (k.startsWith('OPAMP_') && v !== undefined && k !== 'OPAMP_TABLE' && k !== 'OPAMP_BUCKET' && k !== 'OPAMP_STATE_BUCKET') settings[k] = v;
   }
   return settings;
 }
@@ -147,6 +147,7 @@ export async function createInstance(
   const clients = createAwsClients({ dynamodbEndpoint: endpoints.dynamodbEndpoint, s3Endpoint: endpoints.s3Endpoint, emulated: true });
   await ensureTable(clients.dynamodb, tableName);
   await ensureBucket(clients.s3, bucketName);
+  await ensureBucket(clients.s3, `${bucketName}-state`);
   const calls = new CallMeter();
   calls.attachDynamo(clients.dynamodb);
   calls.attachS3(clients.s3);

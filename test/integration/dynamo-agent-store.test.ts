@@ -82,7 +82,7 @@ function healthItems(instanceUid: string): Promise<string[]> {
 
 async function objectExists(s: Stores, key: string): Promise<boolean> {
   try {
-    await s.clients.s3.send(new HeadObjectCommand({ Bucket: s.bucketName, Key: key }));
+    await s.clients.s3.send(new HeadObjectCommand({ Bucket: s.stateBucketName, Key: key }));
     return true;
   } catch (error) {
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       tableName: 'opamp-local',
       bucketName: 'opamp-local',
+      stateBucketName: 'opamp-local-state',
       limits: { maxRequestBytes: 2 * 1024 * 1024, gzipMinBytes: 512, retryAfterSeconds: 30 },
       fleetRevalidateMs: 10_000,
       agentAuth: 'none',
@@ -85,6 +86,13 @@ describe('loadConfig', () => {
     expect(message).toContain('OPAMP_CSR_REQUIRE_INSTANCE_UID: expected true or false, got "sometimes"');
   });
 
+  it('keeps server state in a bucket of its own: next to the operator bucket by default, or as named', () => {
+    expect(loadConfig({ OPAMP_BUCKET: 'fleet-files' }).stateBucketName).toBe('fleet-files-state');
+    expect(loadConfig({ OPAMP_BUCKET: 'fleet-files', OPAMP_STATE_BUCKET: 'fleet-private' }).stateBucketName).toBe('fleet-private');
+    expect(() => loadConfig({ OPAMP_BUCKET: 'fleet-files', OPAMP_STATE_BUCKET: 'fleet-files' }))
+      .toThrow('OPAMP_STATE_BUCKET: must name a bucket other than OPAMP_BUCKET');
+  });
+
   it('names every bad setting in one error', () => {
     const error = (() => {
       try {
@@ -100,5 +108,24 @@ describe('loadConfig', () => {
     expect(error?.message).toContain('OPAMP_AGENT_AUTH: expected one of none, token, got "maybe"');
     expect(error?.message).toContain('OPAMP_TABLE');
     expect(error?.message).toContain('OPAMP_RETRY_AFTER_SECONDS');
+  });
+  it('bounds store calls: request deadlines and per-attempt timeouts, with defaults that fit the functions', () => {
+    const defaults = loadConfig({});
+    const set = loadConfig({
+      OPAMP_POLL_DEADLINE_SECONDS: '1.5',
+      OPAMP_HEALTH_DEADLINE_SECONDS: '0.5',
+      OPAMP_API_DEADLINE_SECONDS: '12',
+      OPAMP_STORE_CONNECT_TIMEOUT_SECONDS: '0.2',
+      OPAMP_STORE_REQUEST_TIMEOUT_SECONDS: '0.8',
+    });
+
+    // The poll deadline bounds all attempts together: at most 3 s, as agents and the 10 s function expect.
+    expect(defaults.deadlines).toEqual({ pollMs: 2_500, healthMs: 1_500, apiMs: 20_000 });
+    expect(defaults.storeTimeouts).toEqual({ connectMs: 1_000, requestMs: 2_000 });
+    expect(set.deadlines).toEqual({ pollMs: 1_500, healthMs: 500, apiMs: 12_000 });
+    expect(set.storeTimeouts).toEqual({ connectMs: 200, requestMs: 800 });
+    expect(() => loadConfig({ OPAMP_POLL_DEADLINE_SECONDS: '9' })).toThrow(/OPAMP_POLL_DEADLINE_SECONDS: expected a number >= 0.05 and <= 8, got "9"/);
+    expect(() => loadConfig({ OPAMP_API_DEADLINE_SECONDS: '0' })).toThrow(/OPAMP_API_DEADLINE_SECONDS/);
+    expect(() => loadConfig({ OPAMP_STORE_REQUEST_TIMEOUT_SECONDS: 'soon' })).toThrow(/OPAMP_STORE_REQUEST_TIMEOUT_SECONDS/);
   });
 });

@@ -1,5 +1,6 @@
 import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { SecretReader } from '../../ports/secret-reader.js';
+import { enforceDeadlines } from '../deadlines.js';
 
 /**
  * Secrets Manager, loaded on first use: only deployments that keep
@@ -13,7 +14,7 @@ export class SecretsManagerReader implements SecretReader {
 
   async getSecretString(secretId: string): Promise<string> {
     const { client, module } = await (this.client ??= import('@aws-sdk/client-secrets-manager').then((m) => ({
-      client: new m.SecretsManagerClient(this.settings),
+      client: enforceDeadlines(new m.SecretsManagerClient(this.settings)),
       module: m,
     })));
     const out = await client.send(new module.GetSecretValueCommand({ SecretId: secretId }));

@@ -58,8 +58,8 @@ export async function listCertificates(deps: AdminDeps): Promise<CertificateView
 export async function putCertificate(deps: AdminDeps, name: string, material: PemMaterial): Promise<CertificateAccepted> {
   const info = await validatePemMaterial(material);
   const existing = new Set((await deps.objects.listObjects(certificateFolder(name))).map((o) => o.key));
-  // Each write makes the ingest re-read the whole folder (later listings win), so the
-  // folder is recorded as written here once the last write is ingested.
+  // Each write makes the ingest re-read the whole folder, and the last record is made from
+  // a listing after the last write, so the folder is recorded as written here.
   for (const role of CERTIFICATE_ROLES) {
     const key = certificateObjectKey(name, role);
     const text = material[role];
