@@ -52,12 +52,12 @@ export function jsonBody<S extends StandardSchemaV1>(schema: S, options: JsonBod
   const read: MiddlewareHandler = async (c, next) => {
     const mediaType = (c.req.header('content-type') ?? '').split(';', 1)[0]!.trim();
     if (!JSON_MEDIA_TYPE.test(mediaType)) throw apiErrors.unsupportedMediaType('application/json');
+    const bytes = await readLimited(c.req.raw, maxBytes);
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(await readLimited(c.req.raw, maxBytes));
-    } catch (error) {
-      if (error instanceof TypeError) throw apiErrors.invalidUtf8();
-      throw error;
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw apiErrors.invalidUtf8();
     }
     try {
       JSON.parse(text);
