@@ -4,6 +4,9 @@ import { CliError } from './api-client.js';
 import { checkName } from './validate.js';
 import type { ApiClient } from './api-client.js';
 
+/** The one thing commands do with the fleet API. */
+export type FleetApi = Pick<ApiClient, 'request'>;
+
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 /**
@@ -49,7 +52,7 @@ type OptionValue = string | boolean | Array<string | boolean> | undefined;
 /** What a command runs with: the API, its arguments and options, and how to print and wait. */
 export class CommandContext {
   constructor(
-    readonly api: ApiClient,
+    readonly api: FleetApi,
     readonly args: readonly string[],
     private readonly values: Record<string, OptionValue>,
     private readonly usage: string,

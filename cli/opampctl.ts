@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ApiClient, resolveApiTarget } from './api-client.js';
 import { CommandContext, GLOBAL_OPTIONS, UsageError } from './command.js';
-import type { OptionSpecs } from './command.js';
+import type { FleetApi, OptionSpecs } from './command.js';
 import { COMMANDS, findCommand, subcommands } from './commands/index.js';
 import { commandLine, commandUsage, usageText } from './usage.js';
 
@@ -44,7 +44,12 @@ export async function main(argv: string[], out: (line: string) => void = console
     const subs = command.words.length === 1 ? subcommands(command.words[0]!) : [];
     throw new UsageError(subs.length > 0 ? `${command.words[0]} takes ${subs.join(', ')} (or nothing)` : `too many arguments: ${args.slice(max).join(' ')}`, usage);
   }
-  const api = new ApiClient(await resolveApiTarget({ api: values.api as string | undefined, stack: values.stack as string | undefined, region: values.region as string | undefined }));
+  // Where the API is (which may take a CloudFormation call) is found on the first request, after the arguments were checked.
+  const target = { api: values.api as string | undefined, stack: values.stack as string | undefined, region: values.region as string | undefined };
+  let client: Promise<ApiClient> | undefined;
+  const api: FleetApi = {
+    request: async (method, path, body) => (await (client ??= resolveApiTarget(target).then((t) => new ApiClient(t)))).request(method, path, body),
+  };
   const ctx = new CommandContext(api, args, values, usage, out);
   if (args.length < min) throw ctx.usageError(`missing argument: ${commandLine(command)}`);
   void ctx.waitSeconds; // a bad --wait is a usage error before anything is sent

@@ -54,6 +54,15 @@ describe('opampctl command table', () => {
     expect(requests).toEqual([]);
   });
 
+  it('checks names before it looks the API up in a stack', async () => {
+    // Act: a stack lookup would call CloudFormation; the name is refused first.
+    const error = await main(['config', 'delete', 'a/b', '--stack', 'no-such-stack', '--region', 'eu-west-1'], () => {})
+      .then(() => undefined, (e: unknown) => e);
+
+    // Assess
+    expect((error as Error).message).toMatch(/^configuration name "a\/b" is not valid/);
+  });
+
   it('passes the options a command takes', async () => {
     // Act
     await run('token', 'revoke', 'old', '--force');
