@@ -1,3 +1,4 @@
+import type { AgentListQueryParams } from '../../functions/http/routes/agents-api.js';
 import type { AgentListResult } from '../../functions/service/agent-queries.js';
 import type { AgentDetailView, AgentSummaryView } from '../../functions/service/agent-views.js';
 import { at } from '../command.js';
@@ -15,11 +16,12 @@ export const agentCommands: CommandSpec[] = [
     options: { selector: { type: 'string' }, liveness: { type: 'string' }, token: { type: 'string' }, limit: { type: 'string' } },
     args: [0, 0],
     async run(ctx) {
-      const query = new URLSearchParams();
-      for (const name of ['selector', 'liveness', 'token']) {
-        const value = ctx.option(name);
-        if (value !== undefined) query.set(name, value);
-      }
+      const filters: Pick<AgentListQueryParams, 'selector' | 'liveness' | 'token'> = {
+        selector: ctx.option('selector'),
+        liveness: ctx.option('liveness') as AgentListQueryParams['liveness'],
+        token: ctx.option('token'),
+      };
+      const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined));
       const limit = ctx.integerOption('limit') ?? Infinity;
       const agents: AgentSummaryView[] = [];
       let cursor: string | undefined;
