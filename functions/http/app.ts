@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
+import { methodNotAllowed } from 'hono/method-not-allowed';
 import { beforeDeadline, withDeadline } from '../ports/deadline.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import type { AgentAuthenticator } from '../service/agent-tokens.js';
 import type { PollService } from '../service/poll-service.js';
 import { errorResponse } from './error-responses.js';
-import { HttpError } from './errors.js';
+import { apiErrors } from './errors.js';
 import type { RouteGroup } from './fleet-api-routes.js';
 import { healthRoute } from './routes/health.js';
 import { opampRoute } from './routes/opamp.js';
@@ -77,27 +78,18 @@ export function createApp(deps: AppDeps): Hono {
   const errorOptions = { ...deps.limits, telemetry: deps.telemetry };
   const deadlines = deps.deadlines ?? DEFAULT_DEADLINES;
 
+  // A path that exists with other methods answers 405 with the methods its routes take.
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, allow) => errorResponse(c, apiErrors.methodNotAllowed(allow), errorOptions) }));
   app.use('/healthz', deadline(deadlines.healthMs));
   if (deps.polls) app.use('/v1/opamp', deadline(deadlines.pollMs));
   for (const group of deps.routes ?? []) app.use(`${group.basePath}/*`, deadline(deadlines.apiMs));
   app.route('/healthz', healthRoute(deps.agents));
-  const methods: Array<readonly [string, string]> = [['/healthz', 'GET']];
   if (deps.polls) {
     app.route('/v1/opamp', opampRoute({ polls: deps.polls, auth: deps.agentAuth, ...deps.limits, telemetry: deps.telemetry }));
-    methods.push(['/v1/opamp', 'POST']);
   }
-  for (const group of deps.routes ?? []) {
-    app.route(group.basePath, group.router);
-    for (const [path, allow] of group.methods) methods.push([`${group.basePath}${path}`, allow]);
-  }
+  for (const group of deps.routes ?? []) app.route(group.basePath, group.router);
 
-  for (const [path, allow] of methods) {
-    app.all(path, () => {
-      throw new HttpError(405, 'method-not-allowed', `use ${allow} for this path`, { allow: allow.startsWith('GET') ? allow.replace('GET', 'GET, HEAD') : allow });
-    });
-  }
-
-  app.notFound((c) => errorResponse(c, new HttpError(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`), errorOptions));
+  app.notFound((c) => errorResponse(c, apiErrors.noRoute(c.req.method, c.req.path), errorOptions));
   app.onError((error, c) => errorResponse(c, error, errorOptions));
   return app;
 }

@@ -121,6 +121,13 @@ export interface TokenView {
   settings?: string[];
 }
 
+/** A new token: the only time its value is shown. */
+export interface CreatedToken {
+  name: string;
+  token: string;
+  deliverable: boolean;
+}
+
 export class TokenInUseError extends RejectedRequestError {
   override readonly name = 'TokenInUseError';
 
@@ -148,7 +155,7 @@ export class TokenAdmin {
    * deliverable: then the server keeps it, to hand it to agents in
    * connection settings offers (a settings document's `opamp.token`).
    */
-  async create(name: string, options: { deliverable?: boolean } = {}): Promise<{ name: string; token: string; deliverable: boolean }> {
+  async create(name: string, options: { deliverable?: boolean } = {}): Promise<CreatedToken> {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const deliverable = options.deliverable ?? false;
     const record: AgentTokenRecord = { name, sha256: hashToken(token), createdAt: this.now(), ...(deliverable ? { value: token } : {}) };
