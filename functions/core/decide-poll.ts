@@ -490,6 +490,7 @@ function offerPackages(next: AgentRecord, reply: ServerToAgent, fleet: FleetStat
   const offer = shouldOfferPackages({
     capabilities: next.capabilities,
     reportedHash: next.serverProvidedAllPackagesHash,
+    statuses: next.packages,
     offer: next.packagesOffer,
     desired,
     now,

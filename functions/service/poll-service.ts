@@ -19,6 +19,7 @@ import { sha256 } from '../core/canonical-hash.js';
 import { takesConnectionSettings } from '../core/connection-settings.js';
 import type { ConnectionContext, IssuedCertificateRecord } from '../core/connection-settings.js';
 import { EMPTY_FLEET } from '../core/fleet.js';
+import { redactStringsInPlace } from '../core/url-redaction.js';
 import { CsrRejectedError } from './certificate-authority.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import type { CertificateResolver } from './certificate-resolver.js';
@@ -109,6 +110,8 @@ export class PollService {
     hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined } = {},
   ): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
+    // No URL query string (a presigned signature, a token) from agent text is ever stored.
+    redactStringsInPlace(message);
     const first = await this.readRecord(instanceUid);
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isCanonicalInstanceUid } from '../../core/instance-uid.js';
 import { LIVENESS_VALUES } from '../../core/liveness.js';
 import { parseSelector, SelectorSyntaxError } from '../../core/selector.js';
+import { redactStringsInPlace } from '../../core/url-redaction.js';
 import type { AgentQueries } from '../../service/agent-queries.js';
 import { HttpError } from '../errors.js';
 
@@ -30,7 +31,8 @@ export function agentsApi(queries: AgentQueries): Hono {
       limit,
       cursor,
     });
-    return c.json(result);
+    // Agent text may hold URLs with credentials in their query strings; they are never shown.
+    return c.json(redactStringsInPlace(result));
   });
 
   api.get('/:instanceUid', async (c) => {
@@ -40,7 +42,7 @@ export function agentsApi(queries: AgentQueries): Hono {
     }
     const agent = await queries.get(uid);
     if (!agent) throw new HttpError(404, 'agent-not-found', `no agent with instance uid ${uid}`);
-    return c.json(agent);
+    return c.json(redactStringsInPlace(agent));
   });
 
   return api;

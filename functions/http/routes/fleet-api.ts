@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { isValidName, isValidVersion, SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from '../../core/packages.js';
+import { redactStringsInPlace } from '../../core/url-redaction.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { HttpError } from '../errors.js';
 import { badRequest } from './agents-api.js';
@@ -52,7 +53,7 @@ export function fleetApi(admin: FleetAdmin): Hono {
 
   api.get('/configs', async (c) => c.json({ configs: await admin.listConfigs() }));
   api.get('/configs/:name', async (c) => c.json(await admin.getConfig(validName('config', c.req.param('name')))));
-  api.get('/configs/:name/rollout', async (c) => c.json(await admin.rollout(validName('config', c.req.param('name')))));
+  api.get('/configs/:name/rollout', async (c) => c.json(redactStringsInPlace(await admin.rollout(validName('config', c.req.param('name'))))));
   api.put('/configs/:name', async (c) => {
     const name = validName('config', c.req.param('name'));
     const parsed = configBody.safeParse(await jsonBody(c.req.raw));
@@ -107,7 +108,7 @@ export function fleetApi(admin: FleetAdmin): Hono {
 
   api.get('/packages', async (c) => c.json({ packages: await admin.listPackages() }));
   api.get('/packages/:name/:version/rollout', async (c) =>
-    c.json(await admin.packageRollout(packageFolder(c.req.param('name')), packageVersion(c.req.param('version')))));
+    c.json(redactStringsInPlace(await admin.packageRollout(packageFolder(c.req.param('name')), packageVersion(c.req.param('version'))))));
   api.post('/packages/:name/:version/upload', async (c) => {
     const parsed = uploadBody.safeParse(await jsonBody(c.req.raw));
     if (!parsed.success) throw badRequest(parsed.error);
