@@ -238,7 +238,7 @@ export async function main(argv: string[], out: (line: string) => void = console
             d.inForce ? 'yes' : 'no',
             settingsReach(d),
             d.certificates.join(',') || '-',
-            [...(d.error !== null ? [d.error] : []), ...d.problems].join('; ') || '-',
+            [...(d.error !== null ? [d.error] : []), ...d.problems, ...(d.warnings ?? []).map((w: string) => `warning: ${w}`)].join('; ') || '-',
           ]),
         ));
         return;
@@ -468,6 +468,7 @@ async function settingsCommand(
         `${view.name}  ${view.inForce ? 'in force' : 'not in force'}, applies to ${settingsReach(view)}`,
         ...(view.error !== null ? [`error           ${view.error} (at ${view.errorAt})`] : []),
         ...view.problems.map((p) => `problem         ${p}`),
+        ...(view.warnings ?? []).map((w) => `warning         ${w}`),
         ...(view.settings !== null ? [JSON.stringify(view.settings, null, 2)] : []),
       ].join('\n'));
       return;
@@ -484,13 +485,14 @@ async function settingsCommand(
       } catch (error) {
         throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
       }
-      const accepted = await api.request<{ settings: unknown }>('PUT', at(settingsName), document);
+      const accepted = await api.request<{ settings: unknown; warnings?: string[] }>('PUT', at(settingsName), document);
+      const warnings = accepted.warnings ?? [];
       await waitFor(options, `settings ${settingsName}`, async () => {
         const view = await api.request<SettingsView>('GET', at(settingsName)).catch(() => undefined);
         return view !== undefined && view.error === null && sortedJson(view.settings) === sortedJson(accepted.settings);
       });
-      print({ name: settingsName, settings: accepted.settings, status: options.waitSeconds > 0 ? 'recorded' : 'accepted' },
-        () => `settings ${settingsName} uploaded`);
+      print({ name: settingsName, settings: accepted.settings, warnings, status: options.waitSeconds > 0 ? 'recorded' : 'accepted' },
+        () => [`settings ${settingsName} uploaded`, ...warnings.map((w) => `warning: ${w}`)].join('\n'));
       return;
     }
     case 'delete': {
@@ -681,6 +683,7 @@ interface SettingsView {
   assignments: string[];
   certificates: string[];
   problems: string[];
+  warnings?: string[];
 }
 
 interface CertificateView {

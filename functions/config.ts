@@ -105,6 +105,10 @@ export interface BackendConfig {
   certificateRefreshMs: number;
   /** Secrets Manager endpoint override (tests, LocalStack). */
   secretsManagerEndpoint?: string | undefined;
+  /** Secrets that settings documents name live under this name prefix (the only ones the agent function may read). */
+  secretPrefix: string;
+  /** How long a secret's value is used before it is read again. */
+  secretRefreshMs: number;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     ...(caRef !== undefined ? { csr: { caRef, validityMs: csrValidityMs, requireInstanceUid: csrRequireInstanceUid } } : {}),
     certificateRefreshMs: read.seconds('OPAMP_CERTIFICATE_REFRESH_SECONDS', 900_000),
     secretsManagerEndpoint: read.url('OPAMP_SECRETS_MANAGER_ENDPOINT'),
+    secretPrefix: read.string('OPAMP_SECRET_PREFIX', 'opamp/'),
+    secretRefreshMs: read.seconds('OPAMP_SECRET_REFRESH_SECONDS', 300_000),
   };
   if (read.problems.length > 0) throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);
   return config;

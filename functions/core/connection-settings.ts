@@ -9,7 +9,9 @@ import {
 import type { ConnectionSettingsOffers, TLSCertificate } from '../gen/opamp/v1/opamp_pb.js';
 import { contentId, sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
-import { headersMessage, proxyMessage, sortedHeaders, tlsMessage, utf8 } from './settings-messages.js';
+import type { CredentialValue, SecretLookup, SecretRef } from './secret-refs.js';
+import { resolveDestinationValues } from './settings-credentials.js';
+import { headersMessage, proxyMessage, tlsMessage, utf8 } from './settings-messages.js';
 
 /*
  * Connection settings: what the server offers agents about where and how to
@@ -19,7 +21,8 @@ import { headersMessage, proxyMessage, sortedHeaders, tlsMessage, utf8 } from '.
  * poll interval it wants, the agent's credential and an issued certificate.
  */
 
-export type HeaderMap = Readonly<Record<string, string>>;
+/** Header (or other setting) values: literal, or a secret reference (see secret-refs.ts). */
+export type HeaderMap = Readonly<Record<string, CredentialValue>>;
 
 export interface TlsSpec {
   caPem?: string | undefined;
@@ -103,6 +106,8 @@ export interface ConnectionContext {
   deliverableToken(name: string): string | undefined;
   /** The certificate a reference names (undefined: not known at all). */
   certificate(ref: string): CertificateLookup;
+  /** The value a secret reference names (undefined: not read yet). */
+  secret?(ref: SecretRef): SecretLookup;
 }
 
 export const NO_CONNECTION_CONTEXT: ConnectionContext = {
@@ -189,6 +194,11 @@ export function desiredSettings(input: DesiredSettingsInput): {
       if (found && 'error' in found && found.temporary) deferred = true;
       return found;
     },
+    secret: (ref) => {
+      const found = input.context.secret?.(ref);
+      if (!found || ('error' in found && found.temporary)) deferred = true;
+      return found;
+    },
   };
   const capabilities = input.capabilities;
   const fixed: DesiredPart[] = [];
@@ -207,11 +217,11 @@ export function desiredSettings(input: DesiredSettingsInput): {
     for (const [name, other] of Object.entries(spec.otherConnections).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const part = destinationPart(`otherConnections.${name}`, other, context, problems);
       if (!part) continue;
-      const otherSettings = { ...(other.otherSettings ?? {}) };
-      fixed.push(fixedPart(`other:${name}`, { ...part.descriptor, otherSettings }, () => ({
+      const { identity, pairs } = part.values.otherSettings;
+      fixed.push(fixedPart(`other:${name}`, { ...part.descriptor, otherSettings: Object.fromEntries(identity) }, () => ({
         kind: 'other',
         name,
-        value: create(OtherConnectionSettingsSchema, { ...part.message(), otherSettings }),
+        value: create(OtherConnectionSettingsSchema, { ...part.message(), otherSettings: Object.fromEntries(pairs) }),
       })));
     }
   }
@@ -272,16 +282,19 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
   } else if (own?.certificate !== undefined) {
     certificate = certificatePart('opamp', own.certificate, context, problems);
   }
-  if (problems.length > before) return undefined;
+  // A secret's last good value comes with a problem of its own, which does not withhold the part.
+  const blocked = problems.length > before;
+  const values = resolveDestinationValues('opamp', own ?? {}, context, problems);
+  if (blocked || !values) return undefined;
 
-  const headers = [...(authorization ? [['Authorization', authorization.value] as const] : []), ...sortedHeaders(own?.headers)];
+  const headers = [...(authorization ? [['Authorization', authorization.value] as const] : []), ...values.headers.pairs];
   const descriptor = {
     endpoint: context.endpoint,
     authorization: authorization?.identity,
-    headers: sortedHeaders(own?.headers),
+    headers: values.headers.identity,
     certificate: certificate?.identity,
     tls: own?.tls,
-    proxy: own?.proxy,
+    proxy: values.proxyIdentity,
   };
   const baseHash = contentId(stableJson(descriptor));
   return {
@@ -298,25 +311,28 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
           ...(certificate ? { certificate: certificate.message() } : {}),
           ...(heartbeat !== undefined ? { heartbeatIntervalSeconds: BigInt(heartbeat) } : {}),
           ...(own?.tls ? { tls: tlsMessage(own.tls) } : {}),
-          ...(own?.proxy ? { proxy: proxyMessage(own.proxy) } : {}),
+          ...(own?.proxy ? { proxy: proxyMessage(own.proxy, values.proxyHeaders.pairs) } : {}),
         }),
       }),
     }),
   };
 }
 
-function destinationPart(label: string, destination: DestinationSpec, context: ConnectionContext, problems: string[]) {
+function destinationPart(label: string, destination: DestinationSpec & { otherSettings?: HeaderMap | undefined }, context: ConnectionContext, problems: string[]) {
   const certificate = destination.certificate !== undefined ? certificatePart(label, destination.certificate, context, problems) : undefined;
-  if (destination.certificate !== undefined && !certificate) return undefined;
-  const headers = sortedHeaders(destination.headers);
+  const values = resolveDestinationValues(label, destination, context, problems);
+  if ((destination.certificate !== undefined && !certificate) || !values) return undefined;
+  const headers = values.headers.pairs;
+  const proxy = destination.proxy;
   return {
-    descriptor: { endpoint: destination.endpoint, headers, certificate: certificate?.identity, tls: destination.tls, proxy: destination.proxy },
+    values,
+    descriptor: { endpoint: destination.endpoint, headers: values.headers.identity, certificate: certificate?.identity, tls: destination.tls, proxy: values.proxyIdentity },
     message: () => ({
       destinationEndpoint: destination.endpoint,
       ...(headers.length > 0 ? { headers: headersMessage(headers) } : {}),
       ...(certificate ? { certificate: certificate.message() } : {}),
       ...(destination.tls ? { tls: tlsMessage(destination.tls) } : {}),
-      ...(destination.proxy ? { proxy: proxyMessage(destination.proxy) } : {}),
+      ...(proxy ? { proxy: proxyMessage(proxy, values.proxyHeaders.pairs) } : {}),
     }),
   };
 }

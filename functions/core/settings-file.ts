@@ -3,6 +3,7 @@ import { isValidName } from './bucket-layout.js';
 import { isCertificateRef } from './certificate-ref.js';
 import type { ConnectionSettingsSpec } from './connection-settings.js';
 import { RejectedRequestError } from './errors.js';
+import { secretRefSchema } from './secret-refs.js';
 import { describeIssues } from './validation-text.js';
 
 /**
@@ -22,11 +23,14 @@ import { describeIssues } from './validation-text.js';
  * Authorization header, so that the server knows which agents moved to it.
  * Certificates are references: a name (`certificates/<name>/` in the bucket),
  * `secretsmanager:<secret id>` or, on a local backend, `file:<directory>`.
+ * Header values and other connections' settings may name a secret instead of
+ * holding a value: {"secret": "<name>", "key": "<field>"} (see secret-refs.ts).
  * Unknown fields are errors, so typos do not pass silently.
  */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const headers = z.record(z.string().regex(HEADER_NAME, 'header names are HTTP tokens (letters, digits, "-", ...)'), z.string().max(8192));
+const credential = z.union([z.string().max(8192), secretRefSchema]);
+const headers = z.record(z.string().regex(HEADER_NAME, 'header names are HTTP tokens (letters, digits, "-", ...)'), credential);
 const certificate = z.string().refine(isCertificateRef, 'a certificate is a name (certificates/<name>/ in the bucket), "secretsmanager:<secret id>" or "file:<directory>"');
 const httpUrl = z.string().refine(isHttpUrl, 'must be an http:// or https:// URL');
 const tlsVersion = z.enum(['1.0', '1.1', '1.2', '1.3']);
@@ -53,7 +57,7 @@ const other = z
     certificate: certificate.optional(),
     tls: tls.optional(),
     proxy: proxy.optional(),
-    otherSettings: z.record(z.string().min(1), z.string()).optional(),
+    otherSettings: z.record(z.string().min(1), credential).optional(),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import { FleetStateCache } from '../service/fleet-cache.js';
 import { PollService } from '../service/poll-service.js';
 import { CertificateIssuer } from '../service/certificate-issuer.js';
 import { CertificateResolver } from '../service/certificate-resolver.js';
+import { SecretResolver } from '../service/secret-resolver.js';
 import type { WiringOptions } from './stores.js';
 
 /**
@@ -30,6 +31,15 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     refreshMs: config.certificateRefreshMs,
     telemetry,
   });
+  const secrets = new SecretResolver({
+    secrets: stores.secrets,
+    prefix: config.secretPrefix,
+    readFile: options.readLocalFile,
+    env: options.localEnv,
+    now,
+    refreshMs: config.secretRefreshMs,
+    telemetry,
+  });
   const issuer = config.csr
     ? new CertificateIssuer({ caRef: config.csr.caRef, resolver: certificates, now, validityMs: config.csr.validityMs, requireInstanceUid: config.csr.requireInstanceUid, telemetry })
     : undefined;
@@ -45,6 +55,7 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     publicUrl: config.publicUrl,
     deliverableToken: (name) => tokens.deliverableToken(name),
     certificates,
+    secrets,
     issuer,
   });
   const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, telemetry });

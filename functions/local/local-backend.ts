@@ -32,6 +32,8 @@ export interface LocalBackendOptions {
   reconcileIntervalMs?: number;
   telemetry: Telemetry;
   now?: () => number;
+  /** Where `env` secret references in settings are read (default: this process's environment). */
+  localEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LocalBackend extends Backend {
@@ -73,6 +75,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         if (error.code === 'ENOENT') return undefined;
         throw error;
       }),
+      localEnv: options.localEnv ?? process.env,
       ...(options.now ? { now: options.now } : {}),
     });
     // The bucket is the source of truth: catch up with changes made while stopped,

@@ -14,6 +14,7 @@ import type { CertificateRole } from '../core/bucket-layout.js';
 import { validateAssignment } from '../core/assignment-file.js';
 import { parseCertificateRef } from '../core/certificate-ref.js';
 import type { ConnectionSettingsSpec } from '../core/connection-settings.js';
+import { literalCredentialWarnings } from '../core/secret-refs.js';
 import { validateSettings } from '../core/settings-file.js';
 import type { SettingsDocument } from '../core/settings-file.js';
 import { RejectedRequestError } from '../core/errors.js';
@@ -88,6 +89,8 @@ export interface SettingsView {
   certificates: string[];
   /** What keeps parts of it from being offered, as far as the bucket tells (missing or unusable certificates). */
   problems: string[];
+  /** Literal credentials it holds (accepted, but they belong in secrets). */
+  warnings: string[];
 }
 
 export interface CertificateView {
@@ -320,6 +323,7 @@ export class FleetAdmin {
           assignments: snapshot.state.assignments.filter((a) => a.settings === d.name).map((a) => a.name).sort(),
           certificates,
           problems: certificates.flatMap((name) => certificateProblem(name, snapshot.state.certificates.get(name))),
+          warnings: d.settings ? literalCredentialWarnings(d.settings) : [],
         };
       })
       .sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -23,6 +23,7 @@ import { redactStringsInPlace } from '../core/url-redaction.js';
 import { CsrRejectedError } from './certificate-authority.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import type { CertificateResolver } from './certificate-resolver.js';
+import type { SecretResolver } from './secret-resolver.js';
 
 /** The URL a request came in on, without query or fragment: the agent endpoint as agents reach it. */
 function endpointOf(url: string | undefined): string | undefined {
@@ -65,6 +66,8 @@ export interface PollServiceDeps {
   deliverableToken?: ((name: string) => string | undefined) | undefined;
   /** Certificate material named by settings documents. */
   certificates?: CertificateResolver | undefined;
+  /** Secret values named by settings documents. */
+  secrets?: SecretResolver | undefined;
   /** Signs agents' CSRs; without it a CSR is refused. */
   issuer?: CertificateIssuer | undefined;
 }
@@ -182,13 +185,17 @@ export class PollService {
    */
   private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined): Promise<ConnectionContext | undefined> {
     if (!this.deps.options.features.connectionSettings) return undefined;
-    const certificate = fleet && this.deps.certificates ? await this.deps.certificates.lookup(fleet) : () => undefined;
+    const [certificate, secret] = await Promise.all([
+      fleet && this.deps.certificates ? this.deps.certificates.lookup(fleet) : () => undefined,
+      fleet && this.deps.secrets ? this.deps.secrets.lookup(fleet) : () => undefined,
+    ]);
     const authorization = request?.authorization;
     return {
       endpoint: this.deps.publicUrl ?? endpointOf(request?.url),
       ...(authorization ? { presented: { header: authorization, tokenName: request?.tokenName?.() } } : {}),
       deliverableToken: (name) => this.deps.deliverableToken?.(name),
       certificate,
+      secret,
     };
   }
 

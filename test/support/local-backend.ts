@@ -37,6 +37,8 @@ export async function startTestBackend(env: Record<string, string> = {}, clock =
     ephemeral: true,
     telemetry: NO_TELEMETRY,
     now: clock.now,
+    // `env` secret references read the test's settings, not the machine's environment.
+    localEnv: env,
   });
   return {
     ...backend,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isValidName, isValidVersion, SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from '../../core/packages.js';
 import { redactStringsInPlace } from '../../core/url-redaction.js';
+import { literalCredentialWarnings } from '../../core/secret-refs.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { HttpError } from '../errors.js';
 import { badRequest } from './agents-api.js';
@@ -87,7 +88,7 @@ export function fleetApi(admin: FleetAdmin): Hono {
   api.put('/settings/:name', async (c) => {
     const name = validName('settings', c.req.param('name'));
     const settings = await admin.putSettings(name, (await jsonBody(c.req.raw)) as never);
-    return c.json({ name, settings, status: 'accepted' }, 202);
+    return c.json({ name, settings, warnings: literalCredentialWarnings(settings), status: 'accepted' }, 202);
   });
   api.delete('/settings/:name', async (c) => {
     await admin.deleteSettings(validName('settings', c.req.param('name')));

@@ -77,6 +77,8 @@ describe('Functions', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'OpAMP',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        // Only the agent function reads secrets, under the prefix its role may read.
+        ...(name === 'opamp' ? { OPAMP_SECRET_PREFIX: 'opamp/' } : {}),
       },
     });
   });

@@ -166,7 +166,7 @@ describe('CertificateIssuer', () => {
     const issuer = new CertificateIssuer({
       caRef: 'secretsmanager:opamp/ca',
       resolver: new CertificateResolver({
-        secrets: { getSecretString: async () => Promise.reject(new Error('connect ETIMEDOUT')) },
+        secrets: { getSecretString: async () => Promise.reject(new Error('connect ETIMEDOUT')), getSecret: async () => Promise.reject(new Error('connect ETIMEDOUT')) },
         now: () => T0,
         refreshMs: 60_000,
         telemetry: NO_TELEMETRY,
