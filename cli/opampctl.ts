@@ -54,7 +54,11 @@ Commands:
                                   server, so that settings ("opamp": {"token": <name>}) can hand it
                                   to agents
   token agents <name>             the agents that last authenticated with a token
-  token revoke <name> [--force]   revoke an agent token (refused while agents or settings use it,
+  token revoke <name> [--replacement <token>] [--force]
+                                  with --replacement (a deliverable token), live agents still using
+                                  it are moved to the replacement first: run again to finish once
+                                  they moved. Otherwise: revoke an agent token (refused while live
+                                  agents or settings use it,
                                   unless --force)
 
 Options:
@@ -101,6 +105,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       ca: { type: 'string' },
       deliverable: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
+      replacement: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -334,14 +339,24 @@ export async function main(argv: string[], out: (line: string) => void = console
         const using = await api.request<{ name: string; agents: string[] }>('GET', `${at}/agents`);
         print(using, () => (using.agents.length === 0 ? `no agent last authenticated with token ${using.name}` : using.agents.join('\n')));
       } else if (sub === 'revoke') {
-        await api.request('DELETE', `${at}${values.force ? '?force=true' : ''}`).catch((error: unknown) => {
-          // 409: agents or settings still use the token; the server says which.
+        const query = new URLSearchParams({ ...(values.force ? { force: 'true' } : {}), ...(values.replacement ? { replacement: values.replacement } : {}) });
+        const rotating = await api.request<{ replacement: string; agents: string[]; settings: string[] } | undefined>('DELETE', `${at}${query.size > 0 ? `?${query}` : ''}`).catch((error: unknown) => {
+          // 409: live agents or settings still use the token; the server says which.
           if (error instanceof CliError && error.message.startsWith('409 ')) {
-            throw new CliError(`${error.message} (opampctl token revoke ${tokenName} --force revokes it anyway)`);
+            throw new CliError(`${error.message} (opampctl token revoke ${tokenName} --replacement <deliverable token> moves them first; opampctl token revoke ${tokenName} --force revokes it anyway)`);
           }
           throw error;
         });
-        print({ name: tokenName, status: 'revoked' }, () => `token ${tokenName} revoked`);
+        if (rotating) {
+          print({ name: tokenName, status: 'rotating', ...rotating }, () => [
+            `token ${tokenName} is being replaced by ${rotating.replacement}: agents that present it are offered ${rotating.replacement}`,
+            ...rotating.agents.map((uid) => `still on ${tokenName}: ${uid}`),
+            ...rotating.settings.map((s) => `settings ${s} still hand it out: change them to ${rotating.replacement}`),
+            `run this again to revoke it once none is left`,
+          ].join('\n'));
+        } else {
+          print({ name: tokenName, status: 'revoked' }, () => `token ${tokenName} revoked`);
+        }
       } else {
         throw new CliError('token takes create, agents or revoke');
       }
@@ -702,6 +717,8 @@ interface TokenView {
   fingerprint: string;
   deliverable: boolean;
   agents?: number;
+  liveAgents?: string[];
+  replacedBy?: string;
   settings?: string[];
 }
 

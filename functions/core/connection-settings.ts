@@ -104,6 +104,8 @@ export interface ConnectionContext {
   presented?: { header: string; tokenName?: string | undefined } | undefined;
   /** The value of a token the server may hand out, by name. */
   deliverableToken(name: string): string | undefined;
+  /** The token that replaces one being revoked (its name), if it is being revoked. */
+  replacementToken?(name: string): string | undefined;
   /** The certificate a reference names (undefined: not known at all). */
   certificate(ref: string): CertificateLookup;
   /** The value a secret reference names (undefined: not read yet). */
@@ -259,15 +261,19 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
   const own = spec?.opamp;
   const steered = agentHas(capabilities, AgentCapabilities.AgentCapabilities_ReportsHeartbeat) &&
     (own?.heartbeat?.idleSeconds ?? input.heartbeat.idleSeconds) > 0;
-  if (!steered && !own && !issued) return undefined;
+  // A token being revoked is swapped for its replacement, whether a document names it or the agent presented it.
+  const named = own?.token ?? context.presented?.tokenName;
+  const replacement = named !== undefined ? context.replacementToken?.(named) : undefined;
+  const tokenName = replacement ?? own?.token;
+  if (!steered && !own && !issued && replacement === undefined) return undefined;
   const before = problems.length;
   if (!context.endpoint) problems.push('opamp: the server does not know its public URL');
 
   let authorization: { value: string; identity: string } | undefined;
-  if (own?.token !== undefined) {
-    const token = context.deliverableToken(own.token);
-    if (token === undefined) problems.push(`opamp: token "${own.token}" does not exist or was not created deliverable`);
-    else authorization = { value: `Bearer ${token}`, identity: `token:${own.token}` };
+  if (tokenName !== undefined) {
+    const token = context.deliverableToken(tokenName);
+    if (token === undefined) problems.push(`opamp: token "${tokenName}" does not exist or was not created deliverable`);
+    else authorization = { value: `Bearer ${token}`, identity: `token:${tokenName}` };
   } else if (context.presented) {
     const { header, tokenName } = context.presented;
     authorization = { value: header, identity: tokenName !== undefined ? `token:${tokenName}` : `header:${sha256(header).toString('hex')}` };

@@ -54,6 +54,7 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     urlSigner: stores.signer,
     publicUrl: config.publicUrl,
     deliverableToken: (name) => tokens.deliverableToken(name),
+    replacementToken: (name) => tokens.replacementFor(name),
     certificates,
     secrets,
     issuer,

@@ -64,6 +64,8 @@ export interface PollServiceDeps {
   publicUrl?: string | undefined;
   /** Deliverable agent tokens by name, for credential rotation offers. */
   deliverableToken?: ((name: string) => string | undefined) | undefined;
+  /** The token replacing one being revoked, by the revoked token's name. */
+  replacementToken?: ((name: string) => string | undefined) | undefined;
   /** Certificate material named by settings documents. */
   certificates?: CertificateResolver | undefined;
   /** Secret values named by settings documents. */
@@ -194,6 +196,7 @@ export class PollService {
       endpoint: this.deps.publicUrl ?? endpointOf(request?.url),
       ...(authorization ? { presented: { header: authorization, tokenName: request?.tokenName?.() } } : {}),
       deliverableToken: (name) => this.deps.deliverableToken?.(name),
+      replacementToken: (name) => this.deps.replacementToken?.(name),
       certificate,
       secret,
     };

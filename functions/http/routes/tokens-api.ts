@@ -15,8 +15,10 @@ const createBody = z
 
 /**
  * Agent tokens: /api/v1/tokens. A token is shown once, when it is created.
- * Revoking one that agents still use (or that settings hand out) is refused
- * with 409 unless `?force=true`.
+ * Revoking one that live agents still use (or that settings hand out) is
+ * refused with 409, unless `?replacement=<token>` names a deliverable token
+ * to move them to first (202, `rotating`: repeat the request until it is
+ * revoked, 204) or `?force=true` revokes it at once.
  */
 export function tokensApi(tokens: TokenAdmin): Hono {
   const api = new Hono();
@@ -32,12 +34,16 @@ export function tokensApi(tokens: TokenAdmin): Hono {
     if (!parsed.success) throw badRequest(parsed.error);
     return c.json(await tokens.create(parsed.data.name, { deliverable: parsed.data.deliverable ?? false }), 201);
   });
-  api.get('/:name/agents', async (c) => c.json({ name: c.req.param('name'), agents: await tokens.agentsUsing(c.req.param('name')) }));
+  api.get('/:name/agents', async (c) => c.json({ name: c.req.param('name'), ...(await tokens.agentsUsing(c.req.param('name'))) }));
   api.delete('/:name', async (c) => {
     const name = c.req.param('name');
     const force = c.req.query('force');
     if (force !== undefined && force !== 'true' && force !== 'false') throw new HttpError(400, 'invalid-query', 'force must be true or false');
-    if (!(await tokens.revoke(name, { force: force === 'true' }))) throw new HttpError(404, 'token-not-found', `no token named ${name}`);
+    const replacement = c.req.query('replacement');
+    if (replacement !== undefined && !isValidName(replacement)) throw new HttpError(400, 'invalid-query', 'replacement must be a token name');
+    const outcome = await tokens.revoke(name, { force: force === 'true', ...(replacement !== undefined ? { replacement } : {}) });
+    if (!outcome) throw new HttpError(404, 'token-not-found', `no token named ${name}`);
+    if (outcome.status === 'rotating') return c.json({ name, ...outcome }, 202);
     return c.body(null, 204);
   });
   return api;
