@@ -1,3 +1,4 @@
+import { expiringCommand } from './certificate-expiry.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -38,6 +39,9 @@ Commands:
                                   agent no assignment gives settings)
   settings delete <name>          remove a settings document
   certificates                    list certificates in the bucket
+  certificates expiring [--within-days <n>]
+                                  certificates agents hold (issued or offered) that expire within
+                                  n days (default: the server's warning window, 14), and the agents
   certificate upload <name> --cert <cert.pem> [--key <key.pem>] [--ca <ca.pem>]
                                   upload a certificate (replaces its files); settings refer to it
                                   by <name>
@@ -106,6 +110,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       deliverable: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       replacement: { type: 'string' },
+      'within-days': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -250,6 +255,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       }
       return settingsCommand(api, args, options, print);
     case 'certificates': {
+      if (args[0] === 'expiring') return expiringCommand(api, values['within-days'], print);
       const { certificates } = await api.request<{ certificates: CertificateView[] }>('GET', '/api/v1/certificates');
       print({ certificates }, () => table(
         ['NAME', 'SUBJECT', 'NOT AFTER', 'FINGERPRINT', 'FILES', 'SETTINGS', 'ERROR'],

@@ -3,6 +3,7 @@ import { DEFAULT_CORE_OPTIONS } from './core/decide-poll.js';
 import type { LivenessPolicy } from './core/liveness.js';
 import type { HttpLimits } from './http/app.js';
 import { isCertificateRef } from './core/certificate-ref.js';
+import { DAY_MS, DEFAULT_EXPIRY_WARNING_MS, DEFAULT_RENEW_AT_FRACTION } from './core/certificate-expiry.js';
 import { DEFAULT_HTTP_LIMITS } from './http/app.js';
 
 /**
@@ -100,7 +101,9 @@ export interface BackendConfig {
   /** The agent endpoint as agents reach it (destination_endpoint); else the URL each poll came in on. */
   publicUrl?: string | undefined;
   /** Signing agents' CSRs: where the CA is kept (a certificate reference), and the certificates' terms. */
-  csr?: { caRef: string; validityMs: number; requireInstanceUid: boolean } | undefined;
+  csr?: { caRef: string; validityMs: number; requireInstanceUid: boolean; renewAtFraction: number } | undefined;
+  /** How long before expiry a certificate agents hold is reported (metric, listings). */
+  certificateExpiryWarningMs: number;
   /** How long certificate material from Secrets Manager or a file is used before it is read again. */
   certificateRefreshMs: number;
   /** Secrets Manager endpoint override (tests, LocalStack). */
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
   const caRef = read.certificateRef('OPAMP_CSR_CA');
   const csrValidityMs = read.number('OPAMP_CSR_VALIDITY_DAYS', 90, { min: 1, max: 3650 }) * 86_400_000;
   const csrRequireInstanceUid = read.flag('OPAMP_CSR_REQUIRE_INSTANCE_UID', false);
+  const renewAtFraction = read.number('OPAMP_CSR_RENEW_AT', DEFAULT_RENEW_AT_FRACTION, { min: 0.1, max: 0.95 });
   core.features = { ...core.features, connectionSettingsRequests: caRef !== undefined };
   const config: BackendConfig = {
     tableName: read.string('OPAMP_TABLE', 'opamp-local', 3),
@@ -173,8 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     agentAuth: read.choice('OPAMP_AGENT_AUTH', ['none', 'token'] as const) ?? defaults.agentAuth,
     commandTtlMs: read.seconds('OPAMP_COMMAND_TTL_SECONDS', 3_600_000),
     publicUrl: read.url('OPAMP_PUBLIC_URL'),
-    ...(caRef !== undefined ? { csr: { caRef, validityMs: csrValidityMs, requireInstanceUid: csrRequireInstanceUid } } : {}),
+    ...(caRef !== undefined ? { csr: { caRef, validityMs: csrValidityMs, requireInstanceUid: csrRequireInstanceUid, renewAtFraction } } : {}),
     certificateRefreshMs: read.seconds('OPAMP_CERTIFICATE_REFRESH_SECONDS', 900_000),
+    certificateExpiryWarningMs: read.number('OPAMP_CERTIFICATE_EXPIRY_WARNING_DAYS', DEFAULT_EXPIRY_WARNING_MS / DAY_MS, { min: 0 }) * DAY_MS,
     secretsManagerEndpoint: read.url('OPAMP_SECRETS_MANAGER_ENDPOINT'),
     secretPrefix: read.string('OPAMP_SECRET_PREFIX', 'opamp/'),
     secretRefreshMs: read.seconds('OPAMP_SECRET_REFRESH_SECONDS', 300_000),

@@ -9,8 +9,10 @@ import {
 import type { ConnectionSettingsOffers, TLSCertificate } from '../gen/opamp/v1/opamp_pb.js';
 import { contentId, sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
+import type { HeldCertificate } from './certificate-expiry.js';
 import type { CredentialValue, SecretLookup, SecretRef } from './secret-refs.js';
-import { resolveDestinationValues } from './settings-credentials.js';
+import { certificatePart, resolveDestinationValues } from './settings-credentials.js';
+import type { CertificatePart } from './settings-credentials.js';
 import { headersMessage, proxyMessage, tlsMessage, utf8 } from './settings-messages.js';
 
 /*
@@ -76,6 +78,8 @@ export interface ConnectionSettingsSpec {
 /** PEM material of a certificate, with the SHA-256 fingerprint of the certificate that identifies it. */
 export interface ResolvedCertificate {
   fingerprint: string;
+  /** When the certificate expires (milliseconds since the epoch), when known. */
+  notAfter?: number | undefined;
   cert: string;
   key?: string | undefined;
   ca?: string | undefined;
@@ -94,6 +98,8 @@ export interface IssuedCertificateRecord {
   issuedAt: number;
   /** SHA-256 of the CSR it answered, so that a repeated request gets the same certificate. */
   csrDigest: string;
+  /** The CSR itself (PEM), to sign a renewal for the same key before this one expires. */
+  csrPem?: string | undefined;
 }
 
 /** What the poll path knows about this request and the server, beyond the stored state. */
@@ -110,6 +116,8 @@ export interface ConnectionContext {
   certificate(ref: string): CertificateLookup;
   /** The value a secret reference names (undefined: not read yet). */
   secret?(ref: SecretRef): SecretLookup;
+  /** The time of the poll: an issued certificate that expired by then is not offered. */
+  now?: number | undefined;
 }
 
 export const NO_CONNECTION_CONTEXT: ConnectionContext = {
@@ -147,6 +155,8 @@ interface DesiredPart {
   /** The same without the heartbeat interval (what "pending" compares). */
   baseHash: string;
   build(): OfferPart;
+  /** The certificate the part carries from a settings document, with its expiry. */
+  certificate?: HeldCertificate | undefined;
 }
 
 type OfferPart =
@@ -165,6 +175,8 @@ export interface DesiredSettings {
   problems: string[];
   /** Material could not be read just now: offer nothing rather than an offer without it. */
   deferred: boolean;
+  /** The certificates the parts carry (from settings documents), with their expiry. */
+  certificates: HeldCertificate[];
 }
 
 export interface DesiredSettingsInput {
@@ -213,7 +225,7 @@ export function desiredSettings(input: DesiredSettingsInput): {
     const destination = spec?.[field];
     if (!destination || !agentHas(capabilities, capability)) continue;
     const part = destinationPart(field, destination, context, problems);
-    if (part) fixed.push(fixedPart(field, part.descriptor, () => ({ kind: 'telemetry', field, value: create(TelemetryConnectionSettingsSchema, part.message()) })));
+    if (part) fixed.push(fixedPart(field, part.descriptor, () => ({ kind: 'telemetry', field, value: create(TelemetryConnectionSettingsSchema, part.message()) }), part.held?.(field)));
   }
   if (spec?.otherConnections && agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsOtherConnectionSettings)) {
     for (const [name, other] of Object.entries(spec.otherConnections).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -224,7 +236,7 @@ export function desiredSettings(input: DesiredSettingsInput): {
         kind: 'other',
         name,
         value: create(OtherConnectionSettingsSchema, { ...part.message(), otherSettings: Object.fromEntries(pairs) }),
-      })));
+      }), part.held?.(`other:${name}`)));
     }
   }
   const opamp = opampPart({ ...input, context }, problems);
@@ -236,7 +248,8 @@ export function desiredSettings(input: DesiredSettingsInput): {
     withHeartbeat(pending: boolean, keepSeconds?: number): DesiredSettings {
       const heartbeatSeconds = opamp?.steered ? (keepSeconds ?? intervalFor(input, pending)) : undefined;
       const parts = [...fixed, ...(opamp ? [opamp.part(heartbeatSeconds)] : [])];
-      return { hash: aggregate(parts, 'hash'), baseHash, parts, heartbeatSeconds, problems, deferred };
+      const certificates = parts.flatMap((p) => (p.certificate ? [p.certificate] : []));
+      return { hash: aggregate(parts, 'hash'), baseHash, parts, heartbeatSeconds, problems, deferred, certificates };
     },
   };
 }
@@ -279,8 +292,10 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
     authorization = { value: header, identity: tokenName !== undefined ? `token:${tokenName}` : `header:${sha256(header).toString('hex')}` };
   }
 
-  let certificate: { message: () => TLSCertificate; identity: string } | undefined;
-  if (issued) {
+  let certificate: CertificatePart | undefined;
+  if (issued && context.now !== undefined && issued.notAfter <= context.now) {
+    problems.push(`opamp: the certificate issued to the agent expired at ${new Date(issued.notAfter).toISOString()}; it needs a new certificate request`);
+  } else if (issued) {
     certificate = {
       identity: `issued:${issued.fingerprint}`,
       message: () => create(TLSCertificateSchema, { cert: utf8(issued.certPem), caCert: utf8(issued.caPem) }),
@@ -307,6 +322,7 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
     steered,
     part: (heartbeat) => ({
       key: 'opamp',
+      ...(certificate?.held ? { certificate: certificate.held('opamp') } : {}),
       baseHash,
       hash: heartbeat === undefined ? baseHash : contentId(stableJson({ ...descriptor, heartbeat })),
       build: () => ({
@@ -332,6 +348,7 @@ function destinationPart(label: string, destination: DestinationSpec & { otherSe
   const proxy = destination.proxy;
   return {
     values,
+    held: certificate?.held,
     descriptor: { endpoint: destination.endpoint, headers: values.headers.identity, certificate: certificate?.identity, tls: destination.tls, proxy: values.proxyIdentity },
     message: () => ({
       destinationEndpoint: destination.endpoint,
@@ -343,29 +360,9 @@ function destinationPart(label: string, destination: DestinationSpec & { otherSe
   };
 }
 
-function certificatePart(label: string, ref: string, context: ConnectionContext, problems: string[]): { message: () => TLSCertificate; identity: string } | undefined {
-  const found = context.certificate(ref);
-  if (!found) {
-    problems.push(`${label}: certificate "${ref}" is not available yet`);
-    return undefined;
-  }
-  if ('error' in found) {
-    problems.push(`${label}: certificate "${ref}": ${found.error}`);
-    return undefined;
-  }
-  return {
-    identity: `cert:${found.fingerprint}`,
-    message: () => create(TLSCertificateSchema, {
-      cert: utf8(found.cert),
-      ...(found.key !== undefined ? { privateKey: utf8(found.key) } : {}),
-      ...(found.ca !== undefined ? { caCert: utf8(found.ca) } : {}),
-    }),
-  };
-}
-
-function fixedPart(key: PartKey, descriptor: unknown, build: () => OfferPart): DesiredPart {
+function fixedPart(key: PartKey, descriptor: unknown, build: () => OfferPart, certificate?: HeldCertificate): DesiredPart {
   const hash = contentId(stableJson(descriptor));
-  return { key, hash, baseHash: hash, build };
+  return { key, hash, baseHash: hash, build, ...(certificate ? { certificate } : {}) };
 }
 
 /**

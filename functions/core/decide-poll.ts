@@ -439,6 +439,8 @@ function offerSettings(next: AgentRecord, reply: ServerToAgent, fleet: FleetStat
   if (!send) return;
   reply.connectionSettings = settingsOffers(desired, send);
   next.settingsOffer = recordSettingsOffer(next.settingsOffer, desired, send, now, input.message.sequenceNum);
+  if (desired.certificates.length > 0) next.heldCertificates = desired.certificates;
+  else delete next.heldCertificates;
   if (!reportsSettingsStatus(next.capabilities)) next.settingsApplied = assumeApplied(next.settingsOffer, now);
   if (send.includes('opamp') && desired.heartbeatSeconds !== undefined) next.heartbeatSeconds = desired.heartbeatSeconds;
   events.push('settings-offered');

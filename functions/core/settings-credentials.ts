@@ -1,4 +1,9 @@
-import type { ConnectionContext, HeaderMap, ProxySpec } from './connection-settings.js';
+import { create } from '@bufbuild/protobuf';
+import { TLSCertificateSchema } from '../gen/opamp/v1/opamp_pb.js';
+import type { TLSCertificate } from '../gen/opamp/v1/opamp_pb.js';
+import type { HeldCertificate } from './certificate-expiry.js';
+import type { ConnectionContext, HeaderMap, PartKey, ProxySpec } from './connection-settings.js';
+import { utf8 } from './settings-messages.js';
 import { isSecretRef, secretRefId } from './secret-refs.js';
 
 /** Name/value pairs for an offer, and what identifies them in a settings hash. */
@@ -66,4 +71,39 @@ export function resolveDestinationValues(
   const proxy = destination.proxy;
   const proxyIdentity = proxy && proxy.connectHeaders ? { ...proxy, connectHeaders: Object.fromEntries(proxyHeaders.identity) } : proxy;
   return { headers, proxyHeaders, otherSettings, proxyIdentity };
+}
+
+/** A certificate a part carries, by reference: what identifies it in hashes, and its message. */
+export interface CertificatePart {
+  message: () => TLSCertificate;
+  identity: string;
+  /** The certificate as held by the agent of a part (settings certificates with a known expiry only). */
+  held?: ((part: PartKey) => HeldCertificate) | undefined;
+}
+
+/** The certificate a reference names, or undefined with the reason among the problems (missing, unusable, expired). */
+export function certificatePart(label: string, ref: string, context: ConnectionContext, problems: string[]): CertificatePart | undefined {
+  const found = context.certificate(ref);
+  if (!found) {
+    problems.push(`${label}: certificate "${ref}" is not available yet`);
+    return undefined;
+  }
+  if ('error' in found) {
+    problems.push(`${label}: certificate "${ref}": ${found.error}`);
+    return undefined;
+  }
+  const notAfter = found.notAfter;
+  if (notAfter !== undefined && context.now !== undefined && notAfter <= context.now) {
+    problems.push(`${label}: certificate "${ref}" expired at ${new Date(notAfter).toISOString()}`);
+    return undefined;
+  }
+  return {
+    identity: `cert:${found.fingerprint}`,
+    ...(notAfter !== undefined ? { held: (part: PartKey) => ({ part, source: ref, fingerprint: found.fingerprint, notAfter }) } : {}),
+    message: () => create(TLSCertificateSchema, {
+      cert: utf8(found.cert),
+      ...(found.key !== undefined ? { privateKey: utf8(found.key) } : {}),
+      ...(found.ca !== undefined ? { caCert: utf8(found.ca) } : {}),
+    }),
+  };
 }

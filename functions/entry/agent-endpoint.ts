@@ -58,6 +58,8 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     certificates,
     secrets,
     issuer,
+    renewAtFraction: config.csr?.renewAtFraction,
+    certificateExpiryWarningMs: config.certificateExpiryWarningMs,
   });
   const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, telemetry });
   return { app, polls, fleet, configBodies, agentAuth };

@@ -24,6 +24,8 @@ import { CsrRejectedError } from './certificate-authority.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import type { CertificateResolver } from './certificate-resolver.js';
 import type { SecretResolver } from './secret-resolver.js';
+import { renewIssuedCertificate } from './certificate-renewal.js';
+import { DEFAULT_EXPIRY_WARNING_MS, DEFAULT_RENEW_AT_FRACTION, expiringWithin } from '../core/certificate-expiry.js';
 
 /** The URL a request came in on, without query or fragment: the agent endpoint as agents reach it. */
 function endpointOf(url: string | undefined): string | undefined {
@@ -72,6 +74,10 @@ export interface PollServiceDeps {
   secrets?: SecretResolver | undefined;
   /** Signs agents' CSRs; without it a CSR is refused. */
   issuer?: CertificateIssuer | undefined;
+  /** The share of an issued certificate's lifetime after which it is renewed. */
+  renewAtFraction?: number | undefined;
+  /** How long before expiry a certificate an agent holds is reported. */
+  certificateExpiryWarningMs?: number | undefined;
 }
 
 /** What the HTTP edge knows about the request, beyond the message. */
@@ -90,6 +96,8 @@ export interface PollOutcome {
   events: PollEvent[];
   /** How many times the decision was retried after losing a conditional write. */
   conflicts: number;
+  /** How many certificates the agent holds that expire within the warning window. */
+  expiringCertificates: number;
 }
 
 /**
@@ -122,7 +130,8 @@ export class PollService {
     const fleet = await this.deps.fleet?.current();
     const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
     const connection = await this.connectionContext(hooks.request, takesConnectionSettings(capabilities) ? fleet : undefined);
-    const issuedCertificate = await this.answerCsr(message, first.record, instanceUid, fleet);
+    const issuedCertificate = (await this.answerCsr(message, first.record, instanceUid, fleet)) ??
+      (await renewIssuedCertificate(this.deps.issuer, first.record, instanceUid, fleet ?? EMPTY_FLEET, this.deps.now(), this.deps.renewAtFraction ?? DEFAULT_RENEW_AT_FRACTION));
     const withheldConfigs = new Set<string>();
     // Sections written by attempts whose record lost the race: nobody refers to them.
     const orphans: Array<SectionRef & { instanceUid: string }> = [];
@@ -155,7 +164,9 @@ export class PollService {
       }
       try {
         await this.commit(decision);
-        return { instanceUid, reply: decision.reply, events: decision.events, conflicts: attempt - 1 };
+        const held = { ...record, ...(issuedCertificate ? { issuedCertificate } : {}) };
+        const expiring = expiringWithin(held, this.deps.now(), this.deps.certificateExpiryWarningMs ?? DEFAULT_EXPIRY_WARNING_MS).length;
+        return { instanceUid, reply: decision.reply, events: decision.events, conflicts: attempt - 1, expiringCertificates: expiring };
       } catch (error) {
         if (!(error instanceof WriteConflictError)) throw error;
         orphans.push(...decision.sections.map((s) => ({ instanceUid: s.instanceUid, kind: s.content.kind, id: s.id })));
@@ -197,6 +208,7 @@ export class PollService {
       ...(authorization ? { presented: { header: authorization, tokenName: request?.tokenName?.() } } : {}),
       deliverableToken: (name) => this.deps.deliverableToken?.(name),
       replacementToken: (name) => this.deps.replacementToken?.(name),
+      now: this.deps.now(),
       certificate,
       secret,
     };

@@ -44,7 +44,7 @@ describe('certificate material from Secrets Manager', () => {
 
     const lookup = await resolver.lookup(fleet);
 
-    expect(lookup('secretsmanager:opamp/client')).toEqual({ cert: ca.certPem, key: ca.keyPem, ca: ca.certPem, fingerprint: certificateFingerprint(ca.certPem) });
+    expect(lookup('secretsmanager:opamp/client')).toEqual({ cert: ca.certPem, key: ca.keyPem, ca: ca.certPem, fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
     expect(endpoint.requests).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: 'opamp/client', versionStage: 'AWSCURRENT' }]);
   });
 
@@ -58,7 +58,7 @@ describe('certificate material from Secrets Manager', () => {
     now += 1;
     const refreshed = (await resolver.lookup(fleet))('secretsmanager:opamp/client');
 
-    expect(cached).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem) });
+    expect(cached).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
     expect(refreshed).toMatchObject({ fingerprint: certificateFingerprint(other.certPem) });
     expect(endpoint.requests).toHaveLength(2);
   });
@@ -78,7 +78,7 @@ describe('certificate material from Secrets Manager', () => {
     });
     const neverRead = (await fresh.lookup(fleet))('secretsmanager:opamp/client');
 
-    expect(during).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem) });
+    expect(during).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
     expect(neverRead).toMatchObject({ temporary: true });
     expect((neverRead as { error: string }).error).toContain('opamp/client');
   });

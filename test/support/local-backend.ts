@@ -6,6 +6,7 @@ import type { BackendConfig } from '../../functions/config.js';
 import { startLocalBackend } from '../../functions/local/local-backend.js';
 import type { LocalBackend } from '../../functions/local/local-backend.js';
 import { NO_TELEMETRY } from '../../functions/observability/telemetry.js';
+import type { Telemetry } from '../../functions/observability/telemetry.js';
 
 export interface TestBackend extends LocalBackend {
   opampUrl: string;
@@ -26,7 +27,7 @@ export class ManualClock {
  * folder, as `npm start` runs it, on a manual clock. `env` overrides settings
  * the way environment variables do.
  */
-export async function startTestBackend(env: Record<string, string> = {}, clock = new ManualClock()): Promise<TestBackend> {
+export async function startTestBackend(env: Record<string, string> = {}, clock = new ManualClock(), telemetry: Telemetry = NO_TELEMETRY): Promise<TestBackend> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opamp-e2e-'));
   const config: BackendConfig = loadConfig({ ...env });
   const backend = await startLocalBackend({
@@ -35,7 +36,7 @@ export async function startTestBackend(env: Record<string, string> = {}, clock =
     port: 0,
     dataDir,
     ephemeral: true,
-    telemetry: NO_TELEMETRY,
+    telemetry,
     now: clock.now,
     // `env` secret references read the test's settings, not the machine's environment.
     localEnv: env,

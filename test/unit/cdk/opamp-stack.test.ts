@@ -381,11 +381,23 @@ describe('Monitoring', () => {
     expect(operations.sort()).toEqual(['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'Scan', 'UpdateItem']);
   });
 
+  it('alarms when agents hold a certificate that expires soon (the agent function\'s metric, over an hour)', () => {
+    expect(alarms()).toContainEqual(expect.objectContaining({
+      Namespace: 'OpAMP',
+      MetricName: 'CertificatesExpiringSoon',
+      Dimensions: [{ Name: 'service', Value: 'opamp' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }));
+  });
+
   it('alarms when a bucket event ends up in the failure queue', () => {
     expect(alarms()).toContainEqual(
       expect.objectContaining({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(ids.queue, 'QueueName') }] }),
     );
-    expect(alarms()).toHaveLength(9);
+    expect(alarms()).toHaveLength(10);
     expect(alarms().every((a) => a.AlarmActions === undefined)).toBe(true);
   });
 
