@@ -45,7 +45,9 @@ Commands:
   certificate upload <name> --cert <cert.pem> [--key <key.pem>] [--ca <ca.pem>]
                                   upload a certificate (replaces its files); settings refer to it
                                   by <name>
-  certificate delete <name>       remove a certificate
+  certificate delete <name> [--force]
+                                  remove a certificate (refused while live agents hold it)
+  certificate agents <name>       the agents a certificate was offered to, and the live ones
   restart <instance-uid>          restart one agent on its next poll
   restart --selector k=v,...      restart every matching agent that accepts restarts
   message send <instance-uid> --capability <c> --type <t> [--data <text> | --data-file <path>]
@@ -272,7 +274,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       return;
     }
     case 'certificate':
-      return certificateCommand(api, args, { cert: values.cert, key: values.key, ca: values.ca }, options, print);
+      return certificateCommand(api, args, { cert: values.cert, key: values.key, ca: values.ca, force: values.force }, options, print);
     case 'restart': {
       if (values.selector !== undefined) {
         const result = await api.request<{ queued: Array<{ instanceUid: string }>; skipped: Array<{ instanceUid: string; reason: string }> }>(
@@ -532,7 +534,7 @@ async function settingsCommand(
 async function certificateCommand(
   api: ApiClient,
   args: string[],
-  paths: { cert: string | undefined; key: string | undefined; ca: string | undefined },
+  paths: { cert: string | undefined; key: string | undefined; ca: string | undefined; force: boolean },
   options: Options,
   print: (data: unknown, human: () => string) => void,
 ): Promise<void> {
@@ -561,8 +563,16 @@ async function certificateCommand(
         () => `certificate ${certificateName} uploaded (${accepted.subject}, valid until ${accepted.notAfter}, sha256 ${accepted.fingerprint.slice(0, 12)})`);
       return;
     }
+    case 'agents': {
+      const holders = await api.request<{ agents: string[]; liveAgents: string[] }>('GET', `${at}/agents`);
+      print({ name: certificateName, ...holders }, () => (holders.agents.length === 0
+        ? `no agent holds certificate ${certificateName}`
+        : holders.agents.map((uid) => `${uid}${holders.liveAgents.includes(uid) ? '  live' : ''}`).join('\n')));
+      return;
+    }
     case 'delete': {
-      await api.request('DELETE', at);
+      // Refused (409) while live agents hold it, unless forced.
+      await api.request('DELETE', `${at}${paths.force ? '?force=true' : ''}`);
       await waitFor(options, `removal of certificate ${certificateName}`, async () => (await listed()) === undefined);
       print({ name: certificateName, status: 'removed' }, () => `certificate ${certificateName} removed`);
       return;

@@ -7,8 +7,8 @@ import { agentActionsApi } from './routes/agent-actions-api.js';
 import { agentsApi } from './routes/agents-api.js';
 import { fleetApi } from './routes/fleet-api.js';
 import { tokensApi } from './routes/tokens-api.js';
-import { certificateExpiryApi } from './routes/certificate-expiry-api.js';
-import type { AgentStore } from '../ports/agent-store.js';
+import { certificateHoldersApi } from './routes/certificate-expiry-api.js';
+import type { CertificateHoldersDeps } from './routes/certificate-expiry-api.js';
 
 /** A group of routes to mount, with the methods each path answers (for 405 replies). */
 export interface RouteGroup {
@@ -22,8 +22,8 @@ export interface FleetApiServices {
   admin?: FleetAdmin | undefined;
   actions?: AgentActions | undefined;
   tokens?: TokenAdmin | undefined;
-  /** Certificates agents hold that expire soon. */
-  certificateExpiry?: { agents: AgentStore; now: () => number; warningMs: number } | undefined;
+  /** Certificates as agents hold them (expiry, holders, the removal guard). */
+  certificateHolders?: CertificateHoldersDeps | undefined;
 }
 
 /**
@@ -37,9 +37,10 @@ export function fleetApiRoutes(services: FleetApiServices): RouteGroup {
     router.route('/agents', agentsApi(services.queries));
     methods.push(['/agents', 'GET'], ['/agents/:instanceUid', 'GET']);
   }
-  if (services.certificateExpiry) {
-    router.route('/certificates/expiring', certificateExpiryApi(services.certificateExpiry));
-    methods.push(['/certificates/expiring', 'GET']);
+  if (services.certificateHolders) {
+    // Before the fleet routes: its DELETE guard runs ahead of the removal itself.
+    router.route('/certificates', certificateHoldersApi(services.certificateHolders));
+    methods.push(['/certificates/expiring', 'GET'], ['/certificates/:name/agents', 'GET']);
   }
   if (services.admin) {
     router.route('/', fleetApi(services.admin));

@@ -1,3 +1,4 @@
+import { heldCertificates } from '../core/certificate-expiry.js';
 import { deriveLiveness } from '../core/liveness.js';
 import type { LivenessPolicy } from '../core/liveness.js';
 import type { FleetState } from '../core/fleet.js';
@@ -48,3 +49,29 @@ export type RevocationOutcome =
   | { status: 'revoked' }
   /** Live agents (or settings) still use the token: they are being moved to the replacement first. */
   | { status: 'rotating'; replacement: string; agents: string[]; settings: string[] };
+
+/** The agents holding a certificate (by its reference, or `issued`), and those of them still live. */
+export interface CertificateHolders {
+  agents: string[];
+  liveAgents: string[];
+  /** The fingerprints they hold under that reference (more than one while a renewed certificate is rolling out). */
+  fingerprints: string[];
+}
+
+/** Who holds the certificates a reference names: agents whose last settings offer carried it. */
+export async function certificateHolders(
+  agents: AgentStore,
+  source: string,
+  liveness: { policy: LivenessPolicy; now: () => number },
+): Promise<CertificateHolders> {
+  const holders: CertificateHolders = { agents: [], liveAgents: [], fingerprints: [] };
+  const now = liveness.now();
+  for await (const record of everyAgent(agents, (r) => heldCertificates(r).some((c) => c.source === source), 1000)) {
+    holders.agents.push(record.instanceUid);
+    if (deriveLiveness(record, now, liveness.policy) === 'online') holders.liveAgents.push(record.instanceUid);
+    for (const held of heldCertificates(record)) {
+      if (held.source === source && !holders.fingerprints.includes(held.fingerprint)) holders.fingerprints.push(held.fingerprint);
+    }
+  }
+  return holders;
+}

@@ -82,6 +82,31 @@ describe('certificate lifecycle', () => {
     expect(view.connectionSettings.problems).toEqual([expect.stringMatching(/^ownMetrics: certificate "metrics-client" expired at /)]);
   });
 
+  it('refuses to remove a certificate live agents hold, shows who holds it, and lets it go once they left', async () => {
+    const clock = new ManualClock();
+    backend = await startTestBackend({ OPAMP_FLEET_REVALIDATE_SECONDS: '0', OPAMP_HEARTBEAT_IDLE_SECONDS: '0' }, clock);
+    const cert = await createTestCa({ subject: 'CN=metrics client', isCa: false, notBefore: new Date(clock.now() - DAY), notAfter: new Date(clock.now() + 90 * DAY) });
+    const files = dir();
+    writeFileSync(join(files, 'cert.pem'), cert.certPem);
+    await ctl('certificate', 'upload', 'metrics-client', '--cert', join(files, 'cert.pem'));
+    writeFileSync(join(files, 'settings.json'), JSON.stringify({ ownMetrics: { endpoint: 'https://otlp.example.com/v1/metrics', certificate: 'metrics-client' } }));
+    await ctl('settings', 'upload', 'default', join(files, 'settings.json'));
+    await backend.ingested();
+    const a = agent();
+    await a.sendFullReport();
+
+    const holders = await ctl('certificate', 'agents', 'metrics-client');
+    const refused = await ctl('certificate', 'delete', 'metrics-client').then(() => 'removed', (error: Error) => error.message);
+    clock.advance(DAY);
+    const later = await ctl('certificate', 'agents', 'metrics-client');
+    const removed = await ctl('certificate', 'delete', 'metrics-client');
+
+    expect(holders).toMatchObject({ agents: [a.uidText], liveAgents: [a.uidText], fingerprints: [expect.stringMatching(/^[0-9a-f]{64}$/)] });
+    expect(refused).toMatch(/^409 certificate metrics-client is held by 1 live agent/);
+    expect(later).toMatchObject({ agents: [a.uidText], liveAgents: [] });
+    expect(removed).toMatchObject({ status: 'removed' });
+  });
+
   it('renews a CSR-issued certificate for the same key before it expires, with no gap', async () => {
     const clock = new ManualClock();
     const ca = await createTestCa({ subject: 'CN=Fleet CA', notBefore: new Date(Date.UTC(2020, 0, 1)) });

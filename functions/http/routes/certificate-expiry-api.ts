@@ -1,24 +1,64 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { isValidName } from '../../core/bucket-layout.js';
 import { DAY_MS } from '../../core/certificate-expiry.js';
+import type { LivenessPolicy } from '../../core/liveness.js';
 import type { AgentStore } from '../../ports/agent-store.js';
 import { expiringCertificates } from '../../service/certificate-expiry.js';
+import { certificateHolders } from '../../service/credential-revocation.js';
+import { HttpError } from '../errors.js';
 import { badRequest } from './agents-api.js';
 
 const query = z.object({ withinDays: z.coerce.number().min(0).max(3650).optional() }).strict();
 
+export interface CertificateHoldersDeps {
+  agents: AgentStore;
+  now: () => number;
+  /** How far ahead expiring certificates are listed by default. */
+  warningMs: number;
+  liveness: LivenessPolicy;
+}
+
 /**
- * GET /api/v1/certificates/expiring?withinDays=14: the certificates agents
- * hold that expire within that many days (the configured warning window by
- * default), with the agents holding each.
+ * Certificates as agents hold them:
+ * - GET /certificates/expiring?withinDays=14: those that expire within that
+ *   many days (the configured warning window by default), with their holders;
+ * - GET /certificates/{name}/agents: the agents a bucket certificate was
+ *   offered to, and which of them are live;
+ * - DELETE /certificates/{name} is refused (409) while live agents hold the
+ *   certificate, unless `?force=true`: upload the replacement under the same
+ *   name (agents are offered it), or point their settings elsewhere, first.
  */
-export function certificateExpiryApi(deps: { agents: AgentStore; now: () => number; warningMs: number }): Hono {
+export function certificateHoldersApi(deps: CertificateHoldersDeps): Hono {
   const api = new Hono();
-  api.get('/', async (c) => {
+  const liveness = { policy: deps.liveness, now: deps.now };
+  api.get('/expiring', async (c) => {
     const parsed = query.safeParse(c.req.query());
     if (!parsed.success) throw badRequest(parsed.error);
     const windowMs = parsed.data.withinDays !== undefined ? parsed.data.withinDays * DAY_MS : deps.warningMs;
     return c.json({ withinDays: windowMs / DAY_MS, certificates: await expiringCertificates(deps.agents, deps.now(), windowMs) });
   });
+  api.get('/:name/agents', async (c) => {
+    const name = certificateName(c.req.param('name'));
+    return c.json({ name, ...(await certificateHolders(deps.agents, name, liveness)) });
+  });
+  api.delete('/:name', async (c, next) => {
+    const name = certificateName(c.req.param('name'));
+    const force = c.req.query('force');
+    if (force !== undefined && force !== 'true' && force !== 'false') throw new HttpError(400, 'invalid-query', 'force must be true or false');
+    if (force !== 'true') {
+      const { liveAgents } = await certificateHolders(deps.agents, name, liveness);
+      if (liveAgents.length > 0) {
+        throw new HttpError(409, 'certificate-in-use',
+          `certificate ${name} is held by ${liveAgents.length} live agent(s) (e.g. ${liveAgents.slice(0, 3).join(', ')}). Upload its replacement under the same name or move their settings to another certificate first, or force the removal`);
+      }
+    }
+    await next();
+  });
   return api;
+}
+
+function certificateName(name: string): string {
+  if (!isValidName(name)) throw new HttpError(400, 'invalid-certificate-name', 'certificate names are 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  return name;
 }
