@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { ConnectionSettingsSpec, HeaderMap } from './connection-settings.js';
 
 /**
@@ -23,22 +22,6 @@ export type SecretRef = { secret: string; key?: string | undefined } | { env: st
 export type CredentialValue = string | SecretRef;
 
 export const SECRET_ENV_PREFIX = 'OPAMP_SECRET_';
-
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-
-export const secretRefSchema = z.union([
-  z
-    .object({
-      secret: z
-        .string()
-        .regex(SECRET_NAME, 'a secret name is 1-512 letters, digits and /_+=.@- (relative to the deployment\'s secret prefix)')
-        .refine((n) => !n.split('/').includes('..') && !n.startsWith('/'), 'a secret name may not climb out of the deployment\'s prefix'),
-      key: z.string().min(1).max(256).optional(),
-    })
-    .strict(),
-  z.object({ env: z.string().regex(/^OPAMP_SECRET_[A-Za-z0-9_]+$/, `environment variables named by settings begin with ${SECRET_ENV_PREFIX}`) }).strict(),
-  z.object({ file: z.string().min(1).max(4096) }).strict(),
-]);
 
 export function isSecretRef(value: CredentialValue | undefined): value is SecretRef {
   return typeof value === 'object' && value !== null;
