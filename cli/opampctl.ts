@@ -1,10 +1,11 @@
-import { expiringCommand } from './certificate-expiry.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, CliError, resolveApiTarget } from './api-client.js';
 import { table } from './table.js';
+import { expiringCommand } from './certificate-expiry.js';
+import { tokenCommand, tokensCommand } from './token-commands.js';
 
 const USAGE = `opampctl: manage an OpAMP fleet through its fleet API
 
@@ -316,60 +317,10 @@ export async function main(argv: string[], out: (line: string) => void = console
       ].filter(Boolean).join('\n'));
       return;
     }
-    case 'tokens': {
-      const { tokens } = await api.request<{ tokens: TokenView[] }>('GET', '/api/v1/tokens');
-      print({ tokens }, () => table(
-        ['NAME', 'CREATED', 'FINGERPRINT', 'DELIVERABLE', 'AGENTS', 'SETTINGS'],
-        tokens.map((t) => [
-          t.name,
-          t.createdAt,
-          t.fingerprint,
-          t.deliverable ? 'yes' : 'no',
-          t.agents === undefined ? '-' : String(t.agents),
-          t.settings?.join(',') || '-',
-        ]),
-      ));
-      return;
-    }
-    case 'token': {
-      const [sub, name] = args;
-      const tokenName = required(name, `token ${sub ?? 'create|agents|revoke'} <name>`);
-      const at = `/api/v1/tokens/${encodeURIComponent(tokenName)}`;
-      if (sub === 'create') {
-        const created = await api.request<{ name: string; token: string; deliverable: boolean }>(
-          'POST', '/api/v1/tokens', { name: tokenName, ...(values.deliverable ? { deliverable: true } : {}) });
-        print(created, () => [
-          `token ${created.name} (shown only now; agents send it as "Authorization: Bearer <token>"):`,
-          created.token,
-          ...(created.deliverable ? [`deliverable: the server keeps it; settings with "opamp": {"token": "${created.name}"} hand it to agents`] : []),
-        ].join('\n'));
-      } else if (sub === 'agents') {
-        const using = await api.request<{ name: string; agents: string[] }>('GET', `${at}/agents`);
-        print(using, () => (using.agents.length === 0 ? `no agent last authenticated with token ${using.name}` : using.agents.join('\n')));
-      } else if (sub === 'revoke') {
-        const query = new URLSearchParams({ ...(values.force ? { force: 'true' } : {}), ...(values.replacement ? { replacement: values.replacement } : {}) });
-        const rotating = await api.request<{ replacement: string; agents: string[]; settings: string[] } | undefined>('DELETE', `${at}${query.size > 0 ? `?${query}` : ''}`).catch((error: unknown) => {
-          // 409: live agents or settings still use the token; the server says which.
-          if (error instanceof CliError && error.message.startsWith('409 ')) {
-            throw new CliError(`${error.message} (opampctl token revoke ${tokenName} --replacement <deliverable token> moves them first; opampctl token revoke ${tokenName} --force revokes it anyway)`);
-          }
-          throw error;
-        });
-        if (rotating) {
-          print({ name: tokenName, status: 'rotating', ...rotating }, () => [
-            `token ${tokenName} is being replaced by ${rotating.replacement}: agents that present it are offered ${rotating.replacement}`,
-            ...rotating.agents.map((uid) => `still on ${tokenName}: ${uid}`),
-            ...rotating.settings.map((s) => `settings ${s} still hand it out: change them to ${rotating.replacement}`),
-            `run this again to revoke it once none is left`,
-          ].join('\n'));
-        } else {
-          print({ name: tokenName, status: 'revoked' }, () => `token ${tokenName} revoked`);
-        }
-      } else {
-        throw new CliError('token takes create, agents or revoke');
-      }
-      return;
-    }
+    case 'tokens':
+      return tokensCommand(api, print);
+    case 'token':
+      return tokenCommand(api, args, { deliverable: values.deliverable, force: values.force, replacement: values.replacement }, print);
     default:
       throw new CliError(`unknown command "${command}" (opampctl --help lists them)`);
   }
@@ -725,17 +676,6 @@ interface CertificateView {
   files: { cert: boolean; key: boolean; ca: boolean };
   error: string | null;
   settings: string[];
-}
-
-interface TokenView {
-  name: string;
-  createdAt: string;
-  fingerprint: string;
-  deliverable: boolean;
-  agents?: number;
-  liveAgents?: string[];
-  replacedBy?: string;
-  settings?: string[];
 }
 
 interface Rollout {
