@@ -10,7 +10,7 @@ interface TokenView {
   fingerprint: string;
   deliverable: boolean;
   agents?: number;
-  liveAgents?: string[];
+  live?: number;
   replacedBy?: string;
   settings?: string[];
 }
@@ -27,7 +27,7 @@ export async function tokensCommand(api: ApiClient, print: Print): Promise<void>
       t.fingerprint,
       t.deliverable ? 'yes' : 'no',
       t.agents === undefined ? '-' : String(t.agents),
-      t.liveAgents === undefined ? '-' : String(t.liveAgents.length) + (t.replacedBy !== undefined ? ` (moving to ${t.replacedBy})` : ''),
+      t.live === undefined ? '-' : String(t.live) + (t.replacedBy !== undefined ? ` (moving to ${t.replacedBy})` : ''),
       t.settings?.join(',') || '-',
     ]),
   ));

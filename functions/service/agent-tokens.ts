@@ -8,6 +8,8 @@ import type { AgentTokenRecord, TokenStore } from '../ports/token-store.js';
 import { RevalidatingCache } from './revalidating-cache.js';
 
 export const TOKEN_PREFIX = 'opamp_';
+/** How many live agents the token list names per token (a fleet-wide token is held by thousands). */
+const LISTED_AGENTS = 100;
 
 
 export function hashToken(token: string): string {
@@ -124,7 +126,9 @@ export interface TokenView {
   deliverable: boolean;
   /** How many agents last authenticated with it (when usage is known). */
   agents?: number;
-  /** The live agents (seen within their liveness window) that last authenticated with it. */
+  /** How many of them are live (seen within their liveness window). */
+  live?: number;
+  /** The live ones' instance uids, the first LISTED_AGENTS of them (GET /tokens/{name}/agents has all). */
   liveAgents?: string[];
   /** While it is being revoked: the token its agents are moved to. */
   replacedBy?: string;
@@ -171,7 +175,12 @@ export class TokenAdmin {
         deliverable: t.value !== undefined,
         ...(t.replacedBy !== undefined ? { replacedBy: t.replacedBy } : {}),
         ...(usage
-          ? { agents: usage.agents.get(t.name)?.length ?? 0, liveAgents: usage.live.get(t.name) ?? [], settings: usage.settings.get(t.name) ?? [] }
+          ? {
+            agents: usage.agents.get(t.name)?.length ?? 0,
+            live: usage.live.get(t.name)?.length ?? 0,
+            liveAgents: (usage.live.get(t.name) ?? []).slice(0, LISTED_AGENTS),
+            settings: usage.settings.get(t.name) ?? [],
+          }
           : {}),
       }))
       .sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -53,7 +53,7 @@ describe('revoking an agent token that live agents still use', () => {
     const headers = offer.reply?.connectionSettings?.opamp?.headers?.headers.map((h) => [h.key, h.value]);
     live.setHeaders({ authorization: `Bearer ${newToken}` });
     const moved = await live.send({ capabilities: STEERABLE, connectionSettingsStatus: applied(offer.reply) });
-    const listed = JSON.parse(await ctl('tokens')).tokens as Array<{ name: string; liveAgents: string[]; agents: number; replacedBy?: string }>;
+    const listed = JSON.parse(await ctl('tokens')).tokens as Array<{ name: string; live: number; liveAgents: string[]; agents: number; replacedBy?: string }>;
     const revoked = JSON.parse(await ctl('token', 'revoke', 'fleet-old'));
     const onNew = await live.heartbeat(STEERABLE);
     const returning = await departed.heartbeat(STEERABLE);
@@ -66,8 +66,8 @@ describe('revoking an agent token that live agents still use', () => {
     expect(stillRotating.status).toBe(202);
     expect(headers).toEqual([['Authorization', `Bearer ${newToken}`]]);
     expect(moved.status).toBe(200);
-    expect(listed.find((t) => t.name === 'fleet-old')).toMatchObject({ replacedBy: 'fleet-new', liveAgents: [], agents: 1 });
-    expect(listed.find((t) => t.name === 'fleet-new')).toMatchObject({ liveAgents: [live.uidText] });
+    expect(listed.find((t) => t.name === 'fleet-old')).toMatchObject({ replacedBy: 'fleet-new', live: 0, liveAgents: [], agents: 1 });
+    expect(listed.find((t) => t.name === 'fleet-new')).toMatchObject({ live: 1, liveAgents: [live.uidText] });
     expect(revoked).toEqual({ name: 'fleet-old', status: 'revoked' });
     expect(onNew.status).toBe(200);
     expect(returning.status).toBe(401);
