@@ -8,6 +8,7 @@ interface ExpiringCertificate {
   expired: boolean;
   daysLeft: number;
   parts: string[];
+  holders: number;
   agents: string[];
 }
 
@@ -29,7 +30,7 @@ export async function expiringCommand(
         c.expired ? 'expired' : String(c.daysLeft),
         c.fingerprint.slice(0, 12),
         c.parts.join(','),
-        c.agents.length <= 3 ? c.agents.join(',') : `${c.agents.slice(0, 3).join(',')} +${c.agents.length - 3}`,
+        c.holders <= 3 ? c.agents.join(',') : `${c.agents.slice(0, 3).join(',')} +${c.holders - 3}`,
       ]),
     ));
 }

@@ -13,9 +13,14 @@ export interface ExpiringCertificateView {
   daysLeft: number;
   /** The settings parts that carry it. */
   parts: string[];
-  /** Instance uids of the agents holding it. */
+  /** How many agents hold it. */
+  holders: number;
+  /** Instance uids of the agents holding it, the first LISTED_AGENTS of them. */
   agents: string[];
 }
+
+/** How many holders a listing names per certificate (a fleet-wide certificate is held by thousands). */
+const LISTED_AGENTS = 100;
 
 /**
  * Certificates agents hold (issued by the server, or offered in connection
@@ -42,6 +47,7 @@ export async function expiringCertificates(agents: AgentStore, now: number, wind
       expired: e.notAfter <= now,
       daysLeft: Math.floor((e.notAfter - now) / DAY_MS),
       parts: [...e.parts].sort(),
-      agents: e.agents.sort(),
+      holders: e.agents.length,
+      agents: e.agents.sort().slice(0, LISTED_AGENTS),
     }));
 }

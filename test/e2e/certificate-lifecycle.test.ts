@@ -74,7 +74,7 @@ describe('certificate lifecycle', () => {
     const view = (await fetch(`${backend.url}/api/v1/agents/${a.uidText}`).then((r) => r.json())) as { connectionSettings: { problems: string[] } };
 
     expect(offered.reply?.connectionSettings?.ownMetrics?.certificate?.cert).toBeDefined();
-    expect(within30.certificates).toEqual([expect.objectContaining({ source: 'metrics-client', parts: ['ownMetrics'], agents: [a.uidText], expired: false, daysLeft: 10 })]);
+    expect(within30.certificates).toEqual([expect.objectContaining({ source: 'metrics-client', parts: ['ownMetrics'], holders: 1, agents: [a.uidText], expired: false, daysLeft: 10 })]);
     expect(within5.certificates).toEqual([]);
     expect(byDefault).toMatchObject({ withinDays: 14, certificates: [expect.objectContaining({ source: 'metrics-client' })] });
     expect(metricBefore).toBeGreaterThan(0);
