@@ -5,6 +5,7 @@ import type { StoreTimeouts } from './adapters/client-settings.js';
 import { DEFAULT_STORE_TIMEOUTS } from './adapters/client-settings.js';
 import type { HttpLimits, RequestDeadlines } from './http/app.js';
 import { DEFAULT_DEADLINES, DEFAULT_HTTP_LIMITS } from './http/app.js';
+import { DAY_MS, DEFAULT_EXPIRY_WARNING_MS, DEFAULT_RENEW_AT_FRACTION } from './core/certificate-expiry.js';
 import type { SettingTable } from './settings.js';
 import { certificateRef, choice, flag, httpUrl, list, number, optional, readSettings, setting, text } from './settings.js';
 
@@ -32,7 +33,9 @@ export interface BackendConfig {
   /** The agent endpoint as agents reach it (destination_endpoint); else the URL each poll came in on. */
   publicUrl?: string | undefined;
   /** Signing agents' CSRs: where the CA is kept (a certificate reference), and the certificates' terms. */
-  csr?: { caRef: string; validityMs: number; requireInstanceUid: boolean } | undefined;
+  csr?: { caRef: string; validityMs: number; requireInstanceUid: boolean; renewAtFraction: number } | undefined;
+  /** How long before expiry a certificate agents hold is reported (metric, listings). */
+  certificateExpiryWarningMs: number;
   /** How long certificate material from Secrets Manager or a file is used before it is read again. */
   certificateRefreshMs: number;
   /** Secrets Manager endpoint override (tests, LocalStack). */
@@ -41,6 +44,10 @@ export interface BackendConfig {
   deadlines: RequestDeadlines;
   /** Limits of each attempt of a store call. */
   storeTimeouts: StoreTimeouts;
+  /** Secrets that settings documents name live under this name prefix (the only ones the agent function may read). */
+  secretPrefix: string;
+  /** How long a secret's value is used before it is read again. */
+  secretRefreshMs: number;
 }
 
 /**
@@ -147,6 +154,12 @@ const CONNECTION_SETTINGS = {
     "the CA that signs agents' CSRs (`bucket:<name>`, `secretsmanager:<id>` or `file:<dir>`); setting it turns the CSR flow on"),
   csrValidityDays: setting('OPAMP_CSR_VALIDITY_DAYS', number({ min: 1, max: 3650 }), 90, 'validity of issued certificates, in days'),
   csrRequireInstanceUid: setting('OPAMP_CSR_REQUIRE_INSTANCE_UID', flag(), false, '`true`: refuse CSRs that carry no instance uid at all'),
+  csrRenewAt: setting('OPAMP_CSR_RENEW_AT', number({ min: 0.1, max: 0.95 }), DEFAULT_RENEW_AT_FRACTION,
+    'fraction of an issued certificate\'s lifetime after which the server signs a fresh one for the same key'),
+  certificateExpiryWarningDays: setting('OPAMP_CERTIFICATE_EXPIRY_WARNING_DAYS', number({ min: 0 }), DEFAULT_EXPIRY_WARNING_MS / DAY_MS,
+    'how long before expiry a certificate agents hold is listed as expiring and counted in the `CertificatesExpiringSoon` metric'),
+  secretPrefix: setting('OPAMP_SECRET_PREFIX', text(), 'opamp/', 'Secrets Manager names that settings documents may refer to start with this (set by the stack in AWS)'),
+  secretRefreshSeconds: setting('OPAMP_SECRET_REFRESH_SECONDS', positive, 300, 'how long a secret\'s value is used before it is read again'),
 };
 
 /** Every setting the functions read. */
@@ -215,8 +228,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     agentAuth: s.agentAuth ?? defaults.agentAuth,
     commandTtlMs: s.commandTtlSeconds * 1000,
     publicUrl: s.publicUrl,
-    ...(s.csrCa !== undefined ? { csr: { caRef: s.csrCa, validityMs: s.csrValidityDays * 86_400_000, requireInstanceUid: s.csrRequireInstanceUid } } : {}),
+    ...(s.csrCa !== undefined ? { csr: { caRef: s.csrCa, validityMs: s.csrValidityDays * 86_400_000, requireInstanceUid: s.csrRequireInstanceUid, renewAtFraction: s.csrRenewAt } } : {}),
     certificateRefreshMs: s.certificateRefreshSeconds * 1000,
+    certificateExpiryWarningMs: s.certificateExpiryWarningDays * DAY_MS,
+    secretPrefix: s.secretPrefix,
+    secretRefreshMs: s.secretRefreshSeconds * 1000,
     secretsManagerEndpoint: s.secretsManagerEndpoint,
     deadlines: { pollMs: s.pollDeadlineSeconds * 1000, healthMs: s.healthDeadlineSeconds * 1000, apiMs: s.apiDeadlineSeconds * 1000 },
     storeTimeouts: { connectMs: s.storeConnectTimeoutSeconds * 1000, requestMs: s.storeRequestTimeoutSeconds * 1000 },

@@ -139,6 +139,8 @@ export class OpampStack extends Stack {
 
     this.opampFunction = new OpampFunction(this, 'OpampFunction', {
       ...common,
+      // Settings name secrets relative to this prefix; the function may read no others (see ReadOpampSecrets).
+      environment: { ...common.environment, OPAMP_SECRET_PREFIX: SECRET_NAME_PREFIX },
       entry: 'opamp.lambda.ts',
       description: 'OpAMP agent endpoint: POST /v1/opamp and GET /healthz (public Function URL)',
       serviceName: SERVICE.opamp,
@@ -192,8 +194,9 @@ export class OpampStack extends Stack {
       }
     }
 
-    // Certificate material and the CSR signing CA may be kept in Secrets Manager,
-    // under opamp/ (settings: "secretsmanager:opamp/<name>"; OPAMP_CSR_CA likewise).
+    // Certificate material, the CSR signing CA and credentials settings name
+    // may be kept in Secrets Manager, under opamp/ (certificates:
+    // "secretsmanager:opamp/<name>"; header values: {"secret": "<name>"}).
     this.opampFunction.executionRole.addToPrincipalPolicy(new PolicyStatement({
       sid: 'ReadOpampSecrets',
       actions: ['secretsmanager:GetSecretValue'],
@@ -201,7 +204,7 @@ export class OpampStack extends Stack {
     }));
     Validations.of(this.opampFunction.executionRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SECRET_NAME_PREFIX}*]`,
-      reason: 'Secrets are named by operators (certificate material, the CSR CA); the grant is limited to the opamp/ name prefix.',
+      reason: 'Secrets are named by operators (certificate material, the CSR CA, credentials in settings); the grant is limited to the opamp/ name prefix.',
     });
 
     // Agents authenticate in the app (tokens), so the agent URL is public; its

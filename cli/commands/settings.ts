@@ -23,7 +23,7 @@ export const settingsCommands: CommandSpec[] = [
           d.inForce ? 'yes' : 'no',
           settingsReach(d),
           d.certificates.join(',') || '-',
-          [...(d.error !== null ? [d.error] : []), ...d.problems].join('; ') || '-',
+          [...(d.error !== null ? [d.error] : []), ...d.problems, ...d.warnings.map((w) => `warning: ${w}`)].join('; ') || '-',
         ]),
       ));
     },
@@ -39,6 +39,7 @@ export const settingsCommands: CommandSpec[] = [
         `${view.name}  ${view.inForce ? 'in force' : 'not in force'}, applies to ${settingsReach(view)}`,
         ...(view.error !== null ? [`error           ${view.error} (at ${view.errorAt})`] : []),
         ...view.problems.map((p) => `problem         ${p}`),
+        ...view.warnings.map((w) => `warning         ${w}`),
         ...(view.settings !== null ? [JSON.stringify(view.settings, null, 2)] : []),
       ].join('\n'));
     },
@@ -58,12 +59,14 @@ export const settingsCommands: CommandSpec[] = [
       } catch (error) {
         throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
       }
-      const accepted = await ctx.api.request<{ name: string; settings: ConnectionSettingsSpec }>('PUT', at(SETTINGS, name), document);
+      const accepted = await ctx.api.request<{ name: string; settings: ConnectionSettingsSpec; warnings: string[] }>('PUT', at(SETTINGS, name), document);
       await ctx.waitFor(`settings ${name}`, async () => {
         const view = await ctx.api.request<SettingsView>('GET', at(SETTINGS, name)).catch(() => undefined);
         return view !== undefined && view.error === null && sortedJson(view.settings) === sortedJson(accepted.settings);
       });
-      ctx.print({ name, settings: accepted.settings, status: ctx.writeStatus }, () => `settings ${name} uploaded`);
+      const warnings = accepted.warnings ?? [];
+      ctx.print({ name, settings: accepted.settings, warnings, status: ctx.writeStatus },
+        () => [`settings ${name} uploaded`, ...warnings.map((w) => `warning: ${w}`)].join('\n'));
     },
   },
   {

@@ -5,6 +5,7 @@ import type { RemoteConfigOffer } from './remote-config.js';
 import type { SectionKind, SectionRef } from './sections.js';
 import type { Truncation } from './record-bounds.js';
 import type { AppliedSettings, IssuedCertificateRecord, SettingsOffer } from './connection-settings.js';
+import type { HeldCertificate } from './certificate-expiry.js';
 
 /** Last RemoteConfigStatus or ConnectionSettingsStatus the agent reported. */
 export interface ReportedApplyStatus {
@@ -90,6 +91,8 @@ export interface AgentRecord {
   tokenName?: string;
   /** The client certificate the server last signed for the agent (CSR flow). */
   issuedCertificate?: IssuedCertificateRecord;
+  /** Certificates the last connection settings offer carried, with their expiry. */
+  heldCertificates?: HeldCertificate[];
   /** The agent's package statuses, compact (the full report is a section). */
   packages?: Record<string, PackageStatusSummary>;
   /** The components hash ReportAvailableComponents was last asked for (asked once per hash). */

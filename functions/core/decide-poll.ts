@@ -487,6 +487,8 @@ function offerSettings(next: AgentRecord, reply: ServerToAgent, fleet: FleetStat
   if (!send) return;
   reply.connectionSettings = settingsOffers(desired, send);
   next.settingsOffer = recordSettingsOffer(next.settingsOffer, desired, send, now, input.message.sequenceNum);
+  if (desired.certificates.length > 0) next.heldCertificates = desired.certificates;
+  else delete next.heldCertificates;
   if (!reportsSettingsStatus(next.capabilities)) next.settingsApplied = assumeApplied(next.settingsOffer, now);
   if (send.includes('opamp') && desired.heartbeatSeconds !== undefined) next.heartbeatSeconds = desired.heartbeatSeconds;
   events.push('settings-offered');
@@ -538,6 +540,7 @@ function offerPackages(next: AgentRecord, reply: ServerToAgent, fleet: FleetStat
   const offer = shouldOfferPackages({
     capabilities: next.capabilities,
     reportedHash: next.serverProvidedAllPackagesHash,
+    statuses: next.packages,
     offer: next.packagesOffer,
     desired,
     now,

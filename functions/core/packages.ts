@@ -3,6 +3,7 @@ import { boundedErrorMessage } from './record-bounds.js';
 import type { PackageStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import { sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
+import { packageRetryDue } from './package-retry.js';
 
 /**
  * The agent itself is the package with the empty name (a top-level package).
@@ -132,10 +133,12 @@ export function shouldOfferPackages(input: {
   desired: ResolvedPackageSet | undefined;
   now: number;
   policy: PackagesPolicy;
+  /** The agent's last package statuses: a download that failed for want of the file or storage is offered again. */
+  statuses?: Readonly<Record<string, PackageStatusSummary>> | undefined;
 }): boolean {
   const { desired, offer } = input;
   if (!desired || !agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_AcceptsPackages)) return false;
-  if (input.reportedHash === desired.hash) return false;
+  if (input.reportedHash === desired.hash) return packageRetryDue({ desired, offer, statuses: input.statuses, now: input.now, policy: input.policy });
   if (offer?.hash !== desired.hash) return true;
   if (offer.attempts >= input.policy.maxAttempts) return false;
   if (!agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_ReportsPackageStatuses)) return false;

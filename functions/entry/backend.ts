@@ -17,6 +17,7 @@ export interface BackendOptions {
   now?: () => number;
   newInstanceUid?: () => string;
   readLocalFile?: (path: string) => Promise<string | undefined>;
+  localEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Backend {
@@ -29,7 +30,7 @@ export interface Backend {
 /** Everything in one app, as the local backend serves it: agent endpoint, fleet API and bucket ingest. */
 export function createBackend(options: BackendOptions): Backend {
   const stores = createStores(options.config, options.clients);
-  const wiring = { config: options.config, stores, telemetry: options.telemetry, now: options.now, readLocalFile: options.readLocalFile };
+  const wiring = { config: options.config, stores, telemetry: options.telemetry, now: options.now, readLocalFile: options.readLocalFile, localEnv: options.localEnv };
   const api = createFleetApiRoutes(wiring);
   const endpoint = createAgentEndpoint({ ...wiring, extraRoutes: [api], ...(options.newInstanceUid ? { newInstanceUid: options.newInstanceUid } : {}) });
   return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring), configBodies: endpoint.configBodies };

@@ -16,7 +16,8 @@ export function createFleetApiRoutes(options: WiringOptions) {
     queries: new AgentQueries(stores.agents, now, config.liveness, { fleet, policy: config.core.remoteConfig }),
     admin: new FleetAdmin({ objects: stores.objects, fleet: stores.fleet, agents: stores.agents, now, remoteConfig: config.core.remoteConfig, uploads: stores.signer }),
     actions: new AgentActions({ agents: stores.agents, now, ttlMs: config.commandTtlMs }),
-    tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet }),
+    certificateHolders: { agents: stores.agents, now, warningMs: config.certificateExpiryWarningMs, liveness: config.liveness },
+    tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet, liveness: { policy: config.liveness, now } }),
     rejectedKeys: stores.rejectedKeys,
   });
 }

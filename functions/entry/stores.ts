@@ -36,4 +36,6 @@ export interface WiringOptions {
   now?: (() => number) | undefined;
   /** Reads a local file (undefined when missing): the local backend's `file:` certificates. */
   readLocalFile?: ((path: string) => Promise<string | undefined>) | undefined;
+  /** The local backend's environment: `env` secret references in settings. */
+  localEnv?: Readonly<Record<string, string | undefined>> | undefined;
 }

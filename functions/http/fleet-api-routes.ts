@@ -14,6 +14,8 @@ import { packagesApi } from './routes/packages-api.js';
 import { settingsApi } from './routes/settings-api.js';
 import { tokensApi } from './routes/tokens-api.js';
 import type { JsonBodyOptions } from './validation.js';
+import { certificateHoldersApi } from './routes/certificate-expiry-api.js';
+import type { CertificateHoldersDeps } from './routes/certificate-expiry-api.js';
 
 /** A group of routes to mount under a base path. */
 export interface RouteGroup {
@@ -27,6 +29,8 @@ export interface FleetApiServices {
   actions?: AgentActions | undefined;
   tokens?: TokenAdmin | undefined;
   rejectedKeys?: RejectedKeyLog | undefined;
+  /** Certificates as agents hold them (expiry, holders, the removal guard). */
+  certificateHolders?: CertificateHoldersDeps | undefined;
 }
 
 export interface FleetApiOptions {
@@ -43,9 +47,11 @@ export interface FleetApiOptions {
 export function fleetApiRoutes(services: FleetApiServices, options: FleetApiOptions = {}): RouteGroup {
   const router = new Hono();
   const body: JsonBodyOptions = { maxBytes: options.maxJsonBytes };
-  const { queries, admin, actions, tokens, rejectedKeys } = services;
+  const { queries, admin, actions, tokens, rejectedKeys, certificateHolders } = services;
   if (queries) router.route('/agents', agentsApi(queries));
   if (actions) router.route('/', agentActionsApi(actions, body));
+  // Before the fleet routes: its DELETE guard runs ahead of the removal itself.
+  if (certificateHolders) router.route('/certificates', certificateHoldersApi(certificateHolders));
   if (admin) {
     router.route('/configs', configsApi(admin, body));
     router.route('/assignments', assignmentsApi(admin, body));

@@ -36,6 +36,8 @@ export interface LocalBackendOptions {
   now?: () => number;
   /** How long an idle agent connection stays open; by default longer than any poll interval the server asks for. */
   idleConnectionMs?: number;
+  /** Where `env` secret references in settings are read (default: this process's environment). */
+  localEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LocalBackend extends Backend {
@@ -81,6 +83,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         if (error.code === 'ENOENT') return undefined;
         throw error;
       }),
+      localEnv: options.localEnv ?? process.env,
       ...(options.now ? { now: options.now } : {}),
     });
     // The bucket is the source of truth: catch up with changes made while stopped,

@@ -20,9 +20,13 @@ import { sha256 } from '../core/canonical-hash.js';
 import { takesConnectionSettings } from '../core/connection-settings.js';
 import type { ConnectionContext, IssuedCertificateRecord } from '../core/connection-settings.js';
 import { EMPTY_FLEET } from '../core/fleet.js';
+import { redactStringsInPlace } from '../core/url-redaction.js';
 import { CsrRejectedError } from './certificate-authority.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import type { CertificateResolver } from './certificate-resolver.js';
+import type { SecretResolver } from './secret-resolver.js';
+import { renewIssuedCertificate } from './certificate-renewal.js';
+import { DEFAULT_EXPIRY_WARNING_MS, DEFAULT_RENEW_AT_FRACTION, expiringWithin } from '../core/certificate-expiry.js';
 
 /** The URL a request came in on, without query or fragment: the agent endpoint as agents reach it. */
 function endpointOf(url: string | undefined): string | undefined {
@@ -63,10 +67,18 @@ export interface PollServiceDeps {
   publicUrl?: string | undefined;
   /** Deliverable agent tokens by name, for credential rotation offers. */
   deliverableToken?: ((name: string) => string | undefined) | undefined;
+  /** The token replacing one being revoked, by the revoked token's name. */
+  replacementToken?: ((name: string) => string | undefined) | undefined;
   /** Certificate material named by settings documents. */
   certificates?: CertificateResolver | undefined;
+  /** Secret values named by settings documents. */
+  secrets?: SecretResolver | undefined;
   /** Signs agents' CSRs; without it a CSR is refused. */
   issuer?: CertificateIssuer | undefined;
+  /** The share of an issued certificate's lifetime after which it is renewed. */
+  renewAtFraction?: number | undefined;
+  /** How long before expiry a certificate an agent holds is reported. */
+  certificateExpiryWarningMs?: number | undefined;
 }
 
 /** What the HTTP edge knows about the request, beyond the message. */
@@ -87,6 +99,8 @@ export interface PollOutcome {
   quietEvents: PollEvent[];
   /** How many times the decision was retried after losing a conditional write. */
   conflicts: number;
+  /** How many certificates the agent holds that expire within the warning window. */
+  expiringCertificates: number;
 }
 
 /**
@@ -112,12 +126,15 @@ export class PollService {
     hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined; body?: Uint8Array | undefined } = {},
   ): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
+    // No URL query string (a presigned signature, a token) from agent text is ever stored.
+    redactStringsInPlace(message);
     const first = await this.readRecord(instanceUid);
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
     const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
     const connection = await this.connectionContext(hooks.request, takesConnectionSettings(capabilities) ? fleet : undefined);
-    const issuedCertificate = await this.answerCsr(message, first.record, instanceUid, fleet);
+    const issuedCertificate = (await this.answerCsr(message, first.record, instanceUid, fleet)) ??
+      (await renewIssuedCertificate(this.deps.issuer, first.record, instanceUid, fleet ?? EMPTY_FLEET, this.deps.now(), this.deps.renewAtFraction ?? DEFAULT_RENEW_AT_FRACTION));
     const withheldConfigs = new Set<string>();
     // Large sections are stored as the request carried them: encoding them again costs seconds.
     const raw = hooks.body && hooks.body.byteLength >= LARGE_SECTION_BYTES ? rawSections(hooks.body) : undefined;
@@ -153,7 +170,9 @@ export class PollService {
       }
       try {
         await this.commit(decision);
-        return { instanceUid, reply: decision.reply, events: decision.events, quietEvents: decision.quietEvents ?? [], conflicts: attempt - 1 };
+        const held = { ...record, ...(issuedCertificate ? { issuedCertificate } : {}) };
+        const expiring = expiringWithin(held, this.deps.now(), this.deps.certificateExpiryWarningMs ?? DEFAULT_EXPIRY_WARNING_MS).length;
+        return { instanceUid, reply: decision.reply, events: decision.events, quietEvents: decision.quietEvents ?? [], conflicts: attempt - 1, expiringCertificates: expiring };
       } catch (error) {
         if (!(error instanceof WriteConflictError)) throw error;
         orphans.push(...decision.sections.map((s) => ({ instanceUid: s.instanceUid, kind: s.content.kind, id: s.id })));
@@ -185,13 +204,19 @@ export class PollService {
    */
   private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined): Promise<ConnectionContext | undefined> {
     if (!this.deps.options.features.connectionSettings) return undefined;
-    const certificate = fleet && this.deps.certificates ? await this.deps.certificates.lookup(fleet) : () => undefined;
+    const [certificate, secret] = await Promise.all([
+      fleet && this.deps.certificates ? this.deps.certificates.lookup(fleet) : () => undefined,
+      fleet && this.deps.secrets ? this.deps.secrets.lookup(fleet) : () => undefined,
+    ]);
     const authorization = request?.authorization;
     return {
       endpoint: this.deps.publicUrl ?? endpointOf(request?.url),
       ...(authorization ? { presented: { header: authorization, tokenName: request?.tokenName?.() } } : {}),
       deliverableToken: (name) => this.deps.deliverableToken?.(name),
+      replacementToken: (name) => this.deps.replacementToken?.(name),
+      now: this.deps.now(),
       certificate,
+      secret,
     };
   }
 

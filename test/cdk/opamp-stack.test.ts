@@ -88,6 +88,8 @@ describe('Functions', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'OpAMP',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        // Only the agent function reads secrets, under the prefix its role may read.
+        ...(name === 'opamp' ? { OPAMP_SECRET_PREFIX: 'opamp/' } : {}),
       },
     });
   });
@@ -423,11 +425,23 @@ describe('Monitoring', () => {
     expect(operations.sort()).toEqual(['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'Scan', 'UpdateItem']);
   });
 
+  it('alarms when agents hold a certificate that expires soon (the agent function\'s metric, over an hour)', () => {
+    expect(alarms()).toContainEqual(expect.objectContaining({
+      Namespace: 'OpAMP',
+      MetricName: 'CertificatesExpiringSoon',
+      Dimensions: [{ Name: 'service', Value: 'opamp' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }));
+  });
+
   it('alarms when a bucket event ends up in the failure queue', () => {
     expect(alarms()).toContainEqual(
       expect.objectContaining({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(ids.queue, 'QueueName') }] }),
     );
-    expect(alarms()).toHaveLength(9);
+    expect(alarms()).toHaveLength(10);
     expect(alarms().every((a) => a.AlarmActions === undefined)).toBe(true);
   });
 

@@ -7,6 +7,7 @@ import type { BackendConfig } from '../../functions/config.js';
 import { startLocalBackend } from '../../functions/local/local-backend.js';
 import type { LocalBackend, LocalBackendOptions } from '../../functions/local/local-backend.js';
 import { NO_TELEMETRY } from '../../functions/observability/telemetry.js';
+import type { Telemetry } from '../../functions/observability/telemetry.js';
 
 export interface TestBackend extends LocalBackend {
   opampUrl: string;
@@ -30,7 +31,7 @@ export class ManualClock {
 export async function startTestBackend(
   env: Record<string, string> = {},
   clock = new ManualClock(),
-  options: Pick<LocalBackendOptions, 'idleConnectionMs'> = {},
+  options: Pick<LocalBackendOptions, 'idleConnectionMs'> & { telemetry?: Telemetry } = {},
 ): Promise<TestBackend> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opamp-e2e-'));
   const config: BackendConfig = loadConfig({ ...env });
@@ -40,9 +41,11 @@ export async function startTestBackend(
     port: 0,
     dataDir,
     ephemeral: true,
-    telemetry: NO_TELEMETRY,
+    telemetry: options.telemetry ?? NO_TELEMETRY,
     now: clock.now,
-    ...options,
+    ...(options.idleConnectionMs !== undefined ? { idleConnectionMs: options.idleConnectionMs } : {}),
+    // `env` secret references read the test's settings, not the machine's environment.
+    localEnv: env,
   });
   return {
     ...backend,

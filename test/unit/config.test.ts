@@ -52,6 +52,10 @@ describe('loadConfig', () => {
       OPAMP_CSR_VALIDITY_DAYS: '30',
       OPAMP_CSR_REQUIRE_INSTANCE_UID: 'true',
       OPAMP_CONFIG_RESEND_SECONDS: '120',
+      OPAMP_CSR_RENEW_AT: '0.8',
+      OPAMP_CERTIFICATE_EXPIRY_WARNING_DAYS: '30',
+      OPAMP_SECRET_PREFIX: 'fleet-a/',
+      OPAMP_SECRET_REFRESH_SECONDS: '60',
     });
 
     expect(defaults.core.settings.heartbeat).toEqual({ idleSeconds: 60, pendingSeconds: 15 });
@@ -61,7 +65,11 @@ describe('loadConfig', () => {
     expect(defaults.certificateRefreshMs).toBe(900_000);
     expect(config.core.settings).toEqual({ resendAfterMs: 120_000, maxAttempts: 3, heartbeat: { idleSeconds: 600, pendingSeconds: 0 } });
     expect(config.publicUrl).toBe('https://opamp.example.com/v1/opamp');
-    expect(config.csr).toEqual({ caRef: 'secretsmanager:opamp/agent-ca', validityMs: 30 * 86_400_000, requireInstanceUid: true });
+    expect(config.csr).toEqual({ caRef: 'secretsmanager:opamp/agent-ca', validityMs: 30 * 86_400_000, requireInstanceUid: true, renewAtFraction: 0.8 });
+    expect(defaults.certificateExpiryWarningMs).toBe(14 * 86_400_000);
+    expect(config.certificateExpiryWarningMs).toBe(30 * 86_400_000);
+    expect([defaults.secretPrefix, defaults.secretRefreshMs]).toEqual(['opamp/', 300_000]);
+    expect([config.secretPrefix, config.secretRefreshMs]).toEqual(['fleet-a/', 60_000]);
     expect(config.core.features.connectionSettingsRequests).toBe(true);
   });
 

@@ -69,6 +69,7 @@ export function recordToItem(record: AgentRecord): Item {
     ...(record.settingsProblems?.length ? { settingsProblems: record.settingsProblems } : {}),
     ...(record.tokenName !== undefined ? { tokenName: record.tokenName } : {}),
     ...(record.issuedCertificate ? { issuedCertificate: record.issuedCertificate } : {}),
+    ...(record.heldCertificates?.length ? { heldCertificates: record.heldCertificates } : {}),
   };
   if (Object.keys(extra).length > 0) item.extra = { S: JSON.stringify(extra) };
   return item;
@@ -132,6 +133,7 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
     }
     if (extra.tokenName !== undefined) record.tokenName = extra.tokenName;
     if (extra.issuedCertificate) record.issuedCertificate = extra.issuedCertificate;
+    if (extra.heldCertificates) record.heldCertificates = extra.heldCertificates;
   }
   return record;
 }

@@ -4,6 +4,7 @@ import { LIVENESS_VALUES } from '../../core/liveness.js';
 import type { Liveness } from '../../core/liveness.js';
 import { parseSelector, SelectorSyntaxError } from '../../core/selector.js';
 import type { Selector } from '../../core/selector.js';
+import { redactStringsInPlace } from '../../core/url-redaction.js';
 import type { AgentQueries } from '../../service/agent-queries.js';
 import { apiErrors } from '../errors.js';
 import { pathParams, validQuery } from '../validation.js';
@@ -25,14 +26,16 @@ export function agentsApi(queries: AgentQueries): Hono {
 
   api.get('/', validQuery(listQuery), async (c) => {
     const { selector, ...query } = c.req.valid('query');
-    return c.json(await queries.list({ ...query, selector: selector === undefined ? undefined : parseSelectorParam(selector) }));
+    const result = await queries.list({ ...query, selector: selector === undefined ? undefined : parseSelectorParam(selector) });
+    // Agent text may hold URLs with credentials in their query strings; they are never shown.
+    return c.json(redactStringsInPlace(result));
   });
 
   api.get('/:instanceUid', pathParams({ instanceUid: 'instance-uid' }), async (c) => {
     const uid = c.req.valid('param').instanceUid;
     const agent = await queries.get(uid);
     if (!agent) throw apiErrors.notFound('agent-not-found', `no agent with instance uid ${uid}`);
-    return c.json(agent);
+    return c.json(redactStringsInPlace(agent));
   });
 
   return api;

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { redactStringsInPlace } from '../../core/url-redaction.js';
 import { z } from 'zod';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { jsonBody, pathParams } from '../validation.js';
@@ -31,7 +32,7 @@ export function configsApi(admin: FleetAdmin, body: JsonBodyOptions): Hono {
   const api = new Hono();
   api.get('/', async (c) => c.json({ configs: await admin.listConfigs() }));
   api.get('/:name', named, async (c) => c.json(await admin.getConfig(c.req.valid('param').name)));
-  api.get('/:name/rollout', named, async (c) => c.json(await admin.rollout(c.req.valid('param').name)));
+  api.get('/:name/rollout', named, async (c) => c.json(redactStringsInPlace(await admin.rollout(c.req.valid('param').name))));
   api.put('/:name', named, jsonBody(configBody, body), async (c) => {
     const files = Object.entries(c.req.valid('json').files).map(([fileName, f]) => ({
       name: fileName,

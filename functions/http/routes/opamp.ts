@@ -47,6 +47,8 @@ export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: Protob
       telemetry.count('Polls');
       for (const event of outcome.events) telemetry.count(EVENT_METRICS[event]);
       if (outcome.conflicts > 0) telemetry.count('WriteConflicts', outcome.conflicts);
+      // Polls from agents holding a certificate that expires soon: the alarm fires on any.
+      if (outcome.expiringCertificates > 0) telemetry.count('CertificatesExpiringSoon', outcome.expiringCertificates);
       if (outcome.events.some((e) => LOGGED_EVENTS.has(e) && !outcome.quietEvents.includes(e))) {
         telemetry.logger.info('agent state event', { instanceUid: outcome.instanceUid, events: outcome.events });
       } else {

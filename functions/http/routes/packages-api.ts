@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { redactStringsInPlace } from '../../core/url-redaction.js';
 import { z } from 'zod';
 import { SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
@@ -28,7 +29,7 @@ export function packagesApi(admin: FleetAdmin, body: JsonBodyOptions): Hono {
   api.get('/', async (c) => c.json({ packages: await admin.listPackages() }));
   api.get('/:name/:version/rollout', version, async (c) => {
     const { name, version } = c.req.valid('param');
-    return c.json(await admin.packageRollout(name, version));
+    return c.json(redactStringsInPlace(await admin.packageRollout(name, version)));
   });
   api.post('/:name/:version/upload', version, jsonBody(uploadBody, body), async (c) => {
     const { name, version } = c.req.valid('param');

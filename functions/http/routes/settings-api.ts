@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { literalCredentialWarnings } from '../../core/secret-refs.js';
 import { settingsDocument } from '../../core/settings-file.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { jsonBody, pathParams } from '../validation.js';
@@ -15,7 +16,7 @@ export function settingsApi(admin: FleetAdmin, body: JsonBodyOptions): Hono {
   api.put('/:name', named, jsonBody(settingsDocument, { ...body, code: 'invalid-settings', root: 'settings' }), async (c) => {
     const { name } = c.req.valid('param');
     const settings = await admin.putSettings(name, c.req.valid('json'));
-    return c.json({ name, settings, ...ACCEPTED }, 202);
+    return c.json({ name, settings, warnings: literalCredentialWarnings(settings), ...ACCEPTED }, 202);
   });
   api.delete('/:name', named, async (c) => {
     await admin.deleteSettings(c.req.valid('param').name);

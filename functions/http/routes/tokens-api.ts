@@ -17,14 +17,19 @@ export const createTokenBody = z
 
 export type CreateTokenBody = z.input<typeof createTokenBody>;
 
-const revokeQuery = z.object({ force: z.enum(['true', 'false'], 'force must be true or false').optional() });
+const revokeQuery = z.object({
+  force: z.enum(['true', 'false'], 'force must be true or false').optional(),
+  replacement: z.string().refine(isValidName, 'replacement must be a token name').optional(),
+});
 
 const named = pathParams({ name: 'token' });
 
 /**
  * Agent tokens: /api/v1/tokens. A token is shown once, when it is created.
- * Revoking one that agents still use (or that settings hand out) is refused
- * with 409 unless `?force=true`.
+ * Revoking one that live agents still use (or that settings hand out) is
+ * refused with 409, unless `?replacement=<token>` names a deliverable token
+ * to move them to first (202, `rotating`: repeat the request until it is
+ * revoked, 204) or `?force=true` revokes it at once.
  */
 export function tokensApi(tokens: TokenAdmin, body: JsonBodyOptions): Hono {
   const api = new Hono();
@@ -35,13 +40,14 @@ export function tokensApi(tokens: TokenAdmin, body: JsonBodyOptions): Hono {
   });
   api.get('/:name/agents', named, async (c) => {
     const { name } = c.req.valid('param');
-    return c.json({ name, agents: await tokens.agentsUsing(name) });
+    return c.json({ name, ...(await tokens.agentsUsing(name)) });
   });
   api.delete('/:name', named, validQuery(revokeQuery), async (c) => {
     const { name } = c.req.valid('param');
-    if (!(await tokens.revoke(name, { force: c.req.valid('query').force === 'true' }))) {
-      throw apiErrors.notFound('token-not-found', `no token named ${name}`);
-    }
+    const { force, replacement } = c.req.valid('query');
+    const outcome = await tokens.revoke(name, { force: force === 'true', ...(replacement !== undefined ? { replacement } : {}) });
+    if (!outcome) throw apiErrors.notFound('token-not-found', `no token named ${name}`);
+    if (outcome.status === 'rotating') return c.json({ name, ...outcome }, 202);
     return c.body(null, 204);
   });
   return api;

@@ -1,6 +1,7 @@
 import { settingsObjectKey } from '../../core/bucket-layout.js';
 import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { DEFAULT_SETTINGS_NAME } from '../../core/fleet.js';
+import { literalCredentialWarnings } from '../../core/secret-refs.js';
 import { validateSettings } from '../../core/settings-file.js';
 import type { SettingsDocument } from '../../core/settings-file.js';
 import { bucketCertificates, certificateProblem } from './certificates.js';
@@ -23,6 +24,8 @@ export interface SettingsView {
   certificates: string[];
   /** What keeps parts of it from being offered, as far as the bucket tells (missing or unusable certificates). */
   problems: string[];
+  /** Literal credentials it holds (accepted, but they belong in secrets). */
+  warnings: string[];
 }
 
 export async function listSettings(deps: AdminDeps): Promise<SettingsView[]> {
@@ -40,6 +43,7 @@ export async function listSettings(deps: AdminDeps): Promise<SettingsView[]> {
         assignments: snapshot.state.assignments.filter((a) => a.settings === d.name).map((a) => a.name).sort(),
         certificates,
         problems: certificates.flatMap((name) => certificateProblem(name, snapshot.state.certificates.get(name))),
+        warnings: d.settings ? literalCredentialWarnings(d.settings) : [],
       };
     })
     .sort(byName);

@@ -78,7 +78,7 @@ describe('opampctl command table', () => {
 
     // Assess
     expect((error as UsageError).usage).toBe(commandUsage(COMMANDS.find((c) => c.words.join(' ') === 'certificate delete')!));
-    expect((error as UsageError).usage).toMatch(/^Usage: opampctl certificate delete <name> \[options\]/);
+    expect((error as UsageError).usage).toMatch(/^Usage: opampctl certificate delete <name> \[--force\] \[options\]/);
   });
 
   it('lists every command of the table in the usage text, with its options', () => {

@@ -30,7 +30,7 @@ describe('pathViolation: hostile file names', () => {
     ['a 300-character name', 'f'.repeat(300), 'segment-too-long', /300 bytes, more than the 233/],
     ['a segment one byte over', 'f'.repeat(MAX_SEGMENT_BYTES + 1), 'segment-too-long', /234 bytes/],
     ['78 three-byte characters (234 bytes)', '€'.repeat(78), 'segment-too-long', /234 bytes/],
-    ['a key over 1024 bytes in short segments', 'ab/'.repeat(400) + 'c', 'key-too-long', /more than the 1024 S3 takes/],
+    ['a key over 1024 bytes in short segments', `${'ab/'.repeat(400)}c`, 'key-too-long', /more than the 1024 S3 takes/],
   ])('refuses %s', (_name, path, rule, message) => {
     // Act
     const violation = pathViolation('file name', path, 'configs/x/');
