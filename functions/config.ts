@@ -12,6 +12,7 @@ export interface BackendConfig {
   limits: HttpLimits;
   core: CoreOptions;
   liveness: LivenessPolicy;
+  presence: PresenceConfig;
   /** How often a function instance checks whether the fleet's configurations changed. */
   fleetRevalidateMs: number;
   maxConfigFileBytes: number;
@@ -29,6 +30,22 @@ export interface BackendConfig {
   /** Secrets Manager endpoint override (tests, LocalStack). */
   secretsManagerEndpoint?: string | undefined;
 }
+
+/** Presence batches: how the agent function writes them and the fleet API reads them. */
+export interface PresenceConfig {
+  windowMs: number;
+  /** An entry waits at most this long for its batch (agents at long intervals wait up to their interval). */
+  maxHoldMs: number;
+  /** How far back the fleet API reads batches. */
+  lookbackMs: number;
+  cacheMs: number;
+  retentionSeconds: number;
+  maxEntriesPerItem: number;
+  maxBufferedEntries: number;
+}
+
+/** Polls an agent may miss before it counts as stale. */
+const MISSED_POLLS_BEFORE_STALE = 3;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -65,7 +82,16 @@ const HTTP_EDGE = {
 
 const POLLS = {
   lastSeenRefreshSeconds: setting('OPAMP_LAST_SEEN_REFRESH_SECONDS', positive, d.lastSeenRefreshMs / 1000,
-    'how often a heartbeat that changes nothing refreshes last-seen'),
+    "how often a heartbeat that changes nothing rewrites the agent's item, to keep its retention alive (liveness comes from presence batches)"),
+  presenceWindowSeconds: setting('OPAMP_PRESENCE_WINDOW_SECONDS', number({ integer: true, min: 5, max: 3600 }), 60,
+    'presence batch window: each function instance writes the agents it answered about once per window'),
+  presenceLookbackSeconds: {
+    ...optional<number>('OPAMP_PRESENCE_LOOKBACK_SECONDS', number({ integer: true, min: 60, max: 86_400 }),
+      'how far back the fleet API reads presence batches'),
+    defaultText: '(missed polls + 1) x the longest of the expected and steered intervals, plus one window (1,260 s with the defaults)',
+  },
+  presenceCacheSeconds: setting('OPAMP_PRESENCE_CACHE_SECONDS', number({ min: 0, max: 3600 }), 15,
+    'how long the fleet API reuses the presence it read'),
   minPollIntervalSeconds: setting('OPAMP_MIN_POLL_INTERVAL_SECONDS', positive, d.minPollIntervalMs / 1000,
     'shortest poll interval assumed when telling heartbeats from lost messages'),
   expectedPollIntervalSeconds: setting('OPAMP_EXPECTED_POLL_INTERVAL_SECONDS', positive, 30,
@@ -171,7 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     bucketName: s.bucket,
     limits: { maxRequestBytes: s.maxRequestBytes, gzipMinBytes: s.gzipMinBytes, retryAfterSeconds: s.retryAfterSeconds },
     core,
-    liveness: { lastSeenRefreshMs: core.lastSeenRefreshMs, expectedPollIntervalMs: s.expectedPollIntervalSeconds * 1000, missedPollsBeforeStale: 3 },
+    liveness: { presenceWindowMs: s.presenceWindowSeconds * 1000, expectedPollIntervalMs: s.expectedPollIntervalSeconds * 1000, missedPollsBeforeStale: MISSED_POLLS_BEFORE_STALE },
+    presence: presenceConfig(s),
     fleetRevalidateMs: s.fleetRevalidateSeconds * 1000,
     maxConfigFileBytes: s.maxConfigFileBytes,
     configCacheBytes: s.configCacheBytes,
@@ -184,6 +211,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
   };
   throwIfAny(problems);
   return config;
+}
+
+function presenceConfig(s: { presenceWindowSeconds: number; presenceLookbackSeconds: number | undefined; presenceCacheSeconds: number; expectedPollIntervalSeconds: number; heartbeatIdleSeconds: number; heartbeatPendingSeconds: number }): PresenceConfig {
+  const windowMs = s.presenceWindowSeconds * 1000;
+  const longestIntervalMs = Math.max(s.expectedPollIntervalSeconds, s.heartbeatIdleSeconds, s.heartbeatPendingSeconds) * 1000;
+  const lookbackMs = s.presenceLookbackSeconds !== undefined
+    ? s.presenceLookbackSeconds * 1000
+    : (MISSED_POLLS_BEFORE_STALE + 1) * longestIntervalMs + windowMs;
+  return {
+    windowMs,
+    maxHoldMs: 5 * windowMs,
+    lookbackMs,
+    cacheMs: s.presenceCacheSeconds * 1000,
+    // Readers look back `lookbackMs`; an hour more covers clocks and late reads.
+    retentionSeconds: Math.ceil(lookbackMs / 1000) + 3600,
+    // About 10 bytes an agent: a 200 KB item, half DynamoDB's limit.
+    maxEntriesPerItem: 20_000,
+    maxBufferedEntries: 100_000,
+  };
 }
 
 export interface LocalSettings {

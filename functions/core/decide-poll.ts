@@ -88,7 +88,7 @@ export interface CoreOptions {
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   features: { remoteConfig: true, packages: true, connectionSettings: true, connectionSettingsRequests: false },
-  lastSeenRefreshMs: 5 * 60_000,
+  lastSeenRefreshMs: 24 * 3_600_000,
   minPollIntervalMs: 15_000,
   fullStateRetryMs: 10 * 60_000,
   recordRetentionMs: 30 * 24 * 3_600_000,

@@ -5,6 +5,7 @@ import { AgentAuthenticator } from '../service/agent-tokens.js';
 import { ConfigBodyCache } from '../service/config-bodies.js';
 import { FleetStateCache } from '../service/fleet-cache.js';
 import { PollService } from '../service/poll-service.js';
+import { PresenceBatcher } from '../service/presence-batcher.js';
 import { CertificateIssuer } from '../service/certificate-issuer.js';
 import { CertificateResolver } from '../service/certificate-resolver.js';
 import type { WiringOptions } from './stores.js';
@@ -33,6 +34,7 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
   const issuer = config.csr
     ? new CertificateIssuer({ caRef: config.csr.caRef, resolver: certificates, now, validityMs: config.csr.validityMs, requireInstanceUid: config.csr.requireInstanceUid, telemetry })
     : undefined;
+  const presence = new PresenceBatcher({ store: stores.presence, now, telemetry, ...config.presence });
   const polls = new PollService({
     agents: stores.agents,
     now,
@@ -46,7 +48,8 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     deliverableToken: (name) => tokens.deliverableToken(name),
     certificates,
     issuer,
+    presence,
   });
   const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, telemetry });
-  return { app, polls, fleet, configBodies, agentAuth };
+  return { app, polls, fleet, configBodies, agentAuth, presence };
 }

@@ -90,6 +90,10 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const timer = s3 ? undefined : setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
     timer?.unref();
 
+    // A long-running process can write its presence batch on time, not only when a poll arrives.
+    const presenceTimer = setInterval(() => void backend.presence.flushIfDue(), 5_000);
+    presenceTimer.unref();
+
     const server = await listen(backend, options.host, options.port);
     const port = (server.address() as AddressInfo).port;
     return {
@@ -107,7 +111,10 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       },
       async close() {
         if (timer) clearInterval(timer);
+        clearInterval(presenceTimer);
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        // What this process saw since its last batch is written before the stores go away.
+        await backend.presence.flush();
         await ingestion;
         for (const emulator of emulators.reverse()) await emulator.close();
       },

@@ -22,6 +22,7 @@ import { EMPTY_FLEET } from '../core/fleet.js';
 import { CsrRejectedError } from './certificate-authority.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import type { CertificateResolver } from './certificate-resolver.js';
+import type { PresenceBatcher } from './presence-batcher.js';
 
 /** The URL a request came in on, without query or fragment: the agent endpoint as agents reach it. */
 function endpointOf(url: string | undefined): string | undefined {
@@ -66,6 +67,8 @@ export interface PollServiceDeps {
   certificates?: CertificateResolver | undefined;
   /** Signs agents' CSRs; without it a CSR is refused. */
   issuer?: CertificateIssuer | undefined;
+  /** Notes every answered agent in this instance's presence batch (liveness without a write per agent). */
+  presence?: Pick<PresenceBatcher, 'seen' | 'flushIfDue'> | undefined;
 }
 
 /** What the HTTP edge knows about the request, beyond the message. */
@@ -121,11 +124,12 @@ export class PollService {
     for (let attempt = 1; ; attempt++) {
       const record = attempt === 1 && first.fresh ? first.record : await this.deps.agents.get(instanceUid);
       first.fresh = false;
+      const now = this.deps.now();
       const decision = decidePoll({
         record,
         message,
         messageDigest,
-        now: this.deps.now(),
+        now,
         newInstanceUid: this.deps.newInstanceUid,
         options: this.deps.options,
         fleet,
@@ -147,6 +151,7 @@ export class PollService {
       }
       try {
         await this.commit(decision);
+        await this.notePresence(decision, record, instanceUid, now);
         return { instanceUid, reply: decision.reply, events: decision.events, conflicts: attempt - 1 };
       } catch (error) {
         if (!(error instanceof WriteConflictError)) throw error;
@@ -156,6 +161,20 @@ export class PollService {
         }
       }
     }
+  }
+
+  /**
+   * Notes the answered agent (under the uid it is known by from now on) and
+   * writes this instance's presence batch when it is due. The batcher keeps
+   * what it could not write, so a failure here never fails the poll.
+   */
+  private async notePresence(decision: PollDecision, record: AgentRecord | undefined, instanceUid: string, now: number): Promise<void> {
+    const presence = this.deps.presence;
+    if (!presence) return;
+    const written = decision.records.at(-1)?.record;
+    const current = written ?? record;
+    presence.seen(written?.instanceUid ?? instanceUid, now, current?.heartbeatSeconds);
+    await presence.flushIfDue();
   }
 
   /**

@@ -30,7 +30,6 @@ describe('loadConfig', () => {
     expect(config.tableName).toBe('fleet-table');
     expect(config.limits.maxRequestBytes).toBe(4096);
     expect(config.core.lastSeenRefreshMs).toBe(600_000);
-    expect(config.liveness.lastSeenRefreshMs).toBe(600_000);
     expect(config.agentAuth).toBe('token');
     expect(config.core.serverCustomCapabilities).toEqual(['io.example.a', 'io.example.b']);
     expect(config.core.duplicateWindowMs).toBe(0);

@@ -4,9 +4,9 @@ import { deriveLiveness } from '../../../functions/core/liveness.js';
 import type { Liveness, LivenessPolicy } from '../../../functions/core/liveness.js';
 import { AGENT_UID_TEXT, MINUTE, SECOND, T0 } from './fixtures.js';
 
-// Allowed silence: 5 min refresh lag + 3 × 30 s missed polls = 6.5 min.
-const POLICY: LivenessPolicy = { lastSeenRefreshMs: 5 * MINUTE, expectedPollIntervalMs: 30 * SECOND, missedPollsBeforeStale: 3 };
-const ALLOWED = 5 * MINUTE + 90 * SECOND;
+// Allowed silence: 1 min presence window + 3 × 30 s missed polls = 2.5 min.
+const POLICY: LivenessPolicy = { presenceWindowMs: MINUTE, expectedPollIntervalMs: 30 * SECOND, missedPollsBeforeStale: 3 };
+const ALLOWED = MINUTE + 90 * SECOND;
 
 function record(overrides: Partial<AgentRecord> = {}): AgentRecord {
   return {
