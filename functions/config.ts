@@ -88,7 +88,7 @@ const POLLS = {
   presenceLookbackSeconds: {
     ...optional<number>('OPAMP_PRESENCE_LOOKBACK_SECONDS', number({ integer: true, min: 60, max: 86_400 }),
       'how far back the fleet API reads presence batches'),
-    defaultText: '(missed polls + 1) x the longest of the expected and steered intervals, plus one window (1,260 s with the defaults)',
+    defaultText: '(missed polls + 1) x the longest of the expected and steered intervals, plus one window (300 s with the defaults; 1,260 s with a 300 s idle interval)',
   },
   presenceCacheSeconds: setting('OPAMP_PRESENCE_CACHE_SECONDS', number({ min: 0, max: 3600 }), 15,
     'how long the fleet API reuses the presence it read'),

@@ -150,8 +150,15 @@ export class PresenceBatcher {
       this.stats.items++;
       this.stats.entries += chunk.length;
     }
-    this.previous = new Map(entries.slice(0, outcome.written).map((e) => [e.key, e.seenAt]));
+    this.remember(entries.slice(0, outcome.written));
     return outcome;
+  }
+
+  /** Keeps when each written agent was seen, for an hour, to observe its interval at its next poll. */
+  private remember(written: readonly PresenceEntry[]): void {
+    const horizon = this.options.now() - MAX_OBSERVED_INTERVAL_SECONDS * 1000;
+    for (const [key, at] of this.previous) if (at < horizon) this.previous.delete(key);
+    for (const e of written) this.previous.set(e.key, e.seenAt);
   }
 
   /** Puts unwritten entries back, due at `retryAt` (a sighting that arrived meanwhile is newer and wins); returns how many. */

@@ -202,6 +202,20 @@ describe('PresenceBatcher', () => {
     expect(store.entries().map((e) => e.intervalSeconds)).toEqual([0, 75]);
   });
 
+  it('observes the interval of an agent that skipped a batch or two (up to an hour)', async () => {
+    const { store, batcher } = setup();
+    batcher.seen(uid(1), T0);
+    await batcher.flush();
+    batcher.seen(uid(2), T0 + MINUTE);
+    await batcher.flush();
+
+    batcher.seen(uid(1), T0 + 2 * MINUTE);
+    batcher.seen(uid(3), T0 + 2 * MINUTE);
+    await batcher.flush();
+
+    expect(store.batches.at(-1)?.entries.find((e) => e.key === presenceKey(uid(1)))?.intervalSeconds).toBe(120);
+  });
+
   it('writes no empty batch', async () => {
     const { store, batcher } = setup();
 
