@@ -47,14 +47,16 @@ export function presenceKey(instanceUid: string): string {
 }
 
 /**
- * Entries as bytes: grouped by interval, then by second; within a second only
- * the keys. Times are deltas in seconds from `baseSeconds` (the earliest entry)
- * and from the previous second of the same group, so a busy second costs two
- * bytes of header and eight per agent.
+ * Entries as bytes: grouped by interval, then by time step; within a step
+ * only the keys. A step is a second, or a sixtieth of the group's interval when
+ * that is longer (last-seen needs to be right to within an interval, not a
+ * second, and fewer steps make a batch smaller). Times are deltas in steps
+ * from `baseSeconds` (the earliest entry) and from the previous step of the
+ * same group, so a busy step costs two bytes of header and eight per agent.
  *
  *   varint version, varint groups,
- *   per group: varint interval, varint seconds,
- *     per second: varint delta, varint count, count x 8-byte key
+ *   per group: varint interval, varint steps,
+ *     per step: varint delta, varint count, count x 8-byte key
  */
 export function encodePresence(entries: readonly PresenceEntry[]): { baseSeconds: number; bytes: Uint8Array } {
   const baseSeconds = entries.length ? Math.floor(entries.reduce((m, e) => Math.min(m, e.seenAt), Infinity) / 1000) : 0;
@@ -62,7 +64,7 @@ export function encodePresence(entries: readonly PresenceEntry[]): { baseSeconds
   for (const e of entries) {
     const byInterval = groups.get(e.intervalSeconds) ?? new Map<number, string[]>();
     groups.set(e.intervalSeconds, byInterval);
-    const second = Math.floor(e.seenAt / 1000) - baseSeconds;
+    const second = Math.floor((Math.floor(e.seenAt / 1000) - baseSeconds) / stepSeconds(e.intervalSeconds));
     const keys = byInterval.get(second) ?? [];
     byInterval.set(second, keys);
     keys.push(e.key);
@@ -92,10 +94,11 @@ export function decodePresence(baseSeconds: number, bytes: Uint8Array): Presence
   const entries: PresenceEntry[] = [];
   for (let groups = input.varint(); groups > 0; groups--) {
     const intervalSeconds = input.varint();
+    const step = stepSeconds(intervalSeconds);
     let second = 0;
     for (let seconds = input.varint(); seconds > 0; seconds--) {
       second += input.varint();
-      const seenAt = (baseSeconds + second) * 1000;
+      const seenAt = (baseSeconds + second * step) * 1000;
       for (let count = input.varint(); count > 0; count--) {
         entries.push({ key: Buffer.from(input.take(KEY_BYTES)).toString('hex'), seenAt, intervalSeconds });
       }
@@ -104,9 +107,9 @@ export function decodePresence(baseSeconds: number, bytes: Uint8Array): Presence
   return entries;
 }
 
-/** Bytes one batch of `entries` takes at most, before encoding (for splitting). */
-export function presenceBytesBound(entries: number): number {
-  return entries * (KEY_BYTES + 6) + 16;
+/** The time resolution of a group of agents polling every `intervalSeconds`. */
+function stepSeconds(intervalSeconds: number): number {
+  return Math.max(1, Math.floor(intervalSeconds / 60));
 }
 
 /** The newest sighting of each key among `entries`, merged into `into`. */

@@ -137,7 +137,7 @@ export class PresenceBatcher {
         outcome.dropped = this.trim();
         outcome.kept -= outcome.dropped;
         this.stats.failures++;
-        this.telemetry.count('presence_flush_failed');
+        this.telemetry.count('PresenceWriteFailures');
         this.telemetry.logger.warn('presence batch not written; kept for the next attempt', {
           error: (error as Error).message,
           kept: outcome.kept,

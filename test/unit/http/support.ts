@@ -123,7 +123,12 @@ export function buildApp(options: TestAppOptions = {}): TestApp {
     ...(options.maxWriteAttempts !== undefined ? { maxWriteAttempts: options.maxWriteAttempts } : {}),
   });
   // One process serves both here: the fleet API sees the batch this process has not written yet.
-  const queries = new AgentQueries(agents, now, LIVENESS, undefined, { view: async () => (await presence.flush(), reader.view()) });
+  const queries = new AgentQueries(agents, now, LIVENESS, undefined, {
+    view: async () => {
+      await presence.flush();
+      return reader.view();
+    },
+  });
   const app = createApp({
     agents,
     polls,
