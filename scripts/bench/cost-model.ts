@@ -4,6 +4,8 @@
 import { readUnits, writeUnits } from './meter.js';
 import type { ScenarioResult } from './scenarios.js';
 import type { SteeringResult } from './steering.js';
+import { crossovers, SERVER_ASSUMPTIONS, serverCost } from './crossover.js';
+import type { Crossover, ServerCost } from './crossover.js';
 
 /**
  * Public on-demand prices, us-east-1, read on the date below. Sources:
@@ -113,6 +115,9 @@ export interface CostModelResult {
   assumptions: Record<string, unknown>;
   inputs: Record<string, unknown>;
   rows: CostRow[];
+  /** The always-on server at each fleet size and interval of `rows`, and where it becomes the cheaper one. */
+  server: Array<ServerCost & { agents: number; pollIntervalSeconds: number }>;
+  crossovers: Crossover[];
   notes: string[];
 }
 
@@ -235,6 +240,9 @@ export function costModel({ steady, scale = [], memoryMb }: CostInputs): CostMod
   }
   const first = byInterval[0]!;
   const f = pollFigures(first);
+  const server = rows.map((r) => ({ agents: r.agents, pollIntervalSeconds: r.pollIntervalSeconds, ...serverCost(r.agents, r.pollIntervalSeconds, f.bytesOutPerPoll) }));
+  const figuresAt = new Map(byInterval.map((r) => [r.pollIntervalSeconds ?? 30, pollFigures(r)]));
+  const crossing = crossovers([...figuresAt.keys()], (agents, interval) => costRow(agents, interval, figuresAt.get(interval)!, 1, memoryMb), f.bytesOutPerPoll);
   // Sensitivity: a 256 MB function gets about memory/1769 of a vCPU, so CPU-bound work runs slower than here.
   const cpuShare = Math.min(1, memoryMb / 1769);
   const ioMs = Math.max(0, first.handlerP50Ms - first.handlerCpuMsPerPoll);
@@ -251,6 +259,7 @@ export function costModel({ steady, scale = [], memoryMb }: CostInputs): CostMod
     `metrics: ${f.metricCount} custom metric(s) in the measured EMF documents (${first.metricNames?.join(', ') || 'none'}) at ${AWS_PRICES.cloudWatchMetricPerMonth} USD per metric-month; event metrics appear only in hours with events`,
     `CPU sensitivity: at ${memoryMb} MB Lambda gives about ${Math.round(cpuShare * 100)}% of a vCPU; if the measured ${first.handlerCpuMsPerPoll} ms of CPU per poll ran at that share, billed duration would be about ${throttledBilledMs} ms and Lambda duration cost ${round3(throttledBilledMs / f.billedMs)}x the figures above`,
     'storage (DynamoDB GB-month for agent items and presence batches kept for about an hour, S3 for configurations) is a few cents and left out',
+    `always-on server: ${SERVER_ASSUMPTIONS.minInstances} or more ${SERVER_ASSUMPTIONS.instanceType} (${SERVER_ASSUMPTIONS.pollsPerSecondPerInstance} polls/s each, assumed) with ${SERVER_ASSUMPTIONS.ebsGbPerInstance} GB gp3 each, behind an Application Load Balancer (hourly + LCUs from new connections, active connections and bytes; a new connection per poll when the interval exceeds its ${SERVER_ASSUMPTIONS.idleTimeoutSeconds} s idle timeout); same data out; not priced: ${SERVER_ASSUMPTIONS.notPriced}`,
   ];
   return {
     scenario: 'cost-model',
@@ -264,8 +273,21 @@ export function costModel({ steady, scale = [], memoryMb }: CostInputs): CostMod
       metricNames: first.metricNames ?? [],
     },
     rows,
+    server,
+    crossovers: crossing,
     notes,
   };
+}
+
+/** Where the always-on server becomes the cheaper one, as Markdown. */
+export function crossoverTable(model: CostModelResult): string {
+  const header = ['poll', 'this design is cheaper up to', 'this design there', 'always-on server there'];
+  return markdownTable(header, 1, model.crossovers.map((c) => [
+    intervalText(c.pollIntervalSeconds),
+    c.cheaperUpToAgents === undefined ? 'beyond 10,000,000 agents' : `${c.cheaperUpToAgents.toLocaleString('en-US')} agents`,
+    usd(c.serverlessAtCrossover),
+    usd(c.serverAtCrossover),
+  ]));
 }
 
 /** A fleet at a poll interval the server steered it to, priced from that interval's own measurements. */
@@ -347,8 +369,8 @@ const usd = (x: number) => (x >= 1000 ? `$${Math.round(x).toLocaleString('en-US'
 
 /** The cost table as Markdown (printed by the bench and pasted into docs/operations/cost-and-benchmarks.md). */
 export function costTable(model: CostModelResult): string {
-  const header = ['agents', 'poll', 'polls/month', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'metrics', 'total', 'old design DynamoDB', 'old design total', 'naive total'];
-  return markdownTable(header, 2, model.rows.map((r) => [
+  const header = ['agents', 'poll', 'polls/month', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'metrics', 'total', 'old design DynamoDB', 'old design total', 'naive total', 'always-on server'];
+  return markdownTable(header, 2, model.rows.map((r, i) => [
     r.agents.toLocaleString('en-US'),
     intervalText(r.pollIntervalSeconds),
     millionsText(r.pollsPerMonth),
@@ -356,6 +378,7 @@ export function costTable(model: CostModelResult): string {
     usd(r.oldDynamodb),
     usd(r.oldTotal),
     usd(r.naiveTotal),
+    usd(model.server[i]?.total ?? 0),
   ]));
 }
 

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|steering|scale|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--no-cold-start] [--auth token|none]
+// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|steering|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--no-cold-start] [--auth token|none]
 //
 // Drives the real OpAMP app (the agent endpoint as the Lambda entry wires it, and its wrapper) with
 // simulated agents against dynalite and s3rver running in a child process,
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../functions/config.js';
 import { measureColdStart, opampMemoryMb } from './cold-start.js';
 import type { ColdStartResult } from './cold-start.js';
-import { costModel, costTable, intervalCostModel, intervalCostTable } from './cost-model.js';
+import { costModel, costTable, crossoverTable, intervalCostModel, intervalCostTable } from './cost-model.js';
 import type { CostModelResult, IntervalCostResult } from './cost-model.js';
 import { benchSettings, startEmulatorProcess } from './harness.js';
 import type { EmulatorProcess } from './harness.js';
@@ -25,7 +25,7 @@ import { renderScale, runScale } from './scale.js';
 import type { ScaleResult } from './scale.js';
 import type { SteeringResult, SteeringRun } from './steering.js';
 
-const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|scale|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--auth token|none] [--no-cold-start]';
+const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--auth token|none] [--no-cold-start]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -52,8 +52,8 @@ async function main(): Promise<void> {
   const agents = Number(values.agents);
   if (!Number.isInteger(agents) || agents < 1) throw new UsageError(`--agents must be a positive integer, not ${values.agents}`);
   const all: Array<ScenarioName | 'steering' | 'scale'> = ['steady', 'churn', 'rollout', 'steering', 'scale'];
-  const scenarios = values.scenario === 'all' ? all : [values.scenario as ScenarioName | 'steering' | 'scale'];
-  if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one of ${all.join(', ')}, all`);
+  const scenarios = values.scenario === 'all' ? all : (values.scenario.split(',').map((s) => s.trim()) as Array<ScenarioName | 'steering' | 'scale'>);
+  if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one or more (comma-separated) of ${all.join(', ')}, or all`);
   const idleIntervals = values.intervals.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
   if (idleIntervals.length === 0 || !idleIntervals.every((x) => Number.isInteger(x) && x >= 0 && x <= 86_400)) {
     throw new UsageError(`--intervals must be a comma-separated list of whole seconds (0: steering off), not ${values.intervals}`);
@@ -190,6 +190,11 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
   if (cost) {
     out.push(`== monthly cost (USD, ${cost.prices.region}, prices read ${cost.prices.readOn}; ${ctx.memoryMb} MB arm64; 30 days)`);
     out.push(costTable(cost));
+    out.push('', '  where an always-on server (instance pair and load balancer) becomes the cheaper one:', crossoverTable(cost));
+    const idle = cost.rows.find((r) => r.agents === 10_000 && r.pollIntervalSeconds === 300);
+    if (idle) {
+      out.push(...targets([{ name: `10,000 agents at 300 s, all-in (${idle.measuredBy})`, limit: '<= $40', measured: `$${idle.total} (old design $${idle.oldTotal})`, held: idle.total <= 40 }]));
+    }
     for (const n of cost.notes) out.push(`  - ${n}`);
     out.push('');
   }
