@@ -316,8 +316,8 @@ export interface IntervalCostResult {
 
 /**
  * The monthly cost at each interval the steering scenario ran, every row priced
- * from that run's settled-phase figures (no scaling): at longer intervals more
- * of the polls are last-seen refreshes, which the measurement shows directly.
+ * from that run's settled-phase figures (no scaling): the presence batches
+ * written at each interval are in its measured write units.
  */
 export function intervalCostModel({ steering, memoryMb, command }: { steering: SteeringResult; memoryMb: number; command: string }): IntervalCostResult {
   const runs = [...steering.runs].sort((x, y) => x.pollIntervalSeconds - y.pollIntervalSeconds);
