@@ -22,6 +22,7 @@ export interface BackendConfig {
   limits: HttpLimits;
   core: CoreOptions;
   liveness: LivenessPolicy;
+  presence: PresenceConfig;
   /** How often a function instance checks whether the fleet's configurations changed. */
   fleetRevalidateMs: number;
   maxConfigFileBytes: number;
@@ -56,6 +57,21 @@ export interface BackendConfig {
  * request that outlasts its stores is answered 503 rather than cut off.
  */
 export const MAX_DEADLINE_SECONDS = { poll: 8, health: 8, api: 25 } as const;
+/** Presence batches: how the agent function writes them and the fleet API reads them. */
+export interface PresenceConfig {
+  windowMs: number;
+  /** An entry waits at most this long for its batch (agents at long intervals wait up to their interval). */
+  maxHoldMs: number;
+  /** How far back the fleet API reads batches. */
+  lookbackMs: number;
+  cacheMs: number;
+  retentionSeconds: number;
+  maxEntriesPerItem: number;
+  maxBufferedEntries: number;
+}
+
+/** Polls an agent may miss before it counts as stale. */
+const MISSED_POLLS_BEFORE_STALE = 3;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -107,7 +123,16 @@ const DEADLINES = {
 
 const POLLS = {
   lastSeenRefreshSeconds: setting('OPAMP_LAST_SEEN_REFRESH_SECONDS', positive, d.lastSeenRefreshMs / 1000,
-    'how often a heartbeat that changes nothing refreshes last-seen'),
+    "how often a heartbeat that changes nothing rewrites the agent's item, to keep its retention alive (liveness comes from presence batches)"),
+  presenceWindowSeconds: setting('OPAMP_PRESENCE_WINDOW_SECONDS', number({ integer: true, min: 5, max: 3600 }), 60,
+    'presence batch window: each function instance writes the agents it answered about once per window'),
+  presenceLookbackSeconds: {
+    ...optional<number>('OPAMP_PRESENCE_LOOKBACK_SECONDS', number({ integer: true, min: 60, max: 86_400 }),
+      'how far back the fleet API reads presence batches'),
+    defaultText: '(missed polls + 1) x the longest of the expected and steered intervals, plus one window (300 s with the defaults; 1,260 s with a 300 s idle interval)',
+  },
+  presenceCacheSeconds: setting('OPAMP_PRESENCE_CACHE_SECONDS', number({ min: 0, max: 3600 }), 15,
+    'how long the fleet API reuses the presence it read'),
   minPollIntervalSeconds: setting('OPAMP_MIN_POLL_INTERVAL_SECONDS', positive, d.minPollIntervalMs / 1000,
     'shortest poll interval assumed when telling heartbeats from lost messages, until an agent\'s own cadence is learned from its sequence numbers'),
   expectedPollIntervalSeconds: setting('OPAMP_EXPECTED_POLL_INTERVAL_SECONDS', positive, 30,
@@ -221,7 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     stateBucketName: s.stateBucket ?? `${s.bucket}-state`,
     limits: { maxRequestBytes: s.maxRequestBytes, gzipMinBytes: s.gzipMinBytes, retryAfterSeconds: s.retryAfterSeconds },
     core,
-    liveness: { lastSeenRefreshMs: core.lastSeenRefreshMs, expectedPollIntervalMs: s.expectedPollIntervalSeconds * 1000, missedPollsBeforeStale: 3 },
+    liveness: { presenceWindowMs: s.presenceWindowSeconds * 1000, expectedPollIntervalMs: s.expectedPollIntervalSeconds * 1000, missedPollsBeforeStale: MISSED_POLLS_BEFORE_STALE },
+    presence: presenceConfig(s),
     fleetRevalidateMs: s.fleetRevalidateSeconds * 1000,
     maxConfigFileBytes: s.maxConfigFileBytes,
     configCacheBytes: s.configCacheBytes,
@@ -240,6 +266,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
   if (config.stateBucketName === config.bucketName) problems.push('OPAMP_STATE_BUCKET: must name a bucket other than OPAMP_BUCKET');
   throwIfAny(problems);
   return config;
+}
+
+function presenceConfig(s: { presenceWindowSeconds: number; presenceLookbackSeconds: number | undefined; presenceCacheSeconds: number; expectedPollIntervalSeconds: number; heartbeatIdleSeconds: number; heartbeatPendingSeconds: number }): PresenceConfig {
+  const windowMs = s.presenceWindowSeconds * 1000;
+  const longestIntervalMs = Math.max(s.expectedPollIntervalSeconds, s.heartbeatIdleSeconds, s.heartbeatPendingSeconds) * 1000;
+  const lookbackMs = s.presenceLookbackSeconds !== undefined
+    ? s.presenceLookbackSeconds * 1000
+    : (MISSED_POLLS_BEFORE_STALE + 1) * longestIntervalMs + windowMs;
+  return {
+    windowMs,
+    maxHoldMs: 5 * windowMs,
+    lookbackMs,
+    cacheMs: s.presenceCacheSeconds * 1000,
+    // Readers look back `lookbackMs`; an hour more covers clocks and late reads.
+    retentionSeconds: Math.ceil(lookbackMs / 1000) + 3600,
+    // About 10 bytes an agent: a 200 KB item, half DynamoDB's limit.
+    maxEntriesPerItem: 20_000,
+    maxBufferedEntries: 100_000,
+  };
 }
 
 export interface LocalSettings {

@@ -90,7 +90,7 @@ export interface CoreOptions {
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   features: { remoteConfig: true, packages: true, connectionSettings: true, connectionSettingsRequests: false },
-  lastSeenRefreshMs: 5 * 60_000,
+  lastSeenRefreshMs: 24 * 3_600_000,
   minPollIntervalMs: 15_000,
   fullStateRetryMs: 10 * 60_000,
   noisyEventLogWindowMs: 10 * 60_000,

@@ -5,6 +5,7 @@ import { AgentAuthenticator } from '../service/agent-tokens.js';
 import { ConfigBodyCache } from '../service/config-bodies.js';
 import { FleetStateCache } from '../service/fleet-cache.js';
 import { PollService } from '../service/poll-service.js';
+import { PresenceBatcher } from '../service/presence-batcher.js';
 import { CertificateIssuer } from '../service/certificate-issuer.js';
 import { CertificateResolver } from '../service/certificate-resolver.js';
 import { SecretResolver } from '../service/secret-resolver.js';
@@ -43,6 +44,7 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
   const issuer = config.csr
     ? new CertificateIssuer({ caRef: config.csr.caRef, resolver: certificates, now, validityMs: config.csr.validityMs, requireInstanceUid: config.csr.requireInstanceUid, telemetry })
     : undefined;
+  const presence = new PresenceBatcher({ store: stores.presence, now, telemetry, ...config.presence });
   const polls = new PollService({
     agents: stores.agents,
     now,
@@ -60,7 +62,8 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     issuer,
     renewAtFraction: config.csr?.renewAtFraction,
     certificateExpiryWarningMs: config.certificateExpiryWarningMs,
+    presence,
   });
   const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, deadlines: config.deadlines, telemetry });
-  return { app, polls, fleet, configBodies, agentAuth };
+  return { app, polls, fleet, configBodies, agentAuth, presence };
 }

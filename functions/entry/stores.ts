@@ -1,6 +1,7 @@
 import type { StoreClients } from '../adapters/s3/s3-source.js';
 import { DynamoAgentStore } from '../adapters/dynamodb/agent-store.js';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store.js';
+import { DynamoPresenceStore } from '../adapters/dynamodb/presence-store.js';
 import { DynamoRejectedKeyLog } from '../adapters/dynamodb/rejected-keys.js';
 import { DynamoTokenStore } from '../adapters/dynamodb/token-store.js';
 import { S3BlobStore } from '../adapters/s3/blob-store.js';
@@ -17,6 +18,7 @@ export function createStores(config: BackendConfig, clients: StoreClients) {
     agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.stateBucketName) }),
     fleet: new DynamoFleetStore(clients.dynamodb, config.tableName),
     tokens: new DynamoTokenStore(clients.dynamodb, config.tableName),
+    presence: new DynamoPresenceStore(clients.dynamodb, config.tableName),
     rejectedKeys: new DynamoRejectedKeyLog(clients.dynamodb, config.tableName),
     objects: new S3ObjectStore(clients.s3, config.bucketName),
     signer: new S3UrlSigner(clients.s3, config.bucketName),

@@ -101,6 +101,10 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const timer = setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
     timer.unref();
 
+    // A long-running process can write its presence batch on time, not only when a poll arrives.
+    const presenceTimer = setInterval(() => void backend.presence.flushIfDue(), 5_000);
+    presenceTimer.unref();
+
     const server = await listen({
       fetch: backend.app.fetch,
       hostname: options.host,
@@ -124,10 +128,13 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       },
       async close() {
         clearInterval(timer);
+        clearInterval(presenceTimer);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Kept-alive agent connections would hold the server open for their whole idle time.
         server.closeIdleConnections();
         await closed;
+        // What this process saw since its last batch is written before the stores go away.
+        await backend.presence.flush();
         await ingestion;
         for (const emulator of emulators.reverse()) await emulator.close();
         lock?.release();

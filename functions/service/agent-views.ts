@@ -3,7 +3,7 @@ import type { JsonValue } from '@bufbuild/protobuf';
 import type { AgentRecord, ReportedApplyStatus } from '../core/agent-record.js';
 import { keyValuesToJson } from '../core/attributes.js';
 import { agentCapabilityNames } from '../core/capabilities.js';
-import { deriveLiveness } from '../core/liveness.js';
+import { deriveLiveness, lastSeenAt } from '../core/liveness.js';
 import { configRolloutState } from '../core/remote-config.js';
 import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
 import type { ConfigTarget, SettingsTarget } from '../core/targeting.js';
@@ -14,13 +14,14 @@ import type { FleetState } from '../core/fleet.js';
 import { packageFolderOfName, resolvePackageSet } from '../core/packages.js';
 import type { PackageStatusSummary } from '../core/packages.js';
 import type { Liveness, LivenessPolicy } from '../core/liveness.js';
+import type { PresenceSighting } from '../core/presence.js';
 import { SECTION_SCHEMAS } from '../core/sections.js';
 import { ConnectionSettingsStatuses, RemoteConfigStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentDescription, EffectiveConfig } from '../gen/opamp/v1/opamp_pb.js';
 import type { StoredSection } from '../ports/agent-store.js';
 import type { Truncation } from '../core/record-bounds.js';
 
-/** One agent in a fleet listing: what the per-poll record holds, nothing more. */
+/** One agent in a fleet listing: what the per-poll record and the presence batches hold, nothing more. */
 export interface AgentSummaryView {
   instanceUid: string;
   liveness: Liveness;
@@ -35,6 +36,7 @@ export interface AgentSummaryView {
   /** The poll interval the server last asked of it (seconds), if it steers this agent. */
   heartbeatSeconds: number | null;
   firstSeenAt: string;
+  /** The last poll answered, from the agent's record or the presence batches (trails by up to one interval and the batch window). */
   lastSeenAt: string;
   disconnectedAt?: string;
 }
@@ -115,10 +117,10 @@ export interface AgentDetailView extends AgentSummaryView {
   duplicates: Array<{ at: string; newInstanceUid: string; reason: string }>;
 }
 
-export function summaryView(record: AgentRecord, now: number, policy: LivenessPolicy): AgentSummaryView {
+export function summaryView(record: AgentRecord, now: number, policy: LivenessPolicy, sighting?: PresenceSighting): AgentSummaryView {
   return {
     instanceUid: record.instanceUid,
-    liveness: deriveLiveness(record, now, policy),
+    liveness: deriveLiveness(record, now, policy, sighting),
     healthy: record.healthy ?? null,
     attributes: record.attributes,
     ...(record.attributesTruncated ? { attributesTruncated: record.attributesTruncated } : {}),
@@ -127,18 +129,18 @@ export function summaryView(record: AgentRecord, now: number, policy: LivenessPo
     token: record.tokenName ?? null,
     heartbeatSeconds: record.heartbeatSeconds ?? null,
     firstSeenAt: iso(record.firstSeenAt),
-    lastSeenAt: iso(record.lastSeenAt),
+    lastSeenAt: iso(lastSeenAt(record, sighting)),
     ...(record.disconnectedAt !== undefined ? { disconnectedAt: iso(record.disconnectedAt) } : {}),
   };
 }
 
 export type SectionsByKind = { [K in StoredSection['kind']]?: StoredSection };
 
-export function detailView(record: AgentRecord, sections: SectionsByKind, now: number, policy: LivenessPolicy): AgentDetailView {
+export function detailView(record: AgentRecord, sections: SectionsByKind, now: number, policy: LivenessPolicy, sighting?: PresenceSighting): AgentDetailView {
   const description = sections.description && (fromBinary(SECTION_SCHEMAS.description, sections.description.bytes) as AgentDescription);
   const effectiveConfig = sections.effectiveConfig && (fromBinary(SECTION_SCHEMAS.effectiveConfig, sections.effectiveConfig.bytes) as EffectiveConfig);
   return {
-    ...summaryView(record, now, policy),
+    ...summaryView(record, now, policy, sighting),
     description: description
       ? {
           identifyingAttributes: keyValuesToJson(description.identifyingAttributes),

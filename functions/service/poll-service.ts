@@ -27,6 +27,7 @@ import type { CertificateResolver } from './certificate-resolver.js';
 import type { SecretResolver } from './secret-resolver.js';
 import { renewIssuedCertificate } from './certificate-renewal.js';
 import { DEFAULT_EXPIRY_WARNING_MS, DEFAULT_RENEW_AT_FRACTION, expiringWithin } from '../core/certificate-expiry.js';
+import type { PresenceBatcher } from './presence-batcher.js';
 
 /** The URL a request came in on, without query or fragment: the agent endpoint as agents reach it. */
 function endpointOf(url: string | undefined): string | undefined {
@@ -79,6 +80,8 @@ export interface PollServiceDeps {
   renewAtFraction?: number | undefined;
   /** How long before expiry a certificate an agent holds is reported. */
   certificateExpiryWarningMs?: number | undefined;
+  /** Notes every answered agent in this instance's presence batch (liveness without a write per agent). */
+  presence?: Pick<PresenceBatcher, 'seen' | 'flushIfDue'> | undefined;
 }
 
 /** What the HTTP edge knows about the request, beyond the message. */
@@ -143,11 +146,12 @@ export class PollService {
     for (let attempt = 1; ; attempt++) {
       const record = attempt === 1 && first.fresh ? first.record : await this.deps.agents.get(instanceUid);
       first.fresh = false;
+      const now = this.deps.now();
       const decision = decidePoll({
         record,
         message,
         messageDigest,
-        now: this.deps.now(),
+        now,
         newInstanceUid: this.deps.newInstanceUid,
         options: this.deps.options,
         fleet,
@@ -170,6 +174,7 @@ export class PollService {
       }
       try {
         await this.commit(decision);
+        await this.notePresence(decision, record, instanceUid, now);
         const held = { ...record, ...(issuedCertificate ? { issuedCertificate } : {}) };
         const expiring = expiringWithin(held, this.deps.now(), this.deps.certificateExpiryWarningMs ?? DEFAULT_EXPIRY_WARNING_MS).length;
         return { instanceUid, reply: decision.reply, events: decision.events, quietEvents: decision.quietEvents ?? [], conflicts: attempt - 1, expiringCertificates: expiring };
@@ -181,6 +186,20 @@ export class PollService {
         }
       }
     }
+  }
+
+  /**
+   * Notes the answered agent (under the uid it is known by from now on) and
+   * writes this instance's presence batch when it is due. The batcher keeps
+   * what it could not write, so a failure here never fails the poll.
+   */
+  private async notePresence(decision: PollDecision, record: AgentRecord | undefined, instanceUid: string, now: number): Promise<void> {
+    const presence = this.deps.presence;
+    if (!presence) return;
+    const written = decision.records.at(-1)?.record;
+    const current = written ?? record;
+    presence.seen(written?.instanceUid ?? instanceUid, now, current?.heartbeatSeconds);
+    await presence.flushIfDue();
   }
 
   /**

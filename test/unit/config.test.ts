@@ -14,8 +14,16 @@ describe('loadConfig', () => {
       agentAuth: 'none',
       commandTtlMs: 3_600_000,
     });
-    expect(config.core.lastSeenRefreshMs).toBe(300_000);
-    expect(config.liveness).toEqual({ lastSeenRefreshMs: 300_000, expectedPollIntervalMs: 30_000, missedPollsBeforeStale: 3 });
+    expect(config.core.lastSeenRefreshMs).toBe(86_400_000);
+    expect(config.liveness).toEqual({ presenceWindowMs: 60_000, expectedPollIntervalMs: 30_000, missedPollsBeforeStale: 3 });
+    // Four of the longest interval (the 60 s idle one) and a window.
+    expect(config.presence).toMatchObject({ windowMs: 60_000, lookbackMs: 300_000, cacheMs: 15_000 });
+  });
+
+  it('reads presence as far back as the steered idle interval needs, unless told', () => {
+    expect(loadConfig({ OPAMP_HEARTBEAT_IDLE_SECONDS: '300' }).presence.lookbackMs).toBe(1_260_000);
+    expect(loadConfig({ OPAMP_HEARTBEAT_IDLE_SECONDS: '300', OPAMP_PRESENCE_LOOKBACK_SECONDS: '600' }).presence.lookbackMs).toBe(600_000);
+    expect(() => loadConfig({ OPAMP_PRESENCE_WINDOW_SECONDS: '1' })).toThrow(/OPAMP_PRESENCE_WINDOW_SECONDS/);
   });
 
   it('reads every setting it is given', () => {
@@ -31,7 +39,6 @@ describe('loadConfig', () => {
     expect(config.tableName).toBe('fleet-table');
     expect(config.limits.maxRequestBytes).toBe(4096);
     expect(config.core.lastSeenRefreshMs).toBe(600_000);
-    expect(config.liveness.lastSeenRefreshMs).toBe(600_000);
     expect(config.agentAuth).toBe('token');
     expect(config.core.serverCustomCapabilities).toEqual(['io.example.a', 'io.example.b']);
     expect(config.core.duplicateWindowMs).toBe(0);

@@ -19,6 +19,9 @@
  *   auth                    token#<name>        one agent token (its SHA-256; the token itself
  *                                               only for a deliverable token)
  *   bucket                  rejected-keys       the latest bucket keys the ingest rejected, and why
+ *   presence#<window>       <instance>#<seq>    one batch of agents a function instance answered
+ *                                               (window: its start in unix seconds; packed keys and
+ *                                               times, see core/presence.ts; kept briefly by TTL)
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
 
@@ -36,6 +39,9 @@ export const assignmentSortKey = (name: string) => `assignment#${name}`;
 export const packageVersionSortKey = (name: string, version: string) => `package#${name}#${version}`;
 export const settingsSortKey = (name: string) => `settings#${name}`;
 export const certificateSortKey = (name: string) => `certificate#${name}`;
+
+export const presencePartition = (windowStartMs: number) => `presence#${Math.floor(windowStartMs / 1000)}`;
+export const presenceSortKey = (instanceId: string, sequence: number) => `${instanceId}#${String(sequence).padStart(10, '0')}`;
 
 export const AUTH_PARTITION = 'auth';
 /** Function instances revalidate their caches by reading this one item. */

@@ -5,6 +5,7 @@ import type { LivenessPolicy } from '../../core/liveness.js';
 import type { AgentStore } from '../../ports/agent-store.js';
 import { expiringCertificates } from '../../service/certificate-expiry.js';
 import { certificateHolders } from '../../service/credential-revocation.js';
+import type { LivenessSource } from '../../service/credential-revocation.js';
 import { HttpError } from '../errors.js';
 import { pathParams, validQuery } from '../validation.js';
 
@@ -18,6 +19,7 @@ export interface CertificateHoldersDeps {
   /** How far ahead expiring certificates are listed by default. */
   warningMs: number;
   liveness: LivenessPolicy;
+  presence?: LivenessSource['presence'];
 }
 
 /**
@@ -32,7 +34,7 @@ export interface CertificateHoldersDeps {
  */
 export function certificateHoldersApi(deps: CertificateHoldersDeps): Hono {
   const api = new Hono();
-  const liveness = { policy: deps.liveness, now: deps.now };
+  const liveness: LivenessSource = { policy: deps.liveness, now: deps.now, presence: deps.presence };
   api.get('/expiring', validQuery(expiringQuery), async (c) => {
     const { withinDays } = c.req.valid('query');
     const windowMs = withinDays !== undefined ? withinDays * DAY_MS : deps.warningMs;

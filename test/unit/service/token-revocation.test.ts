@@ -9,7 +9,7 @@ import { RejectedRequestError } from '../../../functions/core/errors.js';
 import { TokenAdmin, TokenInUseError } from '../../../functions/service/agent-tokens.js';
 
 const T0 = Date.UTC(2026, 0, 1);
-const POLICY: LivenessPolicy = { lastSeenRefreshMs: 60_000, expectedPollIntervalMs: 30_000, missedPollsBeforeStale: 3 };
+const POLICY: LivenessPolicy = { presenceWindowMs: 60_000, expectedPollIntervalMs: 30_000, missedPollsBeforeStale: 3 };
 const UID = (n: number) => `01890a5d-ac96-774b-bcce-${String(n).padStart(12, '0')}`;
 
 async function agentOn(store: MemoryAgentStore, n: number, tokenName: string, lastSeenAt: number): Promise<string> {
