@@ -12,6 +12,7 @@ import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { ConfigContentChangedError } from './config-bodies.js';
 import { LARGE_SECTION_BYTES, rawSections } from '../core/sections.js';
+import { overtaken } from '../core/sequence.js';
 import type { SectionRef } from '../core/sections.js';
 import { randomBytes } from 'node:crypto';
 import { AgentCapabilities } from '../gen/opamp/v1/opamp_pb.js';
@@ -112,7 +113,9 @@ export class PollService {
     hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined; body?: Uint8Array | undefined } = {},
   ): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
+    const arrivedAt = this.deps.now();
     const first = await this.readRecord(instanceUid);
+    const firstStored = first.record && !first.record.movedTo ? first.record.sequenceNum : undefined;
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
     const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
@@ -139,6 +142,7 @@ export class PollService {
         connection,
         issuedCertificate,
         rawSections: raw,
+        overtaken: overtaken(record, firstStored, message.sequenceNum, messageDigest, arrivedAt),
       });
       // A "lost" write may in fact have committed (its response was lost and the
       // SDK's retry then failed the condition): never delete what the record uses.
