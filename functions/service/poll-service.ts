@@ -11,6 +11,7 @@ import type { AgentRecord } from '../core/agent-record.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { ConfigContentChangedError } from './config-bodies.js';
+import { assertBeforeDeadline } from '../ports/deadline.js';
 import { LARGE_SECTION_BYTES, rawSections } from '../core/sections.js';
 import { overtaken } from '../core/sequence.js';
 import type { SectionRef } from '../core/sections.js';
@@ -250,11 +251,24 @@ export class PollService {
    * failure before it leaves nothing visible.
    */
   private async commit(decision: PollDecision): Promise<void> {
+    // Each step first checks the request's deadline: past it the edge may
+    // already have answered 503, and a poll answered 503 must not store
+    // anything afterwards (least of all its record, the commit point).
+    assertBeforeDeadline();
     await this.deps.agents.writeSections(decision.sections, decision.sectionDeletes);
     const inbox = decision.inbox;
-    if (inbox) await this.deps.agents.appendInbox(inbox.instanceUid, inbox.index, inbox.message, INBOX_LIMITS.keep);
+    if (inbox) {
+      assertBeforeDeadline();
+      await this.deps.agents.appendInbox(inbox.instanceUid, inbox.index, inbox.message, INBOX_LIMITS.keep);
+    }
     const copy = decision.copySections;
-    if (copy) await this.deps.agents.copySections(copy.from, copy.to, copy.sections);
-    for (const write of decision.records) await this.deps.agents.put(write);
+    if (copy) {
+      assertBeforeDeadline();
+      await this.deps.agents.copySections(copy.from, copy.to, copy.sections);
+    }
+    for (const write of decision.records) {
+      assertBeforeDeadline();
+      await this.deps.agents.put(write);
+    }
   }
 }
