@@ -132,6 +132,13 @@ export interface PollInput {
   issuedCertificate?: IssuedCertificateRecord | undefined;
   /** The sections' bytes as the request carried them (large requests), stored as they are instead of encoded again. */
   rawSections?: RawSections | undefined;
+  /**
+   * A newer message from this sender was stored while this one was in flight
+   * (see `overtaken` in sequence.ts). Its lower number is then reordering,
+   * not a second process counting on its own: it is applied like a reset, but
+   * says nothing about duplicate uids.
+   */
+  overtaken?: boolean | undefined;
 }
 
 type RawSections = Partial<Record<SectionKind, Uint8Array>>;
@@ -266,7 +273,8 @@ export function decidePoll(input: PollInput): PollDecision {
 
   const base = stored ?? emptyRecord(uid, now, input.record?.version ?? 0);
   const seen = observation(message, verdict, stored, now);
-  const duplicate = stored && options.duplicateWindowMs > 0
+  const outOfOrder = verdict === 'reset' && input.overtaken === true;
+  const duplicate = stored && !outOfOrder && options.duplicateWindowMs > 0
     ? duplicateReason(stored.fingerprint ?? {}, seen, options.duplicateWindowMs)
     : undefined;
   if (stored && duplicate) return splitDuplicate({ stored, input, seen, reason: duplicate, events });
@@ -274,7 +282,7 @@ export function decidePoll(input: PollInput): PollDecision {
   const applied = applyStatus(base, message, now, input.rawSections);
   const fleet = input.fleet ?? EMPTY_FLEET;
   const next = applied.record;
-  next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
+  if (!outOfOrder) next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
   noteCredentials(next, verdict, input, events);
   noteCadence(next, jump);
   const reply = successReply(message, options);

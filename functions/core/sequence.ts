@@ -95,3 +95,28 @@ export function shouldLogNoisy(record: AgentRecord | undefined, now: number, win
 function elapsedSince(record: AgentRecord, now: number): number {
   return Math.max(0, now - record.lastSeenAt);
 }
+
+/**
+ * Whether a newer message from the same sender was stored while this one was
+ * in flight, so that the stored number is no longer behind this message's.
+ * Such a message is out of order, not a restart: judging it a reset would
+ * move the record back to older state and make the sender's next message
+ * look like a second agent counting on its own (see duplicates.ts). The
+ * record overtook the message when it was written after the message arrived,
+ * or after this poll first read it and found its number behind.
+ *
+ * `firstStored` is the stored number this poll read first (undefined: no
+ * record then); a retry of the stored message itself is never overtaken.
+ */
+export function overtaken(
+  record: AgentRecord | undefined,
+  firstStored: bigint | undefined,
+  sequenceNum: bigint,
+  messageDigest: string | (() => string),
+  arrivedAt: number,
+): boolean {
+  if (!record || record.movedTo || sequenceNum > record.sequenceNum) return false;
+  const writtenSince = firstStored === undefined || firstStored < sequenceNum || record.lastSeenAt >= arrivedAt;
+  if (!writtenSince) return false;
+  return sequenceNum !== record.sequenceNum || (typeof messageDigest === 'string' ? messageDigest : messageDigest()) !== record.lastMessageDigest;
+}

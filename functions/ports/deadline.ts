@@ -43,6 +43,16 @@ export async function withDeadline<T>(ms: number, work: () => Promise<T>): Promi
 }
 
 /**
+ * Throws DeadlineExceededError when the deadline of the request this code
+ * runs for has passed. Called before each write a request makes: once the
+ * edge may have answered 503, nothing more of that request may be stored,
+ * whatever store (or store wrapper) is wired.
+ */
+export function assertBeforeDeadline(deadline: Deadline | undefined = currentDeadline()): void {
+  if (deadline?.signal.aborted) throw new DeadlineExceededError();
+}
+
+/**
  * Settles as `work` does, or rejects with DeadlineExceededError once the
  * deadline passes, whichever comes first. What `work` does afterwards is no
  * longer awaited; its outcome is dropped.

@@ -11,7 +11,9 @@ import type { AgentRecord } from '../core/agent-record.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { ConfigContentChangedError } from './config-bodies.js';
+import { assertBeforeDeadline } from '../ports/deadline.js';
 import { LARGE_SECTION_BYTES, rawSections } from '../core/sections.js';
+import { overtaken } from '../core/sequence.js';
 import type { SectionRef } from '../core/sections.js';
 import { randomBytes } from 'node:crypto';
 import { AgentCapabilities } from '../gen/opamp/v1/opamp_pb.js';
@@ -131,7 +133,9 @@ export class PollService {
     const instanceUid = instanceUidToText(message.instanceUid);
     // No URL query string (a presigned signature, a token) from agent text is ever stored.
     redactStringsInPlace(message);
+    const arrivedAt = this.deps.now();
     const first = await this.readRecord(instanceUid);
+    const firstStored = first.record && !first.record.movedTo ? first.record.sequenceNum : undefined;
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
     const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
@@ -160,6 +164,7 @@ export class PollService {
         connection,
         issuedCertificate,
         rawSections: raw,
+        overtaken: overtaken(record, firstStored, message.sequenceNum, messageDigest, arrivedAt),
       });
       // A "lost" write may in fact have committed (its response was lost and the
       // SDK's retry then failed the condition): never delete what the record uses.
@@ -290,11 +295,24 @@ export class PollService {
    * failure before it leaves nothing visible.
    */
   private async commit(decision: PollDecision): Promise<void> {
+    // Each step first checks the request's deadline: past it the edge may
+    // already have answered 503, and a poll answered 503 must not store
+    // anything afterwards (least of all its record, the commit point).
+    assertBeforeDeadline();
     await this.deps.agents.writeSections(decision.sections, decision.sectionDeletes);
     const inbox = decision.inbox;
-    if (inbox) await this.deps.agents.appendInbox(inbox.instanceUid, inbox.index, inbox.message, INBOX_LIMITS.keep);
+    if (inbox) {
+      assertBeforeDeadline();
+      await this.deps.agents.appendInbox(inbox.instanceUid, inbox.index, inbox.message, INBOX_LIMITS.keep);
+    }
     const copy = decision.copySections;
-    if (copy) await this.deps.agents.copySections(copy.from, copy.to, copy.sections);
-    for (const write of decision.records) await this.deps.agents.put(write);
+    if (copy) {
+      assertBeforeDeadline();
+      await this.deps.agents.copySections(copy.from, copy.to, copy.sections);
+    }
+    for (const write of decision.records) {
+      assertBeforeDeadline();
+      await this.deps.agents.put(write);
+    }
   }
 }

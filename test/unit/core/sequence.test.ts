@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
-import { classifySequence, explainJump, MIN_CADENCE_MS, shouldLogNoisy } from '../../../functions/core/sequence.js';
+import { classifySequence, explainJump, MIN_CADENCE_MS, overtaken, shouldLogNoisy } from '../../../functions/core/sequence.js';
 import type { SequenceVerdict } from '../../../functions/core/sequence.js';
 import { AGENT_UID_TEXT, SECOND, T0 } from './fixtures.js';
 
@@ -154,5 +154,23 @@ describe('shouldLogNoisy', () => {
 
     // Assess
     expect(log).toBe(expected);
+  });
+});
+
+describe('overtaken', () => {
+  // Stored: sequence 10, digest "d10", written at T0.
+  it.each<[string, bigint | undefined, bigint, string, number, boolean]>([
+    ['a lower number, the record written after the message arrived', 10n, 9n, 'other', T0 - 1, true],
+    ['a lower number, the record first read behind it (written during the poll)', 8n, 9n, 'other', T0 + SECOND, true],
+    ['a lower number, no record when the poll first read', undefined, 9n, 'other', T0 + SECOND, true],
+    ['a lower number arriving after the record was written (a restart)', 10n, 9n, 'other', T0 + SECOND, false],
+    ['the stored message again (a retry)', 9n, 10n, 'd10', T0 - 1, false],
+    ['a higher number', 10n, 11n, 'other', T0 - 1, false],
+  ])('%s', (_name, firstStored, sequenceNum, digest, arrivedAt, expected) => {
+    // Act
+    const result = overtaken(record(10n, 'd10', T0), firstStored, sequenceNum, digest, arrivedAt);
+
+    // Assess
+    expect(result).toBe(expected);
   });
 });
