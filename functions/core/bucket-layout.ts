@@ -27,6 +27,11 @@ export const PACKAGES_PREFIX = 'packages/';
 export const SIGNATURE_SUFFIX = '.sig';
 export const SETTINGS_PREFIX = 'settings/';
 export const CERTIFICATES_PREFIX = 'certificates/';
+/**
+ * In the server's own state bucket, which no operator workflow touches:
+ * status sections too large for an item, by content hash.
+ */
+export const AGENT_STATE_PREFIX = 'agent-state/';
 /** The files a certificate folder may hold, by role. */
 export const CERTIFICATE_FILES = { cert: 'cert.pem', key: 'key.pem', ca: 'ca.pem' } as const;
 export type CertificateRole = keyof typeof CERTIFICATE_FILES;
