@@ -7,6 +7,7 @@ import { everyAgent } from '../ports/agent-store.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import type { AgentTokenRecord, TokenStore } from '../ports/token-store.js';
 import { RevalidatingCache } from './revalidating-cache.js';
+import { byName } from '../core/compare.js';
 
 export const TOKEN_PREFIX = 'opamp_';
 
@@ -166,7 +167,7 @@ export class TokenAdmin {
         deliverable: t.value !== undefined,
         ...(usage ? { agents: usage.agents.get(t.name)?.length ?? 0, settings: usage.settings.get(t.name) ?? [] } : {}),
       }))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
+      .sort(byName);
   }
 
   /** The agents that last authenticated with the token (instance uids). */
