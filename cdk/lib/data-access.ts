@@ -14,7 +14,7 @@ import { AGENT_STATE_PREFIX, ASSIGNMENTS_PREFIX, CERTIFICATES_PREFIX, CONFIGS_PR
  * agent-state/ holds status sections too large for an item (written by the
  * agent store, by content hash).
  */
-export const PREFIX = {
+const PREFIX = {
   configs: CONFIGS_PREFIX,
   assignments: ASSIGNMENTS_PREFIX,
   packages: PACKAGES_PREFIX,

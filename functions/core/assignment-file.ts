@@ -3,7 +3,7 @@ import { RejectedRequestError } from './errors.js';
 import { describeIssues } from './validation-text.js';
 import type { ConfigAssignment } from './fleet.js';
 import { isCanonicalInstanceUid } from './instance-uid.js';
-import { isValidName, isValidVersion } from './bucket-layout.js';
+import { isValidName, isValidVersion } from './names.js';
 import { DEFAULT_ASSIGNMENT_NAME } from './fleet.js';
 import { packageNameOfFolder, TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
 import { parseSelector, SelectorSyntaxError } from './selector.js';
@@ -25,7 +25,7 @@ import type { Selector } from './selector.js';
  * itself) and `settings` (a connection settings document, settings/<name>.json). `priority` (an integer, default 0) orders selector assignments.
  * Unknown fields are errors, so typos do not pass silently.
  */
-export const assignmentDocument = z
+const assignmentDocument = z
   .object({
     config: z.string().refine(isValidName, 'must be a configuration name (letters, digits, ".", "_", "-")').optional(),
     packages: z

@@ -1,9 +1,6 @@
 import { isValidName, isValidVersion, keyViolation, NAME_RULE_TEXT, VERSION_RULE_TEXT } from './names.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
 
-// The name rules live in names.ts; they are re-exported here for the modules that read the layout.
-export { isValidName, isValidVersion } from './names.js';
-
 /**
  * The bucket is the source of truth for what the fleet should run:
  *

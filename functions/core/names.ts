@@ -112,7 +112,7 @@ function pathProblem(path: string): { rule: NameRule; text: string } | undefined
   return undefined;
 }
 
-export function utf8Bytes(text: string): number {
+function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 

@@ -96,7 +96,7 @@ export function resolvePackageSet(
 
 export const packageKey = (name: string, version: string) => `${name}@${version}`;
 
-export function displayName(name: string): string {
+function displayName(name: string): string {
   return name === '' ? `${TOP_LEVEL_PACKAGE_FOLDER} (the agent)` : name;
 }
 

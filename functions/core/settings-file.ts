@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidName } from './bucket-layout.js';
+import { isValidName } from './names.js';
 import { isCertificateRef } from './certificate-ref.js';
 import type { ConnectionSettingsSpec } from './connection-settings.js';
 import { RejectedRequestError } from './errors.js';
@@ -76,7 +76,7 @@ const opamp = z
   })
   .strict();
 
-export const settingsDocument = z
+const settingsDocument = z
   .object({
     opamp: opamp.optional(),
     ownMetrics: destination.optional(),

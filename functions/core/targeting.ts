@@ -30,7 +30,7 @@ export interface ConfigTarget {
  *    same way on every function instance;
  * 3. the assignment named `default` (it has no target).
  */
-export function resolveAssignment(
+function resolveAssignment(
   agent: TargetAgent,
   fleet: FleetState,
   names: (assignment: ConfigAssignment) => boolean,

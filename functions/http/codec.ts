@@ -39,7 +39,7 @@ export function decodeAgentToServer(body: Uint8Array, headerUid: string | undefi
 }
 
 /** Reads field 1 (instance_uid) from a body that may be broken after it. */
-export function peekInstanceUid(body: Uint8Array): Uint8Array | undefined {
+function peekInstanceUid(body: Uint8Array): Uint8Array | undefined {
   try {
     const reader = new BinaryReader(body);
     while (reader.pos < reader.len) {

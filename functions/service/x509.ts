@@ -65,13 +65,13 @@ const CERTIFICATE_LABEL = 'CERTIFICATE';
 const PRIVATE_KEY_LABELS = ['PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY'];
 const TO_PKCS8 = 'openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem';
 
-export const BASIC_CONSTRAINTS_OID = '2.5.29.19';
+const BASIC_CONSTRAINTS_OID = '2.5.29.19';
 export const KEY_USAGE_OID = '2.5.29.15';
 export const SUBJECT_KEY_IDENTIFIER_OID = '2.5.29.14';
 export const SUBJECT_ALT_NAME_OID = '2.5.29.17';
 
 /** The labels of the PEM blocks in a text, in order (`-----BEGIN <label>-----`). */
-export function pemLabels(text: string): string[] {
+function pemLabels(text: string): string[] {
   return [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((match) => match[1] ?? '');
 }
 
@@ -81,7 +81,7 @@ function describe(error: unknown): string {
 }
 
 /** Every certificate in a PEM text, in order; `what` names the text in error messages. */
-export async function readCertificates(pem: string, what = 'certificate'): Promise<X509.X509Certificate[]> {
+async function readCertificates(pem: string, what = 'certificate'): Promise<X509.X509Certificate[]> {
   const x509 = await loadX509();
   let blocks: X509.PemStruct[];
   try {
@@ -149,7 +149,7 @@ export function readPrivateKey(pem: string, what = 'private key'): KeyObject {
 }
 
 /** A public key as DER SubjectPublicKeyInfo, re-encoded by Node so that equal keys give equal bytes. */
-export function normalisedSpki(key: KeyObject | ArrayBuffer | Uint8Array): Buffer {
+function normalisedSpki(key: KeyObject | ArrayBuffer | Uint8Array): Buffer {
   const publicKey = key instanceof ArrayBuffer || key instanceof Uint8Array
     ? createPublicKey({ key: Buffer.from(key instanceof ArrayBuffer ? new Uint8Array(key) : key), format: 'der', type: 'spki' })
     : createPublicKey(key);
