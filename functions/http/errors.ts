@@ -1,3 +1,6 @@
+import type { ValidationIssue } from '../core/validation-text.js';
+import { describeIssues } from '../core/validation-text.js';
+
 /**
  * The one error type of the HTTP edge: a status, a stable machine-readable
  * code and a message for people. Routes throw it; `app.ts` turns it into a
@@ -15,4 +18,9 @@ export class HttpError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** Input that failed its schema, as one readable line: `limit: Too big: expected number to be <=1000`. */
+export function badRequest(error: { issues: readonly ValidationIssue[] }): HttpError {
+  return new HttpError(400, 'invalid-request', describeIssues(error.issues, 'input'));
 }

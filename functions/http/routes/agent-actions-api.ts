@@ -1,22 +1,20 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import { isCanonicalInstanceUid } from '../../core/instance-uid.js';
 import { parseSelector, SelectorSyntaxError } from '../../core/selector.js';
 import type { AgentActions } from '../../service/agent-actions.js';
-import { HttpError } from '../errors.js';
-import { badRequest } from './agents-api.js';
+import { badRequest, HttpError } from '../errors.js';
 
 const messageBody = z
-  .object({
-    capability: z.string().min(1),
-    type: z.string().min(1),
-    data: z.string().optional(),
-    dataBase64: z.string().optional(),
+  .strictObject({
+    capability: z.string().check(z.minLength(1)),
+    type: z.string().check(z.minLength(1)),
+    data: z.optional(z.string()),
+    dataBase64: z.optional(z.string()),
   })
-  .strict()
-  .refine((m) => !(m.data !== undefined && m.dataBase64 !== undefined), 'set at most one of "data" and "dataBase64"');
+  .check(z.refine((m) => !(m.data !== undefined && m.dataBase64 !== undefined), 'set at most one of "data" and "dataBase64"'));
 
-const restartsBody = z.object({ selector: z.string().min(1) }).strict();
+const restartsBody = z.strictObject({ selector: z.string().check(z.minLength(1)) });
 
 function uidParam(raw: string): string {
   const uid = raw.toLowerCase();

@@ -1,18 +1,18 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import { isCanonicalInstanceUid } from '../../core/instance-uid.js';
 import { LIVENESS_VALUES } from '../../core/liveness.js';
 import { parseSelector, SelectorSyntaxError } from '../../core/selector.js';
 import type { AgentQueries } from '../../service/agent-queries.js';
-import { HttpError } from '../errors.js';
+import { badRequest, HttpError } from '../errors.js';
 
 const listQuery = z.object({
-  selector: z.string().optional(),
-  liveness: z.enum(LIVENESS_VALUES as [string, ...string[]]).optional(),
+  selector: z.optional(z.string()),
+  liveness: z.optional(z.enum(LIVENESS_VALUES as [string, ...string[]])),
   /** Agents whose last poll authenticated with this token. */
-  token: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).optional(),
+  token: z.optional(z.string().check(z.minLength(1))),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 100),
+  cursor: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** GET /api/v1/agents and GET /api/v1/agents/{instanceUid}. */
@@ -53,10 +53,4 @@ function parseSelectorParam(text: string) {
     if (error instanceof SelectorSyntaxError) throw new HttpError(400, 'invalid-selector', error.message);
     throw error;
   }
-}
-
-/** A zod failure as one readable line: `limit: Too big: expected number to be <=1000`. */
-export function badRequest(error: z.ZodError): HttpError {
-  const detail = error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-  return new HttpError(400, 'invalid-request', detail);
 }

@@ -1,24 +1,22 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import { SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
 import { isValidName, isValidVersion, NAME_RULE_TEXT, VERSION_RULE_TEXT } from '../../core/names.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from '../../core/packages.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
-import { HttpError } from '../errors.js';
-import { badRequest } from './agents-api.js';
+import { badRequest, HttpError } from '../errors.js';
 
 const fileBody = z
-  .object({
-    content: z.string().optional(),
-    contentBase64: z.string().optional(),
-    contentType: z.string().min(1).optional(),
+  .strictObject({
+    content: z.optional(z.string()),
+    contentBase64: z.optional(z.string()),
+    contentType: z.optional(z.string().check(z.minLength(1))),
   })
-  .strict()
-  .refine((f) => (f.content === undefined) !== (f.contentBase64 === undefined), 'set exactly one of "content" and "contentBase64"');
+  .check(z.refine((f) => (f.content === undefined) !== (f.contentBase64 === undefined), 'set exactly one of "content" and "contentBase64"'));
 
-const configBody = z
-  .object({ files: z.record(z.string().min(1), fileBody).refine((f) => Object.keys(f).length > 0, 'a configuration needs at least one file') })
-  .strict();
+const configBody = z.strictObject({
+  files: z.record(z.string().check(z.minLength(1)), fileBody).check(z.refine((f) => Object.keys(f).length > 0, 'a configuration needs at least one file')),
+});
 
 function validName(kind: string, name: string): string {
   if (!isValidName(name)) throw new HttpError(400, `invalid-${kind}-name`, `${kind} names are ${NAME_RULE_TEXT}`);
@@ -40,13 +38,11 @@ async function jsonBody(request: Request): Promise<unknown> {
   }
 }
 
-const certificateBody = z
-  .object({
-    cert: z.string().min(1, 'the certificate (PEM) is required'),
-    key: z.string().min(1).optional(),
-    ca: z.string().min(1).optional(),
-  })
-  .strict();
+const certificateBody = z.strictObject({
+  cert: z.string().check(z.minLength(1, 'the certificate (PEM) is required')),
+  key: z.optional(z.string().check(z.minLength(1))),
+  ca: z.optional(z.string().check(z.minLength(1))),
+});
 
 /**
  * Configurations, assignments, packages, connection settings and
@@ -135,12 +131,10 @@ export function fleetApi(admin: FleetAdmin): Hono {
   return api;
 }
 
-const uploadBody = z
-  .object({
-    file: z.string().min(1).refine((f) => !f.includes('/') && !f.endsWith(SIGNATURE_SUFFIX), `a file name without "/", not ending in ${SIGNATURE_SUFFIX}`),
-    signature: z.boolean().default(false),
-  })
-  .strict();
+const uploadBody = z.strictObject({
+  file: z.string().check(z.minLength(1), z.refine((f) => !f.includes('/') && !f.endsWith(SIGNATURE_SUFFIX), `a file name without "/", not ending in ${SIGNATURE_SUFFIX}`)),
+  signature: z._default(z.boolean(), false),
+});
 
 function packageFolder(name: string): string {
   if (name !== TOP_LEVEL_PACKAGE_FOLDER && !isValidName(name)) {

@@ -1,17 +1,14 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import { assertNoViolation, isValidName, NAME_RULE_TEXT, nameViolation } from '../../core/names.js';
 import type { TokenAdmin } from '../../service/agent-tokens.js';
-import { HttpError } from '../errors.js';
-import { badRequest } from './agents-api.js';
+import { badRequest, HttpError } from '../errors.js';
 
-const createBody = z
-  .object({
-    name: z.string().refine(isValidName, `token names are ${NAME_RULE_TEXT}`),
-    /** Kept by the server, to hand to agents in connection settings offers. */
-    deliverable: z.boolean().optional(),
-  })
-  .strict();
+const createBody = z.strictObject({
+  name: z.string().check(z.refine(isValidName, `token names are ${NAME_RULE_TEXT}`)),
+  /** Kept by the server, to hand to agents in connection settings offers. */
+  deliverable: z.optional(z.boolean()),
+});
 
 /**
  * Agent tokens: /api/v1/tokens. A token is shown once, when it is created.
