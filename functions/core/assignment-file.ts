@@ -1,12 +1,12 @@
 import * as z from './schema.js';
-import { RejectedRequestError } from './errors.js';
+import { RejectedRequestError, SelectorSyntaxError } from './errors.js';
 import { describeIssues } from './validation-text.js';
 import type { ConfigAssignment } from './fleet.js';
 import { isCanonicalInstanceUid } from './instance-uid.js';
 import { isValidName, isValidVersion } from './names.js';
 import { DEFAULT_ASSIGNMENT_NAME } from './fleet.js';
 import { packageNameOfFolder, TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
-import { parseSelector, SelectorSyntaxError } from './selector.js';
+import { parseSelector } from './selector.js';
 import type { Selector } from './selector.js';
 
 /**

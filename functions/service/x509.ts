@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 import { sha256 } from '../core/canonical-hash.js';
-import { RejectedRequestError } from '../core/errors.js';
+import { errorText, RejectedRequestError } from '../core/errors.js';
 
 /** The `@peculiar/x509` module, once loaded and wired to Node's WebCrypto. */
 export type X509Library = typeof X509;
@@ -75,11 +75,6 @@ function pemLabels(text: string): string[] {
   return [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((match) => match[1] ?? '');
 }
 
-/** An underlying error's message, kept to one line. */
-function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-}
-
 /** Every certificate in a PEM text, in order; `what` names the text in error messages. */
 async function readCertificates(pem: string, what = 'certificate'): Promise<X509.X509Certificate[]> {
   const x509 = await loadX509();
@@ -87,7 +82,7 @@ async function readCertificates(pem: string, what = 'certificate'): Promise<X509
   try {
     blocks = x509.PemConverter.decodeWithHeaders(pem);
   } catch (error) {
-    throw new CertificateMaterialError(`the ${what} is not readable PEM: ${describe(error)}`, { cause: error });
+    throw new CertificateMaterialError(`the ${what} is not readable PEM: ${errorText(error)}`, { cause: error });
   }
   const certificates = blocks.filter((block) => block.type === CERTIFICATE_LABEL);
   if (certificates.length === 0) {
@@ -99,7 +94,7 @@ async function readCertificates(pem: string, what = 'certificate'): Promise<X509
       return new x509.X509Certificate(block.rawData);
     } catch (error) {
       const which = certificates.length > 1 ? ` (block ${index + 1})` : '';
-      throw new CertificateMaterialError(`the ${what}${which} is not a decodable X.509 certificate: ${describe(error)}`, { cause: error });
+      throw new CertificateMaterialError(`the ${what}${which} is not a decodable X.509 certificate: ${errorText(error)}`, { cause: error });
     }
   });
 }
@@ -144,7 +139,7 @@ export function readPrivateKey(pem: string, what = 'private key'): KeyObject {
   try {
     return createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
-    throw new CertificateMaterialError(`the ${what} ("${label}") could not be read: ${describe(error)}. Convert it to PKCS#8 with: ${TO_PKCS8}`, { cause: error });
+    throw new CertificateMaterialError(`the ${what} ("${label}") could not be read: ${errorText(error)}. Convert it to PKCS#8 with: ${TO_PKCS8}`, { cause: error });
   }
 }
 
@@ -162,7 +157,7 @@ export function assertKeyMatchesCertificate(key: KeyObject, certificate: X509.X5
   try {
     certificateKey = normalisedSpki(certificate.publicKey.rawData);
   } catch (error) {
-    throw new CertificateMaterialError(`the certificate's public key is of a type this server cannot read: ${describe(error)}`, { cause: error });
+    throw new CertificateMaterialError(`the certificate's public key is of a type this server cannot read: ${errorText(error)}`, { cause: error });
   }
   if (!normalisedSpki(key).equals(certificateKey)) {
     throw new CertificateMaterialError(`the ${what} does not match the certificate "${certificate.subject}": it belongs to another key pair`);

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import * as z from '../../core/schema.js';
 import { isCanonicalInstanceUid } from '../../core/instance-uid.js';
-import { parseSelector, SelectorSyntaxError } from '../../core/selector.js';
+import { SelectorSyntaxError } from '../../core/errors.js';
+import { parseSelector } from '../../core/selector.js';
 import type { AgentActions } from '../../service/agent-actions.js';
 import { badRequest, HttpError } from '../errors.js';
 

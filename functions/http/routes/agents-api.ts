@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import * as z from '../../core/schema.js';
 import { isCanonicalInstanceUid } from '../../core/instance-uid.js';
 import { LIVENESS_VALUES } from '../../core/liveness.js';
-import { parseSelector, SelectorSyntaxError } from '../../core/selector.js';
+import { SelectorSyntaxError } from '../../core/errors.js';
+import { parseSelector } from '../../core/selector.js';
 import type { AgentQueries } from '../../service/agent-queries.js';
 import { badRequest, HttpError } from '../errors.js';
 
