@@ -5,7 +5,8 @@ import type { ConfigAssignment } from './fleet.js';
 import { isCanonicalInstanceUid } from './instance-uid.js';
 import { isValidName, isValidVersion } from './names.js';
 import { DEFAULT_ASSIGNMENT_NAME } from './fleet.js';
-import { packageNameOfFolder, TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
+import { TOP_LEVEL_PACKAGE_FOLDER } from './bucket-layout.js';
+import { packageNameOfFolder } from './packages.js';
 import { parseSelector } from './selector.js';
 import type { Selector } from './selector.js';
 

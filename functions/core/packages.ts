@@ -3,14 +3,8 @@ import { boundedErrorMessage } from './record-bounds.js';
 import type { PackageStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import { sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
+import { TOP_LEVEL_PACKAGE_FOLDER } from './bucket-layout.js';
 import { byKey, byName } from './compare.js';
-
-/**
- * The agent itself is the package with the empty name (a top-level package).
- * Object keys cannot have an empty path segment, so the bucket spells it
- * `_agent`: packages/_agent/<version>/<file>.
- */
-export const TOP_LEVEL_PACKAGE_FOLDER = '_agent';
 
 export function packageNameOfFolder(folder: string): string {
   return folder === TOP_LEVEL_PACKAGE_FOLDER ? '' : folder;

@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import * as z from '../../core/schema.js';
-import { SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
+import { SIGNATURE_SUFFIX, TOP_LEVEL_PACKAGE_FOLDER } from '../../core/bucket-layout.js';
 import { isValidName, isValidVersion, NAME_RULE_TEXT, VERSION_RULE_TEXT } from '../../core/names.js';
-import { TOP_LEVEL_PACKAGE_FOLDER } from '../../core/packages.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { badRequest, HttpError } from '../errors.js';
 
