@@ -48,9 +48,13 @@ export class InvalidNameError extends RejectedRequestError {
   }
 }
 
-/** A selector that is not `key=value[,key=value...]`. */
-export class SelectorSyntaxError extends Error {
+/** A selector that is not `key=value[,key=value...]`: answered 400 wherever it came in. */
+export class SelectorSyntaxError extends RejectedRequestError {
   override readonly name = 'SelectorSyntaxError';
+
+  constructor(message: string) {
+    super('invalid', 'invalid-selector', message);
+  }
 }
 
 /** An underlying error's message, kept to one line (for replies and reports). */

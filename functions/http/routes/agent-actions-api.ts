@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import * as z from '../../core/schema.js';
 import { isCanonicalInstanceUid } from '../../core/instance-uid.js';
-import { SelectorSyntaxError } from '../../core/errors.js';
 import { parseSelector } from '../../core/selector.js';
 import type { AgentActions } from '../../service/agent-actions.js';
 import { badRequest, HttpError } from '../errors.js';
@@ -43,14 +42,7 @@ export function agentActionsApi(actions: AgentActions): Hono {
   api.post('/restarts', async (c) => {
     const parsed = restartsBody.safeParse(await json(c.req.raw));
     if (!parsed.success) throw badRequest(parsed.error);
-    let selector: ReturnType<typeof parseSelector>;
-    try {
-      selector = parseSelector(parsed.data.selector);
-    } catch (error) {
-      if (error instanceof SelectorSyntaxError) throw new HttpError(400, 'invalid-selector', error.message);
-      throw error;
-    }
-    return c.json(await actions.queueRestarts(selector), 202);
+    return c.json(await actions.queueRestarts(parseSelector(parsed.data.selector)), 202);
   });
 
   api.get('/agents/:instanceUid/messages', async (c) => c.json(await actions.messages(uidParam(c.req.param('instanceUid')))));

@@ -2,7 +2,6 @@ import { Hono } from 'hono';
 import * as z from '../../core/schema.js';
 import { isCanonicalInstanceUid } from '../../core/instance-uid.js';
 import { LIVENESS_VALUES } from '../../core/liveness.js';
-import { SelectorSyntaxError } from '../../core/errors.js';
 import { parseSelector } from '../../core/selector.js';
 import type { AgentQueries } from '../../service/agent-queries.js';
 import { badRequest, HttpError } from '../errors.js';
@@ -25,7 +24,7 @@ export function agentsApi(queries: AgentQueries): Hono {
     if (!parsed.success) throw badRequest(parsed.error);
     const { selector, liveness, token, limit, cursor } = parsed.data;
     const result = await queries.list({
-      selector: selector === undefined ? undefined : parseSelectorParam(selector),
+      selector: selector === undefined ? undefined : parseSelector(selector),
       liveness: liveness as (typeof LIVENESS_VALUES)[number] | undefined,
       token,
       limit,
@@ -45,13 +44,4 @@ export function agentsApi(queries: AgentQueries): Hono {
   });
 
   return api;
-}
-
-function parseSelectorParam(text: string) {
-  try {
-    return parseSelector(text);
-  } catch (error) {
-    if (error instanceof SelectorSyntaxError) throw new HttpError(400, 'invalid-selector', error.message);
-    throw error;
-  }
 }
