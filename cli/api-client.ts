@@ -3,6 +3,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ApiErrorBody } from '../functions/http/errors.js';
+import { FLEET_API_OUTPUT } from '../functions/core/service-names.js';
 
 /** A failure the CLI reports as one line and a non-zero exit. */
 export class CliError extends Error {
@@ -15,9 +16,6 @@ export interface ApiTarget {
   sign: boolean;
   region: string | undefined;
 }
-
-/** The stack output that holds the fleet API URL (see cdk/). */
-export const FLEET_API_OUTPUT = 'FleetApiUrl';
 
 /**
  * Where the fleet API is: an explicit URL, or the named CloudFormation stack's

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { configObjectKey, packageVersionPrefix, SIGNATURE_SUFFIX } from '../functions/core/bucket-layout.js';
 import { isValidVersion, nameViolation, pathViolation, VERSION_RULE_TEXT } from '../functions/core/names.js';
 import type { NameViolation } from '../functions/core/names.js';
-import { TOP_LEVEL_PACKAGE_FOLDER } from '../functions/core/packages.js';
+import { TOP_LEVEL_PACKAGE_FOLDER } from '../functions/core/bucket-layout.js';
 import { CliError } from './api-client.js';
 
 /*

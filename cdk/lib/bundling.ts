@@ -9,7 +9,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * benchmark's cold-start measurement build with the same settings.
  */
 /** The script that bundles the side packages into a function's output directory. */
-export const SIDE_PACKAGES_SCRIPT = path.join(REPO_ROOT, 'cdk', 'lib', 'side-packages.mjs');
+const SIDE_PACKAGES_SCRIPT = path.join(REPO_ROOT, 'cdk', 'lib', 'side-packages.mjs');
 
 export const BUNDLING = {
   format: 'esm',

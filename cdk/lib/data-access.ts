@@ -4,7 +4,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { ASSIGNMENTS_PREFIX, CERTIFICATES_PREFIX, CONFIGS_PREFIX, PACKAGES_PREFIX, SETTINGS_PREFIX } from '../../functions/core/bucket-layout.js';
+import { AGENT_STATE_PREFIX, ASSIGNMENTS_PREFIX, CERTIFICATES_PREFIX, CONFIGS_PREFIX, MANAGED_PREFIXES, PACKAGES_PREFIX, SETTINGS_PREFIX } from '../../functions/core/bucket-layout.js';
 
 /**
  * Top-level prefixes. In the operator's bucket: configs/, assignments/,
@@ -14,17 +14,17 @@ import { ASSIGNMENTS_PREFIX, CERTIFICATES_PREFIX, CONFIGS_PREFIX, PACKAGES_PREFI
  * agent-state/ holds status sections too large for an item (written by the
  * agent store, by content hash).
  */
-export const PREFIX = {
+const PREFIX = {
   configs: CONFIGS_PREFIX,
   assignments: ASSIGNMENTS_PREFIX,
   packages: PACKAGES_PREFIX,
   settings: SETTINGS_PREFIX,
   certificates: CERTIFICATES_PREFIX,
-  agentState: 'agent-state/',
+  agentState: AGENT_STATE_PREFIX,
 } as const;
 
 /** What operators upload; the ingest function hears about every change under these. */
-export const FLEET_PREFIXES = [PREFIX.configs, PREFIX.assignments, PREFIX.packages, PREFIX.settings, PREFIX.certificates] as const;
+export const FLEET_PREFIXES = MANAGED_PREFIXES;
 
 /**
  * Secrets the agent endpoint may read: certificate material and the CSR

@@ -17,9 +17,7 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-/** The namespace the functions publish to (Powertools Metrics, EMF). */
-export const METRICS_NAMESPACE = 'OpAMP';
+import { METRICS_NAMESPACE } from '../../functions/core/service-names.js';
 
 const PERIOD = Duration.minutes(5);
 

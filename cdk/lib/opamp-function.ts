@@ -8,7 +8,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BUNDLING, REPO_ROOT, sidePackagesCommand } from './bundling.js';
-import { METRICS_NAMESPACE } from './monitoring.js';
+import { METRICS_NAMESPACE } from '../../functions/core/service-names.js';
 
 
 export interface OpampFunctionProps {

@@ -13,6 +13,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table-schema.js';
+import { FLEET_API_OUTPUT, SERVICE_NAMES } from '../../functions/core/service-names.js';
 import { FLEET_API_ACCESS, FLEET_PREFIXES, grantDataAccess, INGEST_ACCESS, OPAMP_ACCESS, prefixWildcardFindings, SECRET_NAME_PREFIX } from './data-access.js';
 import type { DataAccess } from './data-access.js';
 import { Monitoring } from './monitoring.js';
@@ -44,9 +45,6 @@ export interface OpampStackProps extends StackProps {
   /** Extra backend settings for every function, e.g. `{ OPAMP_RECORD_RETENTION_DAYS: '90' }`. */
   readonly settings?: Record<string, string>;
 }
-
-/** Powertools service names, as the entry files set them (the `service` metric dimension). */
-const SERVICE = { opamp: 'opamp', api: 'opamp-api', ingest: 'opamp-ingest' } as const;
 
 /**
  * The serverless OpAMP backend: the public agent endpoint and the IAM-only fleet
@@ -143,7 +141,7 @@ export class OpampStack extends Stack {
       environment: { ...common.environment, OPAMP_SECRET_PREFIX: SECRET_NAME_PREFIX },
       entry: 'opamp.lambda.ts',
       description: 'OpAMP agent endpoint: POST /v1/opamp and GET /healthz (public Function URL)',
-      serviceName: SERVICE.opamp,
+      serviceName: SERVICE_NAMES.opamp,
       memorySize: 256,
       timeout: Duration.seconds(10),
       ...(reserved === false ? {} : { reservedConcurrentExecutions: reserved }),
@@ -152,7 +150,7 @@ export class OpampStack extends Stack {
       ...common,
       entry: 'api.lambda.ts',
       description: 'OpAMP fleet API: /api/v1/* (IAM-authenticated Function URL)',
-      serviceName: SERVICE.api,
+      serviceName: SERVICE_NAMES.api,
       memorySize: 256,
       timeout: Duration.seconds(30),
     });
@@ -166,7 +164,7 @@ export class OpampStack extends Stack {
       ...common,
       entry: 'ingest.lambda.ts',
       description: 'OpAMP ingest: records bucket changes (configs, assignments, packages, settings, certificates) in the table',
-      serviceName: SERVICE.ingest,
+      serviceName: SERVICE_NAMES.ingest,
       memorySize: 256,
       timeout: Duration.seconds(60),
       onFailure: new SqsDestination(this.ingestFailures),
@@ -240,7 +238,7 @@ export class OpampStack extends Stack {
       ],
       table: this.table,
       ingestFailures: this.ingestFailures,
-      opampServiceName: SERVICE.opamp,
+      opampServiceName: SERVICE_NAMES.opamp,
       dashboardName: this.stackName,
       ...(props.alarmTopicArn ? { alarmAction: new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)) } : {}),
     });
@@ -248,7 +246,7 @@ export class OpampStack extends Stack {
     this.acknowledgeFindings(props.tracing ?? false);
 
     new CfnOutput(this, 'OpampUrl', { value: `${this.opampUrl.url}v1/opamp`, description: 'Agent endpoint (OpAMP over HTTP): point agents here' });
-    new CfnOutput(this, 'FleetApiUrl', { value: this.fleetApiUrl.url, description: 'Fleet API base URL (SigV4, service lambda): opampctl --stack reads it' });
+    new CfnOutput(this, FLEET_API_OUTPUT, { value: this.fleetApiUrl.url, description: 'Fleet API base URL (SigV4, service lambda): opampctl --stack reads it' });
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Upload configurations to configs/<name>/<file>' });
     new CfnOutput(this, 'StateBucketName', { value: this.stateBucket.bucketName, description: 'Server-owned state (large status sections); written only by the functions, never sync to it' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });

@@ -1,4 +1,5 @@
-import { beforeDeadline, currentDeadline, DeadlineExceededError } from '../ports/deadline.js';
+import { beforeDeadline, currentDeadline } from '../ports/deadline.js';
+import { DeadlineExceededError } from '../ports/errors.js';
 
 type Handler = (args: never) => Promise<unknown>;
 

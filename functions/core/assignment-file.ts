@@ -1,12 +1,13 @@
-import { z } from 'zod';
-import { RejectedRequestError } from './errors.js';
+import * as z from './schema.js';
+import { RejectedRequestError, SelectorSyntaxError } from './errors.js';
 import { describeIssues } from './validation-text.js';
 import type { ConfigAssignment } from './fleet.js';
 import { isCanonicalInstanceUid } from './instance-uid.js';
-import { isValidName, isValidVersion } from './bucket-layout.js';
+import { isValidName, isValidVersion } from './names.js';
 import { DEFAULT_ASSIGNMENT_NAME } from './fleet.js';
-import { packageNameOfFolder, TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
-import { parseSelector, SelectorSyntaxError } from './selector.js';
+import { TOP_LEVEL_PACKAGE_FOLDER } from './bucket-layout.js';
+import { packageNameOfFolder } from './packages.js';
+import { parseSelector } from './selector.js';
 import type { Selector } from './selector.js';
 
 /**
@@ -26,21 +27,20 @@ import type { Selector } from './selector.js';
  * Unknown fields are errors, so typos do not pass silently.
  */
 export const assignmentDocument = z
-  .object({
-    config: z.string().refine(isValidName, 'must be a configuration name (letters, digits, ".", "_", "-")').optional(),
-    packages: z
-      .record(
-        z.string().refine((n) => n === TOP_LEVEL_PACKAGE_FOLDER || isValidName(n), 'package names are letters, digits, ".", "_", "-" (or _agent)'),
-        z.string().refine(isValidVersion, 'versions are 1-128 letters, digits, ".", "_", "+", "-"'),
-      )
-      .optional(),
-    settings: z.string().refine(isValidName, 'must be a settings document name (letters, digits, ".", "_", "-")').optional(),
-    selector: z.union([z.string(), z.record(z.string(), z.string())]).optional(),
-    instanceUid: z.string().refine(isCanonicalInstanceUid, 'must be a canonical UUID (8-4-4-4-12 hex digits)').optional(),
-    priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
+  .strictObject({
+    config: z.optional(z.string().check(z.refine(isValidName, 'must be a configuration name (letters, digits, ".", "_", "-")'))),
+    packages: z.optional(
+      z.record(
+        z.string().check(z.refine((n) => n === TOP_LEVEL_PACKAGE_FOLDER || isValidName(n), 'package names are letters, digits, ".", "_", "-" (or _agent)')),
+        z.string().check(z.refine(isValidVersion, 'versions are 1-128 letters, digits, ".", "_", "+", "-"')),
+      ),
+    ),
+    settings: z.optional(z.string().check(z.refine(isValidName, 'must be a settings document name (letters, digits, ".", "_", "-")'))),
+    selector: z.optional(z.union([z.string(), z.record(z.string(), z.string())])),
+    instanceUid: z.optional(z.string().check(z.refine(isCanonicalInstanceUid, 'must be a canonical UUID (8-4-4-4-12 hex digits)'))),
+    priority: z._default(z.int().check(z.minimum(-1_000_000), z.maximum(1_000_000)), 0),
   })
-  .strict()
-  .refine((d) => d.config !== undefined || d.packages !== undefined || d.settings !== undefined, 'set at least one of "config", "packages" and "settings"');
+  .check(z.refine((d) => d.config !== undefined || d.packages !== undefined || d.settings !== undefined, 'set at least one of "config", "packages" and "settings"'));
 
 function checkTarget(name: string, doc: { selector?: unknown; instanceUid?: unknown }): void {
   const targets = Number(doc.selector !== undefined) + Number(doc.instanceUid !== undefined);

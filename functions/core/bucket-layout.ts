@@ -1,8 +1,4 @@
 import { isValidName, isValidVersion, keyViolation, NAME_RULE_TEXT, VERSION_RULE_TEXT } from './names.js';
-import { TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
-
-// The name rules live in names.ts; they are re-exported here for the modules that read the layout.
-export { isValidName, isValidVersion } from './names.js';
 
 /**
  * The bucket is the source of truth for what the fleet should run:
@@ -27,6 +23,17 @@ export const PACKAGES_PREFIX = 'packages/';
 export const SIGNATURE_SUFFIX = '.sig';
 export const SETTINGS_PREFIX = 'settings/';
 export const CERTIFICATES_PREFIX = 'certificates/';
+/**
+ * In the server's own state bucket, which no operator workflow touches:
+ * status sections too large for an item, by content hash.
+ */
+export const AGENT_STATE_PREFIX = 'agent-state/';
+/**
+ * The agent itself is the package with the empty name (a top-level package).
+ * Object keys cannot have an empty path segment, so the bucket spells it
+ * `_agent`: packages/_agent/<version>/<file>.
+ */
+export const TOP_LEVEL_PACKAGE_FOLDER = '_agent';
 /** The files a certificate folder may hold, by role. */
 export const CERTIFICATE_FILES = { cert: 'cert.pem', key: 'key.pem', ca: 'ca.pem' } as const;
 export type CertificateRole = keyof typeof CERTIFICATE_FILES;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { byKey } from './compare.js';
 
 /**
  * JSON with object keys sorted at every level, so that equal content always
@@ -11,7 +12,7 @@ export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(byKey);
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
 }
 

@@ -1,4 +1,4 @@
-import { isValidName } from './bucket-layout.js';
+import { isValidName } from './names.js';
 
 /**
  * Where a certificate's PEM material is kept:

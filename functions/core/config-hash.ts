@@ -1,5 +1,6 @@
 import { sha256, stableJson } from './canonical-hash.js';
 import type { ConfigFileMeta } from './fleet.js';
+import { compareStrings } from './compare.js';
 
 /**
  * The config_hash sent with a configuration: SHA-256 over its files' names,
@@ -9,7 +10,7 @@ import type { ConfigFileMeta } from './fleet.js';
  */
 export function configHash(files: readonly Pick<ConfigFileMeta, 'fileName' | 'contentType' | 'sha256'>[]): string {
   const canonical = [...files]
-    .sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))
+    .sort((a, b) => compareStrings(a.fileName, b.fileName))
     .map((f) => ({ name: f.fileName, contentType: f.contentType, sha256: f.sha256 }));
   return sha256(stableJson(canonical)).toString('base64');
 }

@@ -1,3 +1,5 @@
+import type { NameRule, NameViolation } from './names.js';
+
 /**
  * Reasons the protocol core refuses a message. Each maps to one reply in the
  * HTTP edge; none of them is retryable by the agent.
@@ -33,4 +35,29 @@ export class RejectedRequestError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** A name or file name that breaks a rule: answered 400, nothing written. */
+export class InvalidNameError extends RejectedRequestError {
+  override readonly name = 'InvalidNameError';
+  readonly rule: NameRule;
+
+  constructor(violation: NameViolation) {
+    super('invalid', 'invalid-name', violation.message);
+    this.rule = violation.rule;
+  }
+}
+
+/** A selector that is not `key=value[,key=value...]`: answered 400 wherever it came in. */
+export class SelectorSyntaxError extends RejectedRequestError {
+  override readonly name = 'SelectorSyntaxError';
+
+  constructor(message: string) {
+    super('invalid', 'invalid-selector', message);
+  }
+}
+
+/** An underlying error's message, kept to one line (for replies and reports). */
+export function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
 }

@@ -3,6 +3,7 @@ import { configHash } from './config-hash.js';
 import { packageKey } from './packages.js';
 import type { PackageSetSpec, PackageVersionMeta } from './packages.js';
 import type { ConnectionSettingsSpec } from './connection-settings.js';
+import { compareStrings } from './compare.js';
 
 /**
  * The fleet's desired state as the poll path sees it: every configuration's
@@ -145,7 +146,7 @@ export function buildFleetState(
     if (list.some((f) => f.error !== undefined)) continue;
     const metas: ConfigFileMeta[] = list
       .map(({ fileName, objectKey, sha256, size, contentType, versionId }) => ({ fileName, objectKey, sha256, size, contentType, versionId }))
-      .sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+      .sort((a, b) => compareStrings(a.fileName, b.fileName));
     configs.set(name, { name, hash: configHash(metas), files: metas });
   }
   const inForce: ConfigAssignment[] = assignments

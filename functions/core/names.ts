@@ -11,7 +11,7 @@
  * hold '/' in configurations, so they follow the path rules below. Whole keys
  * follow the same rules, plus S3's length limit.
  */
-import { RejectedRequestError } from './errors.js';
+import { InvalidNameError } from './errors.js';
 
 /** S3 refuses keys longer than this many bytes of UTF-8. */
 export const MAX_OBJECT_KEY_BYTES = 1024;
@@ -112,7 +112,7 @@ function pathProblem(path: string): { rule: NameRule; text: string } | undefined
   return undefined;
 }
 
-export function utf8Bytes(text: string): number {
+function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
@@ -122,16 +122,6 @@ function quote(text: string): string {
   return JSON.stringify(shown);
 }
 
-/** A name or file name that breaks a rule: answered 400, nothing written. */
-export class InvalidNameError extends RejectedRequestError {
-  override readonly name = 'InvalidNameError';
-  readonly rule: NameRule;
-
-  constructor(violation: NameViolation) {
-    super('invalid', 'invalid-name', violation.message);
-    this.rule = violation.rule;
-  }
-}
 
 /** Throws InvalidNameError when there is a violation. */
 export function assertNoViolation(violation: NameViolation | undefined): void {

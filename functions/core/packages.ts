@@ -4,13 +4,8 @@ import type { PackageStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import { sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
 import { packageRetryDue } from './package-retry.js';
-
-/**
- * The agent itself is the package with the empty name (a top-level package).
- * Object keys cannot have an empty path segment, so the bucket spells it
- * `_agent`: packages/_agent/<version>/<file>.
- */
-export const TOP_LEVEL_PACKAGE_FOLDER = '_agent';
+import { TOP_LEVEL_PACKAGE_FOLDER } from './bucket-layout.js';
+import { byKey, byName } from './compare.js';
 
 export function packageNameOfFolder(folder: string): string {
   return folder === TOP_LEVEL_PACKAGE_FOLDER ? '' : folder;
@@ -55,7 +50,7 @@ export function packageHash(pkg: PackageVersionMeta): string {
 /** PackagesAvailable.all_packages_hash over the whole set, in name order. */
 export function allPackagesHash(set: readonly PackageVersionMeta[]): string {
   const entries = [...set]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort(byName)
     .map((p) => ({ name: p.name, hash: packageHash(p) }));
   return sha256(stableJson(entries)).toString('base64');
 }
@@ -96,7 +91,7 @@ export function resolvePackageSet(
 
 export const packageKey = (name: string, version: string) => `${name}@${version}`;
 
-export function displayName(name: string): string {
+function displayName(name: string): string {
   return name === '' ? `${TOP_LEVEL_PACKAGE_FOLDER} (the agent)` : name;
 }
 
@@ -162,7 +157,7 @@ export interface PackageStatusSummary {
 export function summarizePackageStatuses(statuses: PackageStatuses): Record<string, PackageStatusSummary> {
   const out: Record<string, PackageStatusSummary> = {};
   // In name order: the same statuses must give the same record, whatever order they arrived in.
-  for (const [name, s] of Object.entries(statuses.packages).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [name, s] of Object.entries(statuses.packages).sort(byKey)) {
     out[name] = {
       hasVersion: s.agentHasVersion,
       offeredVersion: s.serverOfferedVersion,

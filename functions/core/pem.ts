@@ -1,7 +1,7 @@
 import { sha256 } from './canonical-hash.js';
 
 /** The DER bytes of each PEM block with the given label, in order. */
-export function pemBlocks(text: string, label: string): Buffer[] {
+function pemBlocks(text: string, label: string): Buffer[] {
   const pattern = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+?)-----END ${label}-----`, 'g');
   return [...text.matchAll(pattern)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
 }

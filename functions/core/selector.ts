@@ -1,3 +1,5 @@
+import { SelectorSyntaxError } from './errors.js';
+
 /**
  * Attribute selectors: `key=value` terms joined by commas, all of which must
  * hold (`service.name=checkout,deployment.environment=prod`). A value may
@@ -5,10 +7,6 @@
  * text, exactly, after trimming surrounding spaces.
  */
 export type Selector = ReadonlyArray<{ key: string; value: string }>;
-
-export class SelectorSyntaxError extends Error {
-  override readonly name = 'SelectorSyntaxError';
-}
 
 export function parseSelector(text: string): Selector {
   const terms = text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { isValidName } from './bucket-layout.js';
+import * as z from './schema.js';
+import { isValidName } from './names.js';
 import { isCertificateRef } from './certificate-ref.js';
 import type { ConnectionSettingsSpec } from './connection-settings.js';
 import { RejectedRequestError } from './errors.js';
@@ -33,80 +33,70 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 /** A secret reference (see secret-refs.ts); its value is read only by the agent endpoint. */
 const secretRefSchema = z.union([
-  z
-    .object({
-      secret: z
-        .string()
-        .regex(SECRET_NAME, 'a secret name is 1-512 letters, digits and /_+=.@- (relative to the deployment\'s secret prefix)')
-        .refine((n) => !n.split('/').includes('..') && !n.startsWith('/'), 'a secret name may not climb out of the deployment\'s prefix'),
-      key: z.string().min(1).max(256).optional(),
-    })
-    .strict(),
-  z.object({ env: z.string().regex(/^OPAMP_SECRET_[A-Za-z0-9_]+$/, `environment variables named by settings begin with ${SECRET_ENV_PREFIX}`) }).strict(),
-  z.object({ file: z.string().min(1).max(4096) }).strict(),
+  z.strictObject({
+    secret: z.string().check(
+      z.regex(SECRET_NAME, 'a secret name is 1-512 letters, digits and /_+=.@- (relative to the deployment\'s secret prefix)'),
+      z.refine((n) => !n.split('/').includes('..') && !n.startsWith('/'), 'a secret name may not climb out of the deployment\'s prefix'),
+    ),
+    key: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  }),
+  z.strictObject({ env: z.string().check(z.regex(/^OPAMP_SECRET_[A-Za-z0-9_]+$/, `environment variables named by settings begin with ${SECRET_ENV_PREFIX}`)) }),
+  z.strictObject({ file: z.string().check(z.minLength(1), z.maxLength(4096)) }),
 ]);
 
-const credential = z.union([z.string().max(8192), secretRefSchema]);
-const headers = z.record(z.string().regex(HEADER_NAME, 'header names are HTTP tokens (letters, digits, "-", ...)'), credential);
-const certificate = z.string().refine(isCertificateRef, 'a certificate is a name (certificates/<name>/ in the bucket), "secretsmanager:<secret id>" or "file:<directory>"');
-const httpUrl = z.string().refine(isHttpUrl, 'must be an http:// or https:// URL');
+const credential = z.union([z.string().check(z.maxLength(8192)), secretRefSchema]);
+const headers = z.record(z.string().check(z.regex(HEADER_NAME, 'header names are HTTP tokens (letters, digits, "-", ...)')), credential);
+const certificate = z.string().check(z.refine(isCertificateRef, 'a certificate is a name (certificates/<name>/ in the bucket), "secretsmanager:<secret id>" or "file:<directory>"'));
+const httpUrl = z.string().check(z.refine(isHttpUrl, 'must be an http:// or https:// URL'));
 const tlsVersion = z.enum(['1.0', '1.1', '1.2', '1.3']);
 
-const tls = z
-  .object({
-    caPem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must hold PEM certificates' }).optional(),
-    includeSystemCaCertsPool: z.boolean().optional(),
-    insecureSkipVerify: z.boolean().optional(),
-    minVersion: tlsVersion.optional(),
-    maxVersion: tlsVersion.optional(),
-    cipherSuites: z.array(z.string().min(1)).optional(),
-  })
-  .strict();
+const tls = z.strictObject({
+  caPem: z.optional(z.string().check(z.includes('-----BEGIN CERTIFICATE-----', { message: 'must hold PEM certificates' }))),
+  includeSystemCaCertsPool: z.optional(z.boolean()),
+  insecureSkipVerify: z.optional(z.boolean()),
+  minVersion: z.optional(tlsVersion),
+  maxVersion: z.optional(tlsVersion),
+  cipherSuites: z.optional(z.array(z.string().check(z.minLength(1)))),
+});
 
-const proxy = z.object({ url: z.string().refine(isProxyUrl, 'must be an http://, https:// or socks5:// URL'), connectHeaders: headers.optional() }).strict();
+const proxy = z.strictObject({ url: z.string().check(z.refine(isProxyUrl, 'must be an http://, https:// or socks5:// URL')), connectHeaders: z.optional(headers) });
 
-const destination = z.object({ endpoint: httpUrl, headers: headers.optional(), certificate: certificate.optional(), tls: tls.optional(), proxy: proxy.optional() }).strict();
+const destination = z.strictObject({ endpoint: httpUrl, headers: z.optional(headers), certificate: z.optional(certificate), tls: z.optional(tls), proxy: z.optional(proxy) });
 
-const other = z
-  .object({
-    endpoint: z.string().min(1, 'must name the destination'),
-    headers: headers.optional(),
-    certificate: certificate.optional(),
-    tls: tls.optional(),
-    proxy: proxy.optional(),
-    otherSettings: z.record(z.string().min(1), credential).optional(),
-  })
-  .strict();
+const other = z.strictObject({
+  endpoint: z.string().check(z.minLength(1, 'must name the destination')),
+  headers: z.optional(headers),
+  certificate: z.optional(certificate),
+  tls: z.optional(tls),
+  proxy: z.optional(proxy),
+  otherSettings: z.optional(z.record(z.string().check(z.minLength(1)), credential)),
+});
 
-const opamp = z
-  .object({
-    token: z.string().refine(isValidName, 'must be an agent token name').optional(),
-    headers: headers
-      .refine((h) => !Object.keys(h).some((k) => k.toLowerCase() === 'authorization'), '"headers" may not hold Authorization: name an agent token in "token" instead')
-      .optional(),
-    certificate: certificate.optional(),
-    tls: tls.optional(),
-    proxy: proxy.optional(),
-    heartbeat: z
-      .object({
-        idleSeconds: z.number().int().min(1).max(86_400).optional(),
-        pendingSeconds: z.number().int().min(0).max(86_400).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+const opamp = z.strictObject({
+  token: z.optional(z.string().check(z.refine(isValidName, 'must be an agent token name'))),
+  headers: z.optional(
+    headers.check(z.refine((h) => !Object.keys(h).some((k) => k.toLowerCase() === 'authorization'), '"headers" may not hold Authorization: name an agent token in "token" instead')),
+  ),
+  certificate: z.optional(certificate),
+  tls: z.optional(tls),
+  proxy: z.optional(proxy),
+  heartbeat: z.optional(
+    z.strictObject({
+      idleSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(86_400))),
+      pendingSeconds: z.optional(z.int().check(z.minimum(0), z.maximum(86_400))),
+    }),
+  ),
+});
 
 export const settingsDocument = z
-  .object({
-    opamp: opamp.optional(),
-    ownMetrics: destination.optional(),
-    ownTraces: destination.optional(),
-    ownLogs: destination.optional(),
-    otherConnections: z.record(z.string().refine(isValidName, 'connection names are letters, digits, ".", "_", "-"'), other).optional(),
+  .strictObject({
+    opamp: z.optional(opamp),
+    ownMetrics: z.optional(destination),
+    ownTraces: z.optional(destination),
+    ownLogs: z.optional(destination),
+    otherConnections: z.optional(z.record(z.string().check(z.refine(isValidName, 'connection names are letters, digits, ".", "_", "-"')), other)),
   })
-  .strict()
-  .refine((d) => Object.values(d).some((v) => v !== undefined), 'set at least one of "opamp", "ownMetrics", "ownTraces", "ownLogs", "otherConnections"');
+  .check(z.refine((d) => Object.values(d).some((v) => v !== undefined), 'set at least one of "opamp", "ownMetrics", "ownTraces", "ownLogs", "otherConnections"'));
 
 export type SettingsDocument = z.input<typeof settingsDocument>;
 

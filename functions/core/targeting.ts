@@ -3,6 +3,7 @@ import { DEFAULT_ASSIGNMENT_NAME, DEFAULT_CONFIG_NAME, DEFAULT_SETTINGS_NAME } f
 import type { ConnectionSettingsSpec } from './connection-settings.js';
 import type { PackageSetSpec } from './packages.js';
 import { matchesSelector } from './selector.js';
+import { byName } from './compare.js';
 
 export interface TargetAgent {
   instanceUid: string;
@@ -29,7 +30,7 @@ export interface ConfigTarget {
  *    same way on every function instance;
  * 3. the assignment named `default` (it has no target).
  */
-export function resolveAssignment(
+function resolveAssignment(
   agent: TargetAgent,
   fleet: FleetState,
   names: (assignment: ConfigAssignment) => boolean,
@@ -88,5 +89,5 @@ function compareAssignments(a: ConfigAssignment, b: ConfigAssignment): number {
   return rank(b) - rank(a) ||
     b.priority - a.priority ||
     (b.selector?.length ?? 0) - (a.selector?.length ?? 0) ||
-    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    byName(a, b);
 }

@@ -2,11 +2,12 @@
 import type { S3Event } from 'aws-lambda';
 import { createLambdaClients } from '../adapters/lambda-clients.js';
 import { loadConfig } from '../config.js';
+import { SERVICE_NAMES } from '../core/service-names.js';
 import { createPowertools } from '../observability/powertools.js';
 import { createBucketIngest } from './bucket-ingest.js';
 import { createStores } from './stores.js';
 
-const powertools = createPowertools('opamp-ingest');
+const powertools = createPowertools(SERVICE_NAMES.ingest);
 const config = loadConfig();
 const ingest = createBucketIngest({ config, stores: createStores(config, createLambdaClients(config.storeTimeouts)), telemetry: powertools.telemetry });
 

@@ -5,6 +5,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, loadLocalSettings } from '../config.js';
 import { startLocalBackend } from '../local/local-backend.js';
+import { SERVICE_NAMES } from '../core/service-names.js';
 import { createPowertools } from '../observability/powertools.js';
 
 try {
@@ -15,7 +16,7 @@ try {
     config,
     ...local,
     dataDir,
-    telemetry: { ...createPowertools('opamp-local').telemetry, count() {}, annotate: undefined },
+    telemetry: { ...createPowertools(SERVICE_NAMES.local).telemetry, count() {}, annotate: undefined },
   });
   const stores = backend.embedded.dynamodb || backend.embedded.s3 ? `embedded stores, data in ${dataDir}` : 'external stores';
   const auth = config.agentAuth === 'token' ? 'agents need a token (opampctl token create <name>)' : 'no agent authentication (OPAMP_AGENT_AUTH=token to require tokens)';

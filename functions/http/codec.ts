@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { validateAgentToServer } from '../core/decide-poll.js';
-import { ProtocolError } from '../core/errors.js';
+import { errorText, ProtocolError } from '../core/errors.js';
 import { instanceUidFromText } from '../core/instance-uid.js';
 import {
   AgentToServerSchema,
@@ -24,8 +24,7 @@ export function decodeAgentToServer(body: Uint8Array, headerUid: string | undefi
   try {
     message = fromBinary(AgentToServerSchema, body);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ProtocolError('malformed-message', `AgentToServer could not be decoded: ${reason}`, fromHeader ?? peekInstanceUid(body), { cause: error });
+    throw new ProtocolError('malformed-message', `AgentToServer could not be decoded: ${errorText(error)}`, fromHeader ?? peekInstanceUid(body), { cause: error });
   }
   try {
     validateAgentToServer(message);
@@ -39,7 +38,7 @@ export function decodeAgentToServer(body: Uint8Array, headerUid: string | undefi
 }
 
 /** Reads field 1 (instance_uid) from a body that may be broken after it. */
-export function peekInstanceUid(body: Uint8Array): Uint8Array | undefined {
+function peekInstanceUid(body: Uint8Array): Uint8Array | undefined {
   try {
     const reader = new BinaryReader(body);
     while (reader.pos < reader.len) {

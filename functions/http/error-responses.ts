@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
 import { ProtocolError, RejectedRequestError } from '../core/errors.js';
-import { StoreUnavailableError } from '../ports/errors.js';
-import { DeadlineExceededError } from '../ports/deadline.js';
+import { DeadlineExceededError, StoreUnavailableError } from '../ports/errors.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { encodeServerToAgent, errorReply, ServerErrorResponseType } from './codec.js';
 import { HttpError } from './errors.js';

@@ -1,5 +1,5 @@
 import { NAME_RULE_TEXT, VERSION_RULE_TEXT } from '../core/names.js';
-import { TOP_LEVEL_PACKAGE_FOLDER } from '../core/packages.js';
+import { TOP_LEVEL_PACKAGE_FOLDER } from '../core/bucket-layout.js';
 import type { ValidationIssue } from '../core/validation-text.js';
 import { describeIssues } from '../core/validation-text.js';
 

@@ -1,10 +1,10 @@
 import { sValidator } from '@hono/standard-validator';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Env, MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import * as z from '../core/schema.js';
 import { isCanonicalInstanceUid } from '../core/instance-uid.js';
 import { isValidName, isValidVersion } from '../core/names.js';
-import { TOP_LEVEL_PACKAGE_FOLDER } from '../core/packages.js';
+import { TOP_LEVEL_PACKAGE_FOLDER } from '../core/bucket-layout.js';
 import type { ValidationIssue } from '../core/validation-text.js';
 import { apiErrors } from './errors.js';
 import type { PathParamKind } from './errors.js';
@@ -79,16 +79,16 @@ export function validQuery<S extends StandardSchemaV1>(schema: S) {
   });
 }
 
-const PARAM_SCHEMAS: Record<PathParamKind, z.ZodType<string, string>> = {
-  config: z.string().refine(isValidName),
-  assignment: z.string().refine(isValidName),
-  settings: z.string().refine(isValidName),
-  certificate: z.string().refine(isValidName),
-  token: z.string().refine(isValidName),
-  package: z.string().refine((n) => n === TOP_LEVEL_PACKAGE_FOLDER || isValidName(n)),
-  'package-version': z.string().refine(isValidVersion),
+const PARAM_SCHEMAS: Record<PathParamKind, z.ZodMiniType<string, string>> = {
+  config: z.string().check(z.refine(isValidName)),
+  assignment: z.string().check(z.refine(isValidName)),
+  settings: z.string().check(z.refine(isValidName)),
+  certificate: z.string().check(z.refine(isValidName)),
+  token: z.string().check(z.refine(isValidName)),
+  package: z.string().check(z.refine((n) => n === TOP_LEVEL_PACKAGE_FOLDER || isValidName(n))),
+  'package-version': z.string().check(z.refine(isValidVersion)),
   // Uids are case-insensitive hex; the store keys them in lower case.
-  'instance-uid': z.string().transform((u) => u.toLowerCase()).refine(isCanonicalInstanceUid),
+  'instance-uid': z.pipe(z.string(), z.transform((u: string) => u.toLowerCase())).check(z.refine(isCanonicalInstanceUid)),
 };
 
 type ParamInput<K extends string> = { param: Record<K, string> };

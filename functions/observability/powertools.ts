@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../core/service-names.js';
 import type { Telemetry } from './telemetry.js';
-
-export const METRICS_NAMESPACE = 'OpAMP';
 
 export interface Powertools {
   logger: Logger;

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { DeadlineExceededError } from './errors.js';
 
 /**
  * The time by which the request being served must be answered. The HTTP edge
@@ -13,16 +14,6 @@ export interface Deadline {
   signal: AbortSignal;
 }
 
-/** A store call (or the whole request) ran out of time. Retryable, like any store outage. */
-export class DeadlineExceededError extends Error {
-  // Named as the SDK names its own timeouts, so that the adapters' error translation treats both alike.
-  override readonly name = 'TimeoutError';
-  readonly code = 'ETIMEDOUT';
-
-  constructor(message = 'the request deadline passed before the store answered', options?: ErrorOptions) {
-    super(message, options);
-  }
-}
 
 const scope = new AsyncLocalStorage<Deadline>();
 

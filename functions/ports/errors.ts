@@ -39,3 +39,23 @@ export class InvalidCursorError extends RejectedRequestError {
     super('invalid', 'invalid-cursor', 'cursor is not one this API returned');
   }
 }
+
+/** A store call (or the whole request) ran out of time. Retryable, like any store outage. */
+export class DeadlineExceededError extends Error {
+  // Named as the SDK names its own timeouts, so that the adapters' error translation treats both alike.
+  override readonly name = 'TimeoutError';
+  readonly code = 'ETIMEDOUT';
+
+  constructor(message = 'the request deadline passed before the store answered', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A token of that name exists already. */
+export class TokenExistsError extends RejectedRequestError {
+  override readonly name = 'TokenExistsError';
+
+  constructor(message: string) {
+    super('conflict', 'token-exists', message);
+  }
+}

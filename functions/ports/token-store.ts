@@ -1,5 +1,3 @@
-import { RejectedRequestError } from '../core/errors.js';
-
 /**
  * An agent credential as stored: its name and the SHA-256 of the token. The
  * token itself is kept only for a deliverable token: one the server hands to
@@ -20,13 +18,6 @@ export interface AgentTokenRecord {
   replacedBy?: string | undefined;
 }
 
-export class TokenExistsError extends RejectedRequestError {
-  override readonly name = 'TokenExistsError';
-
-  constructor(message: string) {
-    super('conflict', 'token-exists', message);
-  }
-}
 
 /** Agent bearer tokens (hashes only). */
 export interface TokenStore {

@@ -6,18 +6,19 @@ import { tokenUsage } from './credential-revocation.js';
 import type { RevocationOutcome, TokenUsage, TokenUsageSources } from './credential-revocation.js';
 import type { AgentTokenRecord, TokenStore } from '../ports/token-store.js';
 import { RevalidatingCache } from './revalidating-cache.js';
+import { byName } from '../core/compare.js';
 
-export const TOKEN_PREFIX = 'opamp_';
+const TOKEN_PREFIX = 'opamp_';
 /** How many live agents the token list names per token (a fleet-wide token is held by thousands). */
 const LISTED_AGENTS = 100;
 
 
-export function hashToken(token: string): string {
+function hashToken(token: string): string {
   return sha256(token).toString('hex');
 }
 
 /** The token in `Authorization: Bearer <token>`, if that is what the header holds. */
-export function bearerToken(header: string | undefined): string | undefined {
+function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match?.[1];
 }
@@ -78,14 +79,14 @@ export class AgentAuthenticator {
     if (!token) return { verdict: 'refused' };
     const tokens = this.cache.peek();
     if (!tokens || this.cache.due()) return { verdict: 'revalidate' };
-    const tokenName = tokens.byHash.get(this.hashOf(token));
+    const tokenName = tokens.byHash.get(hashToken(token));
     return tokenName === undefined ? { verdict: 'refused' } : { verdict: 'accepted', tokenName };
   }
 
   /** The token's name against the revalidated set (reads the store only if nobody revalidated it). */
   async verify(authorization: string | undefined): Promise<string | undefined> {
     const token = bearerToken(authorization);
-    return token ? (await this.cache.current()).byHash.get(this.hashOf(token)) : undefined;
+    return token ? (await this.cache.current()).byHash.get(hashToken(token)) : undefined;
   }
 
   /** A deliverable token's value, from the cached set (rotation offers hand it to agents). */
@@ -96,19 +97,6 @@ export class AgentAuthenticator {
   /** The token the agents of a token being revoked are moved to (its name), if it is being revoked. */
   replacementFor(name: string): string | undefined {
     return this.cache.peek()?.replacedBy.get(name);
-  }
-
-  /** Hashes of recently seen tokens: each poll would otherwise hash its token again. */
-  private readonly hashes = new Map<string, string>();
-
-  private hashOf(token: string): string {
-    let hash = this.hashes.get(token);
-    if (hash === undefined) {
-      if (this.hashes.size >= 1000) this.hashes.clear();
-      hash = hashToken(token);
-      this.hashes.set(token, hash);
-    }
-    return hash;
   }
 
   /** The token cache, for the poll path to revalidate with the generation it reads. */
@@ -190,7 +178,7 @@ export class TokenAdmin {
           }
           : {}),
       }))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
+      .sort(byName);
   }
 
   /** The agents that last authenticated with the token (instance uids), and those of them still live. */

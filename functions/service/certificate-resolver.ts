@@ -182,7 +182,7 @@ function secretMaterial(raw: string, secretId: string): { cert: string; key?: st
 }
 
 /** Every certificate reference a settings document makes. */
-export function certificateRefs(spec: ConnectionSettingsSpec): string[] {
+function certificateRefs(spec: ConnectionSettingsSpec): string[] {
   return [
     spec.opamp?.certificate,
     spec.ownMetrics?.certificate,

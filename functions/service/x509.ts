@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 import { sha256 } from '../core/canonical-hash.js';
-import { RejectedRequestError } from '../core/errors.js';
+import { errorText, RejectedRequestError } from '../core/errors.js';
 
 /** The `@peculiar/x509` module, once loaded and wired to Node's WebCrypto. */
 export type X509Library = typeof X509;
@@ -65,29 +65,24 @@ const CERTIFICATE_LABEL = 'CERTIFICATE';
 const PRIVATE_KEY_LABELS = ['PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY'];
 const TO_PKCS8 = 'openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem';
 
-export const BASIC_CONSTRAINTS_OID = '2.5.29.19';
+const BASIC_CONSTRAINTS_OID = '2.5.29.19';
 export const KEY_USAGE_OID = '2.5.29.15';
 export const SUBJECT_KEY_IDENTIFIER_OID = '2.5.29.14';
 export const SUBJECT_ALT_NAME_OID = '2.5.29.17';
 
 /** The labels of the PEM blocks in a text, in order (`-----BEGIN <label>-----`). */
-export function pemLabels(text: string): string[] {
+function pemLabels(text: string): string[] {
   return [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((match) => match[1] ?? '');
 }
 
-/** An underlying error's message, kept to one line. */
-function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-}
-
 /** Every certificate in a PEM text, in order; `what` names the text in error messages. */
-export async function readCertificates(pem: string, what = 'certificate'): Promise<X509.X509Certificate[]> {
+async function readCertificates(pem: string, what = 'certificate'): Promise<X509.X509Certificate[]> {
   const x509 = await loadX509();
   let blocks: X509.PemStruct[];
   try {
     blocks = x509.PemConverter.decodeWithHeaders(pem);
   } catch (error) {
-    throw new CertificateMaterialError(`the ${what} is not readable PEM: ${describe(error)}`, { cause: error });
+    throw new CertificateMaterialError(`the ${what} is not readable PEM: ${errorText(error)}`, { cause: error });
   }
   const certificates = blocks.filter((block) => block.type === CERTIFICATE_LABEL);
   if (certificates.length === 0) {
@@ -99,7 +94,7 @@ export async function readCertificates(pem: string, what = 'certificate'): Promi
       return new x509.X509Certificate(block.rawData);
     } catch (error) {
       const which = certificates.length > 1 ? ` (block ${index + 1})` : '';
-      throw new CertificateMaterialError(`the ${what}${which} is not a decodable X.509 certificate: ${describe(error)}`, { cause: error });
+      throw new CertificateMaterialError(`the ${what}${which} is not a decodable X.509 certificate: ${errorText(error)}`, { cause: error });
     }
   });
 }
@@ -144,12 +139,12 @@ export function readPrivateKey(pem: string, what = 'private key'): KeyObject {
   try {
     return createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
-    throw new CertificateMaterialError(`the ${what} ("${label}") could not be read: ${describe(error)}. Convert it to PKCS#8 with: ${TO_PKCS8}`, { cause: error });
+    throw new CertificateMaterialError(`the ${what} ("${label}") could not be read: ${errorText(error)}. Convert it to PKCS#8 with: ${TO_PKCS8}`, { cause: error });
   }
 }
 
 /** A public key as DER SubjectPublicKeyInfo, re-encoded by Node so that equal keys give equal bytes. */
-export function normalisedSpki(key: KeyObject | ArrayBuffer | Uint8Array): Buffer {
+function normalisedSpki(key: KeyObject | ArrayBuffer | Uint8Array): Buffer {
   const publicKey = key instanceof ArrayBuffer || key instanceof Uint8Array
     ? createPublicKey({ key: Buffer.from(key instanceof ArrayBuffer ? new Uint8Array(key) : key), format: 'der', type: 'spki' })
     : createPublicKey(key);
@@ -162,7 +157,7 @@ export function assertKeyMatchesCertificate(key: KeyObject, certificate: X509.X5
   try {
     certificateKey = normalisedSpki(certificate.publicKey.rawData);
   } catch (error) {
-    throw new CertificateMaterialError(`the certificate's public key is of a type this server cannot read: ${describe(error)}`, { cause: error });
+    throw new CertificateMaterialError(`the certificate's public key is of a type this server cannot read: ${errorText(error)}`, { cause: error });
   }
   if (!normalisedSpki(key).equals(certificateKey)) {
     throw new CertificateMaterialError(`the ${what} does not match the certificate "${certificate.subject}": it belongs to another key pair`);

@@ -74,6 +74,10 @@ describe('Lambda bundles', () => {
     // ingest: the agent endpoint stays within the 500 KB cold-start budget.
     expect(opampBytes).toBeGreaterThan(100_000);
     expect(opampBytes).toBeLessThan(500_000);
+    // The fleet API and the ingest validate with zod's mini build (functions/core/schema.ts):
+    // the full build would add about 440 KB to each.
+    expect(statSync(bundles.apiFunction!).size).toBeLessThan(550_000);
+    expect(statSync(bundles.ingestFunction!).size).toBeLessThan(400_000);
     // The X.509 library works from its side bundles alone (the repository's node_modules out of reach).
     const dir = path.dirname(bundles.opampFunction!);
     const sides = (pkg: string) => JSON.stringify(path.join(dir, 'node_modules', ...pkg.split('/'), 'index.mjs'));

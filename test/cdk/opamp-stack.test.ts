@@ -3,7 +3,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FLEET_API_OUTPUT } from '../../cli/api-client.js';
+import { sectionBlobKey } from '../../functions/adapters/dynamodb/agent-store.js';
+import { AGENT_STATE_PREFIX, MANAGED_PREFIXES } from '../../functions/core/bucket-layout.js';
+import { FLEET_API_OUTPUT, METRICS_NAMESPACE, SERVICE_NAMES } from '../../functions/core/service-names.js';
 import { MAX_DEADLINE_SECONDS } from '../../functions/config.js';
 import type { OpampFunction } from '../../cdk/lib/opamp-function.js';
 import type { OpampStack } from '../../cdk/lib/opamp-stack.js';
@@ -92,6 +94,17 @@ describe('Functions', () => {
         ...(name === 'opamp' ? { OPAMP_SECRET_PREFIX: 'opamp/' } : {}),
       },
     });
+  });
+
+  it('names each function\'s service and metric namespace as the entry files publish them, and graphs those metrics', () => {
+    const env = (fn: OpampFunction) => (resourceOf(template, fn).Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    const dashboard = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'))[0]!;
+    const body = JSON.stringify(dashboard.Properties!.DashboardBody);
+
+    expect([stack.opampFunction, stack.apiFunction, stack.ingestFunction].map((fn) => env(fn).POWERTOOLS_SERVICE_NAME)).toEqual([SERVICE_NAMES.opamp, SERVICE_NAMES.api, SERVICE_NAMES.ingest]);
+    expect(new Set([stack.opampFunction, stack.apiFunction, stack.ingestFunction].map((fn) => env(fn).POWERTOOLS_METRICS_NAMESPACE))).toEqual(new Set([METRICS_NAMESPACE]));
+    // The body is JSON inside a CloudFormation string: its quotes come escaped.
+    expect(body).toContain(`[\\"${METRICS_NAMESPACE}\\",\\"Polls\\",\\"service\\",\\"${SERVICE_NAMES.opamp}\\"`);
   });
 
   it('caps the agent function at 100 concurrent executions and reserves nothing for the others', () => {
@@ -267,6 +280,27 @@ describe('IAM', () => {
       },
       listPrefixes(),
     ]);
+  });
+
+  it('grants on exactly the prefixes the functions read and write (functions/core/bucket-layout.ts), no other copy', () => {
+    const statements = [stack.opampFunction, stack.apiFunction, stack.ingestFunction].flatMap((fn) => roleStatements(fn));
+    const grantedUnder = (bucket: string) => {
+      const prefixes = new Set<string>();
+      for (const st of statements) {
+        for (const resource of [st.Resource].flat()) {
+          const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+          if (!join || JSON.stringify(join[1][0]) !== JSON.stringify(getAtt(bucket, 'Arn'))) continue;
+          prefixes.add((join[1][1] as string).replace(/^\//, '').replace(/\*$/, ''));
+        }
+      }
+      return [...prefixes].sort();
+    };
+    const listed = statements.filter((st) => st.Sid === 'ListFleetPrefixes').map((st) => (st.Condition as { StringLike: { 's3:prefix': string[] } }).StringLike['s3:prefix']);
+
+    expect(grantedUnder(ids.bucket)).toEqual([...MANAGED_PREFIXES].sort());
+    expect(grantedUnder(ids.stateBucket)).toEqual([AGENT_STATE_PREFIX]);
+    expect(listed).toEqual([MANAGED_PREFIXES.map((prefix) => `${prefix}*`), MANAGED_PREFIXES.map((prefix) => `${prefix}*`)]);
+    expect(sectionBlobKey('health', 'abc').startsWith(AGENT_STATE_PREFIX)).toBe(true);
   });
 
   it('gives nothing in the operator\'s bucket to server state, and nothing in the state bucket to the ingest function', () => {

@@ -9,6 +9,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import { AGENT_STATE_PREFIX } from '../../core/bucket-layout.js';
 import type { AgentRecord } from '../../core/agent-record.js';
 import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
 import type { SectionKind, SectionRef } from '../../core/sections.js';
@@ -270,7 +271,7 @@ function uidOfKey(pk: string): string {
 }
 
 export function sectionBlobKey(kind: SectionKind, hash: string): string {
-  return `agent-state/${kind}/${hash}.binpb`;
+  return `${AGENT_STATE_PREFIX}${kind}/${hash}.binpb`;
 }
 
 function encodeCursor(key: Record<string, AttributeValue>): string {

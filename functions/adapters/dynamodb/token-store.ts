@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AgentTokenRecord, TokenStore } from '../../ports/token-store.js';
-import { TokenExistsError } from '../../ports/token-store.js';
+import { TokenExistsError } from '../../ports/errors.js';
 import { translateDynamoError } from './errors.js';
 import { AUTH_GENERATION_ATTRIBUTE, AUTH_PARTITION, CONTROL_KEY, tokenSortKey } from './table-schema.js';
 

@@ -4,6 +4,7 @@ import type { SectionKind, SectionRef } from '../../core/sections.js';
 import type { ReceivedMessage } from '../../core/agent-commands.js';
 import type { AgentListQuery, AgentPage, AgentStore, StoredSection } from '../../ports/agent-store.js';
 import { WriteConflictError } from '../../ports/errors.js';
+import { compareStrings } from '../../core/compare.js';
 
 /**
  * An AgentStore in process memory with the same conditional-write semantics
@@ -54,7 +55,7 @@ export class MemoryAgentStore implements AgentStore {
   async list({ limit, cursor, where }: AgentListQuery): Promise<AgentPage> {
     const all = [...this.records.values()]
       .filter((r) => !r.movedTo && (!where || where(r)))
-      .sort((a, b) => a.instanceUid.localeCompare(b.instanceUid));
+      .sort((a, b) => compareStrings(a.instanceUid, b.instanceUid));
     const start = cursor ? all.findIndex((r) => r.instanceUid > cursor) : 0;
     const page = start < 0 ? [] : all.slice(start, start + limit);
     const last = page.at(-1);

@@ -1,5 +1,5 @@
 import type { AgentTokenRecord, TokenStore } from '../../ports/token-store.js';
-import { TokenExistsError } from '../../ports/token-store.js';
+import { TokenExistsError } from '../../ports/errors.js';
 
 export class MemoryTokenStore implements TokenStore {
   private counter = 0;

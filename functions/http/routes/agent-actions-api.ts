@@ -1,25 +1,24 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
+import { parseSelector } from '../../core/selector.js';
 import type { AgentActions } from '../../service/agent-actions.js';
 import { jsonBody, pathParams } from '../validation.js';
 import type { JsonBodyOptions } from '../validation.js';
-import { parseSelectorParam } from './agents-api.js';
 
 /** POST /api/v1/agents/{instanceUid}/messages: a custom message, its data as text or base64. */
 export const messageBody = z
-  .object({
-    capability: z.string().min(1),
-    type: z.string().min(1),
-    data: z.string().optional(),
-    dataBase64: z.string().optional(),
+  .strictObject({
+    capability: z.string().check(z.minLength(1)),
+    type: z.string().check(z.minLength(1)),
+    data: z.optional(z.string()),
+    dataBase64: z.optional(z.string()),
   })
-  .strict()
-  .refine((m) => !(m.data !== undefined && m.dataBase64 !== undefined), 'set at most one of "data" and "dataBase64"');
+  .check(z.refine((m) => !(m.data !== undefined && m.dataBase64 !== undefined), 'set at most one of "data" and "dataBase64"'));
 
 export type MessageBody = z.input<typeof messageBody>;
 
 /** POST /api/v1/restarts: restart every matching agent. */
-export const restartsBody = z.object({ selector: z.string().min(1) }).strict();
+export const restartsBody = z.strictObject({ selector: z.string().check(z.minLength(1)) });
 
 export type RestartsBody = z.input<typeof restartsBody>;
 
@@ -35,7 +34,7 @@ export function agentActionsApi(actions: AgentActions, body: JsonBodyOptions): H
   api.post('/agents/:instanceUid/restart', agent, async (c) => c.json(await actions.queueRestart(c.req.valid('param').instanceUid), 202));
 
   api.post('/restarts', jsonBody(restartsBody, body), async (c) =>
-    c.json(await actions.queueRestarts(parseSelectorParam(c.req.valid('json').selector)), 202));
+    c.json(await actions.queueRestarts(parseSelector(c.req.valid('json').selector)), 202));
 
   api.get('/agents/:instanceUid/messages', agent, async (c) => c.json(await actions.messages(c.req.valid('param').instanceUid)));
 

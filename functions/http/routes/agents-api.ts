@@ -1,21 +1,20 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import { LIVENESS_VALUES } from '../../core/liveness.js';
 import type { Liveness } from '../../core/liveness.js';
-import { parseSelector, SelectorSyntaxError } from '../../core/selector.js';
-import type { Selector } from '../../core/selector.js';
+import { parseSelector } from '../../core/selector.js';
 import { redactStringsInPlace } from '../../core/url-redaction.js';
 import type { AgentQueries } from '../../service/agent-queries.js';
 import { apiErrors } from '../errors.js';
 import { pathParams, validQuery } from '../validation.js';
 
 const listQuery = z.object({
-  selector: z.string().optional(),
-  liveness: z.enum(LIVENESS_VALUES as [Liveness, ...Liveness[]]).optional(),
+  selector: z.optional(z.string()),
+  liveness: z.optional(z.enum(LIVENESS_VALUES as [Liveness, ...Liveness[]])),
   /** Agents whose last poll authenticated with this token. */
-  token: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).optional(),
+  token: z.optional(z.string().check(z.minLength(1))),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 100),
+  cursor: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type AgentListQueryParams = z.input<typeof listQuery>;
@@ -26,7 +25,7 @@ export function agentsApi(queries: AgentQueries): Hono {
 
   api.get('/', validQuery(listQuery), async (c) => {
     const { selector, ...query } = c.req.valid('query');
-    const result = await queries.list({ ...query, selector: selector === undefined ? undefined : parseSelectorParam(selector) });
+    const result = await queries.list({ ...query, selector: selector === undefined ? undefined : parseSelector(selector) });
     // Agent text may hold URLs with credentials in their query strings; they are never shown.
     return c.json(redactStringsInPlace(result));
   });
@@ -41,12 +40,3 @@ export function agentsApi(queries: AgentQueries): Hono {
   return api;
 }
 
-/** A selector from a query or body, 400 `invalid-selector` when it does not parse. */
-export function parseSelectorParam(text: string): Selector {
-  try {
-    return parseSelector(text);
-  } catch (error) {
-    if (error instanceof SelectorSyntaxError) throw apiErrors.invalidSelector(error.message);
-    throw error;
-  }
-}

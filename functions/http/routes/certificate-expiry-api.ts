@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import { DAY_MS } from '../../core/certificate-expiry.js';
 import type { LivenessPolicy } from '../../core/liveness.js';
 import type { AgentStore } from '../../ports/agent-store.js';
@@ -9,8 +9,8 @@ import type { LivenessSource } from '../../service/credential-revocation.js';
 import { HttpError } from '../errors.js';
 import { pathParams, validQuery } from '../validation.js';
 
-const expiringQuery = z.object({ withinDays: z.coerce.number().min(0).max(3650).optional() }).strict();
-const deleteQuery = z.object({ force: z.enum(['true', 'false'], 'force must be true or false').optional() });
+const expiringQuery = z.strictObject({ withinDays: z.optional(z.coerce.number().check(z.minimum(0), z.maximum(3650))) });
+const deleteQuery = z.object({ force: z.optional(z.enum(['true', 'false'], 'force must be true or false')) });
 const named = pathParams({ name: 'certificate' });
 
 export interface CertificateHoldersDeps {

@@ -1,18 +1,16 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { jsonBody, pathParams } from '../validation.js';
 import type { JsonBodyOptions } from '../validation.js';
 import { ACCEPTED } from './accepted.js';
 
 /** PUT /api/v1/certificates/{name}: PEM text of the certificate, and optionally its key and CA. */
-export const certificateBody = z
-  .object({
-    cert: z.string().min(1, 'the certificate (PEM) is required'),
-    key: z.string().min(1).optional(),
-    ca: z.string().min(1).optional(),
-  })
-  .strict();
+export const certificateBody = z.strictObject({
+  cert: z.string().check(z.minLength(1, 'the certificate (PEM) is required')),
+  key: z.optional(z.string().check(z.minLength(1))),
+  ca: z.optional(z.string().check(z.minLength(1))),
+});
 
 export type CertificateUploadBody = z.input<typeof certificateBody>;
 

@@ -1,24 +1,23 @@
 import { Hono } from 'hono';
 import { redactStringsInPlace } from '../../core/url-redaction.js';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import { jsonBody, pathParams } from '../validation.js';
 import type { JsonBodyOptions } from '../validation.js';
 import { ACCEPTED } from './accepted.js';
 
 const fileBody = z
-  .object({
-    content: z.string().optional(),
-    contentBase64: z.string().optional(),
-    contentType: z.string().min(1).optional(),
+  .strictObject({
+    content: z.optional(z.string()),
+    contentBase64: z.optional(z.string()),
+    contentType: z.optional(z.string().check(z.minLength(1))),
   })
-  .strict()
-  .refine((f) => (f.content === undefined) !== (f.contentBase64 === undefined), 'set exactly one of "content" and "contentBase64"');
+  .check(z.refine((f) => (f.content === undefined) !== (f.contentBase64 === undefined), 'set exactly one of "content" and "contentBase64"'));
 
 /** PUT /api/v1/configs/{name}: every file of the configuration, by file name. */
-export const configBody = z
-  .object({ files: z.record(z.string().min(1), fileBody).refine((f) => Object.keys(f).length > 0, 'a configuration needs at least one file') })
-  .strict();
+export const configBody = z.strictObject({
+  files: z.record(z.string().check(z.minLength(1)), fileBody).check(z.refine((f) => Object.keys(f).length > 0, 'a configuration needs at least one file')),
+});
 
 export type ConfigUploadBody = z.input<typeof configBody>;
 

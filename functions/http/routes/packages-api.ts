@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { redactStringsInPlace } from '../../core/url-redaction.js';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import { SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
 import type { PackageUploadUrls } from '../../service/fleet-admin.js';
@@ -9,12 +9,10 @@ import type { JsonBodyOptions } from '../validation.js';
 import { ACCEPTED } from './accepted.js';
 
 /** POST /api/v1/packages/{name}/{version}/upload: the file to upload (and whether a signature comes with it). */
-export const uploadBody = z
-  .object({
-    file: z.string().min(1).refine((f) => !f.includes('/') && !f.endsWith(SIGNATURE_SUFFIX), `a file name without "/", not ending in ${SIGNATURE_SUFFIX}`),
-    signature: z.boolean().default(false),
-  })
-  .strict();
+export const uploadBody = z.strictObject({
+  file: z.string().check(z.minLength(1), z.refine((f) => !f.includes('/') && !f.endsWith(SIGNATURE_SUFFIX), `a file name without "/", not ending in ${SIGNATURE_SUFFIX}`)),
+  signature: z._default(z.boolean(), false),
+});
 
 export type PackageUploadBody = z.input<typeof uploadBody>;
 

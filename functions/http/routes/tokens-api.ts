@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../core/schema.js';
 import { isValidName, NAME_RULE_TEXT } from '../../core/names.js';
 import type { TokenAdmin } from '../../service/agent-tokens.js';
 import { apiErrors } from '../errors.js';
@@ -7,19 +7,17 @@ import { jsonBody, pathParams, validQuery } from '../validation.js';
 import type { JsonBodyOptions } from '../validation.js';
 
 /** POST /api/v1/tokens. */
-export const createTokenBody = z
-  .object({
-    name: z.string().refine(isValidName, `token names are ${NAME_RULE_TEXT}`),
-    /** Kept by the server, to hand to agents in connection settings offers. */
-    deliverable: z.boolean().optional(),
-  })
-  .strict();
+export const createTokenBody = z.strictObject({
+  name: z.string().check(z.refine(isValidName, `token names are ${NAME_RULE_TEXT}`)),
+  /** Kept by the server, to hand to agents in connection settings offers. */
+  deliverable: z.optional(z.boolean()),
+});
 
 export type CreateTokenBody = z.input<typeof createTokenBody>;
 
 const revokeQuery = z.object({
-  force: z.enum(['true', 'false'], 'force must be true or false').optional(),
-  replacement: z.string().refine(isValidName, 'replacement must be a token name').optional(),
+  force: z.optional(z.enum(['true', 'false'], 'force must be true or false')),
+  replacement: z.optional(z.string().check(z.refine(isValidName, 'replacement must be a token name'))),
 });
 
 const named = pathParams({ name: 'token' });

@@ -6,9 +6,9 @@ import {
   comparableSequencer,
   configObjectKey,
   decodeEventKey,
-  isValidName,
 } from '../../../functions/core/bucket-layout.js';
 import type { BucketObject } from '../../../functions/core/bucket-layout.js';
+import { isValidName } from '../../../functions/core/names.js';
 
 describe('classifyObjectKey', () => {
   it.each<[string, Exclude<BucketObject, { kind: 'ignored' | 'rejected' }>]>([

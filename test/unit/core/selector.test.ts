@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SelectorSyntaxError, formatSelector, matchesSelector, parseSelector } from '../../../functions/core/selector.js';
+import { SelectorSyntaxError } from '../../../functions/core/errors.js';
+import { formatSelector, matchesSelector, parseSelector } from '../../../functions/core/selector.js';
 
 describe('parseSelector', () => {
   it.each([
