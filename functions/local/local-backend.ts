@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAwsClients } from '../adapters/aws-clients.js';
 import type { BackendConfig } from '../config.js';
+import { createConsoleApp, isConsolePath } from '../console/app.js';
 import { createBackend } from '../entry/backend.js';
 import type { Backend } from '../entry/backend.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -98,8 +99,11 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const timer = setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
     timer.unref();
 
+    // The console is served only here: it calls the fleet API in-process, and
+    // the public agent function in AWS never loads it.
+    const consoleApp = createConsoleApp({ fetch: async (request) => backend.app.fetch(request), apiBaseUrl: 'http://127.0.0.1' });
     const server = await listen({
-      fetch: backend.app.fetch,
+      fetch: (request) => (isConsolePath(new URL(request.url).pathname) ? consoleApp.fetch(request) : backend.app.fetch(request)),
       hostname: options.host,
       port: options.port,
       idleConnectionMs: options.idleConnectionMs ?? idleConnectionMs(options.config),
