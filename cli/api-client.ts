@@ -85,6 +85,21 @@ export class ApiClient {
     return json as T;
   }
 
+  /**
+   * Sends a request the console built, signed like every other call, and
+   * hands back the API's answer as it is (the console reads errors itself).
+   */
+  async forward(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const payload = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.text();
+    let headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    if (this.target.sign) headers = await this.signedHeaders(request.method, url, headers, payload);
+    return fetch(url, { method: request.method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  }
+
   private async signedHeaders(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Record<string, string>> {
     if (!this.target.region) throw new CliError('no AWS region: pass --region or set AWS_REGION');
     this.signer ??= new SignatureV4({ service: 'lambda', region: this.target.region, credentials: defaultProvider(), sha256: Hash.bind(null, 'sha256') });

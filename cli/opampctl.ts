@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, CliError, resolveApiTarget } from './api-client.js';
+import { consoleCommand } from './console.js';
 import { table } from './table.js';
 import { configFileSpec, validateArguments } from './validate.js';
 
@@ -58,6 +59,8 @@ Commands:
   token agents <name>             the agents that last authenticated with a token
   token revoke <name> [--force]   revoke an agent token (refused while agents or settings use it,
                                   unless --force)
+  console [--port n]              the fleet console in your browser, on this machine (default port
+                                  4321), calling the fleet API with your AWS credentials
   bucket rejected                 bucket objects the server would not accept (bad names or layout),
                                   newest first
 
@@ -77,6 +80,7 @@ interface Options {
 }
 
 export async function main(argv: string[], out: (line: string) => void = console.log): Promise<void> {
+  if (argv[0] === 'console') return consoleCommand(argv.slice(1), out);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

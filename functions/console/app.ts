@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import type { Context } from 'hono';
 import { agentPage } from './agent-page.js';
@@ -17,7 +18,15 @@ export interface ConsoleOptions {
   /** The fleet API's base URL (without `/api/v1`). */
   apiBaseUrl: string;
   now?: () => number;
+  /**
+   * Answer only requests addressed to this machine by name (127.0.0.1,
+   * localhost), so a web page cannot reach a console that holds AWS
+   * credentials by rebinding its own host name to 127.0.0.1.
+   */
+  localOnly?: boolean;
 }
+
+const LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
 /** The paths the console answers, so a server that also serves the API can route between them. */
 export function isConsolePath(path: string): boolean {
@@ -33,6 +42,14 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
   const client = new FleetClient(options.fetch, options.apiBaseUrl);
   const now = options.now ?? Date.now;
   const app = new Hono();
+  if (options.localOnly) {
+    app.use('*', async (c, next) => {
+      if (!LOCAL_HOST.test(c.req.header('host') ?? '')) return c.text('this console answers only on 127.0.0.1 and localhost', 403);
+      return next();
+    });
+  }
+  // Actions are plain form posts: other sites' pages must not be able to make them.
+  app.use('*', csrf());
 
   const render = async (c: Context, title: string, path: string, build: () => Promise<Html>) => {
     const flash = { notice: c.req.query('notice'), error: c.req.query('error') };

@@ -25,8 +25,9 @@ async function page(backend: TestBackend, path: string, init?: RequestInit): Pro
   return { status: response.status, text: await response.text(), location: response.headers.get('location') };
 }
 
-function form(fields: Record<string, string>): RequestInit {
-  return { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+/** A form post as the console's own pages make it (a browser names the page's origin). */
+function form(backend: TestBackend, fields: Record<string, string>, origin = backend.url): RequestInit {
+  return { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', origin } };
 }
 
 describe('the fleet console served by the local backend', () => {
@@ -72,7 +73,7 @@ describe('the fleet console served by the local backend', () => {
   });
 
   it('an upload from the console reaches the agent on its next poll', async () => {
-    const posted = await page(backend, '/configs', form({ name: 'default', file: 'collector.yaml', content: 'receivers:\r\n  hostmetrics: {}\r\n' }));
+    const posted = await page(backend, '/configs', form(backend, { name: 'default', file: 'collector.yaml', content: 'receivers:\r\n  hostmetrics: {}\r\n' }));
     expect(posted.status).toBe(303);
     expect(posted.location).toMatch(/^\/configs\?notice=/);
     await backend.ingested();
@@ -84,18 +85,24 @@ describe('the fleet console served by the local backend', () => {
   });
 
   it('a bad upload comes back as an error and writes nothing', async () => {
-    const posted = await page(backend, '/configs', form({ name: 'bad name!', file: 'x.yaml', content: 'a' }));
+    const posted = await page(backend, '/configs', form(backend, { name: 'bad name!', file: 'x.yaml', content: 'a' }));
     expect(posted.location).toMatch(/^\/configs\?error=400/);
     expect((await page(backend, '/configs')).text).not.toContain('bad name!');
   });
 
   it('a restart from the console reaches the agent', async () => {
-    const posted = await page(backend, `/agents/${checkout.uidText}/restart`, { method: 'POST' });
+    const posted = await page(backend, `/agents/${checkout.uidText}/restart`, form(backend, {}));
     expect(posted.status).toBe(303);
     expect(posted.location).toContain('notice=');
     const reply = (await checkout.heartbeat(RESTARTABLE)).reply;
     expect(reply?.command?.type).toBeDefined();
     expect((await page(backend, `/agents/${checkout.uidText}`)).text).toMatch(/data-testid="last-command">[^<]*Restart/i);
+  });
+
+  it('refuses a form post from another site and queues nothing', async () => {
+    const posted = await page(backend, `/agents/${cart.uidText}/restart`, form(backend, {}, 'http://evil.example'));
+    expect(posted.status).toBe(403);
+    expect((await page(backend, `/agents/${cart.uidText}`)).text).toMatch(/data-testid="pending-command"><span class="muted">none/);
   });
 
   it('tokens and certificates page lists both', async () => {
