@@ -36,7 +36,8 @@ export async function resolveApiTarget(options: { api?: string | undefined; stac
   }
   const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   const urlRegion = /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(url.hostname)?.[1];
-  return { baseUrl: baseUrl.replace(/\/+$/, ''), sign: !local, region: region ?? urlRegion };
+  // `npm start` prints the API as <url>/api/v1: taken as it is printed, or without the suffix.
+  return { baseUrl: baseUrl.replace(/\/+$/, '').replace(/\/api\/v1$/, ''), sign: !local, region: region ?? urlRegion };
 }
 
 async function stackOutput(stack: string, output: string, region: string | undefined): Promise<string> {

@@ -27,6 +27,8 @@ export interface LocalBackendOptions {
   /** External endpoints; each store given one is not embedded. */
   dynamodbEndpoint?: string | undefined;
   s3Endpoint?: string | undefined;
+  /** Port of the embedded S3 (0 or unset: any free port). */
+  s3Port?: number | undefined;
   /**
    * How often the bucket is re-read, for changes whose events never come: an
    * external S3 sends none here, and the embedded one sends none for
@@ -63,7 +65,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       ? undefined
       : await startDynamoEmulator({ directory: options.ephemeral ? undefined : join(options.dataDir, 'dynamodb') });
     if (dynamo) emulators.push(dynamo);
-    const s3 = options.s3Endpoint ? undefined : await startS3Emulator({ directory: join(options.dataDir, 's3') });
+    const s3 = options.s3Endpoint ? undefined : await startS3Emulator({ directory: join(options.dataDir, 's3'), port: options.s3Port });
     if (s3) emulators.push(s3);
 
     const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
