@@ -12,7 +12,7 @@ export async function configsPage(client: FleetClient): Promise<Html> {
   const configSections = configs.map((config) => {
     const rollout = progress.get(config.name);
     const matched = rollout?.matched ?? 0;
-    return html`<section class="chart" data-config="${config.name}"><h3>${config.name}</h3>
+    return html`<section class="chart" id="config-${config.name}" data-config="${config.name}"><h3>${config.name}</h3>
 <p>Hash <code>${config.hash ? config.hash.slice(0, 16) : 'none (cannot be offered)'}</code></p>
 <ul>${config.files.map((f) => html`<li><code>${f.name}</code> <span class="muted">${f.contentType}, ${f.size} bytes</span>${f.error ? html` <span class="error-text">${f.error}</span>` : ''}</li>`)}</ul>
 ${config.errors.length ? html`<p class="error">${config.errors.join('; ')}</p>` : ''}

@@ -44,8 +44,12 @@ export function configStates(all: Map<string, Rollout>): Map<string, { config: s
 }
 
 export async function fleetConfigStates(client: FleetClient): Promise<Map<string, { config: string; state: string }>> {
+  return configStates(await fleetRollouts(client));
+}
+
+export async function fleetRollouts(client: FleetClient): Promise<Map<string, Rollout>> {
   const { configs } = await client.get<{ configs: ConfigSummary[] }>('/configs');
-  return configStates(await rollouts(client, configs));
+  return rollouts(client, configs);
 }
 
 /** Counts of each value, largest first, ties by name. */

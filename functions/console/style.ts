@@ -28,7 +28,7 @@ thead th{background:var(--panel)}
 .notice{border-left:4px solid var(--ok);padding:4px 12px;background:var(--panel)}
 .error{border-left:4px solid var(--bad);padding:4px 12px;background:var(--panel)}
 pre.code{background:var(--panel);border:1px solid var(--line);padding:8px;overflow:auto;max-height:28em;font-size:13px}
-form.inline{display:flex;gap:8px;align-items:end;flex-wrap:wrap;margin:8px 0}
+form.inline,div.inline{display:flex;gap:8px;align-items:end;flex-wrap:wrap;margin:8px 0}
 label{display:flex;flex-direction:column;font-size:.9em;gap:2px}
 input,select,textarea,button{font:inherit;padding:4px 6px;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg)}
 textarea{width:100%;font-family:ui-monospace,monospace;font-size:13px}

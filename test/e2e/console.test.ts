@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleApp } from '../../functions/console/app.js';
+import { RemoteConfigStatuses } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { caps, COLLECTOR_CAPS, description, effectiveConfig, fullReport, health } from '../support/messages.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
@@ -82,6 +83,8 @@ describe('the fleet console served by the local backend', () => {
     const body = reply?.remoteConfig?.config?.configMap['collector.yaml']?.body;
     expect(new TextDecoder().decode(body)).toBe('receivers:\n  hostmetrics: {}\n');
     expect((await page(backend, '/configs')).text).toContain('collector.yaml');
+    await checkout.send({ capabilities: RESTARTABLE, remoteConfigStatus: { lastRemoteConfigHash: reply!.remoteConfig!.configHash, status: RemoteConfigStatuses.RemoteConfigStatuses_APPLIED } });
+    expect((await page(backend, '/')).text).toMatch(/<td><a href="\/configs#config-default">default<\/a><\/td><td>1 of 2<\/td>/);
   });
 
   it('a bad upload comes back as an error and writes nothing', async () => {
