@@ -11,10 +11,11 @@ export interface AgentsQuery {
   liveness?: string | undefined;
   token?: string | undefined;
   cursor?: string | undefined;
+  perPage?: number;
 }
 
 export async function agentsPage(client: FleetClient, query: AgentsQuery): Promise<Html> {
-  const params = new URLSearchParams({ limit: String(AGENTS_PER_PAGE) });
+  const params = new URLSearchParams({ limit: String(query.perPage ?? AGENTS_PER_PAGE) });
   if (query.selector) params.set('selector', query.selector);
   if (query.liveness) params.set('liveness', query.liveness);
   if (query.token) params.set('token', query.token);

@@ -24,6 +24,8 @@ export interface ConsoleOptions {
    * credentials by rebinding its own host name to 127.0.0.1.
    */
   localOnly?: boolean;
+  /** Rows on one page of the agents table. */
+  agentsPerPage?: number;
 }
 
 const LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
@@ -69,7 +71,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
   app.get('/', (c) => render(c, 'Fleet overview', '/', () => overviewPage(client)));
   app.get('/agents', (c) =>
     render(c, 'Agents', '/agents', () =>
-      agentsPage(client, { selector: c.req.query('selector'), liveness: c.req.query('liveness') || undefined, token: c.req.query('token'), cursor: c.req.query('cursor') }),
+      agentsPage(client, { selector: c.req.query('selector'), liveness: c.req.query('liveness') || undefined, token: c.req.query('token'), cursor: c.req.query('cursor'), perPage: options.agentsPerPage }),
     ),
   );
   app.get('/agents/:uid', (c) => render(c, `Agent ${c.req.param('uid')}`, '/agents', () => agentPage(client, c.req.param('uid'))));

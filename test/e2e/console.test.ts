@@ -121,6 +121,31 @@ describe('the fleet console served by the local backend', () => {
   });
 });
 
+describe('the agents table pages with the API cursor', () => {
+  it('walks every agent once, a page at a time, keeping the filter', async () => {
+    const backend = await startTestBackend();
+    try {
+      const agents = [agent(backend, 'a', 'prod', true), agent(backend, 'b', 'prod', true), agent(backend, 'c', 'prod', true), agent(backend, 'd', 'dev', true)];
+      for (const a of agents) await a.sendFullReport();
+      const app = createConsoleApp({ apiBaseUrl: 'http://in-process', fetch: async (request) => backend.app.fetch(request), agentsPerPage: 2 });
+      const seen: string[] = [];
+      let path: string | undefined = '/agents?selector=deployment.environment%3Dprod';
+      let pages = 0;
+      while (path) {
+        const text = await (await app.request(path)).text();
+        pages += 1;
+        for (const a of agents) if (text.includes(`<code>${a.uidText}</code>`)) seen.push(a.uidText);
+        path = /<a href="([^"]+)" rel="next">/.exec(text)?.[1]?.replace(/&amp;/g, '&');
+        if (path) expect(path).toContain('selector=deployment.environment%3Dprod');
+      }
+      expect(pages).toBe(2);
+      expect(seen.sort()).toEqual(agents.slice(0, 3).map((a) => a.uidText).sort());
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe('the console on a fleet API that is unreachable', () => {
   it('shows the reason instead of failing', async () => {
     const app = createConsoleApp({ apiBaseUrl: 'http://127.0.0.1:9', fetch: (request) => fetch(request) });
