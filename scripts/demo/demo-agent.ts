@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { parse as parseUuid, stringify as uuidText } from 'uuid';
@@ -117,7 +118,7 @@ export class DemoAgent {
     this.dirty.clear();
     this.outgoing = undefined;
     const reply = fromBinary(ServerToAgentSchema, new Uint8Array(await response.arrayBuffer()));
-    events.push(...this.handle(reply));
+    events.push(...(await this.handle(reply)));
     return { nextPollSeconds: this.interval(), events };
   }
 
@@ -181,7 +182,7 @@ export class DemoAgent {
     return init;
   }
 
-  private handle(reply: ServerToAgent): string[] {
+  private async handle(reply: ServerToAgent): Promise<string[]> {
     const events: string[] = [];
     if (reply.agentIdentification?.newInstanceUid.length) {
       this.uid = reply.agentIdentification.newInstanceUid;
@@ -190,7 +191,7 @@ export class DemoAgent {
     }
     if ((reply.flags & BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState)) !== 0n) this.dirty.add('all');
     if (reply.remoteConfig) events.push(this.applyConfig(reply.remoteConfig.config?.configMap ?? {}, reply.remoteConfig.configHash));
-    if (reply.packagesAvailable) events.push(...this.installPackages(reply.packagesAvailable));
+    if (reply.packagesAvailable) events.push(...(await this.installPackages(reply.packagesAvailable)));
     if (reply.connectionSettings) events.push(this.applySettings(reply.connectionSettings));
     if (reply.command?.type === CommandType.CommandType_Restart) {
       this.startedAt = BigInt(Date.now()) * 1_000_000n;
@@ -222,30 +223,57 @@ export class DemoAgent {
     return `applied configuration ${Buffer.from(hash).toString('hex').slice(0, 12)}`;
   }
 
-  private installPackages(offer: NonNullable<ServerToAgent['packagesAvailable']>): string[] {
+  /**
+   * Downloads each offered package and checks it against the offered content
+   * hash, as an agent must; a package that does not arrive intact is reported
+   * failed (and the agent keeps what it had).
+   */
+  private async installPackages(offer: NonNullable<ServerToAgent['packagesAvailable']>): Promise<string[]> {
     const packages: Record<string, PackageStatus> = {};
     const events: string[] = [];
     for (const [name, available] of Object.entries(offer.packages)) {
+      const label = `${name || 'the agent'} ${available.version}`;
+      const problem = await this.download(available.file);
+      const previous = this.packageStatuses?.packages?.[name];
       packages[name] = create(PackageStatusSchema, {
         name,
-        agentHasVersion: available.version,
-        agentHasHash: available.hash,
+        agentHasVersion: problem ? (previous?.agentHasVersion ?? (name === '' ? this.version : '')) : available.version,
+        agentHasHash: problem ? (previous?.agentHasHash ?? new Uint8Array()) : available.hash,
         serverOfferedVersion: available.version,
         serverOfferedHash: available.hash,
-        status: PackageStatusEnum.PackageStatusEnum_Installed,
+        status: problem ? PackageStatusEnum.PackageStatusEnum_InstallFailed : PackageStatusEnum.PackageStatusEnum_Installed,
+        errorMessage: problem ?? '',
       });
-      if (name === '' && available.version !== this.version) {
+      if (problem) {
+        events.push(`could not install ${label}: ${problem}`);
+      } else if (name === '' && available.version !== this.version) {
         // The agent itself was upgraded: it now describes itself with the new version.
         this.version = available.version;
         this.dirty.add('description');
         events.push(`upgraded itself to ${available.version}`);
       } else {
-        events.push(`installed package ${name || '(agent)'} ${available.version}`);
+        events.push(`installed ${label}`);
       }
     }
     this.packageStatuses = { packages, serverProvidedAllPackagesHash: offer.allPackagesHash };
     this.dirty.add('packageStatuses');
     return events;
+  }
+
+  /** Why a package file is unusable, or undefined when it arrived as offered. */
+  private async download(file: { downloadUrl: string; contentHash: Uint8Array } | undefined): Promise<string | undefined> {
+    if (!file?.downloadUrl) return 'no download URL offered';
+    try {
+      const response = await fetch(file.downloadUrl);
+      if (!response.ok) return `download failed: HTTP ${response.status}`;
+      const body = new Uint8Array(await response.arrayBuffer());
+      if (file.contentHash.length && !Buffer.from(createHash('sha256').update(body).digest()).equals(Buffer.from(file.contentHash))) {
+        return 'the download does not match the offered content hash';
+      }
+      return undefined;
+    } catch (error) {
+      return `download failed: ${(error as Error).message}`;
+    }
   }
 
   private applySettings(offer: NonNullable<ServerToAgent['connectionSettings']>): string {

@@ -95,6 +95,24 @@ describe('demo agents against the local backend', () => {
     expect(events).toContain('0 restarted');
   });
 
+  it('downloads an assigned agent package, checks it and upgrades itself', async () => {
+    const content = 'collector binary 0.142.0';
+    const { file } = await api<{ file: string }>(backend, 'POST', '/packages/_agent/0.142.0/upload', { file: 'otelcol.tar.gz' });
+    expect((await fetch(file, { method: 'PUT', body: content })).ok).toBe(true);
+    await api(backend, 'PUT', '/assignments/upgrade-checkout', { packages: { _agent: '0.142.0' }, selector: 'service.name=checkout' });
+    await backend.ingested();
+    backend.clock.advance(60_000);
+    const checkout = fleet.agents.filter((a) => a.profile.service === 'checkout' && a.profile.kind === 'collector');
+    const rollout = await eventually(
+      () => api<{ installed: number; matched: number }>(backend, 'GET', '/packages/_agent/0.142.0/rollout'),
+      (r) => r.installed === checkout.length,
+      'package rollout',
+    );
+    expect(rollout.matched).toBe(checkout.length);
+    const { agents } = await api<{ agents: Agent[] }>(backend, 'GET', '/agents?selector=service.name%3Dcheckout');
+    expect(agents.map((a) => a.attributes['service.version'])).toEqual(checkout.map(() => '0.142.0'));
+  });
+
   it('takes connection settings and reports them applied', async () => {
     await api(backend, 'PUT', '/settings/default', { opamp: { heartbeat: { idleSeconds: 1, pendingSeconds: 0 } } });
     await backend.ingested();
