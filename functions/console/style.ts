@@ -25,6 +25,7 @@ thead th{background:var(--panel)}
 .badge{display:inline-block;padding:0 6px;border-radius:10px;border:1px solid var(--line);font-size:.85em}
 .badge.ok{color:var(--ok);border-color:var(--ok)}.badge.warn{color:var(--warn);border-color:var(--warn)}.badge.bad{color:var(--bad);border-color:var(--bad)}
 .muted{color:var(--muted)}
+.error-text{color:var(--bad)}
 .notice{border-left:4px solid var(--ok);padding:4px 12px;background:var(--panel)}
 .error{border-left:4px solid var(--bad);padding:4px 12px;background:var(--panel)}
 pre.code{background:var(--panel);border:1px solid var(--line);padding:8px;overflow:auto;max-height:28em;font-size:13px}
