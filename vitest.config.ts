@@ -35,6 +35,15 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // Real Chromium (Debian's package) driving the console; skipped when it is not installed.
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

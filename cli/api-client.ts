@@ -35,7 +35,8 @@ export async function resolveApiTarget(options: { api?: string | undefined; stac
   }
   const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   const urlRegion = /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(url.hostname)?.[1];
-  return { baseUrl: baseUrl.replace(/\/+$/, ''), sign: !local, region: region ?? urlRegion };
+  // `npm start` prints the API as <url>/api/v1: taken as it is printed, or without the suffix.
+  return { baseUrl: baseUrl.replace(/\/+$/, '').replace(/\/api\/v1$/, ''), sign: !local, region: region ?? urlRegion };
 }
 
 async function stackOutput(stack: string, output: string, region: string | undefined): Promise<string> {
@@ -83,6 +84,21 @@ export class ApiClient {
       throw new CliError(`${response.status} ${message || response.statusText}`);
     }
     return json as T;
+  }
+
+  /**
+   * Sends a request the console built, signed like every other call, and
+   * hands back the API's answer as it is (the console reads errors itself).
+   */
+  async forward(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const payload = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.text();
+    let headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    if (this.target.sign) headers = await this.signedHeaders(request.method, url, headers, payload);
+    return fetch(url, { method: request.method, headers, ...(payload !== undefined ? { body: payload } : {}) });
   }
 
   private async signedHeaders(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Record<string, string>> {

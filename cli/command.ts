@@ -56,7 +56,7 @@ export class CommandContext {
     readonly args: readonly string[],
     private readonly values: Record<string, OptionValue>,
     private readonly usage: string,
-    private readonly out: (line: string) => void,
+    readonly out: (line: string) => void,
   ) {}
 
   get json(): boolean {

@@ -199,6 +199,8 @@ export const LOCAL_SETTINGS = {
     'how often the local backend re-reads the bucket (for changes that send no event)'),
   dynamodbEndpoint: optional<string>('AWS_ENDPOINT_URL_DYNAMODB', text(), 'use this DynamoDB endpoint instead of embedding an emulator, e.g. LocalStack'),
   s3Endpoint: optional<string>('AWS_ENDPOINT_URL_S3', text(), 'use this S3 endpoint instead of embedding an emulator, e.g. LocalStack'),
+  s3Port: optional<number>('OPAMP_S3_PORT', number({ integer: true, min: 1, max: 65_535 }),
+    'port of the embedded S3 (default: any free port), so that saved `aws --endpoint-url` commands keep working after a restart'),
 };
 
 /** The settings by topic, as the configuration reference lists them. */
@@ -294,6 +296,7 @@ export interface LocalSettings {
   reconcileIntervalMs: number;
   dynamodbEndpoint: string | undefined;
   s3Endpoint: string | undefined;
+  s3Port: number | undefined;
 }
 
 /** Reads the settings of `npm start`. */

@@ -5,6 +5,7 @@ import { assignmentCommands } from './assignments.js';
 import { bucketCommands } from './bucket.js';
 import { certificateCommands } from './certificates.js';
 import { configCommands } from './configs.js';
+import { consoleCommands } from './console.js';
 import { packageCommands } from './packages.js';
 import { settingsCommands } from './settings.js';
 import { tokenCommands } from './tokens.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...agentActionCommands,
   ...tokenCommands,
   ...bucketCommands,
+  ...consoleCommands,
 ];
 
 /** The command the leading words name: the longest match, so that `settings show` wins over `settings`. */

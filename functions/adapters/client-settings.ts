@@ -20,7 +20,8 @@ export interface StoreTimeouts {
 
 export const DEFAULT_STORE_TIMEOUTS: StoreTimeouts = { connectMs: 1_000, requestMs: 2_000 };
 
-const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** What the embedded S3 accepts (its fixed key pair), printed by `npm start` for the AWS CLI. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 /**
  * Timeouts are short: a poll that cannot reach its store should answer 503

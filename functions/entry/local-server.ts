@@ -4,6 +4,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, loadLocalSettings } from '../config.js';
+import { startBanner } from '../local/banner.js';
 import { startLocalBackend } from '../local/local-backend.js';
 import { SERVICE_NAMES } from '../core/service-names.js';
 import { createPowertools } from '../observability/powertools.js';
@@ -18,15 +19,15 @@ try {
     dataDir,
     telemetry: { ...createPowertools(SERVICE_NAMES.local).telemetry, count() {}, annotate: undefined },
   });
-  const stores = backend.embedded.dynamodb || backend.embedded.s3 ? `embedded stores, data in ${dataDir}` : 'external stores';
-  const auth = config.agentAuth === 'token' ? 'agents need a token (opampctl token create <name>)' : 'no agent authentication (OPAMP_AGENT_AUTH=token to require tokens)';
-  console.log(`OpAMP backend running (${stores}; ${auth})
-  agents (OpAMP over HTTP): ${backend.url}/v1/opamp
-  fleet API:                ${backend.url}/api/v1/agents
-  health:                   ${backend.url}/healthz
-  DynamoDB: ${backend.dynamodbEndpoint}${backend.embedded.dynamodb ? ' (embedded)' : ''}
-  S3:       ${backend.s3Endpoint}${backend.embedded.s3 ? ' (embedded)' : ''}
-Press Ctrl-C to stop.`);
+  console.log(
+    startBanner({
+      ...backend,
+      dataDir,
+      agentAuth: config.agentAuth,
+      bucket: config.bucketName,
+      region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    }),
+  );
 
   let stopping = false;
   const stop = async () => {

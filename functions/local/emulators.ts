@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
@@ -38,18 +39,33 @@ export async function startDynamoEmulator(options: { directory?: string | undefi
   };
 }
 
-export async function startS3Emulator(options: { directory: string; host?: string }): Promise<RunningS3Emulator> {
+export async function startS3Emulator(options: { directory: string; host?: string; port?: number | undefined }): Promise<RunningS3Emulator> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.directory, { recursive: true });
-  const server = new S3rver({ address: host, port: 0, silent: true, directory: options.directory });
+  const server = new S3rver({ address: host, port: options.port ?? 0, silent: true, directory: options.directory });
   guardS3rverKeys(server);
   keepDeleteEvents(server);
+  if (options.port) await ensurePortFree(host, options.port);
   const address = await server.run();
   return {
     endpoint: `http://${host}:${address.port}`,
     server,
     close: () => server.close().catch(() => {}),
   };
+}
+
+/**
+ * s3rver reports a port in use as an unhandled 'error' event that ends the
+ * process with a stack trace; trying the port first turns it into one line.
+ */
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} for the embedded S3 is already in use: choose another with OPAMP_S3_PORT`) : error),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 /**

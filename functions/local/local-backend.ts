@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAwsClients } from '../adapters/aws-clients.js';
 import type { BackendConfig } from '../config.js';
+import { createConsoleApp, isConsolePath } from '../console/app.js';
 import { createBackend } from '../entry/backend.js';
 import type { Backend } from '../entry/backend.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -26,6 +27,8 @@ export interface LocalBackendOptions {
   /** External endpoints; each store given one is not embedded. */
   dynamodbEndpoint?: string | undefined;
   s3Endpoint?: string | undefined;
+  /** Port of the embedded S3 (0 or unset: any free port). */
+  s3Port?: number | undefined;
   /**
    * How often the bucket is re-read, for changes whose events never come: an
    * external S3 sends none here, and the embedded one sends none for
@@ -64,7 +67,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       ? undefined
       : await startDynamoEmulator({ directory: options.ephemeral ? undefined : join(options.dataDir, 'dynamodb') });
     if (dynamo) emulators.push(dynamo);
-    const s3 = options.s3Endpoint ? undefined : await startS3Emulator({ directory: join(options.dataDir, 's3') });
+    const s3 = options.s3Endpoint ? undefined : await startS3Emulator({ directory: join(options.dataDir, 's3'), port: options.s3Port });
     if (s3) emulators.push(s3);
 
     const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
@@ -105,8 +108,11 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const presenceTimer = setInterval(() => void backend.presence.flushIfDue(), 5_000);
     presenceTimer.unref();
 
+    // The console is served only here: it calls the fleet API in-process, and
+    // the public agent function in AWS never loads it.
+    const consoleApp = createConsoleApp({ fetch: async (request) => backend.app.fetch(request), apiBaseUrl: 'http://127.0.0.1' });
     const server = await listen({
-      fetch: backend.app.fetch,
+      fetch: (request) => (isConsolePath(new URL(request.url).pathname) ? consoleApp.fetch(request) : backend.app.fetch(request)),
       hostname: options.host,
       port: options.port,
       idleConnectionMs: options.idleConnectionMs ?? idleConnectionMs(options.config),

@@ -60,7 +60,16 @@ describe('the local backend stopped and started again on the same data directory
 
   // One sequence (stopped with SIGTERM, then killed), as each start of a backend process takes seconds.
   it('keeps agents, configurations, assignments and tokens, and its agents poll on with no full-state request', async () => {
-    const env = { OPAMP_DATA_DIR: dataDir, OPAMP_PORT: String(await freePort()), OPAMP_AGENT_AUTH: 'token', OPAMP_FLEET_REVALIDATE_SECONDS: '0' };
+    // Heartbeats write nothing (liveness goes to presence batches), so the stored sequence number
+    // trails the agents'; the gap allowance covers the polls that fit the elapsed time. Each restart
+    // takes seconds, so a 1 s poll interval lets one heartbeat per restart through, as real agents' do.
+    const env = {
+      OPAMP_DATA_DIR: dataDir,
+      OPAMP_PORT: String(await freePort()),
+      OPAMP_AGENT_AUTH: 'token',
+      OPAMP_FLEET_REVALIDATE_SECONDS: '0',
+      OPAMP_MIN_POLL_INTERVAL_SECONDS: '1',
+    };
     backend = await start(env);
     const { url, opampUrl } = backend;
     const { token } = await json<{ token: string }>(`${url}/api/v1/tokens`, { method: 'POST', body: JSON.stringify({ name: 'fleet' }) });
