@@ -1,5 +1,5 @@
-import type { CoreOptions } from './core/decide-poll.js';
-import { DEFAULT_CORE_OPTIONS } from './core/decide-poll.js';
+import type { CoreOptions } from './core/core-options.js';
+import { DEFAULT_CORE_OPTIONS } from './core/core-options.js';
 import type { LivenessPolicy } from './core/liveness.js';
 import type { HttpLimits } from './http/app.js';
 import { isCertificateRef } from './core/certificate-ref.js';

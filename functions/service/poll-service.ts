@@ -1,5 +1,6 @@
 import { decidePoll } from '../core/decide-poll.js';
-import type { CoreOptions, PollDecision, PollEvent } from '../core/decide-poll.js';
+import type { CoreOptions } from '../core/core-options.js';
+import type { PollDecision, PollEvent } from '../core/poll-types.js';
 import type { ConfigMeta, FleetState } from '../core/fleet.js';
 import { INBOX_LIMITS } from '../core/agent-commands.js';
 import type { ResolvedPackageSet } from '../core/packages.js';

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord } from '../../core/agent-record.js';
-import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
+import type { RecordWrite, SectionWrite } from '../../core/poll-types.js';
 import type { SectionKind, SectionRef } from '../../core/sections.js';
 import type { AgentListQuery, AgentPage, AgentStore, ControlGenerations, StoredSection } from '../../ports/agent-store.js';
 import type { BlobStore } from '../../ports/blob-store.js';
