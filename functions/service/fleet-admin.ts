@@ -25,7 +25,7 @@ import { DEFAULT_SETTINGS_NAME } from '../core/fleet.js';
 import { configRolloutState } from '../core/remote-config.js';
 import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
 import { formatSelector } from '../core/selector.js';
-import { resolveConfigTarget, resolvePackagesTarget } from '../core/targeting.js';
+import { desiredState } from '../core/desired-state.js';
 import { packageFolderOfName, packageNameOfFolder, packageRolloutState } from '../core/packages.js';
 import type { PackageRolloutState } from '../core/packages.js';
 import { everyAgent } from '../ports/agent-store.js';
@@ -434,7 +434,7 @@ export class FleetAdmin {
     const name = packageNameOfFolder(folder);
     const view: PackageRolloutView = { name: folder, version, matched: 0, installed: 0, installing: 0, failed: 0, pending: 0, agents: [] };
     for await (const record of everyAgent(this.deps.agents)) {
-      if (resolvePackagesTarget(record, fleet)?.spec[name] !== version) continue;
+      if (desiredState(record, fleet).packages?.spec[name] !== version) continue;
       const summary = record.packages?.[name];
       const state = packageRolloutState(version, summary);
       view.matched++;
@@ -452,7 +452,7 @@ export class FleetAdmin {
     const config = fleet.configs.get(configName);
     const view: RolloutView = { config: configName, hash: config ? hex(config.hash) : null, matched: 0, applied: 0, applying: 0, failed: 0, pending: 0, agents: [] };
     for await (const record of everyAgent(this.deps.agents)) {
-      const target = resolveConfigTarget(record, fleet);
+      const target = desiredState(record, fleet).config;
       if (target?.configName !== configName) continue;
       const state = configRolloutState(record.capabilities, target, record.remoteConfigStatus, record.configOffer, this.deps.remoteConfig, this.deps.now());
       const bucket = BUCKET_OF_STATE[state];

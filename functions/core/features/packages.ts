@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
-import { DownloadableFileSchema, PackageAvailableSchema, PackagesAvailableSchema } from '../../gen/opamp/v1/opamp_pb.js';
+import { AgentCapabilities, DownloadableFileSchema, PackageAvailableSchema, PackagesAvailableSchema } from '../../gen/opamp/v1/opamp_pb.js';
 import type { ServerToAgent } from '../../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord } from '../agent-record.js';
+import { agentHas } from '../capabilities.js';
 import { offerablePackages } from '../desired-state.js';
 import type { DesiredState } from '../desired-state.js';
 import { packageHash, packageType, recordPackagesOffer, shouldOfferPackages } from '../packages.js';
@@ -17,7 +18,8 @@ export function reofferedPackages(stored: AgentRecord, desired: DesiredState): R
 /** The package set to offer, recorded as offered; download URLs are signed by the caller. */
 export function offerPackages({ input, record: next, desired: state }: PollContext): FeatureOutcome | undefined {
   const { options, now } = input;
-  if (!options.features.packages) return undefined;
+  // Checked first so that agents that take no packages never resolve a set.
+  if (!options.features.packages || !agentHas(next.capabilities, AgentCapabilities.AgentCapabilities_AcceptsPackages)) return undefined;
   const desired = offerablePackages(state);
   const offer = shouldOfferPackages({
     capabilities: next.capabilities,

@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
-import { AgentRemoteConfigSchema } from '../../gen/opamp/v1/opamp_pb.js';
+import { AgentCapabilities, AgentRemoteConfigSchema } from '../../gen/opamp/v1/opamp_pb.js';
 import type { ServerToAgent } from '../../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord } from '../agent-record.js';
+import { agentHas } from '../capabilities.js';
 import { EMPTY_FLEET } from '../fleet.js';
 import type { ConfigMeta } from '../fleet.js';
 import type { FeatureOutcome, PollContext, PollInput } from '../poll-types.js';
@@ -10,7 +11,8 @@ import { configToOffer, recordOffer } from '../remote-config.js';
 /** The configuration to offer, recorded as offered; its body is attached by the caller. */
 export function offerConfig({ input, record: next, desired }: PollContext): FeatureOutcome | undefined {
   const { options, now } = input;
-  if (!options.features.remoteConfig) return undefined;
+  // Checked first so that agents that take no configuration never resolve one.
+  if (!options.features.remoteConfig || !agentHas(next.capabilities, AgentCapabilities.AgentCapabilities_AcceptsRemoteConfig)) return undefined;
   const config = configToOffer({
     capabilities: next.capabilities,
     reported: next.remoteConfigStatus,
