@@ -16,6 +16,8 @@ import type { ConnectionSettingsOffers, Headers, ProxyConnectionSettings, TLSCer
 import type { ReportedApplyStatus } from './agent-record.js';
 import { contentId, sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
+import { exhausted, nextOffer, offerDue, offerState, outcomeOf } from './offer-tracker.js';
+import type { OfferRecord, OfferState, ResendPolicy } from './offer-tracker.js';
 
 /*
  * Connection settings: what the server offers agents about where and how to
@@ -123,10 +125,8 @@ export interface HeartbeatPolicy {
   pendingSeconds: number;
 }
 
-export interface SettingsPolicy {
-  /** An offer the agent has not reported on is repeated after this long (only to agents that report). */
-  resendAfterMs: number;
-  maxAttempts: number;
+/** Offers the agent has not reported on are repeated only to agents that report. */
+export interface SettingsPolicy extends ResendPolicy {
   heartbeat: HeartbeatPolicy;
 }
 
@@ -413,15 +413,11 @@ export function settingsOffers(desired: DesiredSettings, send: readonly PartKey[
 }
 
 /** What the server last offered, by part. */
-export interface SettingsOffer {
-  hash: string;
+export interface SettingsOffer extends OfferRecord {
   baseHash: string;
   /** Every part the agent should have had after this offer (not only those sent). */
   parts: Record<PartKey, string>;
   heartbeatSeconds?: number | undefined;
-  offeredAt: number;
-  offeredSeq: bigint;
-  attempts: number;
   /** The parts this offer carried. */
   sent: PartKey[];
 }
@@ -486,10 +482,6 @@ export function awaitedInterval(args: SettingsProgress): number | undefined {
   return offer.heartbeatSeconds;
 }
 
-function exhausted(offer: SettingsOffer, now: number, policy: SettingsPolicy): boolean {
-  return offer.attempts >= policy.maxAttempts && now - offer.offeredAt >= policy.resendAfterMs;
-}
-
 /**
  * The parts this reply should carry, if any. An agent that reports its status
  * is offered until it reports the desired hash (applied, applying or failed:
@@ -507,13 +499,11 @@ export function settingsToOffer(args: {
   now: number;
   policy: SettingsPolicy;
 }): PartKey[] | undefined {
-  const { desired, offer, applied, policy } = args;
+  const { desired, applied } = args;
   if (desired.parts.length === 0) return undefined;
   const reporting = reportsSettingsStatus(args.capabilities);
-  if (reporting ? args.reported?.hash === desired.hash : applied?.hash === desired.hash) return undefined;
-  if (offer?.hash === desired.hash) {
-    if (!reporting || offer.attempts >= policy.maxAttempts || args.now - offer.offeredAt < policy.resendAfterMs) return undefined;
-  }
+  const has = reporting ? args.reported?.hash === desired.hash : applied?.hash === desired.hash;
+  if (!offerDue({ desired: desired.hash, has, offer: args.offer, reports: reporting, now: args.now, policy: args.policy })) return undefined;
   const changed = desired.parts.filter((p) => applied?.parts[p.key] !== p.hash).map((p) => p.key);
   // Nothing differs part by part (a part was dropped): send everything, so the new hash arrives with content.
   return changed.length > 0 ? changed : desired.parts.map((p) => p.key);
@@ -521,13 +511,10 @@ export function settingsToOffer(args: {
 
 export function recordSettingsOffer(previous: SettingsOffer | undefined, desired: DesiredSettings, sent: PartKey[], now: number, seq: bigint): SettingsOffer {
   return {
-    hash: desired.hash,
+    ...nextOffer(previous, desired.hash, now, seq),
     baseHash: desired.baseHash,
     parts: Object.fromEntries(desired.parts.map((p) => [p.key, p.hash])),
     ...(desired.heartbeatSeconds !== undefined ? { heartbeatSeconds: desired.heartbeatSeconds } : {}),
-    offeredAt: now,
-    offeredSeq: seq,
-    attempts: previous?.hash === desired.hash ? previous.attempts + 1 : 1,
     sent,
   };
 }
@@ -543,7 +530,7 @@ export function assumeApplied(offer: SettingsOffer, now: number): AppliedSetting
  * - `offered`: offered, no report yet (or the agent does not report);
  * - `applying`, `applied`, `failed`: as the agent reported for the last offer.
  */
-export type SettingsRolloutState = 'none' | 'pending' | 'offered' | 'applying' | 'applied' | 'failed';
+export type SettingsRolloutState = Exclude<OfferState, 'rolled-back' | 'not-taken'>;
 
 export function settingsRolloutState(args: {
   targeted: boolean;
@@ -552,15 +539,11 @@ export function settingsRolloutState(args: {
 }): SettingsRolloutState {
   const { offer, reported } = args;
   if (!offer) return args.targeted ? 'pending' : 'none';
-  if (reported?.hash === offer.hash) {
-    switch (reported.status) {
-      case ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED:
-        return 'applied';
-      case ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED:
-        return 'failed';
-      default:
-        return 'applying';
-    }
-  }
-  return 'offered';
+  // The last offer stands in for the desired settings (they are only known at poll time); nothing is abandoned or given up here.
+  return offerState({ desired: offer.hash, reported: reported && { hash: reported.hash, outcome: outcomeOf(reported.status, SETTINGS_OUTCOMES) }, offer }) as SettingsRolloutState;
 }
+
+const SETTINGS_OUTCOMES = {
+  applied: ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED,
+  failed: ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED,
+};

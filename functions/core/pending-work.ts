@@ -4,6 +4,7 @@ import { agentHas } from './capabilities.js';
 import { desiredState, offerablePackages } from './desired-state.js';
 import type { DesiredState } from './desired-state.js';
 import type { FleetState } from './fleet.js';
+import { outOfAttempts } from './offer-tracker.js';
 import type { PackagesPolicy } from './packages.js';
 import { configRolloutState } from './remote-config.js';
 import type { RemoteConfigPolicy } from './remote-config.js';
@@ -59,7 +60,7 @@ function packagesPending(record: AgentRecord, state: DesiredState, policy: Packa
   if (desired && record.serverProvidedAllPackagesHash !== desired.hash) {
     const offer = record.packagesOffer;
     const reports = agentHas(caps, AgentCapabilities.AgentCapabilities_ReportsPackageStatuses);
-    if (offer?.hash !== desired.hash || (reports && offer.attempts < policy.maxAttempts)) return true;
+    if (offer?.hash !== desired.hash || (reports && !outOfAttempts(offer, policy))) return true;
   }
   return Object.values(record.packages ?? {}).some((p) => IN_PROGRESS.has(p.status));
 }
