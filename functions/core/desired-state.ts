@@ -22,27 +22,42 @@ export interface DesiredState {
 
 /** The desired state of an agent (its uid and attributes as they are now) in this fleet state. */
 export function desiredState(agent: TargetAgent, fleet: FleetState): DesiredState {
-  let targets: Targets | undefined;
-  let packageSet: DesiredState['packageSet'] | null = null;
-  const resolved = () => (targets ??= resolveTargets(agent, fleet));
-  return {
-    get config() {
-      return resolved().config;
-    },
-    get packages() {
-      return resolved().packages;
-    },
-    get settings() {
-      return resolved().settings;
-    },
-    get packageSet() {
-      if (packageSet === null) {
-        const target = resolved().packages;
-        packageSet = target ? resolvePackageSet(target.spec, fleet.packages) : undefined;
-      }
-      return packageSet;
-    },
-  };
+  return new LazyDesiredState(agent, fleet);
+}
+
+/** Worked out on first use, once (a class: polls make one each, and closures per poll would cost more). */
+class LazyDesiredState implements DesiredState {
+  private targets: Targets | undefined;
+  private resolvedSet: DesiredState['packageSet'] | null = null;
+
+  constructor(
+    private readonly agent: TargetAgent,
+    private readonly fleet: FleetState,
+  ) {}
+
+  get config(): ConfigTarget | undefined {
+    return this.resolved().config;
+  }
+
+  get packages(): PackagesTarget | undefined {
+    return this.resolved().packages;
+  }
+
+  get settings(): SettingsTarget | undefined {
+    return this.resolved().settings;
+  }
+
+  get packageSet(): DesiredState['packageSet'] {
+    if (this.resolvedSet === null) {
+      const target = this.resolved().packages;
+      this.resolvedSet = target ? resolvePackageSet(target.spec, this.fleet.packages) : undefined;
+    }
+    return this.resolvedSet;
+  }
+
+  private resolved(): Targets {
+    return (this.targets ??= resolveTargets(this.agent, this.fleet));
+  }
 }
 
 /** The package set to offer: undefined when none is assigned or it cannot be offered whole. */

@@ -13,26 +13,36 @@ import type { SectionContent, SectionRef } from './sections.js';
  * item ids, and whether anything changed enough to be written at all.
  */
 
+/** Fields that alone do not justify a write (see mustWrite). */
+const BOOKKEEPING = new Set(['sequenceNum', 'lastMessageDigest', 'lastSeenAt', 'expiresAt', 'version']);
+
 /**
  * Whether anything that must be stored changed. Sequence number, digest and
- * times are left out: they alone do not justify a write (see mustWrite).
+ * times are left out: they alone do not justify a write. Field by field: the
+ * next record is built by copying the stored one, so most fields are the very
+ * same value and cost one comparison; only replaced fields are compared in
+ * depth.
  */
 export function stateChanged(base: AgentRecord, next: AgentRecord): boolean {
-  return comparable(base) !== comparable(next);
+  const before = base as unknown as Record<string, unknown>;
+  const after = next as unknown as Record<string, unknown>;
+  for (const key in after) if (!BOOKKEEPING.has(key) && !sameValue(before[key], after[key])) return true;
+  for (const key in before) if (!(key in after) && before[key] !== undefined && !BOOKKEEPING.has(key)) return true;
+  return false;
 }
 
-/**
- * The record's state as text. The next record is built by copying the stored
- * one, so equal state gives equal text; a field removed and set again may move
- * and read as a change, which costs at most one needless write.
- */
-function comparable(record: AgentRecord): string {
-  const { sequenceNum: _s, lastMessageDigest: _d, lastSeenAt: _l, expiresAt: _e, version: _v, ...state } = record;
-  return JSON.stringify(state, bigintAsText);
-}
-
-function bigintAsText(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+/** Equal as stored: the same primitives, arrays and objects (a field holding undefined is no field). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  for (const key in left) if (!sameValue(left[key], right[key])) return false;
+  for (const key in right) if (!(key in left) && right[key] !== undefined) return false;
+  return true;
 }
 
 /** A value given as is or as a function computing it, computed at most once. */
