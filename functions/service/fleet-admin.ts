@@ -22,137 +22,30 @@ import { sha256 } from '../core/canonical-hash.js';
 import { configContentType, configHash } from '../core/config-hash.js';
 import type { BucketCertificateMeta, ConfigAssignment } from '../core/fleet.js';
 import { DEFAULT_SETTINGS_NAME } from '../core/fleet.js';
-import { configRolloutState } from '../core/remote-config.js';
-import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
+import type { RemoteConfigPolicy } from '../core/remote-config.js';
 import { formatSelector } from '../core/selector.js';
-import { desiredState } from '../core/desired-state.js';
-import { packageFolderOfName, packageNameOfFolder, packageRolloutState } from '../core/packages.js';
-import type { PackageRolloutState } from '../core/packages.js';
-import { everyAgent } from '../ports/agent-store.js';
+import { packageFolderOfName } from '../core/packages.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import type { FleetStore } from '../ports/fleet-store.js';
 import type { FleetSnapshot } from '../ports/fleet-store.js';
 import type { ObjectStore, UploadUrlSigner } from '../ports/object-store.js';
 import { validatePemMaterial } from './x509.js';
 import type { PemMaterial } from './x509.js';
+import { configRollout, packageRollout } from './rollout-views.js';
+import type { PackageRolloutView, RolloutView } from './rollout-views.js';
+
+import type { AssignmentView, CertificateView, ConfigView, PackageVersionView, SettingsView } from './fleet-admin-views.js';
+
+export type { AssignmentView, CertificateView, ConfigFileView, ConfigView, PackageVersionView, SettingsView } from './fleet-admin-views.js';
+export type { PackageRolloutView, RolloutAgentView, RolloutBucket, RolloutView } from './rollout-views.js';
 
 /** Upload URLs are for one upload, now. */
 const UPLOAD_URL_TTL_SECONDS = 15 * 60;
-
-export interface ConfigFileView {
-  name: string;
-  size: number;
-  contentType: string;
-  sha256: string;
-  error?: string;
-}
-
-export interface ConfigView {
-  name: string;
-  /** Hex of the config hash agents receive; null while the configuration cannot be offered. */
-  hash: string | null;
-  files: ConfigFileView[];
-  errors: string[];
-}
-
-export interface AssignmentView {
-  name: string;
-  config: string | null;
-  /** Package name (`_agent` for the agent itself) to version. */
-  packages: Record<string, string> | null;
-  /** The connection settings document it gives. */
-  settings: string | null;
-  selector: string | null;
-  instanceUid: string | null;
-  priority: number | null;
-  /** Whether the assignment takes part in targeting (it validated at least once). */
-  inForce: boolean;
-  /** Why the latest upload of the assignment file was rejected (its previous content stays in force). */
-  error: string | null;
-  errorAt: string | null;
-}
-
-export interface SettingsView {
-  name: string;
-  /** The document in force: the last upload that validated (null if none ever did). */
-  settings: ConnectionSettingsSpec | null;
-  inForce: boolean;
-  /** Why the latest upload was rejected (the previous document stays in force). */
-  error: string | null;
-  errorAt: string | null;
-  /** Whether it is the document every agent gets when no assignment names one (\`${DEFAULT_SETTINGS_NAME}\`). */
-  isDefault: boolean;
-  /** The assignments in force that give it. */
-  assignments: string[];
-  /** The bucket certificates it refers to (certificates/<name>/). */
-  certificates: string[];
-  /** What keeps parts of it from being offered, as far as the bucket tells (missing or unusable certificates). */
-  problems: string[];
-}
-
-export interface CertificateView {
-  name: string;
-  /** Hex SHA-256 of the certificate (DER); null while the folder holds no usable certificate. */
-  fingerprint: string | null;
-  subject: string | null;
-  notAfter: string | null;
-  /** The files the folder holds. */
-  files: { cert: boolean; key: boolean; ca: boolean };
-  /** Why the material cannot be offered (no cert.pem, a key that does not match, ...). */
-  error: string | null;
-  /** The settings documents in force that refer to it. */
-  settings: string[];
-}
-
-export type RolloutBucket = 'applied' | 'applying' | 'failed' | 'pending';
-
-export interface RolloutAgentView {
-  instanceUid: string;
-  state: ConfigRolloutState;
-  via: string;
-  reportedHash: string;
-  errorMessage: string;
-}
-
-export interface RolloutView {
-  config: string;
-  hash: string | null;
-  matched: number;
-  applied: number;
-  applying: number;
-  failed: number;
-  pending: number;
-  /** Every agent that is not (yet) applied, with what it reported. */
-  agents: RolloutAgentView[];
-}
 
 export interface UploadedFile {
   name: string;
   body: Uint8Array;
   contentType?: string | undefined;
-}
-
-export interface PackageVersionView {
-  /** The package's name in the bucket and in assignment files (`_agent` for the agent itself). */
-  name: string;
-  version: string;
-  file: string;
-  size: number;
-  sha256: string;
-  signed: boolean;
-  error: string | null;
-}
-
-export interface PackageRolloutView {
-  name: string;
-  version: string;
-  matched: number;
-  installed: number;
-  installing: number;
-  failed: number;
-  pending: number;
-  /** Every agent that does not have it installed yet, with what it reported. */
-  agents: Array<{ instanceUid: string; state: PackageRolloutState; status: string; error: string }>;
 }
 
 /** The request names something that cannot exist (a file name the bucket layout cannot hold, ...). */
@@ -171,17 +64,6 @@ export class NotFoundError extends RejectedRequestError {
     super('not-found', 'not-found', message);
   }
 }
-
-const BUCKET_OF_STATE: Record<ConfigRolloutState, RolloutBucket | undefined> = {
-  none: undefined,
-  pending: 'pending',
-  offered: 'applying',
-  applying: 'applying',
-  applied: 'applied',
-  failed: 'failed',
-  'rolled-back': 'failed',
-  'not-taken': 'failed',
-};
 
 /**
  * The write side of the fleet API. The bucket is the source of truth: the API
@@ -431,47 +313,13 @@ export class FleetAdmin {
   /** Where one package version stands over every agent whose package set includes it. */
   async packageRollout(folder: string, version: string): Promise<PackageRolloutView> {
     const { state: fleet } = await this.deps.fleet.load();
-    const name = packageNameOfFolder(folder);
-    const view: PackageRolloutView = { name: folder, version, matched: 0, installed: 0, installing: 0, failed: 0, pending: 0, agents: [] };
-    for await (const record of everyAgent(this.deps.agents)) {
-      if (desiredState(record, fleet).packages?.spec[name] !== version) continue;
-      const summary = record.packages?.[name];
-      const state = packageRolloutState(version, summary);
-      view.matched++;
-      view[state]++;
-      if (state !== 'installed') {
-        view.agents.push({ instanceUid: record.instanceUid, state, status: summary?.status ?? 'not reported', error: summary?.error ?? '' });
-      }
-    }
-    return view;
+    return packageRollout(fleet, this.deps.agents, folder, version);
   }
 
   /** Where the rollout of one configuration stands, over every agent it targets. */
   async rollout(configName: string): Promise<RolloutView> {
     const { state: fleet } = await this.deps.fleet.load();
-    const config = fleet.configs.get(configName);
-    const view: RolloutView = { config: configName, hash: config ? hex(config.hash) : null, matched: 0, applied: 0, applying: 0, failed: 0, pending: 0, agents: [] };
-    for await (const record of everyAgent(this.deps.agents)) {
-      const target = desiredState(record, fleet).config;
-      if (target?.configName !== configName) continue;
-      const state = configRolloutState(record.capabilities, target, record.remoteConfigStatus, record.configOffer, this.deps.remoteConfig, this.deps.now());
-      const bucket = BUCKET_OF_STATE[state];
-      if (!bucket) continue;
-      view.matched++;
-      view[bucket]++;
-      if (bucket !== 'applied') {
-        view.agents.push({
-          instanceUid: record.instanceUid,
-          state,
-          via: target.via,
-          reportedHash: hex(record.remoteConfigStatus?.hash ?? ''),
-          errorMessage: record.configOffer?.rollbackMessage && state === 'rolled-back'
-            ? record.configOffer.rollbackMessage
-            : record.remoteConfigStatus?.errorMessage ?? '',
-        });
-      }
-    }
-    return view;
+    return configRollout(fleet, this.deps.agents, configName, this.deps.remoteConfig, this.deps.now());
   }
 }
 
