@@ -114,7 +114,8 @@ export class PollService {
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
     const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
-    const connection = await this.connectionContext(hooks.request, takesConnectionSettings(capabilities) ? fleet : undefined);
+    const takesSettings = takesConnectionSettings(capabilities);
+    const connection = await this.connectionContext(hooks.request, takesSettings ? fleet : undefined, takesSettings);
     const issuedCertificate = await this.answerCsr(message, first.record, instanceUid, fleet);
     const withheldConfigs = new Set<string>();
     // Sections written by attempts whose record lost the race: nobody refers to them.
@@ -178,12 +179,13 @@ export class PollService {
    * server. Certificates are looked up only with a fleet state (not for agents
    * that take no settings); the agent's token is always noted.
    */
-  private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined): Promise<ConnectionContext | undefined> {
+  private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined, takesSettings: boolean): Promise<ConnectionContext | undefined> {
     if (!this.deps.options.features.connectionSettings) return undefined;
     const certificate = fleet && this.deps.certificates ? await this.deps.certificates.lookup(fleet) : () => undefined;
     const authorization = request?.authorization;
     return {
-      endpoint: this.deps.publicUrl ?? endpointOf(request?.url),
+      // Only settings offers use it: most agents' heartbeats skip parsing the URL.
+      endpoint: takesSettings ? (this.deps.publicUrl ?? endpointOf(request?.url)) : undefined,
       ...(authorization ? { presented: { header: authorization, tokenName: request?.tokenName?.() } } : {}),
       deliverableToken: (name) => this.deps.deliverableToken?.(name),
       certificate,
