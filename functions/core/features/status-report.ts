@@ -16,6 +16,11 @@ import type { SectionContent } from '../sections.js';
 import { verdictEvents } from './full-state.js';
 import type { SequenceVerdict } from '../sequence.js';
 
+/*
+ * What the agent reports about itself: status sections, apply statuses,
+ * capabilities, and the component map the server asks for when it lacks it.
+ */
+
 export interface AppliedStatus {
   record: AgentRecord;
   sections: SectionContent[];
