@@ -47,7 +47,7 @@ export function decidePoll(input: PollInput): PollDecision {
   const uid = instanceUidToText(message.instanceUid);
   const fleet = input.fleet ?? EMPTY_FLEET;
 
-  if (input.record?.movedTo && requestsNewUid(message)) return answerRetriedUidRequest({ ...input.record, movedTo: input.record.movedTo }, input);
+  if (input.record?.movedTo && requestsNewUid(message)) return answerRetriedUidRequest(input.record, input.record.movedTo, input);
 
   // A redirect record is not the agent's state: a message without the flag starts afresh.
   const stored = input.record?.movedTo ? undefined : input.record;

@@ -9,10 +9,10 @@ import type { SectionKind } from '../sections.js';
 import type { AppliedStatus } from './status-report.js';
 
 /** A retried RequestInstanceUid: the uid was assigned already; answer the same. */
-export function answerRetriedUidRequest(redirect: AgentRecord & { movedTo: string }, input: PollInput): PollDecision {
+export function answerRetriedUidRequest(redirect: AgentRecord, movedTo: string, input: PollInput): PollDecision {
   const { message, options } = input;
   const reply = successReply(message, options);
-  reply.agentIdentification = { $typeName: 'opamp.proto.v1.AgentIdentification', newInstanceUid: instanceUidFromText(redirect.movedTo)! };
+  reply.agentIdentification = { $typeName: 'opamp.proto.v1.AgentIdentification', newInstanceUid: instanceUidFromText(movedTo)! };
   if (redirect.fullStateRequestedSeq === message.sequenceNum) reply.flags |= BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState);
   return { reply: gateReply(reply, redirect), records: [], sections: [], sectionDeletes: [], events: ['duplicate'] };
 }
