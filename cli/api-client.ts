@@ -2,10 +2,11 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { ApiErrorBody } from '../functions/http/errors.js';
 
 /** A failure the CLI reports as one line and a non-zero exit. */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
 }
 
 export interface ApiTarget {
@@ -79,7 +80,8 @@ export class ApiClient {
       json = undefined;
     }
     if (!response.ok) {
-      const message = (json as { error?: { message?: string } } | undefined)?.error?.message ?? (json as { Message?: string } | undefined)?.Message ?? text.trim();
+      // The fleet API's error body, or what the Function URL itself answers (an IAM refusal: {"Message": ...}).
+      const message = (json as Partial<ApiErrorBody> | undefined)?.error?.message ?? (json as { Message?: string } | undefined)?.Message ?? text.trim();
       throw new CliError(`${response.status} ${message || response.statusText}`);
     }
     return json as T;

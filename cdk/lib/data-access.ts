@@ -7,11 +7,12 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { ASSIGNMENTS_PREFIX, CERTIFICATES_PREFIX, CONFIGS_PREFIX, PACKAGES_PREFIX, SETTINGS_PREFIX } from '../../functions/core/bucket-layout.js';
 
 /**
- * The bucket's top-level prefixes. configs/, assignments/, settings/ and
- * certificates/ are what operators upload (functions/core/bucket-layout.ts),
- * packages/ holds package files that the agent endpoint presigns, agent-state/
- * holds status sections too large for an item (written by the agent store, by
- * content hash).
+ * Top-level prefixes. In the operator's bucket: configs/, assignments/,
+ * settings/ and certificates/ are what operators upload
+ * (functions/core/bucket-layout.ts), packages/ holds package files that the
+ * agent endpoint presigns. In the state bucket, which only the functions write:
+ * agent-state/ holds status sections too large for an item (written by the
+ * agent store, by content hash).
  */
 export const PREFIX = {
   configs: CONFIGS_PREFIX,
@@ -38,6 +39,8 @@ export type ObjectAction = 'GetObject' | 'PutObject' | 'DeleteObject';
 export interface ObjectAccess {
   /** Statement id: says what the statement is for. */
   readonly sid: string;
+  /** The operator's bucket (default) or the server's own state bucket. */
+  readonly bucket?: 'fleet' | 'state';
   readonly actions: readonly ObjectAction[];
   /** The actions apply to every object under these prefixes. */
   readonly prefixes: readonly string[];
@@ -59,7 +62,7 @@ export const OPAMP_ACCESS: DataAccess = {
     // Package download URLs are presigned with this function's credentials;
     // certificates are offered in connection settings (and may hold the CSR CA).
     { sid: 'ReadConfigsPackagesCertificates', actions: ['GetObject'], prefixes: [PREFIX.configs, PREFIX.packages, PREFIX.certificates] },
-    { sid: 'ReadWriteAgentState', actions: ['GetObject', 'PutObject'], prefixes: [PREFIX.agentState] },
+    { sid: 'ReadWriteAgentState', bucket: 'state', actions: ['GetObject', 'PutObject'], prefixes: [PREFIX.agentState] },
   ],
 };
 
@@ -68,7 +71,7 @@ export const FLEET_API_ACCESS: DataAccess = {
   table: ['GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query', 'Scan', 'BatchWriteItem', 'DescribeTable'],
   objects: [
     { sid: 'ManageFleetObjects', actions: ['GetObject', 'PutObject', 'DeleteObject'], prefixes: FLEET_PREFIXES },
-    { sid: 'ReadAgentState', actions: ['GetObject'], prefixes: [PREFIX.agentState] },
+    { sid: 'ReadAgentState', bucket: 'state', actions: ['GetObject'], prefixes: [PREFIX.agentState] },
   ],
   list: FLEET_PREFIXES,
 };
@@ -82,7 +85,10 @@ export const INGEST_ACCESS: DataAccess = {
 
 export interface DataStores {
   readonly table: ITable;
+  /** The operator's bucket. */
   readonly bucket: IBucket;
+  /** The server's own objects; no operator workflow writes or deletes there. */
+  readonly stateBucket: IBucket;
 }
 
 /**
@@ -102,7 +108,7 @@ export function grantDataAccess(grantee: IGrantable, stores: DataStores, access:
         new PolicyStatement({
           sid: grant.sid,
           actions: grant.actions.map((action) => `s3:${action}`),
-          resources: grant.prefixes.map((prefix) => stores.bucket.arnForObjects(`${prefix}*`)),
+          resources: grant.prefixes.map((prefix) => (grant.bucket === 'state' ? stores.stateBucket : stores.bucket).arnForObjects(`${prefix}*`)),
         }),
     ),
     ...(access.list
@@ -125,8 +131,11 @@ export function grantDataAccess(grantee: IGrantable, stores: DataStores, access:
  * `access` raise, e.g. `AwsSolutions-IAM5[Resource::<Bucket83908E77.Arn>/configs/*]`,
  * so they can be acknowledged one by one.
  */
-export function prefixWildcardFindings(bucketResource: CfnResource, access: DataAccess): string[] {
-  const logicalId = Stack.of(bucketResource).resolve(bucketResource.logicalId) as string;
-  const prefixes = new Set(access.objects.flatMap((grant) => grant.prefixes));
-  return [...prefixes].map((prefix) => `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`);
+export function prefixWildcardFindings(buckets: { fleet: CfnResource; state: CfnResource }, access: DataAccess): string[] {
+  const ids = new Set(access.objects.flatMap((grant) => {
+    const resource = buckets[grant.bucket ?? 'fleet'];
+    const logicalId = Stack.of(resource).resolve(resource.logicalId) as string;
+    return grant.prefixes.map((prefix) => `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`);
+  }));
+  return [...ids];
 }

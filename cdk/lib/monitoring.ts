@@ -73,6 +73,16 @@ export class Monitoring extends Construct {
     this.alarm('TableSystemErrors', tableSystemErrors, 'DynamoDB system errors (HTTP 500 from DynamoDB)');
     const failedIngests = props.ingestFailures.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM });
     this.alarm('IngestFailures', failedIngests, 'Bucket events the ingest function gave up on: the table may not reflect the bucket; see the failure queue');
+    // Counted on polls of agents holding a certificate that expires within OPAMP_CERTIFICATE_EXPIRY_WARNING_DAYS
+    // (14 by default); an hour's period, since agents poll at most every few minutes when idle.
+    const expiring = new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: 'CertificatesExpiringSoon',
+      dimensionsMap: { service: props.opampServiceName },
+      statistic: Stats.SUM,
+      period: Duration.hours(1),
+    });
+    this.alarm('CertificatesExpiringSoon', expiring, 'Agents hold a certificate that expires soon (or expired): see opampctl certificates expiring');
     if (props.alarmAction) for (const alarm of this.alarms) alarm.addAlarmAction(props.alarmAction);
 
     const app = (metricName: string, label: string) =>

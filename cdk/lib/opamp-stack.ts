@@ -30,7 +30,7 @@ export interface OpampStackProps extends StackProps {
    */
   readonly opampReservedConcurrency?: number | false;
   /**
-   * Delete the table, the bucket (with every object) and the log groups with the
+   * Delete the table, both buckets (with every object) and the log groups with the
    * stack, and turn off the table's deletion protection. For development stacks.
    * @default false: all of them are retained and the table is protected
    */
@@ -51,11 +51,15 @@ const SERVICE = { opamp: 'opamp', api: 'opamp-api', ingest: 'opamp-ingest' } as 
 /**
  * The serverless OpAMP backend: the public agent endpoint and the IAM-only fleet
  * API (each a Lambda Function URL), the ingest function for bucket changes, one
- * DynamoDB table, one S3 bucket, alarms and a dashboard.
+ * DynamoDB table, the operator's S3 bucket and a private one for the server's
+ * own state, alarms and a dashboard.
  */
 export class OpampStack extends Stack {
   readonly table: Table;
+  /** The operator's bucket: configurations, assignments, packages, settings, certificates. */
   readonly bucket: Bucket;
+  /** The server's own objects (large status sections), out of reach of anything done to the operator's bucket. */
+  readonly stateBucket: Bucket;
   readonly opampFunction: OpampFunction;
   readonly apiFunction: OpampFunction;
   readonly ingestFunction: OpampFunction;
@@ -100,17 +104,43 @@ export class OpampStack extends Stack {
         'No server access logs: writes to this bucket come from a few operators and are better audited with CloudTrail data events (often already on at the organisation level); a log bucket per deployment would be one more retained bucket that itself fails S1.',
     });
 
-    const stores = { table: this.table, bucket: this.bucket };
+    // Server-owned objects get a bucket of their own: an operator's `aws s3 sync --delete`
+    // of their bucket (or a lifecycle rule, or a cleanup script) cannot reach them, and no
+    // operator principal needs any access to it.
+    this.stateBucket = new Bucket(this, 'StateBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [{ id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+      removalPolicy,
+      autoDeleteObjects: destroy,
+    });
+    Validations.of(this.stateBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'No server access logs: only the stack\'s own functions write here (objects named by content hash), through roles limited to agent-state/; CloudTrail data events cover audits without one more retained log bucket.',
+    });
+
+    const stores = { table: this.table, bucket: this.bucket, stateBucket: this.stateBucket };
     const common = {
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
       logRemovalPolicy: removalPolicy,
       tracing: props.tracing ?? false,
-      environment: { ...props.settings, OPAMP_TABLE: this.table.tableName, OPAMP_BUCKET: this.bucket.bucketName },
+      environment: {
+        ...props.settings,
+        OPAMP_TABLE: this.table.tableName,
+        OPAMP_BUCKET: this.bucket.bucketName,
+        OPAMP_STATE_BUCKET: this.stateBucket.bucketName,
+      },
     };
     const reserved = props.opampReservedConcurrency ?? 100;
 
     this.opampFunction = new OpampFunction(this, 'OpampFunction', {
       ...common,
+      // Settings name secrets relative to this prefix; the function may read no others (see ReadOpampSecrets).
+      environment: { ...common.environment, OPAMP_SECRET_PREFIX: SECRET_NAME_PREFIX },
       entry: 'opamp.lambda.ts',
       description: 'OpAMP agent endpoint: POST /v1/opamp and GET /healthz (public Function URL)',
       serviceName: SERVICE.opamp,
@@ -148,7 +178,7 @@ export class OpampStack extends Stack {
       this.bucket.addEventNotification(EventType.OBJECT_REMOVED, notify, { prefix });
     }
 
-    const bucketResource = this.bucket.node.defaultChild as CfnResource;
+    const bucketResources = { fleet: this.bucket.node.defaultChild as CfnResource, state: this.stateBucket.node.defaultChild as CfnResource };
     const grants: [OpampFunction, DataAccess][] = [
       [this.opampFunction, OPAMP_ACCESS],
       [this.apiFunction, FLEET_API_ACCESS],
@@ -156,7 +186,7 @@ export class OpampStack extends Stack {
     ];
     for (const [fn, access] of grants) {
       grantDataAccess(fn, stores, access);
-      for (const id of prefixWildcardFindings(bucketResource, access)) {
+      for (const id of prefixWildcardFindings(bucketResources, access)) {
         Validations.of(fn.executionRole).acknowledge({
           id,
           reason: 'Object access is scoped to the prefixes this function uses; objects under a prefix are named by operators or by content hash and cannot be listed in advance.',
@@ -164,8 +194,9 @@ export class OpampStack extends Stack {
       }
     }
 
-    // Certificate material and the CSR signing CA may be kept in Secrets Manager,
-    // under opamp/ (settings: "secretsmanager:opamp/<name>"; OPAMP_CSR_CA likewise).
+    // Certificate material, the CSR signing CA and credentials settings name
+    // may be kept in Secrets Manager, under opamp/ (certificates:
+    // "secretsmanager:opamp/<name>"; header values: {"secret": "<name>"}).
     this.opampFunction.executionRole.addToPrincipalPolicy(new PolicyStatement({
       sid: 'ReadOpampSecrets',
       actions: ['secretsmanager:GetSecretValue'],
@@ -173,7 +204,7 @@ export class OpampStack extends Stack {
     }));
     Validations.of(this.opampFunction.executionRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SECRET_NAME_PREFIX}*]`,
-      reason: 'Secrets are named by operators (certificate material, the CSR CA); the grant is limited to the opamp/ name prefix.',
+      reason: 'Secrets are named by operators (certificate material, the CSR CA, credentials in settings); the grant is limited to the opamp/ name prefix.',
     });
 
     // Agents authenticate in the app (tokens), so the agent URL is public; its
@@ -219,6 +250,7 @@ export class OpampStack extends Stack {
     new CfnOutput(this, 'OpampUrl', { value: `${this.opampUrl.url}v1/opamp`, description: 'Agent endpoint (OpAMP over HTTP): point agents here' });
     new CfnOutput(this, 'FleetApiUrl', { value: this.fleetApiUrl.url, description: 'Fleet API base URL (SigV4, service lambda): opampctl --stack reads it' });
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Upload configurations to configs/<name>/<file>' });
+    new CfnOutput(this, 'StateBucketName', { value: this.stateBucket.bucketName, description: 'Server-owned state (large status sections); written only by the functions, never sync to it' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'FleetApiInvokePolicyArn', { value: operatorPolicy.managedPolicyArn, description: 'Attach to operators who use the fleet API' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });

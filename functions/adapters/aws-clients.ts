@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { clientSettings } from './client-settings.js';
+import { enforceDeadlines } from './deadlines.js';
 import type { AwsClientOptions } from './client-settings.js';
 
 export type { AwsClientOptions } from './client-settings.js';
@@ -13,5 +14,5 @@ export interface AwsClients {
 
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const settings = clientSettings(options);
-  return { dynamodb: new DynamoDBClient(settings.dynamodb), s3: new S3Client(settings.s3) };
+  return { dynamodb: enforceDeadlines(new DynamoDBClient(settings.dynamodb)), s3: enforceDeadlines(new S3Client(settings.s3)) };
 }

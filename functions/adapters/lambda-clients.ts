@@ -1,5 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clientSettings } from './client-settings.js';
+import type { StoreTimeouts } from './client-settings.js';
+import { enforceDeadlines } from './deadlines.js';
 import type { StoreClients } from './s3/s3-source.js';
 import { loadS3Module } from './s3/s3-source.js';
 
@@ -8,11 +10,11 @@ import { loadS3Module } from './s3/s3-source.js';
  * S3 on first use. Most polls never touch S3, and loading its client would
  * add to every cold start.
  */
-export function createLambdaClients(): StoreClients {
-  const settings = clientSettings();
+export function createLambdaClients(timeouts: StoreTimeouts): StoreClients {
+  const settings = clientSettings({ timeouts });
   let s3: Promise<import('@aws-sdk/client-s3').S3Client> | undefined;
   return {
-    dynamodb: new DynamoDBClient(settings.dynamodb),
-    s3: () => (s3 ??= loadS3Module().then(({ S3Client }) => new S3Client(settings.s3))),
+    dynamodb: enforceDeadlines(new DynamoDBClient(settings.dynamodb)),
+    s3: () => (s3 ??= loadS3Module().then(({ S3Client }) => enforceDeadlines(new S3Client(settings.s3)))),
   };
 }

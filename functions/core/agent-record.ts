@@ -3,7 +3,9 @@ import type { AgentFingerprint, DuplicateEvent } from './duplicates.js';
 import type { PackageStatusSummary, PackagesOffer } from './packages.js';
 import type { RemoteConfigOffer } from './remote-config.js';
 import type { SectionKind, SectionRef } from './sections.js';
+import type { Truncation } from './record-bounds.js';
 import type { AppliedSettings, IssuedCertificateRecord, SettingsOffer } from './connection-settings.js';
+import type { HeldCertificate } from './certificate-expiry.js';
 
 /** Last RemoteConfigStatus or ConnectionSettingsStatus the agent reported. */
 export interface ReportedApplyStatus {
@@ -42,8 +44,16 @@ export interface AgentRecord {
   /** When ReportFullState was last requested, and in reply to which sequence number. */
   fullStateRequestedAt?: number;
   fullStateRequestedSeq?: bigint;
-  /** Flattened description attributes that selectors match on. */
+  /** The agent's own poll cadence, once two sequence jumps in a row showed it (see explainJump). */
+  pollCadenceMs?: number;
+  /** The poll interval the last unexplained jump implied, awaiting confirmation. */
+  cadenceCandidateMs?: number;
+  /** When a gap or reset of this agent was last logged (logged at most once per window). */
+  noisyEventLoggedAt?: number;
+  /** Flattened description attributes that selectors match on (within RECORD_BOUNDS). */
   attributes: Record<string, string>;
+  /** Set when `attributes` holds only part of the description's (the description section has them all). */
+  attributesTruncated?: Truncation;
   /** Top-level health, kept here so that fleet listings need no extra reads. */
   healthy?: boolean;
   /** Content hashes of the agent's sections, to tell changed content from unchanged. */
@@ -64,6 +74,8 @@ export interface AgentRecord {
   /** base64 of PackageStatuses.server_provided_all_packages_hash. */
   serverProvidedAllPackagesHash?: string;
   customCapabilities?: string[];
+  /** Set when `customCapabilities` holds only part of what the agent announced. */
+  customCapabilitiesTruncated?: Truncation;
   /** The last remote configuration offered, and what the agent did with it. */
   configOffer?: RemoteConfigOffer;
   /** The last package set offered. */
@@ -79,6 +91,8 @@ export interface AgentRecord {
   tokenName?: string;
   /** The client certificate the server last signed for the agent (CSR flow). */
   issuedCertificate?: IssuedCertificateRecord;
+  /** Certificates the last connection settings offer carried, with their expiry. */
+  heldCertificates?: HeldCertificate[];
   /** The agent's package statuses, compact (the full report is a section). */
   packages?: Record<string, PackageStatusSummary>;
   /** The components hash ReportAvailableComponents was last asked for (asked once per hash). */

@@ -1,4 +1,8 @@
+import { isValidName, isValidVersion, keyViolation, NAME_RULE_TEXT, VERSION_RULE_TEXT } from './names.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
+
+// The name rules live in names.ts; they are re-exported here for the modules that read the layout.
+export { isValidName, isValidVersion } from './names.js';
 
 /**
  * The bucket is the source of truth for what the fleet should run:
@@ -12,9 +16,10 @@ import { TOP_LEVEL_PACKAGE_FOLDER } from './packages.js';
  *   certificates/<name>/key.pem           settings, its private key and its CA
  *   certificates/<name>/ca.pem            (key.pem and ca.pem are optional)
  *
- * Names are 1-128 letters, digits, '.', '_' or '-', starting with a letter or
- * digit. A file name is everything after the configuration's folder and may
- * contain '/'.
+ * Names and keys follow the rules in names.ts. A file name is everything
+ * after the configuration's folder and may contain '/'. A key under one of
+ * these prefixes that breaks the rules is rejected (and reported); keys
+ * elsewhere are none of the fleet's business.
  */
 export const CONFIGS_PREFIX = 'configs/';
 export const ASSIGNMENTS_PREFIX = 'assignments/';
@@ -26,11 +31,6 @@ export const CERTIFICATES_PREFIX = 'certificates/';
 export const CERTIFICATE_FILES = { cert: 'cert.pem', key: 'key.pem', ca: 'ca.pem' } as const;
 export type CertificateRole = keyof typeof CERTIFICATE_FILES;
 
-/** Package versions: 1-128 letters, digits, '.', '_', '+' or '-', starting with a letter or digit. */
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 export type BucketObject =
   | { kind: 'config-file'; configName: string; fileName: string }
   | { kind: 'assignment'; name: string }
@@ -38,50 +38,57 @@ export type BucketObject =
   | { kind: 'package-file'; folder: string; version: string }
   | { kind: 'settings'; name: string }
   | { kind: 'certificate-file'; name: string; role: CertificateRole }
-  | { kind: 'ignored'; reason: string };
+  /** Outside every managed prefix, or a folder marker: none of the fleet's business. */
+  | { kind: 'ignored'; reason: string }
+  /** Under a managed prefix but breaking the layout or the name rules: never read, and reported. */
+  | { kind: 'rejected'; reason: string };
 
-export function isValidVersion(version: string): boolean {
-  return VERSION.test(version);
-}
-
-export function isValidName(name: string): boolean {
-  return NAME.test(name);
-}
+export const MANAGED_PREFIXES = [CONFIGS_PREFIX, ASSIGNMENTS_PREFIX, PACKAGES_PREFIX, SETTINGS_PREFIX, CERTIFICATES_PREFIX] as const;
 
 export function classifyObjectKey(key: string): BucketObject {
+  if (!MANAGED_PREFIXES.some((prefix) => key.startsWith(prefix))) {
+    return { kind: 'ignored', reason: 'outside configs/, assignments/, packages/, settings/ and certificates/' };
+  }
+  // Consoles and some tools create empty "folder" objects; they hold nothing to record.
+  if (key.endsWith('/') && (MANAGED_PREFIXES.some((prefix) => key === prefix) || !keyViolation(key.slice(0, -1)))) {
+    return { kind: 'ignored', reason: 'a folder marker' };
+  }
+  const violation = keyViolation(key);
+  if (violation) return { kind: 'rejected', reason: violation.message };
+  return classifyManagedKey(key);
+}
+
+function classifyManagedKey(key: string): BucketObject {
   if (key.startsWith(CONFIGS_PREFIX)) {
     const rest = key.slice(CONFIGS_PREFIX.length);
     const slash = rest.indexOf('/');
     const configName = slash < 0 ? rest : rest.slice(0, slash);
     const fileName = slash < 0 ? '' : rest.slice(slash + 1);
-    if (!isValidName(configName)) return { kind: 'ignored', reason: `"${configName}" is not a valid configuration name` };
-    if (fileName === '' || fileName.endsWith('/')) return { kind: 'ignored', reason: 'not a file (a folder marker or a file outside a configuration folder)' };
+    if (slash < 0) return { kind: 'rejected', reason: 'configuration files are configs/<config-name>/<file-name>' };
+    if (!isValidName(configName)) return { kind: 'rejected', reason: `"${configName}" is not a valid configuration name (${NAME_RULE_TEXT})` };
     return { kind: 'config-file', configName, fileName };
   }
   if (key.startsWith(ASSIGNMENTS_PREFIX)) {
     const name = jsonDocumentName(key.slice(ASSIGNMENTS_PREFIX.length));
-    if (!isValidName(name)) return { kind: 'ignored', reason: 'assignments are assignments/<name>.json with a valid name' };
+    if (!isValidName(name)) return { kind: 'rejected', reason: `assignments are assignments/<name>.json, names being ${NAME_RULE_TEXT}` };
     return { kind: 'assignment', name };
   }
   if (key.startsWith(PACKAGES_PREFIX)) {
     const [folder = '', version = '', ...file] = key.slice(PACKAGES_PREFIX.length).split('/');
-    if (!isValidName(folder) && folder !== TOP_LEVEL_PACKAGE_FOLDER) return { kind: 'ignored', reason: `"${folder}" is not a valid package name` };
-    if (!isValidVersion(version)) return { kind: 'ignored', reason: `"${version}" is not a valid package version` };
-    if (file.length === 0 || file.join('/') === '' || key.endsWith('/')) return { kind: 'ignored', reason: 'packages are packages/<package>/<version>/<file>' };
+    if (!isValidName(folder) && folder !== TOP_LEVEL_PACKAGE_FOLDER) return { kind: 'rejected', reason: `"${folder}" is not a valid package name (${NAME_RULE_TEXT})` };
+    if (!isValidVersion(version)) return { kind: 'rejected', reason: `"${version}" is not a valid package version (${VERSION_RULE_TEXT})` };
+    if (file.length === 0) return { kind: 'rejected', reason: 'packages are packages/<package>/<version>/<file>' };
     return { kind: 'package-file', folder, version };
   }
   if (key.startsWith(SETTINGS_PREFIX)) {
     const name = jsonDocumentName(key.slice(SETTINGS_PREFIX.length));
-    if (!isValidName(name)) return { kind: 'ignored', reason: 'settings are settings/<name>.json with a valid name' };
+    if (!isValidName(name)) return { kind: 'rejected', reason: `settings are settings/<name>.json, names being ${NAME_RULE_TEXT}` };
     return { kind: 'settings', name };
   }
-  if (key.startsWith(CERTIFICATES_PREFIX)) {
-    const [name = '', file = '', ...rest] = key.slice(CERTIFICATES_PREFIX.length).split('/');
-    const role = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).find((r) => CERTIFICATE_FILES[r] === file);
-    if (!isValidName(name) || !role || rest.length > 0) return { kind: 'ignored', reason: 'certificates are certificates/<name>/cert.pem, key.pem or ca.pem' };
-    return { kind: 'certificate-file', name, role };
-  }
-  return { kind: 'ignored', reason: 'outside configs/, assignments/, packages/, settings/ and certificates/' };
+  const [name = '', file = '', ...rest] = key.slice(CERTIFICATES_PREFIX.length).split('/');
+  const role = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).find((r) => CERTIFICATE_FILES[r] === file);
+  if (!isValidName(name) || !role || rest.length > 0) return { kind: 'rejected', reason: 'certificates are certificates/<name>/cert.pem, key.pem or ca.pem' };
+  return { kind: 'certificate-file', name, role };
 }
 
 function jsonDocumentName(file: string): string {
@@ -96,9 +103,16 @@ export const settingsObjectKey = (name: string) => `${SETTINGS_PREFIX}${name}.js
 export const certificateFolder = (name: string) => `${CERTIFICATES_PREFIX}${name}/`;
 export const certificateObjectKey = (name: string, role: CertificateRole) => `${certificateFolder(name)}${CERTIFICATE_FILES[role]}`;
 
-/** Object keys in S3 event notifications are URL-encoded, with spaces as '+'. */
-export function decodeEventKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, ' '));
+/**
+ * Object keys in S3 event notifications are URL-encoded, with spaces as '+'.
+ * Undefined when the encoding does not decode to UTF-8 text.
+ */
+export function decodeEventKey(key: string): string | undefined {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

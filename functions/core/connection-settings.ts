@@ -1,23 +1,20 @@
 import { create } from '@bufbuild/protobuf';
 import {
   AgentCapabilities,
-  ConnectionSettingsOffersSchema,
-  ConnectionSettingsStatuses,
-  HeaderSchema,
-  HeadersSchema,
   OpAMPConnectionSettingsSchema,
   OtherConnectionSettingsSchema,
-  ProxyConnectionSettingsSchema,
   TLSCertificateSchema,
-  TLSConnectionSettingsSchema,
   TelemetryConnectionSettingsSchema,
 } from '../gen/opamp/v1/opamp_pb.js';
-import type { ConnectionSettingsOffers, Headers, ProxyConnectionSettings, TLSCertificate, TLSConnectionSettings } from '../gen/opamp/v1/opamp_pb.js';
-import type { ReportedApplyStatus } from './agent-record.js';
+import type { ConnectionSettingsOffers, } from '../gen/opamp/v1/opamp_pb.js';
 import { contentId, sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
-import { exhausted, nextOffer, offerDue, offerState, outcomeOf } from './offer-tracker.js';
-import type { OfferRecord, OfferState, ResendPolicy } from './offer-tracker.js';
+import type { ResendPolicy } from './offer-tracker.js';
+import type { HeldCertificate } from './certificate-expiry.js';
+import type { CredentialValue, SecretLookup, SecretRef } from './secret-refs.js';
+import { certificatePart, resolveDestinationValues } from './settings-credentials.js';
+import type { CertificatePart } from './settings-credentials.js';
+import { headersMessage, proxyMessage, tlsMessage, utf8 } from './settings-messages.js';
 
 /*
  * Connection settings: what the server offers agents about where and how to
@@ -27,7 +24,8 @@ import type { OfferRecord, OfferState, ResendPolicy } from './offer-tracker.js';
  * poll interval it wants, the agent's credential and an issued certificate.
  */
 
-export type HeaderMap = Readonly<Record<string, string>>;
+/** Header (or other setting) values: literal, or a secret reference (see secret-refs.ts). */
+export type HeaderMap = Readonly<Record<string, CredentialValue>>;
 
 export interface TlsSpec {
   caPem?: string | undefined;
@@ -81,6 +79,8 @@ export interface ConnectionSettingsSpec {
 /** PEM material of a certificate, with the SHA-256 fingerprint of the certificate that identifies it. */
 export interface ResolvedCertificate {
   fingerprint: string;
+  /** When the certificate expires (milliseconds since the epoch), when known. */
+  notAfter?: number | undefined;
   cert: string;
   key?: string | undefined;
   ca?: string | undefined;
@@ -99,6 +99,8 @@ export interface IssuedCertificateRecord {
   issuedAt: number;
   /** SHA-256 of the CSR it answered, so that a repeated request gets the same certificate. */
   csrDigest: string;
+  /** The CSR itself (PEM), to sign a renewal for the same key before this one expires. */
+  csrPem?: string | undefined;
 }
 
 /** What the poll path knows about this request and the server, beyond the stored state. */
@@ -109,8 +111,14 @@ export interface ConnectionContext {
   presented?: { header: string; tokenName?: string | undefined } | undefined;
   /** The value of a token the server may hand out, by name. */
   deliverableToken(name: string): string | undefined;
+  /** The token that replaces one being revoked (its name), if it is being revoked. */
+  replacementToken?(name: string): string | undefined;
   /** The certificate a reference names (undefined: not known at all). */
   certificate(ref: string): CertificateLookup;
+  /** The value a secret reference names (undefined: not read yet). */
+  secret?(ref: SecretRef): SecretLookup;
+  /** The time of the poll: an issued certificate that expired by then is not offered. */
+  now?: number | undefined;
 }
 
 export const NO_CONNECTION_CONTEXT: ConnectionContext = {
@@ -146,6 +154,8 @@ interface DesiredPart {
   /** The same without the heartbeat interval (what "pending" compares). */
   baseHash: string;
   build(): OfferPart;
+  /** The certificate the part carries from a settings document, with its expiry. */
+  certificate?: HeldCertificate | undefined;
 }
 
 type OfferPart =
@@ -164,6 +174,8 @@ export interface DesiredSettings {
   problems: string[];
   /** Material could not be read just now: offer nothing rather than an offer without it. */
   deferred: boolean;
+  /** The certificates the parts carry (from settings documents), with their expiry. */
+  certificates: HeldCertificate[];
 }
 
 export interface DesiredSettingsInput {
@@ -195,6 +207,11 @@ export function desiredSettings(input: DesiredSettingsInput): {
       if (found && 'error' in found && found.temporary) deferred = true;
       return found;
     },
+    secret: (ref) => {
+      const found = input.context.secret?.(ref);
+      if (!found || ('error' in found && found.temporary)) deferred = true;
+      return found;
+    },
   };
   const capabilities = input.capabilities;
   const fixed: DesiredPart[] = [];
@@ -207,18 +224,18 @@ export function desiredSettings(input: DesiredSettingsInput): {
     const destination = spec?.[field];
     if (!destination || !agentHas(capabilities, capability)) continue;
     const part = destinationPart(field, destination, context, problems);
-    if (part) fixed.push(fixedPart(field, part.descriptor, () => ({ kind: 'telemetry', field, value: create(TelemetryConnectionSettingsSchema, part.message()) })));
+    if (part) fixed.push(fixedPart(field, part.descriptor, () => ({ kind: 'telemetry', field, value: create(TelemetryConnectionSettingsSchema, part.message()) }), part.held?.(field)));
   }
   if (spec?.otherConnections && agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsOtherConnectionSettings)) {
     for (const [name, other] of Object.entries(spec.otherConnections).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const part = destinationPart(`otherConnections.${name}`, other, context, problems);
       if (!part) continue;
-      const otherSettings = { ...(other.otherSettings ?? {}) };
-      fixed.push(fixedPart(`other:${name}`, { ...part.descriptor, otherSettings }, () => ({
+      const { identity, pairs } = part.values.otherSettings;
+      fixed.push(fixedPart(`other:${name}`, { ...part.descriptor, otherSettings: Object.fromEntries(identity) }, () => ({
         kind: 'other',
         name,
-        value: create(OtherConnectionSettingsSchema, { ...part.message(), otherSettings }),
-      })));
+        value: create(OtherConnectionSettingsSchema, { ...part.message(), otherSettings: Object.fromEntries(pairs) }),
+      }), part.held?.(`other:${name}`)));
     }
   }
   const opamp = opampPart({ ...input, context }, problems);
@@ -230,7 +247,8 @@ export function desiredSettings(input: DesiredSettingsInput): {
     withHeartbeat(pending: boolean, keepSeconds?: number): DesiredSettings {
       const heartbeatSeconds = opamp?.steered ? (keepSeconds ?? intervalFor(input, pending)) : undefined;
       const parts = [...fixed, ...(opamp ? [opamp.part(heartbeatSeconds)] : [])];
-      return { hash: aggregate(parts, 'hash'), baseHash, parts, heartbeatSeconds, problems, deferred };
+      const certificates = parts.flatMap((p) => (p.certificate ? [p.certificate] : []));
+      return { hash: aggregate(parts, 'hash'), baseHash, parts, heartbeatSeconds, problems, deferred, certificates };
     },
   };
 }
@@ -255,22 +273,28 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
   const own = spec?.opamp;
   const steered = agentHas(capabilities, AgentCapabilities.AgentCapabilities_ReportsHeartbeat) &&
     (own?.heartbeat?.idleSeconds ?? input.heartbeat.idleSeconds) > 0;
-  if (!steered && !own && !issued) return undefined;
+  // A token being revoked is swapped for its replacement, whether a document names it or the agent presented it.
+  const named = own?.token ?? context.presented?.tokenName;
+  const replacement = named !== undefined ? context.replacementToken?.(named) : undefined;
+  const tokenName = replacement ?? own?.token;
+  if (!steered && !own && !issued && replacement === undefined) return undefined;
   const before = problems.length;
   if (!context.endpoint) problems.push('opamp: the server does not know its public URL');
 
   let authorization: { value: string; identity: string } | undefined;
-  if (own?.token !== undefined) {
-    const token = context.deliverableToken(own.token);
-    if (token === undefined) problems.push(`opamp: token "${own.token}" does not exist or was not created deliverable`);
-    else authorization = { value: `Bearer ${token}`, identity: `token:${own.token}` };
+  if (tokenName !== undefined) {
+    const token = context.deliverableToken(tokenName);
+    if (token === undefined) problems.push(`opamp: token "${tokenName}" does not exist or was not created deliverable`);
+    else authorization = { value: `Bearer ${token}`, identity: `token:${tokenName}` };
   } else if (context.presented) {
     const { header, tokenName } = context.presented;
     authorization = { value: header, identity: tokenName !== undefined ? `token:${tokenName}` : `header:${sha256(header).toString('hex')}` };
   }
 
-  let certificate: { message: () => TLSCertificate; identity: string } | undefined;
-  if (issued) {
+  let certificate: CertificatePart | undefined;
+  if (issued && context.now !== undefined && issued.notAfter <= context.now) {
+    problems.push(`opamp: the certificate issued to the agent expired at ${new Date(issued.notAfter).toISOString()}; it needs a new certificate request`);
+  } else if (issued) {
     certificate = {
       identity: `issued:${issued.fingerprint}`,
       message: () => create(TLSCertificateSchema, { cert: utf8(issued.certPem), caCert: utf8(issued.caPem) }),
@@ -278,22 +302,26 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
   } else if (own?.certificate !== undefined) {
     certificate = certificatePart('opamp', own.certificate, context, problems);
   }
-  if (problems.length > before) return undefined;
+  // A secret's last good value comes with a problem of its own, which does not withhold the part.
+  const blocked = problems.length > before;
+  const values = resolveDestinationValues('opamp', own ?? {}, context, problems);
+  if (blocked || !values) return undefined;
 
-  const headers = [...(authorization ? [['Authorization', authorization.value] as const] : []), ...sortedHeaders(own?.headers)];
+  const headers = [...(authorization ? [['Authorization', authorization.value] as const] : []), ...values.headers.pairs];
   const descriptor = {
     endpoint: context.endpoint,
     authorization: authorization?.identity,
-    headers: sortedHeaders(own?.headers),
+    headers: values.headers.identity,
     certificate: certificate?.identity,
     tls: own?.tls,
-    proxy: own?.proxy,
+    proxy: values.proxyIdentity,
   };
   const baseHash = contentId(stableJson(descriptor));
   return {
     steered,
     part: (heartbeat) => ({
       key: 'opamp',
+      ...(certificate?.held ? { certificate: certificate.held('opamp') } : {}),
       baseHash,
       hash: heartbeat === undefined ? baseHash : contentId(stableJson({ ...descriptor, heartbeat })),
       build: () => ({
@@ -304,52 +332,36 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
           ...(certificate ? { certificate: certificate.message() } : {}),
           ...(heartbeat !== undefined ? { heartbeatIntervalSeconds: BigInt(heartbeat) } : {}),
           ...(own?.tls ? { tls: tlsMessage(own.tls) } : {}),
-          ...(own?.proxy ? { proxy: proxyMessage(own.proxy) } : {}),
+          ...(own?.proxy ? { proxy: proxyMessage(own.proxy, values.proxyHeaders.pairs) } : {}),
         }),
       }),
     }),
   };
 }
 
-function destinationPart(label: string, destination: DestinationSpec, context: ConnectionContext, problems: string[]) {
+function destinationPart(label: string, destination: DestinationSpec & { otherSettings?: HeaderMap | undefined }, context: ConnectionContext, problems: string[]) {
   const certificate = destination.certificate !== undefined ? certificatePart(label, destination.certificate, context, problems) : undefined;
-  if (destination.certificate !== undefined && !certificate) return undefined;
-  const headers = sortedHeaders(destination.headers);
+  const values = resolveDestinationValues(label, destination, context, problems);
+  if ((destination.certificate !== undefined && !certificate) || !values) return undefined;
+  const headers = values.headers.pairs;
+  const proxy = destination.proxy;
   return {
-    descriptor: { endpoint: destination.endpoint, headers, certificate: certificate?.identity, tls: destination.tls, proxy: destination.proxy },
+    values,
+    held: certificate?.held,
+    descriptor: { endpoint: destination.endpoint, headers: values.headers.identity, certificate: certificate?.identity, tls: destination.tls, proxy: values.proxyIdentity },
     message: () => ({
       destinationEndpoint: destination.endpoint,
       ...(headers.length > 0 ? { headers: headersMessage(headers) } : {}),
       ...(certificate ? { certificate: certificate.message() } : {}),
       ...(destination.tls ? { tls: tlsMessage(destination.tls) } : {}),
-      ...(destination.proxy ? { proxy: proxyMessage(destination.proxy) } : {}),
+      ...(proxy ? { proxy: proxyMessage(proxy, values.proxyHeaders.pairs) } : {}),
     }),
   };
 }
 
-function certificatePart(label: string, ref: string, context: ConnectionContext, problems: string[]): { message: () => TLSCertificate; identity: string } | undefined {
-  const found = context.certificate(ref);
-  if (!found) {
-    problems.push(`${label}: certificate "${ref}" is not available yet`);
-    return undefined;
-  }
-  if ('error' in found) {
-    problems.push(`${label}: certificate "${ref}": ${found.error}`);
-    return undefined;
-  }
-  return {
-    identity: `cert:${found.fingerprint}`,
-    message: () => create(TLSCertificateSchema, {
-      cert: utf8(found.cert),
-      ...(found.key !== undefined ? { privateKey: utf8(found.key) } : {}),
-      ...(found.ca !== undefined ? { caCert: utf8(found.ca) } : {}),
-    }),
-  };
-}
-
-function fixedPart(key: PartKey, descriptor: unknown, build: () => OfferPart): DesiredPart {
+function fixedPart(key: PartKey, descriptor: unknown, build: () => OfferPart, certificate?: HeldCertificate): DesiredPart {
   const hash = contentId(stableJson(descriptor));
-  return { key, hash, baseHash: hash, build };
+  return { key, hash, baseHash: hash, build, ...(certificate ? { certificate } : {}) };
 }
 
 /**
@@ -371,179 +383,4 @@ function hashInput(parts: Readonly<Record<PartKey, string>>): string {
   return stableJson(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function sortedHeaders(headers: HeaderMap | undefined): Array<readonly [string, string]> {
-  return Object.entries(headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function headersMessage(headers: ReadonlyArray<readonly [string, string]>): Headers {
-  return create(HeadersSchema, { headers: headers.map(([key, value]) => create(HeaderSchema, { key, value })) });
-}
-
-function tlsMessage(tls: TlsSpec): TLSConnectionSettings {
-  return create(TLSConnectionSettingsSchema, {
-    caPemContents: tls.caPem ?? '',
-    includeSystemCaCertsPool: tls.includeSystemCaCertsPool ?? false,
-    insecureSkipVerify: tls.insecureSkipVerify ?? false,
-    minVersion: tls.minVersion ?? '',
-    maxVersion: tls.maxVersion ?? '',
-    cipherSuites: [...(tls.cipherSuites ?? [])],
-  });
-}
-
-function proxyMessage(proxy: ProxySpec): ProxyConnectionSettings {
-  const headers = sortedHeaders(proxy.connectHeaders);
-  return create(ProxyConnectionSettingsSchema, { url: proxy.url, ...(headers.length > 0 ? { connectHeaders: headersMessage(headers) } : {}) });
-}
-
-function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
-}
-
-/** The ConnectionSettingsOffers carrying the given parts, with the hash over all of them. */
-export function settingsOffers(desired: DesiredSettings, send: readonly PartKey[]): ConnectionSettingsOffers {
-  const offers = create(ConnectionSettingsOffersSchema, { hash: new Uint8Array(Buffer.from(desired.hash, 'base64')) });
-  for (const part of desired.parts) {
-    if (!send.includes(part.key)) continue;
-    const built = part.build();
-    if (built.kind === 'opamp') offers.opamp = built.value;
-    else if (built.kind === 'telemetry') offers[built.field] = built.value;
-    else offers.otherConnections[built.name] = built.value;
-  }
-  return offers;
-}
-
-/** What the server last offered, by part. */
-export interface SettingsOffer extends OfferRecord {
-  baseHash: string;
-  /** Every part the agent should have had after this offer (not only those sent). */
-  parts: Record<PartKey, string>;
-  heartbeatSeconds?: number | undefined;
-  /** The parts this offer carried. */
-  sent: PartKey[];
-}
-
-/** The settings the agent is known (or, when it does not report, assumed) to have. */
-export interface AppliedSettings {
-  hash: string;
-  baseHash: string;
-  parts: Record<PartKey, string>;
-  heartbeatSeconds?: number | undefined;
-  at: number;
-  /** The agent does not report: this is what it was sent. */
-  assumed: boolean;
-}
-
-/** The capabilities that let an agent take any part of connection settings. */
-const SETTINGS_CAPABILITIES = [
-  AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings,
-  AgentCapabilities.AgentCapabilities_ReportsOwnMetrics,
-  AgentCapabilities.AgentCapabilities_ReportsOwnTraces,
-  AgentCapabilities.AgentCapabilities_ReportsOwnLogs,
-  AgentCapabilities.AgentCapabilities_AcceptsOtherConnectionSettings,
-].reduce((mask, capability) => mask | BigInt(capability), 0n);
-
-/** Whether the agent can take any connection settings at all (most heartbeats then skip the work). */
-export function takesConnectionSettings(capabilities: bigint): boolean {
-  return (capabilities & SETTINGS_CAPABILITIES) !== 0n;
-}
-
-export function reportsSettingsStatus(capabilities: bigint): boolean {
-  return agentHas(capabilities, AgentCapabilities.AgentCapabilities_ReportsConnectionSettingsStatus);
-}
-
-/** The applied settings after the agent reported a ConnectionSettingsStatus. */
-export function noteSettingsStatus(offer: SettingsOffer | undefined, applied: AppliedSettings | undefined, status: ReportedApplyStatus, now: number): AppliedSettings | undefined {
-  if (status.status !== ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED) return applied;
-  if (!offer || offer.hash !== status.hash || (applied?.hash === offer.hash && !applied.assumed)) return applied;
-  return { hash: offer.hash, baseHash: offer.baseHash, parts: offer.parts, heartbeatSeconds: offer.heartbeatSeconds, at: now, assumed: false };
-}
-
-export interface SettingsProgress {
-  capabilities: bigint;
-  baseHash: string;
-  reported: ReportedApplyStatus | undefined;
-  offer: SettingsOffer | undefined;
-  applied: AppliedSettings | undefined;
-  now: number;
-  policy: SettingsPolicy;
-}
-
-/**
- * The interval of an offer of these settings that still waits for the
- * agent's report: while it waits, the interval is not changed (a new interval
- * would be a new offer, and the agent has not answered this one yet). Only
- * agents that report their status are waited for, and not beyond the offer's
- * last attempt.
- */
-export function awaitedInterval(args: SettingsProgress): number | undefined {
-  const { offer } = args;
-  if (!offer || offer.baseHash !== args.baseHash || !reportsSettingsStatus(args.capabilities)) return undefined;
-  if (args.applied?.hash === offer.hash || args.reported?.hash === offer.hash || exhausted(offer, args.now, args.policy)) return undefined;
-  return offer.heartbeatSeconds;
-}
-
-/**
- * The parts this reply should carry, if any. An agent that reports its status
- * is offered until it reports the desired hash (applied, applying or failed:
- * a failed hash is not offered again), repeated after a quiet period a
- * bounded number of times. An agent that does not report is offered each
- * hash once (again after it restarts; see forgetAssumed). Only parts that
- * differ from what the agent has are sent: unset parts mean "keep yours".
- */
-export function settingsToOffer(args: {
-  capabilities: bigint;
-  desired: DesiredSettings;
-  reported: ReportedApplyStatus | undefined;
-  offer: SettingsOffer | undefined;
-  applied: AppliedSettings | undefined;
-  now: number;
-  policy: SettingsPolicy;
-}): PartKey[] | undefined {
-  const { desired, applied } = args;
-  if (desired.parts.length === 0) return undefined;
-  const reporting = reportsSettingsStatus(args.capabilities);
-  const has = reporting ? args.reported?.hash === desired.hash : applied?.hash === desired.hash;
-  if (!offerDue({ desired: desired.hash, has, offer: args.offer, reports: reporting, now: args.now, policy: args.policy })) return undefined;
-  const changed = desired.parts.filter((p) => applied?.parts[p.key] !== p.hash).map((p) => p.key);
-  // Nothing differs part by part (a part was dropped): send everything, so the new hash arrives with content.
-  return changed.length > 0 ? changed : desired.parts.map((p) => p.key);
-}
-
-export function recordSettingsOffer(previous: SettingsOffer | undefined, desired: DesiredSettings, sent: PartKey[], now: number, seq: bigint): SettingsOffer {
-  return {
-    ...nextOffer(previous, desired.hash, now, seq),
-    baseHash: desired.baseHash,
-    parts: Object.fromEntries(desired.parts.map((p) => [p.key, p.hash])),
-    ...(desired.heartbeatSeconds !== undefined ? { heartbeatSeconds: desired.heartbeatSeconds } : {}),
-    sent,
-  };
-}
-
-export function assumeApplied(offer: SettingsOffer, now: number): AppliedSettings {
-  return { hash: offer.hash, baseHash: offer.baseHash, parts: offer.parts, heartbeatSeconds: offer.heartbeatSeconds, at: now, assumed: true };
-}
-
-/**
- * Where an agent stands with its connection settings:
- * - `none`: nothing to offer it;
- * - `pending`: something to offer, not offered yet (or withheld: see problems);
- * - `offered`: offered, no report yet (or the agent does not report);
- * - `applying`, `applied`, `failed`: as the agent reported for the last offer.
- */
-export type SettingsRolloutState = Exclude<OfferState, 'rolled-back' | 'not-taken'>;
-
-export function settingsRolloutState(args: {
-  targeted: boolean;
-  reported: ReportedApplyStatus | undefined;
-  offer: SettingsOffer | undefined;
-}): SettingsRolloutState {
-  const { offer, reported } = args;
-  if (!offer) return args.targeted ? 'pending' : 'none';
-  // The last offer stands in for the desired settings (they are only known at poll time); nothing is abandoned or given up here.
-  return offerState({ desired: offer.hash, reported: reported && { hash: reported.hash, outcome: outcomeOf(reported.status, SETTINGS_OUTCOMES) }, offer }) as SettingsRolloutState;
-}
-
-const SETTINGS_OUTCOMES = {
-  applied: ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED,
-  failed: ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED,
-};
+export * from './settings-progress.js';

@@ -12,8 +12,10 @@ export interface CoreOptions {
   lastSeenRefreshMs: number;
   /** Shortest poll interval an agent is expected to use (see sequence.ts). */
   minPollIntervalMs: number;
-  /** ReportFullState is not asked again within this time, except for an unknown agent. */
+  /** ReportFullState is not asked again within this time while a request is unanswered, except for an unknown agent. */
   fullStateRetryMs: number;
+  /** A gap or reset of one agent is logged at most once in this time (the rest are counted only). */
+  noisyEventLogWindowMs: number;
   /** How long a silent agent's record is kept before the store may delete it. */
   recordRetentionMs: number;
   /** How long a temporary uid keeps pointing to the uid assigned to it. */
@@ -30,9 +32,10 @@ export interface CoreOptions {
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   features: { remoteConfig: true, packages: true, connectionSettings: true, connectionSettingsRequests: false },
-  lastSeenRefreshMs: 5 * 60_000,
+  lastSeenRefreshMs: 24 * 3_600_000,
   minPollIntervalMs: 15_000,
   fullStateRetryMs: 10 * 60_000,
+  noisyEventLogWindowMs: 10 * 60_000,
   recordRetentionMs: 30 * 24 * 3_600_000,
   redirectRetentionMs: 24 * 3_600_000,
   remoteConfig: DEFAULT_REMOTE_CONFIG_POLICY,

@@ -5,12 +5,12 @@ import { instanceUidToText } from './instance-uid.js';
 import { applyOutcome, emptyRecord, finish, lazily, placeSections, requestsNewUid, retireSections, successReply } from './poll-record.js';
 import type { FeatureOutcome, PollContext, PollDecision, PollEvent, PollInput } from './poll-types.js';
 import { gateReply } from './reply-gates.js';
-import { classifySequence } from './sequence.js';
+import { classifySequence, explainJump } from './sequence.js';
 import { validateAgentToServer } from './validate-message.js';
 import { deliverCommand, deliverMessages, expireCommand, receiveMessage } from './features/commands-messages.js';
 import { noteCredentials, offerSettings } from './features/connection-settings.js';
-import { duplicateOf, observation, splitDuplicate } from './features/duplicate-uid.js';
-import { mustWrite, pollIntervalFloor, requestFullState } from './features/full-state.js';
+import { duplicateOf, observation, outOfOrder, splitDuplicate } from './features/duplicate-uid.js';
+import { mustWrite, noteCadence, pollIntervalFloor, quietNoisyEvents, requestFullState } from './features/full-state.js';
 import { answerRetriedUidRequest, assignNewUid } from './features/instance-uid.js';
 import { offerPackages } from './features/packages.js';
 import { offerConfig } from './features/remote-config.js';
@@ -51,25 +51,30 @@ export function decidePoll(input: PollInput): PollDecision {
 
   // A redirect record is not the agent's state: a message without the flag starts afresh.
   const stored = input.record?.movedTo ? undefined : input.record;
-  const verdict = classifySequence(stored, message.sequenceNum, digest, now, pollIntervalFloor(stored, options));
+  const jump = explainJump(stored, message.sequenceNum, now, classifySequence(stored, message.sequenceNum, digest, now, pollIntervalFloor(stored, options)));
+  const verdict = jump.verdict;
   if (verdict === 'duplicate' && stored) return answerRetry(stored, input, desiredState(stored, fleet));
 
   const base = stored ?? emptyRecord(uid, now, input.record?.version ?? 0);
   const seen = observation(message, verdict, stored, now);
-  const duplicate = duplicateOf(stored, seen, input);
+  const duplicate = duplicateOf(stored, seen, input, verdict);
   if (stored && duplicate) return splitDuplicate({ stored, input, seen, reason: duplicate });
 
-  const applied = applyStatus(base, message, now);
+  const applied = applyStatus(base, message, now, input.rawSections);
   const next = applied.record;
-  next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
+  if (!outOfOrder(verdict, input)) next.fingerprint = observe(base.fingerprint ?? {}, seen, options.duplicateWindowMs);
   const context: PollContext = { input, record: next, desired: desiredState(next, fleet), verdict };
   const reply = successReply(message, options);
   const events: PollEvent[] = [];
-  const attach: Pick<PollDecision, 'attachConfig' | 'attachPackages' | 'inbox'> = {};
+  const attach: Pick<PollDecision, 'attachConfig' | 'attachPackages' | 'inbox' | 'quietEvents'> = {};
   const take = (outcome: FeatureOutcome | undefined) => applyOutcome(outcome, next, reply, events, attach);
 
   take(noteCredentials(context));
+  take(noteCadence(jump));
   take({ events: statusEvents(applied, message, verdict) });
+  const noisy = quietNoisyEvents(base, verdict, input);
+  if (noisy.changes) take({ changes: noisy.changes });
+  if (noisy.quiet.length > 0) attach.quietEvents = noisy.quiet;
   take(requestFullState(context, base));
   take(expireCommand(context));
   const command = deliverCommand(context, reply.flags);

@@ -2,7 +2,7 @@
  * Reasons the protocol core refuses a message. Each maps to one reply in the
  * HTTP edge; none of them is retryable by the agent.
  */
-export type ProtocolErrorReason = 'malformed-message' | 'invalid-instance-uid';
+export type ProtocolErrorReason = 'malformed-message' | 'invalid-instance-uid' | 'state-too-large';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

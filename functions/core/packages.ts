@@ -1,9 +1,11 @@
 import { AgentCapabilities, PackageStatusEnum, PackageType } from '../gen/opamp/v1/opamp_pb.js';
+import { boundedErrorMessage } from './record-bounds.js';
 import type { PackageStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import { sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
 import { nextOffer, offerDue, offerState } from './offer-tracker.js';
 import type { OfferRecord, ReportedOutcome, ResendPolicy } from './offer-tracker.js';
+import { packageRetryDue } from './package-retry.js';
 
 /**
  * The agent itself is the package with the empty name (a top-level package).
@@ -124,12 +126,18 @@ export function shouldOfferPackages(input: {
   desired: ResolvedPackageSet | undefined;
   now: number;
   policy: PackagesPolicy;
+  /** The agent's last package statuses: a download that failed for want of the file or storage is offered again. */
+  statuses?: Readonly<Record<string, PackageStatusSummary>> | undefined;
 }): boolean {
   const { desired } = input;
   if (!desired || !agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_AcceptsPackages)) return false;
+  // A set the agent took is offered again only to retry a failed download.
+  if (input.reportedHash === desired.hash) {
+    return packageRetryDue({ desired, offer: input.offer, statuses: input.statuses, now: input.now, policy: input.policy });
+  }
   return offerDue({
     desired: desired.hash,
-    has: input.reportedHash === desired.hash,
+    has: false,
     offer: input.offer,
     reports: agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_ReportsPackageStatuses),
     now: input.now,
@@ -159,7 +167,7 @@ export function summarizePackageStatuses(statuses: PackageStatuses): Record<stri
       hasVersion: s.agentHasVersion,
       offeredVersion: s.serverOfferedVersion,
       status: (PackageStatusEnum[s.status] ?? String(s.status)).replace(/^PackageStatusEnum_/, ''),
-      ...(s.errorMessage ? { error: s.errorMessage } : {}),
+      ...(s.errorMessage ? { error: boundedErrorMessage(s.errorMessage) } : {}),
       ...(s.downloadDetails ? { downloadPercent: s.downloadDetails.downloadPercent } : {}),
     };
   }

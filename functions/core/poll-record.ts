@@ -31,6 +31,12 @@ export function stateChanged(base: AgentRecord, next: AgentRecord): boolean {
   return false;
 }
 
+/** The record's state as JSON, bookkeeping fields left out: what a write stores, to check its size. */
+export function recordState(record: AgentRecord): string {
+  const { sequenceNum: _s, lastMessageDigest: _d, lastSeenAt: _l, expiresAt: _e, version: _v, ...state } = record;
+  return JSON.stringify(state, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+}
+
 /** Equal as stored: the same primitives, arrays and objects (a field holding undefined is no field). */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -6,7 +6,7 @@ import type { CoreOptions } from './core-options.js';
 import type { DesiredState } from './desired-state.js';
 import type { ConfigMeta, FleetState } from './fleet.js';
 import type { ResolvedPackageSet } from './packages.js';
-import type { SectionContent, SectionRef } from './sections.js';
+import type { SectionContent, SectionKind, SectionRef } from './sections.js';
 import type { SequenceVerdict } from './sequence.js';
 
 export interface PollInput {
@@ -36,7 +36,18 @@ export interface PollInput {
   connection?: ConnectionContext | undefined;
   /** A certificate just signed for the agent's CSR in this message. */
   issuedCertificate?: IssuedCertificateRecord | undefined;
+  /** The sections' bytes as the request carried them (large requests), stored as they are instead of encoded again. */
+  rawSections?: RawSections | undefined;
+  /**
+   * A newer message from this sender was stored while this one was in flight
+   * (see `overtaken` in sequence.ts). Its lower number is then reordering,
+   * not a second process counting on its own: it is applied like a reset, but
+   * says nothing about duplicate uids.
+   */
+  overtaken?: boolean | undefined;
 }
+
+export type RawSections = Partial<Record<SectionKind, Uint8Array>>;
 
 /** A record to store, conditional on the version that was read (0: must not exist). */
 export interface RecordWrite {
@@ -97,6 +108,8 @@ export interface PollDecision {
   /** A custom message the agent sent, to keep in its bounded inbox (numbered from 1). */
   inbox?: { instanceUid: string; index: number; message: ReceivedMessage };
   events: PollEvent[];
+  /** Events of `events` already logged for this agent within the log window: counted, not logged again. */
+  quietEvents?: PollEvent[];
 }
 
 /** Record fields a feature sets; a field given as undefined is removed from the record. */

@@ -6,6 +6,8 @@ import { agentHas } from './capabilities.js';
 export interface AgentAcceptance {
   capabilities: bigint;
   customCapabilities?: readonly string[] | undefined;
+  /** Set when `customCapabilities` is only part of what the agent announced: it then cannot rule a capability out. */
+  customCapabilitiesTruncated?: unknown;
 }
 
 /**
@@ -37,7 +39,7 @@ export function gateReply(reply: ServerToAgent, agent: AgentAcceptance): ServerT
   if ((reply.flags & componentsFlag) !== 0n && !agentHas(caps, AgentCapabilities.AgentCapabilities_ReportsAvailableComponents)) {
     reply.flags &= ~componentsFlag;
   }
-  if (reply.customMessage && !(agent.customCapabilities ?? []).includes(reply.customMessage.capability)) {
+  if (reply.customMessage && !agent.customCapabilitiesTruncated && !(agent.customCapabilities ?? []).includes(reply.customMessage.capability)) {
     delete reply.customMessage;
   }
   if (reply.command) {

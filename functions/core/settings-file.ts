@@ -3,6 +3,7 @@ import { isValidName } from './bucket-layout.js';
 import { isCertificateRef } from './certificate-ref.js';
 import type { ConnectionSettingsSpec } from './connection-settings.js';
 import { RejectedRequestError } from './errors.js';
+import { SECRET_ENV_PREFIX } from './secret-refs.js';
 import { describeIssues } from './validation-text.js';
 
 /**
@@ -22,11 +23,31 @@ import { describeIssues } from './validation-text.js';
  * Authorization header, so that the server knows which agents moved to it.
  * Certificates are references: a name (`certificates/<name>/` in the bucket),
  * `secretsmanager:<secret id>` or, on a local backend, `file:<directory>`.
+ * Header values and other connections' settings may name a secret instead of
+ * holding a value: {"secret": "<name>", "key": "<field>"} (see secret-refs.ts).
  * Unknown fields are errors, so typos do not pass silently.
  */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const headers = z.record(z.string().regex(HEADER_NAME, 'header names are HTTP tokens (letters, digits, "-", ...)'), z.string().max(8192));
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/** A secret reference (see secret-refs.ts); its value is read only by the agent endpoint. */
+const secretRefSchema = z.union([
+  z
+    .object({
+      secret: z
+        .string()
+        .regex(SECRET_NAME, 'a secret name is 1-512 letters, digits and /_+=.@- (relative to the deployment\'s secret prefix)')
+        .refine((n) => !n.split('/').includes('..') && !n.startsWith('/'), 'a secret name may not climb out of the deployment\'s prefix'),
+      key: z.string().min(1).max(256).optional(),
+    })
+    .strict(),
+  z.object({ env: z.string().regex(/^OPAMP_SECRET_[A-Za-z0-9_]+$/, `environment variables named by settings begin with ${SECRET_ENV_PREFIX}`) }).strict(),
+  z.object({ file: z.string().min(1).max(4096) }).strict(),
+]);
+
+const credential = z.union([z.string().max(8192), secretRefSchema]);
+const headers = z.record(z.string().regex(HEADER_NAME, 'header names are HTTP tokens (letters, digits, "-", ...)'), credential);
 const certificate = z.string().refine(isCertificateRef, 'a certificate is a name (certificates/<name>/ in the bucket), "secretsmanager:<secret id>" or "file:<directory>"');
 const httpUrl = z.string().refine(isHttpUrl, 'must be an http:// or https:// URL');
 const tlsVersion = z.enum(['1.0', '1.1', '1.2', '1.3']);
@@ -53,7 +74,7 @@ const other = z
     certificate: certificate.optional(),
     tls: tls.optional(),
     proxy: proxy.optional(),
-    otherSettings: z.record(z.string().min(1), z.string()).optional(),
+    otherSettings: z.record(z.string().min(1), credential).optional(),
   })
   .strict();
 

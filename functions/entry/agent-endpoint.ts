@@ -5,8 +5,10 @@ import { AgentAuthenticator } from '../service/agent-tokens.js';
 import { ConfigBodyCache } from '../service/config-bodies.js';
 import { FleetStateCache } from '../service/fleet-cache.js';
 import { PollService } from '../service/poll-service.js';
+import { PresenceBatcher } from '../service/presence-batcher.js';
 import { CertificateIssuer } from '../service/certificate-issuer.js';
 import { CertificateResolver } from '../service/certificate-resolver.js';
+import { SecretResolver } from '../service/secret-resolver.js';
 import type { WiringOptions } from './stores.js';
 
 /**
@@ -30,9 +32,19 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     refreshMs: config.certificateRefreshMs,
     telemetry,
   });
+  const secrets = new SecretResolver({
+    secrets: stores.secrets,
+    prefix: config.secretPrefix,
+    readFile: options.readLocalFile,
+    env: options.localEnv,
+    now,
+    refreshMs: config.secretRefreshMs,
+    telemetry,
+  });
   const issuer = config.csr
     ? new CertificateIssuer({ caRef: config.csr.caRef, resolver: certificates, now, validityMs: config.csr.validityMs, requireInstanceUid: config.csr.requireInstanceUid, telemetry })
     : undefined;
+  const presence = new PresenceBatcher({ store: stores.presence, now, telemetry, ...config.presence });
   const polls = new PollService({
     agents: stores.agents,
     now,
@@ -44,9 +56,14 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
     urlSigner: stores.signer,
     publicUrl: config.publicUrl,
     deliverableToken: (name) => tokens.deliverableToken(name),
+    replacementToken: (name) => tokens.replacementFor(name),
     certificates,
+    secrets,
     issuer,
+    renewAtFraction: config.csr?.renewAtFraction,
+    certificateExpiryWarningMs: config.certificateExpiryWarningMs,
+    presence,
   });
-  const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, telemetry });
-  return { app, polls, fleet, configBodies, agentAuth };
+  const app = createApp({ agents: stores.agents, polls, agentAuth, routes: options.extraRoutes, limits: config.limits, deadlines: config.deadlines, telemetry });
+  return { app, polls, fleet, configBodies, agentAuth, presence };
 }

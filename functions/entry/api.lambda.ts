@@ -8,6 +8,6 @@ import { createStores } from './stores.js';
 
 const powertools = createPowertools('opamp-api');
 const config = loadConfig();
-const { app } = createFleetApi({ config, stores: createStores(config, createLambdaClients()), telemetry: powertools.telemetry });
+const { app } = createFleetApi({ config, stores: createStores(config, createLambdaClients(config.storeTimeouts)), telemetry: powertools.telemetry });
 
 export const handler = lambdaHandler(app, powertools);

@@ -5,6 +5,7 @@ import type { Telemetry } from '../observability/telemetry.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import type { BucketIngest } from '../service/bucket-ingest.js';
 import type { ConfigBodyCache } from '../service/config-bodies.js';
+import type { PresenceBatcher } from '../service/presence-batcher.js';
 import { createAgentEndpoint } from './agent-endpoint.js';
 import { createBucketIngest } from './bucket-ingest.js';
 import { createFleetApiRoutes } from './fleet-api.js';
@@ -17,6 +18,7 @@ export interface BackendOptions {
   now?: () => number;
   newInstanceUid?: () => string;
   readLocalFile?: (path: string) => Promise<string | undefined>;
+  localEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Backend {
@@ -24,13 +26,15 @@ export interface Backend {
   agents: AgentStore;
   ingest: BucketIngest;
   configBodies: ConfigBodyCache;
+  /** This process's presence batch: written when due, and on shutdown. */
+  presence: PresenceBatcher;
 }
 
 /** Everything in one app, as the local backend serves it: agent endpoint, fleet API and bucket ingest. */
 export function createBackend(options: BackendOptions): Backend {
   const stores = createStores(options.config, options.clients);
-  const wiring = { config: options.config, stores, telemetry: options.telemetry, now: options.now, readLocalFile: options.readLocalFile };
+  const wiring = { config: options.config, stores, telemetry: options.telemetry, now: options.now, readLocalFile: options.readLocalFile, localEnv: options.localEnv };
   const api = createFleetApiRoutes(wiring);
   const endpoint = createAgentEndpoint({ ...wiring, extraRoutes: [api], ...(options.newInstanceUid ? { newInstanceUid: options.newInstanceUid } : {}) });
-  return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring), configBodies: endpoint.configBodies };
+  return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring), configBodies: endpoint.configBodies, presence: endpoint.presence };
 }

@@ -9,5 +9,6 @@ export function createBucketIngest(options: WiringOptions): BucketIngest {
     now: options.now ?? Date.now,
     telemetry,
     maxConfigFileBytes: config.maxConfigFileBytes,
+    rejectedKeys: stores.rejectedKeys,
   });
 }

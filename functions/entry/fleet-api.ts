@@ -5,6 +5,7 @@ import { AgentQueries } from '../service/agent-queries.js';
 import { TokenAdmin } from '../service/agent-tokens.js';
 import { FleetAdmin } from '../service/fleet-admin.js';
 import { FleetStateCache } from '../service/fleet-cache.js';
+import { PresenceReader } from '../service/presence-reader.js';
 import type { WiringOptions } from './stores.js';
 
 /** The fleet API route group and its services. */
@@ -12,16 +13,19 @@ export function createFleetApiRoutes(options: WiringOptions) {
   const { config, stores, telemetry } = options;
   const now = options.now ?? Date.now;
   const fleet = new FleetStateCache(stores.fleet, now, config.fleetRevalidateMs, telemetry);
+  const presence = new PresenceReader({ store: stores.presence, now, ...config.presence });
   return fleetApiRoutes({
-    queries: new AgentQueries(stores.agents, now, config.liveness, { fleet, policy: config.core.remoteConfig }),
+    queries: new AgentQueries(stores.agents, now, config.liveness, { fleet, policy: config.core.remoteConfig }, presence),
     admin: new FleetAdmin({ objects: stores.objects, fleet: stores.fleet, agents: stores.agents, now, remoteConfig: config.core.remoteConfig, uploads: stores.signer }),
     actions: new AgentActions({ agents: stores.agents, now, ttlMs: config.commandTtlMs }),
-    tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet }),
+    certificateHolders: { agents: stores.agents, now, warningMs: config.certificateExpiryWarningMs, liveness: config.liveness, presence },
+    tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet, liveness: { policy: config.liveness, now, presence } }),
+    rejectedKeys: stores.rejectedKeys,
   });
 }
 
 /** The fleet API function's app: /api/v1/* and GET /healthz. */
 export function createFleetApi(options: WiringOptions) {
   const routes = createFleetApiRoutes(options);
-  return { app: createApp({ agents: options.stores.agents, routes: [routes], limits: options.config.limits, telemetry: options.telemetry }) };
+  return { app: createApp({ agents: options.stores.agents, routes: [routes], limits: options.config.limits, deadlines: options.config.deadlines, telemetry: options.telemetry }) };
 }

@@ -8,7 +8,7 @@ import { createStores } from './stores.js';
 
 const powertools = createPowertools('opamp-ingest');
 const config = loadConfig();
-const ingest = createBucketIngest({ config, stores: createStores(config, createLambdaClients()), telemetry: powertools.telemetry });
+const ingest = createBucketIngest({ config, stores: createStores(config, createLambdaClients(config.storeTimeouts)), telemetry: powertools.telemetry });
 
 export const handler = async (event: S3Event): Promise<void> => {
   try {

@@ -3,34 +3,18 @@
 // lock file pins the SDK); it would only puzzle someone starting the backend.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, loadLocalSettings } from '../config.js';
 import { startLocalBackend } from '../local/local-backend.js';
 import { createPowertools } from '../observability/powertools.js';
 
-const env = process.env;
-const dataDir = resolve(env.OPAMP_DATA_DIR ?? '.data');
-
-/** A whole number from the environment within bounds, or the default; anything else stops the start with a clear error. */
-function wholeNumber(name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`invalid configuration: ${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
-  return value;
-}
-
 try {
   const config = loadConfig();
-  const port = wholeNumber('OPAMP_PORT', 4320, 0, 65_535);
-  const reconcileSeconds = wholeNumber('OPAMP_RECONCILE_SECONDS', 10, 1, 86_400);
+  const local = loadLocalSettings();
+  const dataDir = resolve(local.dataDir);
   const backend = await startLocalBackend({
     config,
-    host: env.OPAMP_HOST ?? '127.0.0.1',
-    port,
+    ...local,
     dataDir,
-    dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
-    s3Endpoint: env.AWS_ENDPOINT_URL_S3,
-    reconcileIntervalMs: reconcileSeconds * 1000,
     telemetry: { ...createPowertools('opamp-local').telemetry, count() {}, annotate: undefined },
   });
   const stores = backend.embedded.dynamodb || backend.embedded.s3 ? `embedded stores, data in ${dataDir}` : 'external stores';

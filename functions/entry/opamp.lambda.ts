@@ -9,6 +9,6 @@ import { createStores } from './stores.js';
 const powertools = createPowertools('opamp');
 // Agents must present a token unless OPAMP_AGENT_AUTH=none says otherwise.
 const config = loadConfig(process.env, { agentAuth: 'token' });
-const { app } = createAgentEndpoint({ config, stores: createStores(config, createLambdaClients()), telemetry: powertools.telemetry });
+const { app } = createAgentEndpoint({ config, stores: createStores(config, createLambdaClients(config.storeTimeouts)), telemetry: powertools.telemetry });
 
 export const handler = lambdaHandler(app, powertools);

@@ -1,6 +1,8 @@
 import type { StoreClients } from '../adapters/s3/s3-source.js';
 import { DynamoAgentStore } from '../adapters/dynamodb/agent-store.js';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store.js';
+import { DynamoPresenceStore } from '../adapters/dynamodb/presence-store.js';
+import { DynamoRejectedKeyLog } from '../adapters/dynamodb/rejected-keys.js';
 import { DynamoTokenStore } from '../adapters/dynamodb/token-store.js';
 import { S3BlobStore } from '../adapters/s3/blob-store.js';
 import { S3ObjectStore } from '../adapters/s3/object-store.js';
@@ -13,14 +15,16 @@ import type { Telemetry } from '../observability/telemetry.js';
 /** The storage adapters every deployment builds from its clients. */
 export function createStores(config: BackendConfig, clients: StoreClients) {
   return {
-    agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.bucketName) }),
+    agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.stateBucketName) }),
     fleet: new DynamoFleetStore(clients.dynamodb, config.tableName),
     tokens: new DynamoTokenStore(clients.dynamodb, config.tableName),
+    presence: new DynamoPresenceStore(clients.dynamodb, config.tableName),
+    rejectedKeys: new DynamoRejectedKeyLog(clients.dynamodb, config.tableName),
     objects: new S3ObjectStore(clients.s3, config.bucketName),
     signer: new S3UrlSigner(clients.s3, config.bucketName),
     // Only read when settings or the CSR CA name a secret; the SDK module is loaded then.
     secrets: new SecretsManagerReader(
-      clientSettings({ secretsManagerEndpoint: config.secretsManagerEndpoint, emulated: config.secretsManagerEndpoint !== undefined }).secretsManager,
+      clientSettings({ secretsManagerEndpoint: config.secretsManagerEndpoint, emulated: config.secretsManagerEndpoint !== undefined, timeouts: config.storeTimeouts }).secretsManager,
     ),
   };
 }
@@ -34,4 +38,6 @@ export interface WiringOptions {
   now?: (() => number) | undefined;
   /** Reads a local file (undefined when missing): the local backend's `file:` certificates. */
   readLocalFile?: ((path: string) => Promise<string | undefined>) | undefined;
+  /** The local backend's environment: `env` secret references in settings. */
+  localEnv?: Readonly<Record<string, string | undefined>> | undefined;
 }

@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
+import type { MiddlewareHandler } from 'hono';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { beforeDeadline, withDeadline } from '../ports/deadline.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import type { AgentAuthenticator } from '../service/agent-tokens.js';
 import type { PollService } from '../service/poll-service.js';
 import { errorResponse } from './error-responses.js';
-import { HttpError } from './errors.js';
+import { apiErrors } from './errors.js';
 import type { RouteGroup } from './fleet-api-routes.js';
 import { healthRoute } from './routes/health.js';
 import { opampRoute } from './routes/opamp.js';
@@ -26,6 +29,29 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   retryAfterSeconds: 30,
 };
 
+/** How long each kind of request may wait for its stores, all attempts together, before it is answered 503. */
+export interface RequestDeadlines {
+  /** POST /v1/opamp. Well inside the agent function's timeout, and short: agents retry a 503 anyway. */
+  pollMs: number;
+  /** GET /healthz: load balancers and probes give up after a few seconds. */
+  healthMs: number;
+  /** The fleet API: listings may read many pages. */
+  apiMs: number;
+}
+
+export const DEFAULT_DEADLINES: RequestDeadlines = { pollMs: 2_500, healthMs: 1_500, apiMs: 20_000 };
+
+/**
+ * Store calls fail at the deadline and the routes answer that as a 503 of
+ * their own (a protobuf one on /v1/opamp); this margin lets them, and only
+ * if something else hangs does the edge itself answer.
+ */
+const DEADLINE_MARGIN_MS = 250;
+
+function deadline(ms: number): MiddlewareHandler {
+  return (_c, next) => withDeadline(ms, () => beforeDeadline(next(), { at: Date.now() + ms + DEADLINE_MARGIN_MS, signal: AbortSignal.timeout(ms + DEADLINE_MARGIN_MS) }));
+}
+
 export interface AppDeps {
   /** Answers GET /healthz. */
   agents: AgentStore;
@@ -36,6 +62,8 @@ export interface AppDeps {
   /** Further route groups, such as the fleet API (see fleet-api-routes.ts). */
   routes?: readonly RouteGroup[] | undefined;
   limits: HttpLimits;
+  /** DEFAULT_DEADLINES when absent. */
+  deadlines?: RequestDeadlines | undefined;
   telemetry: Telemetry;
 }
 
@@ -48,25 +76,20 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const errorOptions = { ...deps.limits, telemetry: deps.telemetry };
+  const deadlines = deps.deadlines ?? DEFAULT_DEADLINES;
 
+  // A path that exists with other methods answers 405 with the methods its routes take.
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, allow) => errorResponse(c, apiErrors.methodNotAllowed(allow), errorOptions) }));
+  app.use('/healthz', deadline(deadlines.healthMs));
+  if (deps.polls) app.use('/v1/opamp', deadline(deadlines.pollMs));
+  for (const group of deps.routes ?? []) app.use(`${group.basePath}/*`, deadline(deadlines.apiMs));
   app.route('/healthz', healthRoute(deps.agents));
-  const methods: Array<readonly [string, string]> = [['/healthz', 'GET']];
   if (deps.polls) {
     app.route('/v1/opamp', opampRoute({ polls: deps.polls, auth: deps.agentAuth, ...deps.limits, telemetry: deps.telemetry }));
-    methods.push(['/v1/opamp', 'POST']);
   }
-  for (const group of deps.routes ?? []) {
-    app.route(group.basePath, group.router);
-    for (const [path, allow] of group.methods) methods.push([`${group.basePath}${path}`, allow]);
-  }
+  for (const group of deps.routes ?? []) app.route(group.basePath, group.router);
 
-  for (const [path, allow] of methods) {
-    app.all(path, () => {
-      throw new HttpError(405, 'method-not-allowed', `use ${allow} for this path`, { allow: allow.startsWith('GET') ? allow.replace('GET', 'GET, HEAD') : allow });
-    });
-  }
-
-  app.notFound((c) => errorResponse(c, new HttpError(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`), errorOptions));
+  app.notFound((c) => errorResponse(c, apiErrors.noRoute(c.req.method, c.req.path), errorOptions));
   app.onError((error, c) => errorResponse(c, error, errorOptions));
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { ProtocolError, RejectedRequestError } from '../core/errors.js';
 import { StoreUnavailableError } from '../ports/errors.js';
+import { DeadlineExceededError } from '../ports/deadline.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { encodeServerToAgent, errorReply, ServerErrorResponseType } from './codec.js';
 import { HttpError } from './errors.js';
@@ -35,7 +36,7 @@ export function errorResponse(c: Context, error: unknown, options: ErrorResponse
     }
     return jsonOrText(c, 400, error.reason, error.message, {}, opamp);
   }
-  if (error instanceof StoreUnavailableError) {
+  if (error instanceof StoreUnavailableError || error instanceof DeadlineExceededError) {
     telemetry.count('Rejected.store-unavailable');
     telemetry.logger.warn('store unavailable', { error: error.message, cause: causeName(error) });
     const headers = { 'retry-after': String(options.retryAfterSeconds) };
@@ -70,5 +71,6 @@ function jsonOrText(c: Context, status: number, code: string, message: string, h
 }
 
 function causeName(error: Error): string | undefined {
+  if (error instanceof DeadlineExceededError) return 'deadline';
   return error.cause instanceof Error ? error.cause.name : undefined;
 }

@@ -1,18 +1,26 @@
 import { Hono } from 'hono';
+import type { RejectedKeyLog } from '../ports/rejected-keys.js';
 import type { AgentActions } from '../service/agent-actions.js';
 import type { AgentQueries } from '../service/agent-queries.js';
 import type { TokenAdmin } from '../service/agent-tokens.js';
 import type { FleetAdmin } from '../service/fleet-admin.js';
 import { agentActionsApi } from './routes/agent-actions-api.js';
 import { agentsApi } from './routes/agents-api.js';
-import { fleetApi } from './routes/fleet-api.js';
+import { assignmentsApi } from './routes/assignments-api.js';
+import { bucketApi } from './routes/bucket-api.js';
+import { certificatesApi } from './routes/certificates-api.js';
+import { configsApi } from './routes/configs-api.js';
+import { packagesApi } from './routes/packages-api.js';
+import { settingsApi } from './routes/settings-api.js';
 import { tokensApi } from './routes/tokens-api.js';
+import type { JsonBodyOptions } from './validation.js';
+import { certificateHoldersApi } from './routes/certificate-expiry-api.js';
+import type { CertificateHoldersDeps } from './routes/certificate-expiry-api.js';
 
-/** A group of routes to mount, with the methods each path answers (for 405 replies). */
+/** A group of routes to mount under a base path. */
 export interface RouteGroup {
   basePath: string;
   router: Hono;
-  methods: ReadonlyArray<readonly [path: string, allow: string]>;
 }
 
 export interface FleetApiServices {
@@ -20,44 +28,38 @@ export interface FleetApiServices {
   admin?: FleetAdmin | undefined;
   actions?: AgentActions | undefined;
   tokens?: TokenAdmin | undefined;
+  rejectedKeys?: RejectedKeyLog | undefined;
+  /** Certificates as agents hold them (expiry, holders, the removal guard). */
+  certificateHolders?: CertificateHoldersDeps | undefined;
+}
+
+export interface FleetApiOptions {
+  /** Largest accepted JSON body (default DEFAULT_MAX_JSON_BYTES). */
+  maxJsonBytes?: number | undefined;
 }
 
 /**
  * The fleet API under /api/v1. Built apart from the app so that the public
- * agent function, which serves none of it, does not load it.
+ * agent function, which serves none of it, does not load it. Which methods
+ * each path answers (the Allow header of a 405) follows from the routes
+ * registered here.
  */
-export function fleetApiRoutes(services: FleetApiServices): RouteGroup {
+export function fleetApiRoutes(services: FleetApiServices, options: FleetApiOptions = {}): RouteGroup {
   const router = new Hono();
-  const methods: Array<readonly [string, string]> = [];
-  if (services.queries) {
-    router.route('/agents', agentsApi(services.queries));
-    methods.push(['/agents', 'GET'], ['/agents/:instanceUid', 'GET']);
+  const body: JsonBodyOptions = { maxBytes: options.maxJsonBytes };
+  const { queries, admin, actions, tokens, rejectedKeys, certificateHolders } = services;
+  if (queries) router.route('/agents', agentsApi(queries));
+  if (actions) router.route('/', agentActionsApi(actions, body));
+  // Before the fleet routes: its DELETE guard runs ahead of the removal itself.
+  if (certificateHolders) router.route('/certificates', certificateHoldersApi(certificateHolders));
+  if (admin) {
+    router.route('/configs', configsApi(admin, body));
+    router.route('/assignments', assignmentsApi(admin, body));
+    router.route('/packages', packagesApi(admin, body));
+    router.route('/settings', settingsApi(admin, body));
+    router.route('/certificates', certificatesApi(admin, body));
   }
-  if (services.admin) {
-    router.route('/', fleetApi(services.admin));
-    methods.push(
-      ['/configs', 'GET'],
-      ['/configs/:name', 'GET, PUT, DELETE'],
-      ['/configs/:name/rollout', 'GET'],
-      ['/assignments', 'GET'],
-      ['/assignments/:name', 'GET, PUT, DELETE'],
-      ['/packages', 'GET'],
-      ['/packages/:name/:version', 'DELETE'],
-      ['/packages/:name/:version/upload', 'POST'],
-      ['/packages/:name/:version/rollout', 'GET'],
-      ['/settings', 'GET'],
-      ['/settings/:name', 'GET, PUT, DELETE'],
-      ['/certificates', 'GET'],
-      ['/certificates/:name', 'PUT, DELETE'],
-    );
-  }
-  if (services.actions) {
-    router.route('/', agentActionsApi(services.actions));
-    methods.push(['/agents/:instanceUid/restart', 'POST'], ['/agents/:instanceUid/messages', 'GET, POST'], ['/restarts', 'POST']);
-  }
-  if (services.tokens) {
-    router.route('/tokens', tokensApi(services.tokens));
-    methods.push(['/tokens', 'GET, POST'], ['/tokens/:name', 'DELETE'], ['/tokens/:name/agents', 'GET']);
-  }
-  return { basePath: '/api/v1', router, methods };
+  if (tokens) router.route('/tokens', tokensApi(tokens, body));
+  if (rejectedKeys) router.route('/bucket', bucketApi(rejectedKeys));
+  return { basePath: '/api/v1', router };
 }

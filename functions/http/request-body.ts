@@ -1,7 +1,7 @@
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { MiddlewareHandler } from 'hono';
-import { HttpError } from './errors.js';
+import { apiErrors, HttpError } from './errors.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -22,7 +22,7 @@ export type ProtobufBodyVariables = { protobufBody: Uint8Array };
 export function protobufBody(options: ProtobufBodyOptions): MiddlewareHandler<{ Variables: ProtobufBodyVariables }> {
   return async (c, next) => {
     if (!isProtobufContentType(c.req.header('content-type'))) {
-      throw new HttpError(415, 'unsupported-media-type', 'Content-Type must be application/x-protobuf');
+      throw apiErrors.unsupportedMediaType('application/x-protobuf');
     }
     const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
     if (encoding !== 'identity' && encoding !== 'gzip') {
@@ -40,11 +40,13 @@ export function isProtobufContentType(header: string | undefined): boolean {
   return header.split(';', 1)[0]!.trim().toLowerCase() === 'application/x-protobuf';
 }
 
-function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, 'payload-too-large', `request body exceeds ${maxBytes} bytes`);
-}
+const tooLarge = apiErrors.tooLarge;
 
-async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+/**
+ * Reads a request body up to `maxBytes` (413 beyond, whether or not a
+ * Content-Length was sent), cancelling the rest of the stream.
+ */
+export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return new Uint8Array();

@@ -30,6 +30,8 @@ declare module 's3rver' {
   }
   export default class S3rver extends EventEmitter {
     constructor(options?: S3rverOptions);
+    /** The filesystem store every request handler uses. */
+    store: { deleteObject(bucket: string, key: string): Promise<void> };
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }

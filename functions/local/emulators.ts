@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { guardS3rverKeys } from './s3-key-guard.js';
 
 /**
  * DynamoDB (dynalite) and S3 (s3rver) emulators in this process, for the local
@@ -42,11 +42,34 @@ export async function startS3Emulator(options: { directory: string; host?: strin
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({ address: host, port: 0, silent: true, directory: options.directory });
+  guardS3rverKeys(server);
+  keepDeleteEvents(server);
   const address = await server.run();
   return {
     endpoint: `http://${host}:${address.port}`,
     server,
     close: () => server.close().catch(() => {}),
+  };
+}
+
+/**
+ * After deleting an object, s3rver removes the folders it emptied. When two
+ * objects of one folder are deleted at once (a file and its signature, as
+ * `aws s3 sync --delete` does), the slower delete finds the folder gone and
+ * fails the request after the object was removed: the client's retry then
+ * finds nothing to delete, and no event is ever emitted, so the ingest would
+ * never hear of the removal. A folder already gone is what the cleanup wanted.
+ */
+function keepDeleteEvents(server: S3rver): void {
+  const { store } = server;
+  const deleteObject = store.deleteObject.bind(store);
+  store.deleteObject = async (bucket, key) => {
+    try {
+      await deleteObject(bucket, key);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY') throw error;
+    }
   };
 }
 

@@ -1,15 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import type { ServerType } from '@hono/node-server';
 import { createAwsClients } from '../adapters/aws-clients.js';
 import type { BackendConfig } from '../config.js';
 import { createBackend } from '../entry/backend.js';
 import type { Backend } from '../entry/backend.js';
+import { lockDataDir } from './data-dir-lock.js';
+import type { DataDirLock } from './data-dir-lock.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { asS3EventRecords, startDynamoEmulator, startS3Emulator } from './emulators.js';
 import type { RunningEmulator } from './emulators.js';
+import { idleConnectionMs, listen } from './listen.js';
 import { ensureBucket, ensureTable } from './provision.js';
 import type { BucketEventRecord } from '../service/bucket-ingest.js';
 
@@ -26,12 +27,17 @@ export interface LocalBackendOptions {
   dynamodbEndpoint?: string | undefined;
   s3Endpoint?: string | undefined;
   /**
-   * With an external S3 there are no bucket events here: the bucket is
-   * re-read this often instead.
+   * How often the bucket is re-read, for changes whose events never come: an
+   * external S3 sends none here, and the embedded one sends none for
+   * multi-object deletes (DeleteObjects).
    */
   reconcileIntervalMs?: number;
   telemetry: Telemetry;
   now?: () => number;
+  /** How long an idle agent connection stays open; by default longer than any poll interval the server asks for. */
+  idleConnectionMs?: number;
+  /** Where `env` secret references in settings are read (default: this process's environment). */
+  localEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LocalBackend extends Backend {
@@ -50,6 +56,9 @@ export interface LocalBackend extends Backend {
  */
 export async function startLocalBackend(options: LocalBackendOptions): Promise<LocalBackend> {
   const emulators: RunningEmulator[] = [];
+  // Only embedded stores use the data directory.
+  const usesDataDir = !options.dynamodbEndpoint || !options.s3Endpoint;
+  const lock: DataDirLock | undefined = usesDataDir ? lockDataDir(options.dataDir) : undefined;
   try {
     const dynamo = options.dynamodbEndpoint
       ? undefined
@@ -61,9 +70,10 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
     const s3Endpoint = options.s3Endpoint ?? s3!.endpoint;
     const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
-    const clients = createAwsClients({ dynamodbEndpoint, s3Endpoint, emulated: !hasCredentials || emulators.length === 2 });
+    const clients = createAwsClients({ dynamodbEndpoint, s3Endpoint, emulated: !hasCredentials || emulators.length === 2, timeouts: options.config.storeTimeouts });
     await ensureTable(clients.dynamodb, options.config.tableName);
     await ensureBucket(clients.s3, options.config.bucketName);
+    await ensureBucket(clients.s3, options.config.stateBucketName);
 
     const backend = createBackend({
       config: options.config,
@@ -73,10 +83,11 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         if (error.code === 'ENOENT') return undefined;
         throw error;
       }),
+      localEnv: options.localEnv ?? process.env,
       ...(options.now ? { now: options.now } : {}),
     });
     // The bucket is the source of truth: catch up with changes made while stopped,
-    // then follow the embedded S3's events (or re-read an external bucket now and then).
+    // then follow the embedded S3's events, and re-read the bucket now and then for changes that send none.
     let ingestion: Promise<unknown> = backend.ingest.reconcile();
     await ingestion;
     const follow = (work: () => Promise<unknown>) => {
@@ -87,14 +98,24 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     if (s3) {
       s3.server.on('event', (event: { Records: BucketEventRecord[] }) => follow(() => backend.ingest.handleEvent(asS3EventRecords(event.Records))));
     }
-    const timer = s3 ? undefined : setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
-    timer?.unref();
+    const timer = setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
+    timer.unref();
 
-    const server = await listen(backend, options.host, options.port);
-    const port = (server.address() as AddressInfo).port;
+    // A long-running process can write its presence batch on time, not only when a poll arrives.
+    const presenceTimer = setInterval(() => void backend.presence.flushIfDue(), 5_000);
+    presenceTimer.unref();
+
+    const server = await listen({
+      fetch: backend.app.fetch,
+      hostname: options.host,
+      port: options.port,
+      idleConnectionMs: options.idleConnectionMs ?? idleConnectionMs(options.config),
+    });
+    const url = `http://${options.host}:${(server.address() as AddressInfo).port}`;
+    lock?.describe(url);
     return {
       ...backend,
-      url: `http://${options.host}:${port}`,
+      url,
       dynamodbEndpoint,
       s3Endpoint,
       embedded: { dynamodb: Boolean(dynamo), s3: Boolean(s3) },
@@ -106,21 +127,22 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
         } while (seen !== ingestion);
       },
       async close() {
-        if (timer) clearInterval(timer);
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        clearInterval(timer);
+        clearInterval(presenceTimer);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Kept-alive agent connections would hold the server open for their whole idle time.
+        server.closeIdleConnections();
+        await closed;
+        // What this process saw since its last batch is written before the stores go away.
+        await backend.presence.flush();
         await ingestion;
         for (const emulator of emulators.reverse()) await emulator.close();
+        lock?.release();
       },
     };
   } catch (error) {
     for (const emulator of emulators.reverse()) await emulator.close();
+    lock?.release();
     throw error;
   }
-}
-
-function listen(backend: Backend, hostname: string, port: number): Promise<ServerType> {
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: backend.app.fetch, hostname, port }, () => resolve(server));
-    server.once('error', reject);
-  });
 }

@@ -41,8 +41,9 @@ export interface SettingsRecord {
   updatedAt: number;
 }
 
-/** A certificate folder as the ingest recorded it from a listing (later listings win). */
+/** A certificate folder as the ingest recorded it from a listing. */
 export interface CertificateRecord extends BucketCertificateMeta {
+  /** When the listing was read (shown to people; writes are ordered by revision, not by clocks). */
   scannedAt: number;
 }
 
@@ -57,7 +58,7 @@ export interface IngestOrder {
 
 /** One package version as the ingest recorded it from its folder in the bucket. */
 export interface PackageVersionRecord extends PackageVersionMeta {
-  /** When the folder listing this record was made from was read (later listings win). */
+  /** When the folder listing this record was made from was read (shown to people; writes are ordered by revision). */
   scannedAt: number;
 }
 
@@ -72,8 +73,8 @@ export interface FleetSnapshot {
 
 /**
  * Configuration metadata and assignments in DynamoDB. Every write is
- * conditional on the event order and returns false when a later event for the
- * same object was already recorded (the write is then skipped).
+ * conditional (on the event order for single objects, on the revision for
+ * folders) and returns false when it was skipped for that reason.
  */
 export interface FleetStore {
   /** Changes with every recorded change; what function instances revalidate their cache with. */
@@ -86,18 +87,22 @@ export interface FleetStore {
   rejectAssignment(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean>;
   removeAssignment(name: string, order: IngestOrder, now: number): Promise<boolean>;
   /**
-   * Records a package version from a listing of its folder, unless a later
-   * listing was recorded already (a version folder is several objects, whose
-   * events cannot be ordered by S3's per-key sequencer).
+   * Folder records (package versions, certificates) are made from a listing of
+   * several objects, whose events S3's per-key sequencer cannot order. Each
+   * has a revision instead: read it before listing the folder, and write with
+   * it; the write is skipped (false) when another writer recorded in between,
+   * and the caller lists again. 0 when nothing was ever recorded.
    */
-  putPackageVersion(record: PackageVersionRecord): Promise<boolean>;
-  removePackageVersion(name: string, version: string, scannedAt: number): Promise<boolean>;
+  packageRevision(name: string, version: string): Promise<number>;
+  putPackageVersion(record: PackageVersionRecord, revision: number): Promise<boolean>;
+  removePackageVersion(name: string, version: string, scannedAt: number, revision: number): Promise<boolean>;
   putSettings(name: string, settings: ConnectionSettingsSpec, order: IngestOrder, now: number, etag?: string): Promise<boolean>;
   /** Records why the latest version of a settings document was rejected; its last valid content stays. */
   rejectSettings(name: string, error: string, order: IngestOrder, now: number, etag?: string): Promise<boolean>;
   removeSettings(name: string, order: IngestOrder, now: number): Promise<boolean>;
-  /** Records a certificate folder from a listing of it, unless a later listing was recorded already. */
-  putCertificate(record: CertificateRecord): Promise<boolean>;
-  removeCertificate(name: string, scannedAt: number): Promise<boolean>;
+  /** A certificate folder's revision (see packageRevision). */
+  certificateRevision(name: string): Promise<number>;
+  putCertificate(record: CertificateRecord, revision: number): Promise<boolean>;
+  removeCertificate(name: string, scannedAt: number, revision: number): Promise<boolean>;
   bumpGeneration(): Promise<void>;
 }

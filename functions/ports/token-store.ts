@@ -13,6 +13,11 @@ export interface AgentTokenRecord {
   createdAt: number;
   /** The token, for a deliverable token only. */
   value?: string | undefined;
+  /**
+   * Set while the token is being revoked: agents that present it are offered
+   * this (deliverable) token instead, until none of them uses it any more.
+   */
+  replacedBy?: string | undefined;
 }
 
 export class TokenExistsError extends RejectedRequestError {
@@ -32,4 +37,6 @@ export interface TokenStore {
   create(token: AgentTokenRecord): Promise<void>;
   /** Removes the token; false when there was none of that name. */
   revoke(name: string): Promise<boolean>;
+  /** Marks the token as being replaced by another; false when there was none of that name. */
+  replace(name: string, replacement: string): Promise<boolean>;
 }

@@ -8,7 +8,7 @@ import type { Selector } from '../core/selector.js';
 import { everyAgent } from '../ports/agent-store.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
-import { NotFoundError } from './fleet-admin.js';
+import { NotFoundError } from './admin/deps.js';
 
 /** The agent cannot take what was asked (it lacks the capability, its queue is full). */
 export class ActionRefusedError extends RejectedRequestError {
@@ -22,6 +22,12 @@ export class ActionRefusedError extends RejectedRequestError {
 export interface QueuedView {
   id: string;
   expiresAt: string;
+}
+
+/** What POST /restarts answers: the agents a restart was queued for, and those skipped with the reason. */
+export interface RestartsResult {
+  queued: Array<{ instanceUid: string } & QueuedView>;
+  skipped: Array<{ instanceUid: string; reason: string }>;
 }
 
 const WRITE_ATTEMPTS = 4;
@@ -55,9 +61,9 @@ export class AgentActions {
   }
 
   /** Queues a restart for every matching agent that accepts one; the others are listed with the reason. */
-  async queueRestarts(selector: Selector): Promise<{ queued: Array<{ instanceUid: string } & QueuedView>; skipped: Array<{ instanceUid: string; reason: string }> }> {
-    const queued: Array<{ instanceUid: string } & QueuedView> = [];
-    const skipped: Array<{ instanceUid: string; reason: string }> = [];
+  async queueRestarts(selector: Selector): Promise<RestartsResult> {
+    const queued: RestartsResult['queued'] = [];
+    const skipped: RestartsResult['skipped'] = [];
     for await (const record of everyAgent(this.deps.agents, (r) => matchesSelector(selector, r.attributes))) {
       if (!acceptsRestart(record.capabilities)) {
         skipped.push({ instanceUid: record.instanceUid, reason: 'does not accept restart commands' });
@@ -82,7 +88,8 @@ export class AgentActions {
       expiresAt: now + this.deps.ttlMs,
     };
     await this.update(instanceUid, (record) => {
-      if (!(record.customCapabilities ?? []).includes(message.capability)) {
+      // A list kept only in part cannot tell: the agent may have advertised it.
+      if (!record.customCapabilitiesTruncated && !(record.customCapabilities ?? []).includes(message.capability)) {
         throw new ActionRefusedError(`agent ${instanceUid} has not advertised the custom capability ${message.capability}`);
       }
       const outbox = (record.outbox ?? []).filter((m) => now < m.expiresAt);

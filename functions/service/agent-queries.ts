@@ -1,5 +1,7 @@
 import type { Liveness, LivenessPolicy } from '../core/liveness.js';
 import { deriveLiveness } from '../core/liveness.js';
+import { NO_PRESENCE } from '../core/presence.js';
+import type { PresenceView } from '../core/presence.js';
 import { SECTION_KINDS } from '../core/sections.js';
 import { matchesSelector } from '../core/selector.js';
 import type { Selector } from '../core/selector.js';
@@ -32,20 +34,23 @@ export class AgentQueries {
     private readonly liveness: LivenessPolicy,
     /** With it, agent details include where each agent stands with its desired configuration. */
     private readonly configs?: { fleet: { current(): Promise<FleetState> }; policy: RemoteConfigPolicy },
+    /** Recent polls from the presence batches (read per window, cached); without it, the records alone. */
+    private readonly presence?: { view(): Promise<PresenceView> },
   ) {}
 
   async list(request: AgentListRequest): Promise<AgentListResult> {
     const now = this.now();
+    const presence = await this.presenceView();
     const page = await this.agents.list({
       limit: request.limit,
       cursor: request.cursor,
       where: (record) =>
         (!request.selector || matchesSelector(request.selector, record.attributes)) &&
-        (!request.liveness || deriveLiveness(record, now, this.liveness) === request.liveness) &&
+        (!request.liveness || deriveLiveness(record, now, this.liveness, presence.lookup(record.instanceUid)) === request.liveness) &&
         (request.token === undefined || record.tokenName === request.token),
     });
     return {
-      agents: page.records.map((r) => summaryView(r, now, this.liveness)),
+      agents: page.records.map((r) => summaryView(r, now, this.liveness, presence.lookup(r.instanceUid))),
       ...(page.cursor ? { nextCursor: page.cursor } : {}),
     };
   }
@@ -60,7 +65,8 @@ export class AgentQueries {
     const loaded = await Promise.all(refs.map((ref) => this.agents.getSection(instanceUid, ref)));
     const sections: SectionsByKind = {};
     for (const section of loaded) if (section) sections[section.kind] = section;
-    const view = detailView(record, sections, this.now(), this.liveness);
+    const presence = await this.presenceView();
+    const view = detailView(record, sections, this.now(), this.liveness, presence.lookup(record.instanceUid));
     if (!this.configs) return view;
     const fleet = await this.configs.fleet.current();
     const desired = desiredState(record, fleet);
@@ -70,5 +76,9 @@ export class AgentQueries {
       packages: packagesView(record, desired),
       connectionSettings: connectionSettingsView(record, desired.settings),
     };
+  }
+
+  private async presenceView(): Promise<PresenceView> {
+    return this.presence ? this.presence.view() : NO_PRESENCE;
   }
 }

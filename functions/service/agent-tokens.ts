@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '../core/canonical-hash.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { RejectedRequestError } from '../core/errors.js';
-import type { FleetState } from '../core/fleet.js';
-import { everyAgent } from '../ports/agent-store.js';
-import type { AgentStore } from '../ports/agent-store.js';
+import { tokenUsage } from './credential-revocation.js';
+import type { RevocationOutcome, TokenUsage, TokenUsageSources } from './credential-revocation.js';
 import type { AgentTokenRecord, TokenStore } from '../ports/token-store.js';
 import { RevalidatingCache } from './revalidating-cache.js';
 
 export const TOKEN_PREFIX = 'opamp_';
+/** How many live agents the token list names per token (a fleet-wide token is held by thousands). */
+const LISTED_AGENTS = 100;
 
 
 export function hashToken(token: string): string {
@@ -33,6 +34,8 @@ interface TokenSet {
   byHash: Map<string, string>;
   /** Deliverable tokens by name. */
   deliverable: Map<string, string>;
+  /** Tokens being revoked, by name, with the token their agents are moved to. */
+  replacedBy: Map<string, string>;
 }
 
 export class AgentAuthenticator {
@@ -50,6 +53,7 @@ export class AgentAuthenticator {
             value: {
               byHash: new Map(tokens.map((t) => [t.sha256, t.name])),
               deliverable: new Map(tokens.flatMap((t) => (t.value !== undefined ? [[t.name, t.value] as const] : []))),
+              replacedBy: new Map(tokens.flatMap((t) => (t.replacedBy !== undefined ? [[t.name, t.replacedBy] as const] : []))),
             },
           };
         },
@@ -89,6 +93,11 @@ export class AgentAuthenticator {
     return this.cache.peek()?.deliverable.get(name);
   }
 
+  /** The token the agents of a token being revoked are moved to (its name), if it is being revoked. */
+  replacementFor(name: string): string | undefined {
+    return this.cache.peek()?.replacedBy.get(name);
+  }
+
   /** Hashes of recently seen tokens: each poll would otherwise hash its token again. */
   private readonly hashes = new Map<string, string>();
 
@@ -117,8 +126,21 @@ export interface TokenView {
   deliverable: boolean;
   /** How many agents last authenticated with it (when usage is known). */
   agents?: number;
+  /** How many of them are live (seen within their liveness window). */
+  live?: number;
+  /** The live ones' instance uids, the first LISTED_AGENTS of them (GET /tokens/{name}/agents has all). */
+  liveAgents?: string[];
+  /** While it is being revoked: the token its agents are moved to. */
+  replacedBy?: string;
   /** Settings documents that hand it to agents. */
   settings?: string[];
+}
+
+/** A new token: the only time its value is shown. */
+export interface CreatedToken {
+  name: string;
+  token: string;
+  deliverable: boolean;
 }
 
 export class TokenInUseError extends RejectedRequestError {
@@ -127,12 +149,6 @@ export class TokenInUseError extends RejectedRequestError {
   constructor(message: string) {
     super('conflict', 'token-in-use', message);
   }
-}
-
-/** Where tokens are used: agents' records (by the token they last presented) and settings documents. */
-export interface TokenUsageSources {
-  agents: AgentStore;
-  fleet: { current(): Promise<FleetState> };
 }
 
 /** Creating, listing and revoking tokens (the fleet API). */
@@ -148,7 +164,7 @@ export class TokenAdmin {
    * deliverable: then the server keeps it, to hand it to agents in
    * connection settings offers (a settings document's `opamp.token`).
    */
-  async create(name: string, options: { deliverable?: boolean } = {}): Promise<{ name: string; token: string; deliverable: boolean }> {
+  async create(name: string, options: { deliverable?: boolean } = {}): Promise<CreatedToken> {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const deliverable = options.deliverable ?? false;
     const record: AgentTokenRecord = { name, sha256: hashToken(token), createdAt: this.now(), ...(deliverable ? { value: token } : {}) };
@@ -157,55 +173,77 @@ export class TokenAdmin {
   }
 
   async list(): Promise<TokenView[]> {
-    const [tokens, usage] = await Promise.all([this.store.list(), this.usage ? this.tokenUsage() : undefined]);
+    const [tokens, usage] = await Promise.all([this.store.list(), this.usage ? tokenUsage(this.usage) : undefined]);
     return tokens
       .map((t) => ({
         name: t.name,
         createdAt: new Date(t.createdAt).toISOString(),
         fingerprint: t.sha256.slice(0, 12),
         deliverable: t.value !== undefined,
-        ...(usage ? { agents: usage.agents.get(t.name)?.length ?? 0, settings: usage.settings.get(t.name) ?? [] } : {}),
+        ...(t.replacedBy !== undefined ? { replacedBy: t.replacedBy } : {}),
+        ...(usage
+          ? {
+            agents: usage.agents.get(t.name)?.length ?? 0,
+            live: usage.live.get(t.name)?.length ?? 0,
+            liveAgents: (usage.live.get(t.name) ?? []).slice(0, LISTED_AGENTS),
+            settings: usage.settings.get(t.name) ?? [],
+          }
+          : {}),
       }))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  /** The agents that last authenticated with the token (instance uids). */
-  async agentsUsing(name: string): Promise<string[]> {
+  /** The agents that last authenticated with the token (instance uids), and those of them still live. */
+  async agentsUsing(name: string): Promise<{ agents: string[]; liveAgents: string[] }> {
     if (!(await this.store.list()).some((t) => t.name === name)) throw new RejectedRequestError('not-found', 'token-not-found', `no token named ${name}`);
-    return this.usage ? ((await this.tokenUsage()).agents.get(name) ?? []) : [];
+    if (!this.usage) return { agents: [], liveAgents: [] };
+    const usage = await tokenUsage(this.usage);
+    return { agents: usage.agents.get(name) ?? [], liveAgents: usage.live.get(name) ?? [] };
   }
 
   /**
-   * Revokes a token. Refused while agents still use it or a settings document
-   * hands it out, unless forced: revoking a token in use locks those agents out.
+   * Revokes a token; undefined when there is none of that name. While live
+   * agents still use it or a settings document hands it out, it is not
+   * revoked: with a replacement (a deliverable token), its agents are first
+   * offered the replacement and the token is revoked by a later call once
+   * none of them uses it any more (`rotating`); without one, the request is
+   * refused. Forcing revokes it at once, locking out the agents that use it.
    */
-  async revoke(name: string, options: { force?: boolean } = {}): Promise<boolean> {
+  async revoke(name: string, options: { force?: boolean; replacement?: string } = {}): Promise<RevocationOutcome | undefined> {
+    const tokens = await this.store.list();
+    const token = tokens.find((t) => t.name === name);
+    if (!token) return undefined;
+    const replacement = options.replacement ?? token.replacedBy;
+    if (options.replacement !== undefined) checkReplacement(name, options.replacement, tokens);
     if (!options.force && this.usage) {
-      const usage = await this.tokenUsage();
-      const agents = usage.agents.get(name) ?? [];
+      const usage = await tokenUsage(this.usage);
+      const agents = usage.live.get(name) ?? [];
       const settings = usage.settings.get(name) ?? [];
       if (agents.length > 0 || settings.length > 0) {
-        const reasons = [
-          ...(agents.length > 0 ? [`${agents.length} agent(s) last authenticated with it (e.g. ${agents.slice(0, 3).join(', ')})`] : []),
-          ...(settings.length > 0 ? [`settings ${settings.join(', ')} hand it to agents`] : []),
-        ];
-        throw new TokenInUseError(`token ${name} is in use: ${reasons.join('; ')}. Move them to another token first, or force the revocation`);
+        if (replacement === undefined) throw new TokenInUseError(inUseMessage(name, agents, settings, usage));
+        if (token.replacedBy !== replacement) await this.store.replace(name, replacement);
+        return { status: 'rotating', replacement, agents, settings };
       }
     }
-    return this.store.revoke(name);
+    return (await this.store.revoke(name)) ? { status: 'revoked' } : undefined;
   }
+}
 
-  private async tokenUsage(): Promise<{ agents: Map<string, string[]>; settings: Map<string, string[]> }> {
-    const { agents: store, fleet } = this.usage!;
-    const agents = new Map<string, string[]>();
-    for await (const record of everyAgent(store, (r) => r.tokenName !== undefined, 1000)) {
-      agents.set(record.tokenName!, [...(agents.get(record.tokenName!) ?? []), record.instanceUid]);
-    }
-    const settings = new Map<string, string[]>();
-    for (const [name, spec] of (await fleet.current()).settings) {
-      const token = spec.opamp?.token;
-      if (token !== undefined) settings.set(token, [...(settings.get(token) ?? []), name]);
-    }
-    return { agents, settings };
+function checkReplacement(name: string, replacement: string, tokens: readonly AgentTokenRecord[]): void {
+  const target = tokens.find((t) => t.name === replacement);
+  if (replacement === name) throw new RejectedRequestError('invalid', 'invalid-replacement', 'a token cannot replace itself');
+  if (!target) throw new RejectedRequestError('invalid', 'invalid-replacement', `no token named ${replacement} to move the agents to`);
+  if (target.value === undefined) {
+    throw new RejectedRequestError('invalid', 'invalid-replacement', `token ${replacement} is not deliverable, so the server cannot hand it to agents; create one with deliverable: true`);
   }
+}
+
+function inUseMessage(name: string, agents: string[], settings: string[], usage: TokenUsage): string {
+  const departed = (usage.agents.get(name)?.length ?? 0) - agents.length;
+  const reasons = [
+    ...(agents.length > 0 ? [`${agents.length} live agent(s) last authenticated with it (e.g. ${agents.slice(0, 3).join(', ')})`] : []),
+    ...(settings.length > 0 ? [`settings ${settings.join(', ')} hand it to agents`] : []),
+  ];
+  const note = departed > 0 ? ` (${departed} agent(s) not seen within their liveness window do not count)` : '';
+  return `token ${name} is in use: ${reasons.join('; ')}${note}. Name a deliverable replacement to move them first, or force the revocation`;
 }

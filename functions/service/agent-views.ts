@@ -3,7 +3,7 @@ import type { JsonValue } from '@bufbuild/protobuf';
 import type { AgentRecord, ReportedApplyStatus } from '../core/agent-record.js';
 import { keyValuesToJson } from '../core/attributes.js';
 import { agentCapabilityNames } from '../core/capabilities.js';
-import { deriveLiveness } from '../core/liveness.js';
+import { deriveLiveness, lastSeenAt } from '../core/liveness.js';
 import { configRolloutState } from '../core/remote-config.js';
 import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
 import type { ConfigTarget, SettingsTarget } from '../core/targeting.js';
@@ -13,17 +13,21 @@ import type { DesiredState } from '../core/desired-state.js';
 import { packageFolderOfName } from '../core/packages.js';
 import type { PackageStatusSummary } from '../core/packages.js';
 import type { Liveness, LivenessPolicy } from '../core/liveness.js';
+import type { PresenceSighting } from '../core/presence.js';
 import { SECTION_SCHEMAS } from '../core/sections.js';
 import { ConnectionSettingsStatuses, RemoteConfigStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentDescription, EffectiveConfig } from '../gen/opamp/v1/opamp_pb.js';
 import type { StoredSection } from '../ports/agent-store.js';
+import type { Truncation } from '../core/record-bounds.js';
 
-/** One agent in a fleet listing: what the per-poll record holds, nothing more. */
+/** One agent in a fleet listing: what the per-poll record and the presence batches hold, nothing more. */
 export interface AgentSummaryView {
   instanceUid: string;
   liveness: Liveness;
   healthy: boolean | null;
   attributes: Record<string, string>;
+  /** Set when the record keeps only part of the attributes (the description has them all). */
+  attributesTruncated?: Truncation;
   capabilities: string[];
   sequenceNum: string;
   /** The agent token its last poll authenticated with. */
@@ -31,6 +35,7 @@ export interface AgentSummaryView {
   /** The poll interval the server last asked of it (seconds), if it steers this agent. */
   heartbeatSeconds: number | null;
   firstSeenAt: string;
+  /** The last poll answered, from the agent's record or the presence batches (trails by up to one interval and the batch window). */
   lastSeenAt: string;
   disconnectedAt?: string;
 }
@@ -95,6 +100,8 @@ export interface AgentDetailView extends AgentSummaryView {
   connectionSettingsStatus: ApplyStatusView | null;
   packageStatuses: JsonValue | null;
   customCapabilities: string[];
+  /** Set when only part of the agent's custom capabilities is kept. */
+  customCapabilitiesTruncated?: Truncation;
   availableComponents: { hash: string; components: JsonValue | null } | null;
   remoteConfig?: RemoteConfigView;
   packages?: PackagesView;
@@ -109,29 +116,30 @@ export interface AgentDetailView extends AgentSummaryView {
   duplicates: Array<{ at: string; newInstanceUid: string; reason: string }>;
 }
 
-export function summaryView(record: AgentRecord, now: number, policy: LivenessPolicy): AgentSummaryView {
+export function summaryView(record: AgentRecord, now: number, policy: LivenessPolicy, sighting?: PresenceSighting): AgentSummaryView {
   return {
     instanceUid: record.instanceUid,
-    liveness: deriveLiveness(record, now, policy),
+    liveness: deriveLiveness(record, now, policy, sighting),
     healthy: record.healthy ?? null,
     attributes: record.attributes,
+    ...(record.attributesTruncated ? { attributesTruncated: record.attributesTruncated } : {}),
     capabilities: agentCapabilityNames(record.capabilities),
     sequenceNum: record.sequenceNum.toString(),
     token: record.tokenName ?? null,
     heartbeatSeconds: record.heartbeatSeconds ?? null,
     firstSeenAt: iso(record.firstSeenAt),
-    lastSeenAt: iso(record.lastSeenAt),
+    lastSeenAt: iso(lastSeenAt(record, sighting)),
     ...(record.disconnectedAt !== undefined ? { disconnectedAt: iso(record.disconnectedAt) } : {}),
   };
 }
 
 export type SectionsByKind = { [K in StoredSection['kind']]?: StoredSection };
 
-export function detailView(record: AgentRecord, sections: SectionsByKind, now: number, policy: LivenessPolicy): AgentDetailView {
+export function detailView(record: AgentRecord, sections: SectionsByKind, now: number, policy: LivenessPolicy, sighting?: PresenceSighting): AgentDetailView {
   const description = sections.description && (fromBinary(SECTION_SCHEMAS.description, sections.description.bytes) as AgentDescription);
   const effectiveConfig = sections.effectiveConfig && (fromBinary(SECTION_SCHEMAS.effectiveConfig, sections.effectiveConfig.bytes) as EffectiveConfig);
   return {
-    ...summaryView(record, now, policy),
+    ...summaryView(record, now, policy, sighting),
     description: description
       ? {
           identifyingAttributes: keyValuesToJson(description.identifyingAttributes),
@@ -151,6 +159,7 @@ export function detailView(record: AgentRecord, sections: SectionsByKind, now: n
       ? toJson(SECTION_SCHEMAS.packageStatuses, fromBinary(SECTION_SCHEMAS.packageStatuses, sections.packageStatuses.bytes))
       : null,
     customCapabilities: record.customCapabilities ?? [],
+    ...(record.customCapabilitiesTruncated ? { customCapabilitiesTruncated: record.customCapabilitiesTruncated } : {}),
     commands: {
       pending: record.pendingCommand
         ? { type: record.pendingCommand.type, id: record.pendingCommand.id, queuedAt: iso(record.pendingCommand.queuedAt), expiresAt: iso(record.pendingCommand.expiresAt) }

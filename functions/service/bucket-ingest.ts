@@ -20,10 +20,12 @@ import { packageNameOfFolder, packageFolderOfName } from '../core/packages.js';
 import { sha256 } from '../core/canonical-hash.js';
 import { configContentType } from '../core/config-hash.js';
 import type { CertificateFileMeta } from '../core/fleet.js';
+import type { RejectedKey } from '../core/rejected-keys.js';
 import { parseSettings, SettingsFileError } from '../core/settings-file.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { CertificateRecord, FleetStore, IngestOrder } from '../ports/fleet-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import type { RejectedKeyLog } from '../ports/rejected-keys.js';
 import { CertificateMaterialError, validatePemMaterial } from './x509.js';
 
 /** The part of an S3 event notification record the ingest reads. */
@@ -39,30 +41,47 @@ export interface BucketIngestDeps {
   telemetry: Telemetry;
   /** Configuration files above this size are recorded with an error and never offered. */
   maxConfigFileBytes: number;
+  /** Where keys under a managed prefix that break the rules are reported. */
+  rejectedKeys?: RejectedKeyLog | undefined;
 }
 
-export type IngestOutcome = 'recorded' | 'stale' | 'ignored';
+/** `rejected`: under a managed prefix but against the rules: never read, and reported. */
+export type IngestOutcome = 'recorded' | 'stale' | 'ignored' | 'rejected';
+
+/** How often a folder is listed and written again when other writers keep coming in between. */
+const FOLDER_ATTEMPTS = 10;
 
 /**
  * Keeps DynamoDB's fleet metadata in step with the bucket. Each event makes
  * the ingest read the object's current state (so the outcome does not depend
  * on the order events arrive in) and record it, conditional on the event's
- * sequencer (so an older event cannot overwrite what a newer one recorded).
- * Handling the same event twice records the same thing twice: idempotent.
+ * sequencer (so an older event cannot overwrite what a newer one recorded);
+ * folders (package versions, certificates) are conditional on their record's
+ * revision instead (see recordFolder). Handling the same event twice records
+ * the same thing twice: idempotent.
  */
 export class BucketIngest {
   constructor(private readonly deps: BucketIngestDeps) {}
 
   async handleEvent(records: readonly BucketEventRecord[]): Promise<IngestOutcome[]> {
     const outcomes: IngestOutcome[] = [];
+    const rejected: RejectedKey[] = [];
     for (const record of records) {
       if (!/^Object(Created|Removed):/.test(record.eventName)) {
         outcomes.push('ignored');
         continue;
       }
+      // A removal of a rejected key is nothing to report: it was never recorded.
+      const report = record.eventName.startsWith('ObjectCreated:') ? rejected : [];
       const key = decodeEventKey(record.s3.object.key);
-      outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }));
+      if (key === undefined) {
+        report.push({ key: record.s3.object.key, reason: 'the key is not valid UTF-8 text', at: this.deps.now() });
+        outcomes.push('rejected');
+        continue;
+      }
+      outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }, report));
     }
+    await this.report(rejected);
     if (outcomes.includes('recorded')) await this.deps.fleet.bumpGeneration();
     return outcomes;
   }
@@ -90,10 +109,11 @@ export class BucketIngest {
       ...snapshot.settings.map((d) => [settingsObjectKey(d.name), d.etag] as const),
     ]);
     let changed = 0;
+    const rejected: RejectedKey[] = [];
     for (const object of singles) {
       const known = recordedEtags.get(object.key);
       if (known !== undefined && known === object.etag) continue;
-      if ((await this.ingestKey(object.key, {})) === 'recorded') changed++;
+      if ((await this.ingestKey(object.key, {}, rejected)) === 'recorded') changed++;
     }
     const now = this.deps.now();
     for (const file of snapshot.configFiles) {
@@ -109,7 +129,7 @@ export class BucketIngest {
     const recordedPackages = new Map(snapshot.packageVersions.map((p) => [packageVersionPrefix(packageFolderOfName(p.name), p.version), p]));
     const folders = new Map<string, { folder: string; version: string }>();
     for (const object of packages) {
-      const target = classifyObjectKey(object.key);
+      const target = this.classify(object.key, rejected);
       if (target.kind === 'package-file') folders.set(packageVersionPrefix(target.folder, target.version), target);
     }
     for (const [prefix, { folder, version }] of folders) {
@@ -120,23 +140,40 @@ export class BucketIngest {
       if (!unchanged && (await this.ingestPackageVersion(folder, version, now)) === 'recorded') changed++;
     }
     for (const [prefix, p] of recordedPackages) {
-      if (!folders.has(prefix) && (await this.deps.fleet.removePackageVersion(p.name, p.version, now))) changed++;
+      if (!folders.has(prefix) && (await this.ingestPackageVersion(packageFolderOfName(p.name), p.version, now)) === 'recorded') changed++;
     }
     // Certificate folders: their files are small, and the record keeps no ETags; each folder is
     // re-read and written only when a file's content or version differs from what was recorded.
     const recordedCertificates = new Map(snapshot.certificates.map((c) => [c.name, c]));
     const certificateNames = new Set(certificates.flatMap((o) => {
-      const target = classifyObjectKey(o.key);
+      const target = this.classify(o.key, rejected);
       return target.kind === 'certificate-file' ? [target.name] : [];
     }));
     for (const name of certificateNames) {
       if ((await this.ingestCertificateFolder(name, now, recordedCertificates.get(name))) === 'recorded') changed++;
     }
     for (const c of snapshot.certificates) {
-      if (!certificateNames.has(c.name) && (await this.deps.fleet.removeCertificate(c.name, now))) changed++;
+      if (!certificateNames.has(c.name) && (await this.ingestCertificateFolder(c.name, now)) === 'recorded') changed++;
     }
+    await this.report(rejected);
     if (changed > 0) await this.deps.fleet.bumpGeneration();
     return changed;
+  }
+
+  /** Classifies a key, noting it in `rejected` when it breaks the rules. */
+  private classify(key: string, rejected: RejectedKey[]) {
+    const target = classifyObjectKey(key);
+    if (target.kind === 'rejected') rejected.push({ key, reason: target.reason, at: this.deps.now() });
+    return target;
+  }
+
+  /** Reports rejected keys; logs them only when they are news (a reconcile sees the same ones again). */
+  private async report(rejected: readonly RejectedKey[]): Promise<void> {
+    if (rejected.length === 0) return;
+    const news = this.deps.rejectedKeys ? await this.deps.rejectedKeys.record(rejected) : true;
+    if (!news) return;
+    this.deps.telemetry.logger.warn('bucket objects rejected', { rejected: rejected.map(({ key, reason }) => ({ key, reason })) });
+    this.deps.telemetry.count('Rejected.object-key', rejected.length);
   }
 
   /**
@@ -144,34 +181,34 @@ export class BucketIngest {
    * in it re-reads the whole folder and records what it holds now, hashing the
    * file as a stream (package files can be large; polls never read them).
    */
-  private async ingestPackageVersion(folder: string, version: string, now: number): Promise<IngestOutcome> {
+  private ingestPackageVersion(folder: string, version: string, now: number): Promise<IngestOutcome> {
     const name = packageNameOfFolder(folder);
     const prefix = packageVersionPrefix(folder, version);
-    const listing = await this.deps.objects.listObjects(prefix);
-    const files = listing.filter((o) => !o.key.endsWith(SIGNATURE_SUFFIX));
-    if (files.length === 0) {
-      return (await this.deps.fleet.removePackageVersion(name, version, now)) ? 'recorded' : 'stale';
-    }
-    const base = { name, version, scannedAt: now };
-    if (files.length > 1) {
-      const error = `${prefix} holds ${files.length} files; a package version is one file (and its ${SIGNATURE_SUFFIX})`;
-      this.deps.telemetry.logger.warn('package version rejected', { prefix, error });
-      return (await this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error })) ? 'recorded' : 'stale';
-    }
-    const file = files[0]!;
-    const digest = await this.deps.objects.digestObject(file.key);
-    if (!digest) return 'stale'; // removed while listing; its own event follows
-    const signature = listing.some((o) => o.key === `${file.key}${SIGNATURE_SUFFIX}`)
-      ? await this.deps.objects.getObject(`${file.key}${SIGNATURE_SUFFIX}`)
-      : undefined;
-    const recorded = await this.deps.fleet.putPackageVersion({
-      ...base,
-      objectKey: file.key,
-      sha256: digest.sha256,
-      size: digest.size,
-      ...(signature ? { signature: Buffer.from(signature.bytes).toString('base64') } : {}),
+    return this.recordFolder(prefix, () => this.deps.fleet.packageRevision(name, version), async (revision) => {
+      const listing = await this.deps.objects.listObjects(prefix);
+      const files = listing.filter((o) => !o.key.endsWith(SIGNATURE_SUFFIX));
+      if (files.length === 0) return this.deps.fleet.removePackageVersion(name, version, now, revision);
+      const base = { name, version, scannedAt: now };
+      if (files.length > 1) {
+        const error = `${prefix} holds ${files.length} files; a package version is one file (and its ${SIGNATURE_SUFFIX})`;
+        this.deps.telemetry.logger.warn('package version rejected', { prefix, error });
+        return this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error }, revision);
+      }
+      const file = files[0]!;
+      const digest = await this.deps.objects.digestObject(file.key);
+      if (!digest) return false; // removed since the listing: list again
+      const signatureKey = `${file.key}${SIGNATURE_SUFFIX}`;
+      const signed = listing.some((o) => o.key === signatureKey);
+      const signature = signed ? await this.deps.objects.getObject(signatureKey) : undefined;
+      if (signed && !signature) return false; // removed since the listing: list again
+      return this.deps.fleet.putPackageVersion({
+        ...base,
+        objectKey: file.key,
+        sha256: digest.sha256,
+        size: digest.size,
+        ...(signature ? { signature: Buffer.from(signature.bytes).toString('base64') } : {}),
+      }, revision);
     });
-    return recorded ? 'recorded' : 'stale';
   }
 
   /**
@@ -182,47 +219,48 @@ export class BucketIngest {
    * With `recorded` (reconcile), nothing is written when every file is as
    * recorded.
    */
-  private async ingestCertificateFolder(name: string, now: number, recorded?: CertificateRecord): Promise<IngestOutcome> {
+  private ingestCertificateFolder(name: string, now: number, recorded?: CertificateRecord): Promise<IngestOutcome> {
     const folder = certificateFolder(name);
-    const listed = new Set((await this.deps.objects.listObjects(folder)).map((o) => o.key));
-    const roles = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).filter((role) => listed.has(certificateObjectKey(name, role)));
-    if (roles.length === 0) {
-      return (await this.deps.fleet.removeCertificate(name, now)) ? 'recorded' : 'stale';
-    }
-    const files: Partial<Record<CertificateRole, CertificateFileMeta>> = {};
-    const pem: Partial<Record<CertificateRole, string>> = {};
-    for (const role of roles) {
-      const objectKey = certificateObjectKey(name, role);
-      const object = await this.deps.objects.getObject(objectKey);
-      if (!object) return 'stale'; // removed while listing; its own event follows
-      files[role] = { objectKey, sha256: sha256(object.bytes).toString('hex'), ...(object.versionId ? { versionId: object.versionId } : {}) };
-      pem[role] = new TextDecoder().decode(object.bytes);
-    }
-    if (recorded && sameFiles(recorded, files)) return 'stale';
-
-    const record: CertificateRecord = { name, ...files, scannedAt: now };
-    if (pem.cert === undefined) {
-      record.error = `no ${CERTIFICATE_FILES.cert} in ${folder}`;
-    } else {
-      try {
-        const info = await validatePemMaterial({ cert: pem.cert, key: pem.key, ca: pem.ca });
-        record.fingerprint = info.fingerprint;
-        record.subject = info.subject;
-        record.notAfter = info.notAfter;
-      } catch (error) {
-        if (!(error instanceof CertificateMaterialError)) throw error;
-        record.error = error.message;
+    return this.recordFolder(folder, () => this.deps.fleet.certificateRevision(name), async (revision) => {
+      const listed = new Set((await this.deps.objects.listObjects(folder)).map((o) => o.key));
+      const roles = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).filter((role) => listed.has(certificateObjectKey(name, role)));
+      if (roles.length === 0) return this.deps.fleet.removeCertificate(name, now, revision);
+      const files: Partial<Record<CertificateRole, CertificateFileMeta>> = {};
+      const pem: Partial<Record<CertificateRole, string>> = {};
+      for (const role of roles) {
+        const objectKey = certificateObjectKey(name, role);
+        const object = await this.deps.objects.getObject(objectKey);
+        if (!object) return false; // removed since the listing: list again
+        files[role] = { objectKey, sha256: sha256(object.bytes).toString('hex'), ...(object.versionId ? { versionId: object.versionId } : {}) };
+        pem[role] = new TextDecoder().decode(object.bytes);
       }
-    }
-    if (record.error !== undefined) {
-      this.deps.telemetry.logger.warn('certificate folder rejected', { folder, error: record.error });
-      this.deps.telemetry.count('Rejected.certificate-folder');
-    }
-    return (await this.deps.fleet.putCertificate(record)) ? 'recorded' : 'stale';
+      if (recorded && sameFiles(recorded, files)) return undefined;
+      return this.deps.fleet.putCertificate(await checkedCertificate(name, folder, files, pem, now, this.deps.telemetry), revision);
+    });
   }
 
-  private async ingestKey(key: string, order: IngestOrder): Promise<IngestOutcome> {
-    const target = classifyObjectKey(key);
+  /**
+   * Records a folder as it is now. The record's revision is read before the
+   * folder is listed, and the write is conditional on it: if another writer
+   * recorded in between, the folder is listed and written again. So the last
+   * write always comes from a listing made after every earlier write, and a
+   * listing made before a change (a stale event, a slow instance, a skewed
+   * clock) can never have the last word. `attempt` returns false to start
+   * over, undefined when there is nothing to write.
+   */
+  private async recordFolder(folder: string, revisionOf: () => Promise<number>, attempt: (revision: number) => Promise<boolean | undefined>): Promise<IngestOutcome> {
+    for (let i = 0; i < FOLDER_ATTEMPTS; i++) {
+      const written = await attempt(await revisionOf());
+      if (written === undefined) return 'stale';
+      if (written) return 'recorded';
+    }
+    // Rare (the folder kept changing under us); the event is retried as a whole.
+    throw new Error(`${folder} changed during each of ${FOLDER_ATTEMPTS} attempts to record it`);
+  }
+
+  private async ingestKey(key: string, order: IngestOrder, rejected: RejectedKey[]): Promise<IngestOutcome> {
+    const target = this.classify(key, rejected);
+    if (target.kind === 'rejected') return 'rejected';
     if (target.kind === 'ignored') {
       this.deps.telemetry.logger.debug('bucket object ignored', { key, reason: target.reason });
       return 'ignored';
@@ -282,6 +320,36 @@ export class BucketIngest {
     if (!recorded) this.deps.telemetry.logger.debug('bucket event older than the recorded state', { key, sequencer: order.sequencer });
     return recorded ? 'recorded' : 'stale';
   }
+}
+
+/** A certificate folder's record: its files, and the material checked together (or why it is unusable). */
+async function checkedCertificate(
+  name: string,
+  folder: string,
+  files: Partial<Record<CertificateRole, CertificateFileMeta>>,
+  pem: Partial<Record<CertificateRole, string>>,
+  now: number,
+  telemetry: Telemetry,
+): Promise<CertificateRecord> {
+  const record: CertificateRecord = { name, ...files, scannedAt: now };
+  if (pem.cert === undefined) {
+    record.error = `no ${CERTIFICATE_FILES.cert} in ${folder}`;
+  } else {
+    try {
+      const info = await validatePemMaterial({ cert: pem.cert, key: pem.key, ca: pem.ca });
+      record.fingerprint = info.fingerprint;
+      record.subject = info.subject;
+      record.notAfter = info.notAfter;
+    } catch (error) {
+      if (!(error instanceof CertificateMaterialError)) throw error;
+      record.error = error.message;
+    }
+  }
+  if (record.error !== undefined) {
+    telemetry.logger.warn('certificate folder rejected', { folder, error: record.error });
+    telemetry.count('Rejected.certificate-folder');
+  }
+  return record;
 }
 
 /** Whether a folder's files are the ones recorded: same keys, contents and versions. */

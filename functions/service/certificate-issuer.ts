@@ -38,6 +38,8 @@ export class CertificateIssuer {
       notAfter: issued.notAfter,
       issuedAt: this.deps.now(),
       csrDigest: issued.csrDigest,
+      // Kept to sign a renewal for the same key before this certificate expires.
+      csrPem: new TextDecoder().decode(csr),
     };
   }
 

@@ -105,9 +105,9 @@ export class CertificateResolver {
     let value: CertificateLookup;
     try {
       const material = await this.read(parsed, fleet);
-      await validatePemMaterial(material);
+      const info = await validatePemMaterial(material);
       const fingerprint = certificateFingerprint(material.cert);
-      value = fingerprint === undefined ? { error: 'no certificate in cert' } : { ...material, fingerprint };
+      value = fingerprint === undefined ? { error: 'no certificate in cert' } : { ...material, fingerprint, notAfter: info.notAfter };
     } catch (error) {
       const message = (error as Error).message;
       const unreadable = error instanceof SourceUnavailableError;

@@ -12,6 +12,9 @@ import type { AgentRecord } from '../core/agent-record.js';
 import type { AgentStore } from '../ports/agent-store.js';
 import { StoreUnavailableError, WriteConflictError } from '../ports/errors.js';
 import { ConfigContentChangedError } from './config-bodies.js';
+import { assertBeforeDeadline } from '../ports/deadline.js';
+import { LARGE_SECTION_BYTES, rawSections } from '../core/sections.js';
+import { overtaken } from '../core/sequence.js';
 import type { SectionRef } from '../core/sections.js';
 import { randomBytes } from 'node:crypto';
 import { AgentCapabilities } from '../gen/opamp/v1/opamp_pb.js';
@@ -20,9 +23,14 @@ import { sha256 } from '../core/canonical-hash.js';
 import { takesConnectionSettings } from '../core/connection-settings.js';
 import type { ConnectionContext, IssuedCertificateRecord } from '../core/connection-settings.js';
 import { EMPTY_FLEET } from '../core/fleet.js';
+import { redactStringsInPlace } from '../core/url-redaction.js';
 import { CsrRejectedError } from './certificate-authority.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import type { CertificateResolver } from './certificate-resolver.js';
+import type { SecretResolver } from './secret-resolver.js';
+import { renewIssuedCertificate } from './certificate-renewal.js';
+import { DEFAULT_EXPIRY_WARNING_MS, DEFAULT_RENEW_AT_FRACTION, expiringWithin } from '../core/certificate-expiry.js';
+import type { PresenceBatcher } from './presence-batcher.js';
 
 /** The URL a request came in on, without query or fragment: the agent endpoint as agents reach it. */
 function endpointOf(url: string | undefined): string | undefined {
@@ -63,10 +71,20 @@ export interface PollServiceDeps {
   publicUrl?: string | undefined;
   /** Deliverable agent tokens by name, for credential rotation offers. */
   deliverableToken?: ((name: string) => string | undefined) | undefined;
+  /** The token replacing one being revoked, by the revoked token's name. */
+  replacementToken?: ((name: string) => string | undefined) | undefined;
   /** Certificate material named by settings documents. */
   certificates?: CertificateResolver | undefined;
+  /** Secret values named by settings documents. */
+  secrets?: SecretResolver | undefined;
   /** Signs agents' CSRs; without it a CSR is refused. */
   issuer?: CertificateIssuer | undefined;
+  /** The share of an issued certificate's lifetime after which it is renewed. */
+  renewAtFraction?: number | undefined;
+  /** How long before expiry a certificate an agent holds is reported. */
+  certificateExpiryWarningMs?: number | undefined;
+  /** Notes every answered agent in this instance's presence batch (liveness without a write per agent). */
+  presence?: Pick<PresenceBatcher, 'seen' | 'flushIfDue'> | undefined;
 }
 
 /** What the HTTP edge knows about the request, beyond the message. */
@@ -83,8 +101,12 @@ export interface PollOutcome {
   instanceUid: string;
   reply: ServerToAgent;
   events: PollEvent[];
+  /** Events already logged for this agent within the log window: count them, do not log them. */
+  quietEvents: PollEvent[];
   /** How many times the decision was retried after losing a conditional write. */
   conflicts: number;
+  /** How many certificates the agent holds that expire within the warning window. */
+  expiringCertificates: number;
 }
 
 /**
@@ -107,27 +129,35 @@ export class PollService {
   async poll(
     message: AgentToServer,
     messageDigest: string | (() => string),
-    hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined } = {},
+    hooks: { authorize?: (() => Promise<void>) | undefined; request?: PollRequest | undefined; body?: Uint8Array | undefined } = {},
   ): Promise<PollOutcome> {
     const instanceUid = instanceUidToText(message.instanceUid);
+    // No URL query string (a presigned signature, a token) from agent text is ever stored.
+    redactStringsInPlace(message);
+    const arrivedAt = this.deps.now();
     const first = await this.readRecord(instanceUid);
+    const firstStored = first.record && !first.record.movedTo ? first.record.sequenceNum : undefined;
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
     const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
     const takesSettings = takesConnectionSettings(capabilities);
     const connection = await this.connectionContext(hooks.request, takesSettings ? fleet : undefined, takesSettings);
-    const issuedCertificate = await this.answerCsr(message, first.record, instanceUid, fleet);
+    const issuedCertificate = (await this.answerCsr(message, first.record, instanceUid, fleet)) ??
+      (await renewIssuedCertificate(this.deps.issuer, first.record, instanceUid, fleet ?? EMPTY_FLEET, this.deps.now(), this.deps.renewAtFraction ?? DEFAULT_RENEW_AT_FRACTION));
     const withheldConfigs = new Set<string>();
+    // Large sections are stored as the request carried them: encoding them again costs seconds.
+    const raw = hooks.body && hooks.body.byteLength >= LARGE_SECTION_BYTES ? rawSections(hooks.body) : undefined;
     // Sections written by attempts whose record lost the race: nobody refers to them.
     const orphans: Array<SectionRef & { instanceUid: string }> = [];
     for (let attempt = 1; ; attempt++) {
       const record = attempt === 1 && first.fresh ? first.record : await this.deps.agents.get(instanceUid);
       first.fresh = false;
+      const now = this.deps.now();
       const decision = decidePoll({
         record,
         message,
         messageDigest,
-        now: this.deps.now(),
+        now,
         newInstanceUid: this.deps.newInstanceUid,
         options: this.deps.options,
         fleet,
@@ -135,6 +165,8 @@ export class PollService {
         writeId: () => randomBytes(6).toString('base64url'),
         connection,
         issuedCertificate,
+        rawSections: raw,
+        overtaken: overtaken(record, firstStored, message.sequenceNum, messageDigest, arrivedAt),
       });
       // A "lost" write may in fact have committed (its response was lost and the
       // SDK's retry then failed the condition): never delete what the record uses.
@@ -149,7 +181,10 @@ export class PollService {
       }
       try {
         await this.commit(decision);
-        return { instanceUid, reply: decision.reply, events: decision.events, conflicts: attempt - 1 };
+        await this.notePresence(decision, record, instanceUid, now);
+        const held = { ...record, ...(issuedCertificate ? { issuedCertificate } : {}) };
+        const expiring = expiringWithin(held, this.deps.now(), this.deps.certificateExpiryWarningMs ?? DEFAULT_EXPIRY_WARNING_MS).length;
+        return { instanceUid, reply: decision.reply, events: decision.events, quietEvents: decision.quietEvents ?? [], conflicts: attempt - 1, expiringCertificates: expiring };
       } catch (error) {
         if (!(error instanceof WriteConflictError)) throw error;
         orphans.push(...decision.sections.map((s) => ({ instanceUid: s.instanceUid, kind: s.content.kind, id: s.id })));
@@ -158,6 +193,20 @@ export class PollService {
         }
       }
     }
+  }
+
+  /**
+   * Notes the answered agent (under the uid it is known by from now on) and
+   * writes this instance's presence batch when it is due. The batcher keeps
+   * what it could not write, so a failure here never fails the poll.
+   */
+  private async notePresence(decision: PollDecision, record: AgentRecord | undefined, instanceUid: string, now: number): Promise<void> {
+    const presence = this.deps.presence;
+    if (!presence) return;
+    const written = decision.records.at(-1)?.record;
+    const current = written ?? record;
+    presence.seen(written?.instanceUid ?? instanceUid, now, current?.heartbeatSeconds);
+    await presence.flushIfDue();
   }
 
   /**
@@ -181,14 +230,20 @@ export class PollService {
    */
   private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined, takesSettings: boolean): Promise<ConnectionContext | undefined> {
     if (!this.deps.options.features.connectionSettings) return undefined;
-    const certificate = fleet && this.deps.certificates ? await this.deps.certificates.lookup(fleet) : () => undefined;
+    const [certificate, secret] = await Promise.all([
+      fleet && this.deps.certificates ? this.deps.certificates.lookup(fleet) : () => undefined,
+      fleet && this.deps.secrets ? this.deps.secrets.lookup(fleet) : () => undefined,
+    ]);
     const authorization = request?.authorization;
     return {
       // Only settings offers use it: most agents' heartbeats skip parsing the URL.
       endpoint: takesSettings ? (this.deps.publicUrl ?? endpointOf(request?.url)) : undefined,
       ...(authorization ? { presented: { header: authorization, tokenName: request?.tokenName?.() } } : {}),
       deliverableToken: (name) => this.deps.deliverableToken?.(name),
+      replacementToken: (name) => this.deps.replacementToken?.(name),
+      now: this.deps.now(),
       certificate,
+      secret,
     };
   }
 
@@ -243,11 +298,24 @@ export class PollService {
    * failure before it leaves nothing visible.
    */
   private async commit(decision: PollDecision): Promise<void> {
+    // Each step first checks the request's deadline: past it the edge may
+    // already have answered 503, and a poll answered 503 must not store
+    // anything afterwards (least of all its record, the commit point).
+    assertBeforeDeadline();
     await this.deps.agents.writeSections(decision.sections, decision.sectionDeletes);
     const inbox = decision.inbox;
-    if (inbox) await this.deps.agents.appendInbox(inbox.instanceUid, inbox.index, inbox.message, INBOX_LIMITS.keep);
+    if (inbox) {
+      assertBeforeDeadline();
+      await this.deps.agents.appendInbox(inbox.instanceUid, inbox.index, inbox.message, INBOX_LIMITS.keep);
+    }
     const copy = decision.copySections;
-    if (copy) await this.deps.agents.copySections(copy.from, copy.to, copy.sections);
-    for (const write of decision.records) await this.deps.agents.put(write);
+    if (copy) {
+      assertBeforeDeadline();
+      await this.deps.agents.copySections(copy.from, copy.to, copy.sections);
+    }
+    for (const write of decision.records) {
+      assertBeforeDeadline();
+      await this.deps.agents.put(write);
+    }
   }
 }

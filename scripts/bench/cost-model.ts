@@ -4,6 +4,8 @@
 import { readUnits, writeUnits } from './meter.js';
 import type { ScenarioResult } from './scenarios.js';
 import type { SteeringResult } from './steering.js';
+import { crossovers, SERVER_ASSUMPTIONS, serverCost } from './crossover.js';
+import type { Crossover, ServerCost } from './crossover.js';
 
 /**
  * Public on-demand prices, us-east-1, read on the date below. Sources:
@@ -18,7 +20,8 @@ import type { SteeringResult } from './steering.js';
  *   ($0.09 per GB for the first 10 TB per month; the first 100 GB per month are
  *   free, which is NOT subtracted here).
  * - CloudWatch Logs ingestion of Lambda logs: https://aws.amazon.com/cloudwatch/pricing/
- *   ($0.50 per GB, first tier).
+ *   ($0.50 per GB, first tier); custom metrics $0.30 per metric per month (first
+ *   10,000, prorated by the hour).
  * Free tiers (Lambda's 1M requests and 400,000 GB-s, DynamoDB's 25 GB storage)
  * are ignored. Storage (DynamoDB GB-month, S3 GB-month) is not per poll and is
  * left out: a few KB per agent.
@@ -34,6 +37,7 @@ export const AWS_PRICES = {
   s3PutPerThousand: 0.005,
   dataTransferOutPerGb: 0.09,
   cloudWatchLogsIngestPerGb: 0.5,
+  cloudWatchMetricPerMonth: 0.3,
 } as const;
 
 /** What the model assumes rather than measures. */
@@ -74,7 +78,9 @@ export function platformLogBytes(): number {
 }
 
 export const FLEET_SIZES = [1_000, 10_000, 100_000] as const;
-export const POLL_INTERVALS_SECONDS = [30, 300] as const;
+
+/** The design before presence batches: a heartbeat rewrote the agent item once per this window. */
+export const OLD_LAST_SEEN_REFRESH_SECONDS = 300;
 
 export interface CostRow {
   agents: number;
@@ -87,28 +93,39 @@ export interface CostRow {
   s3: number;
   dataTransfer: number;
   logs: number;
+  /** CloudWatch custom metrics the EMF documents create (per metric, not per poll). */
+  metrics: number;
   total: number;
+  /** The design before presence batches: per-agent last-seen refreshes of the agent item. */
+  oldDynamodb: number;
+  oldTotal: number;
   /** The naive design: one read and one whole-record write per poll. */
   naiveDynamodb: number;
   naiveTotal: number;
   /** DynamoDB units per month behind the figures. */
   readUnits: number;
   writeUnits: number;
+  /** Where the per-poll figures come from (`steady 30 s, 200 agents`, `scale 10,000 agents`). */
+  measuredBy?: string;
 }
 
 export interface CostModelResult {
   scenario: 'cost-model';
   prices: typeof AWS_PRICES;
   assumptions: Record<string, unknown>;
-  inputs: Record<string, number>;
+  inputs: Record<string, unknown>;
   rows: CostRow[];
+  /** The always-on server at each fleet size and interval of `rows`, and where it becomes the cheaper one. */
+  server: Array<ServerCost & { agents: number; pollIntervalSeconds: number }>;
+  crossovers: Crossover[];
   notes: string[];
 }
 
 export interface CostInputs {
-  steady: ScenarioResult;
-  benchPollIntervalSeconds: number;
-  lastSeenRefreshSeconds: number;
+  /** Steady runs, one per poll interval. */
+  steady: ScenarioResult[];
+  /** Larger fleets measured at one interval (the scale scenario): used for the rows they match. */
+  scale?: ScenarioResult[];
   memoryMb: number;
 }
 
@@ -128,8 +145,11 @@ interface PollFigures {
   bytesOutPerPoll: number;
   logLineBytesPerPoll: number;
   emfBytesPerDocument: number;
+  metricCount: number;
   naiveRcu: number;
   naiveWcu: number;
+  /** Write units of one last-seen refresh of the agent item (the old design). */
+  refreshWcu: number;
 }
 
 function pollFigures(measured: ScenarioResult): PollFigures {
@@ -145,13 +165,15 @@ function pollFigures(measured: ScenarioResult): PollFigures {
     bytesOutPerPoll: measured.respBytesPerPoll + measured.respHeaderBytesPerPoll + COST_ASSUMPTIONS.responseOverheadBytes,
     logLineBytesPerPoll: Math.max(0, measured.logBytesPerPoll - measured.emfBytesPerPoll),
     emfBytesPerDocument: measured.emfDocuments > 0 ? (measured.emfBytesPerPoll * measured.polls) / measured.emfDocuments : 0,
+    metricCount: measured.metricNames?.length ?? 0,
     naiveRcu: readUnits(measured.fullRecordBytes, true),
     naiveWcu: writeUnits(measured.fullRecordBytes),
+    refreshWcu: writeUnits(measured.stateItemBytes),
   };
 }
 
 /** One fleet at one poll interval for a month; the write units per poll are scaled by `writeScale`. */
-function costRow(agents: number, interval: number, f: PollFigures, writeScale: number, memoryMb: number): CostRow {
+export function costRow(agents: number, interval: number, f: PollFigures, writeScale: number, memoryMb: number): CostRow {
   const p = AWS_PRICES;
   const a = COST_ASSUMPTIONS;
   const monthSeconds = a.daysPerMonth * 86_400;
@@ -164,16 +186,19 @@ function costRow(agents: number, interval: number, f: PollFigures, writeScale: n
   const lambdaDuration = polls * (f.billedMs / 1000) * memoryGb * p.lambdaArmPerGbSecond;
   const reads = polls * f.agentRcuPerPoll + instances * f.revalidationReadsPerInstanceSecond * monthSeconds * f.rcuPerRevalidationRead;
   const writes = polls * f.wcuPerPoll * writeScale;
-  const dynamodb = (reads / 1e6) * p.dynamoReadRequestUnitsPerMillion + (writes / 1e6) * p.dynamoWriteRequestUnitsPerMillion;
+  const readCost = (reads / 1e6) * p.dynamoReadRequestUnitsPerMillion;
+  const dynamodb = readCost + (writes / 1e6) * p.dynamoWriteRequestUnitsPerMillion;
   const s3 = ((polls * f.s3CallsPerPoll) / 1000) * p.s3GetPerThousand;
   const dataTransfer = ((polls * f.bytesOutPerPoll) / gib) * p.dataTransferOutPerGb;
   // One EMF document per instance per minute at most (the metric flush interval), log lines per poll, platform lines per invocation.
   const emfDocs = Math.min(instances * (monthSeconds / 60), polls);
   const logBytes = polls * (f.logLineBytesPerPoll + a.platformLogBytesPerInvocation) + emfDocs * f.emfBytesPerDocument;
   const logs = (logBytes / gib) * p.cloudWatchLogsIngestPerGb;
-  const total = lambdaRequests + lambdaDuration + dynamodb + s3 + dataTransfer + logs;
+  const metrics = f.metricCount * p.cloudWatchMetricPerMonth;
+  const total = lambdaRequests + lambdaDuration + dynamodb + s3 + dataTransfer + logs + metrics;
+  const oldWrites = polls * refreshWritesPerPoll(interval, OLD_LAST_SEEN_REFRESH_SECONDS) * f.refreshWcu;
+  const oldDynamodb = readCost + (oldWrites / 1e6) * p.dynamoWriteRequestUnitsPerMillion;
   const naiveDynamodb = polls * ((f.naiveRcu / 1e6) * p.dynamoReadRequestUnitsPerMillion + (f.naiveWcu / 1e6) * p.dynamoWriteRequestUnitsPerMillion);
-  const naiveTotal = total - dynamodb + naiveDynamodb;
   return {
     agents,
     pollIntervalSeconds: interval,
@@ -185,63 +210,84 @@ function costRow(agents: number, interval: number, f: PollFigures, writeScale: n
     s3: cents(s3),
     dataTransfer: cents(dataTransfer),
     logs: cents(logs),
+    metrics: cents(metrics),
     total: cents(total),
+    oldDynamodb: cents(oldDynamodb),
+    oldTotal: cents(total - dynamodb + oldDynamodb),
     naiveDynamodb: cents(naiveDynamodb),
-    naiveTotal: cents(naiveTotal),
+    naiveTotal: cents(total - dynamodb + naiveDynamodb),
     readUnits: Math.round(reads),
     writeUnits: Math.round(writes),
   };
 }
 
-export function costModel({ steady, benchPollIntervalSeconds, lastSeenRefreshSeconds, memoryMb }: CostInputs): CostModelResult {
+/**
+ * Every fleet size at every measured interval, each row priced from the
+ * steady run at its interval, or from a scale run of the same fleet size and
+ * interval when there is one. Nothing is extrapolated from another interval.
+ */
+export function costModel({ steady, scale = [], memoryMb }: CostInputs): CostModelResult {
   const a = COST_ASSUMPTIONS;
-  // Per-poll figures measured in `steady` (30 s polls).
-  const f = pollFigures(steady);
-  const { billedMs, agentRcuPerPoll, revalidationReadsPerInstanceSecond, bytesOutPerPoll, logLineBytesPerPoll, emfBytesPerDocument, naiveRcu, naiveWcu } = f;
-  // Every steady write is a last-seen refresh (nothing else changes), so writes scale with the refresh rate.
-  const benchRefreshRate = refreshWritesPerPoll(benchPollIntervalSeconds, lastSeenRefreshSeconds);
-
   const rows: CostRow[] = [];
+  const byInterval = [...steady].sort((x, y) => (x.pollIntervalSeconds ?? 30) - (y.pollIntervalSeconds ?? 30));
   for (const agents of FLEET_SIZES) {
-    for (const interval of POLL_INTERVALS_SECONDS) {
-      rows.push(costRow(agents, interval, f, refreshWritesPerPoll(interval, lastSeenRefreshSeconds) / benchRefreshRate, memoryMb));
+    for (const run of byInterval) {
+      const interval = run.pollIntervalSeconds ?? 30;
+      const exact = scale.find((s) => s.agents === agents && s.pollIntervalSeconds === interval);
+      const measured = exact ? { ...exact, fullRecordBytes: run.fullRecordBytes, stateItemBytes: run.stateItemBytes } : run;
+      rows.push({ ...costRow(agents, interval, pollFigures(measured), 1, memoryMb), measuredBy: `${measured.scenario} ${interval} s, ${measured.agents.toLocaleString('en-US')} agents` });
     }
   }
-
+  const first = byInterval[0]!;
+  const f = pollFigures(first);
+  const server = rows.map((r) => ({ agents: r.agents, pollIntervalSeconds: r.pollIntervalSeconds, ...serverCost(r.agents, r.pollIntervalSeconds, f.bytesOutPerPoll) }));
+  const figuresAt = new Map(byInterval.map((r) => [r.pollIntervalSeconds ?? 30, pollFigures(r)]));
+  const crossing = crossovers([...figuresAt.keys()], (agents, interval) => costRow(agents, interval, figuresAt.get(interval)!, 1, memoryMb), f.bytesOutPerPoll);
   // Sensitivity: a 256 MB function gets about memory/1769 of a vCPU, so CPU-bound work runs slower than here.
   const cpuShare = Math.min(1, memoryMb / 1769);
-  const ioMs = Math.max(0, steady.handlerP50Ms - steady.handlerCpuMsPerPoll);
-  const throttledBilledMs = Math.ceil(ioMs + steady.handlerCpuMsPerPoll / cpuShare + a.runtimeOverheadMs);
+  const ioMs = Math.max(0, first.handlerP50Ms - first.handlerCpuMsPerPoll);
+  const throttledBilledMs = Math.ceil(ioMs + first.handlerCpuMsPerPoll / cpuShare + a.runtimeOverheadMs);
   const notes = [
-    `billed duration ${billedMs} ms per poll = ceil(handler p50 ${steady.handlerP50Ms} ms + ${a.runtimeOverheadMs} ms runtime overhead), ${memoryMb} MB, arm64`,
-    `DynamoDB reads: ${agentRcuPerPoll} RCU per poll for the agent item (measured) + per instance ${round3(revalidationReadsPerInstanceSecond * 60)} revalidation reads per minute (measured; fleet state and agent tokens)`,
-    `DynamoDB writes: measured ${steady.wcuPerPoll} WCU per poll at ${benchPollIntervalSeconds} s, all of them last-seen refreshes (one per ${lastSeenRefreshSeconds} s window: every ${Math.ceil(lastSeenRefreshSeconds / benchPollIntervalSeconds)} polls); at a ${POLL_INTERVALS_SECONDS[1]} s interval every ${Math.ceil(lastSeenRefreshSeconds / POLL_INTERVALS_SECONDS[1])} poll(s) refreshes, so writes per poll scale by ${round3(refreshWritesPerPoll(POLL_INTERVALS_SECONDS[1], lastSeenRefreshSeconds) / benchRefreshRate)}x`,
-    `data transfer out: ${round3(bytesOutPerPoll)} bytes per reply (body ${steady.respBytesPerPoll} + handler headers ${steady.respHeaderBytesPerPoll} + ${a.responseOverheadBytes} assumed front-end headers and TLS); requests in are free; the free 100 GB per month is not subtracted`,
-    `logs: ${round3(logLineBytesPerPoll)} B of log lines per poll (measured) + one EMF document (${Math.round(emfBytesPerDocument)} B, measured) per instance per minute; Lambda's START/END/REPORT lines (${platformLogBytes()} B per invocation in the text format) are not written: the stack sets JSON logs with system log level WARN`,
-    `naive design: one strongly consistent read (${naiveRcu} RCU) and one write (${naiveWcu} WCU) of the whole ${steady.fullRecordBytes}-byte agent record (state + description + health + effective config, measured after the first full report) per poll`,
-    `CPU sensitivity: at ${memoryMb} MB Lambda gives about ${Math.round(cpuShare * 100)}% of a vCPU; if the measured ${steady.handlerCpuMsPerPoll} ms of CPU per poll ran at that share, billed duration would be about ${throttledBilledMs} ms and Lambda duration cost ${round3(throttledBilledMs / billedMs)}x the figures above`,
+    ...byInterval.map((r) => `${r.pollIntervalSeconds ?? 30} s polls (steady, ${r.agents} agents): ${r.wcuPerPoll} WCU per poll (presence batches ${r.presence?.wcuPerPoll ?? 0}), ${r.agentRcuPerPoll} agent-item RCU per poll, billed ${pollFigures(r).billedMs} ms (p50 ${r.handlerP50Ms} ms)`),
+    ...scale.map((r) => `${r.pollIntervalSeconds} s polls (scale, ${r.agents.toLocaleString('en-US')} agents): ${r.wcuPerPoll} WCU per poll, ${r.presence?.itemsPerInstanceMinute ?? 0} presence items per instance-minute of ${r.presence?.meanItemBytes ?? 0} B; billed ${pollFigures(r).billedMs} ms (p50 ${r.handlerP50Ms} ms)`),
+    `presence batches are written by one function instance here; more instances write more, smaller batches (at least 1 WCU each, about ${AWS_PRICES.dynamoWriteRequestUnitsPerMillion * 43_200 / 1e6} USD per instance per month at one batch a minute)`,
+    `DynamoDB reads: the agent item per poll (measured) + per instance ${round3(f.revalidationReadsPerInstanceSecond * 60)} revalidation reads per minute (measured; fleet state and agent tokens)`,
+    `old design: the same, but a heartbeat rewrote the ${first.stateItemBytes}-byte agent item (${f.refreshWcu} WCU) once per ${OLD_LAST_SEEN_REFRESH_SECONDS} s instead of presence batches`,
+    `naive design: one strongly consistent read (${f.naiveRcu} RCU) and one write (${f.naiveWcu} WCU) of the whole ${first.fullRecordBytes}-byte agent record per poll`,
+    `data transfer out: ${round3(f.bytesOutPerPoll)} bytes per reply (body ${first.respBytesPerPoll} + handler headers ${first.respHeaderBytesPerPoll} + ${a.responseOverheadBytes} assumed front-end headers and TLS); requests in are free; the free 100 GB per month is not subtracted`,
+    `logs: ${round3(f.logLineBytesPerPoll)} B of log lines per poll (measured) + one EMF document (${Math.round(f.emfBytesPerDocument)} B, measured) per instance per minute; Lambda's START/END/REPORT lines (${platformLogBytes()} B per invocation in the text format) are not written: the stack sets JSON logs with system log level WARN`,
+    `metrics: ${f.metricCount} custom metric(s) in the measured EMF documents (${first.metricNames?.join(', ') || 'none'}) at ${AWS_PRICES.cloudWatchMetricPerMonth} USD per metric-month; event metrics appear only in hours with events`,
+    `CPU sensitivity: at ${memoryMb} MB Lambda gives about ${Math.round(cpuShare * 100)}% of a vCPU; if the measured ${first.handlerCpuMsPerPoll} ms of CPU per poll ran at that share, billed duration would be about ${throttledBilledMs} ms and Lambda duration cost ${round3(throttledBilledMs / f.billedMs)}x the figures above`,
+    'storage (DynamoDB GB-month for agent items and presence batches kept for about an hour, S3 for configurations) is a few cents and left out',
+    `always-on server: ${SERVER_ASSUMPTIONS.minInstances} or more ${SERVER_ASSUMPTIONS.instanceType} (${SERVER_ASSUMPTIONS.pollsPerSecondPerInstance} polls/s each, assumed) with ${SERVER_ASSUMPTIONS.ebsGbPerInstance} GB gp3 each, behind an Application Load Balancer (hourly + LCUs from new connections, active connections and bytes; a new connection per poll when the interval exceeds its ${SERVER_ASSUMPTIONS.idleTimeoutSeconds} s idle timeout); same data out; not priced: ${SERVER_ASSUMPTIONS.notPriced}`,
   ];
   return {
     scenario: 'cost-model',
     prices: AWS_PRICES,
-    assumptions: { ...COST_ASSUMPTIONS, billedMsPerPoll: billedMs, memoryMb, lastSeenRefreshSeconds, throttledBilledMsPerPoll: throttledBilledMs },
+    assumptions: { ...COST_ASSUMPTIONS, memoryMb, oldLastSeenRefreshSeconds: OLD_LAST_SEEN_REFRESH_SECONDS, throttledBilledMsPerPoll: throttledBilledMs },
     inputs: {
-      handlerP50Ms: steady.handlerP50Ms,
-      agentRcuPerPoll,
-      rcuPerPoll: steady.rcuPerPoll,
-      wcuPerPoll: steady.wcuPerPoll,
-      revalidationReadsPerInstanceMinute: round3(revalidationReadsPerInstanceSecond * 60),
-      s3CallsPerPoll: steady.s3CallsPerPoll,
-      bytesOutPerPoll: round3(bytesOutPerPoll),
-      logLineBytesPerPoll: round3(logLineBytesPerPoll),
-      emfBytesPerDocument: Math.round(emfBytesPerDocument),
-      fullRecordBytes: steady.fullRecordBytes,
-      naiveRcuPerPoll: naiveRcu,
-      naiveWcuPerPoll: naiveWcu,
+      steady: byInterval.map((r) => ({ pollIntervalSeconds: r.pollIntervalSeconds ?? 30, agents: r.agents, handlerP50Ms: r.handlerP50Ms, agentRcuPerPoll: r.agentRcuPerPoll, wcuPerPoll: r.wcuPerPoll, s3CallsPerPoll: r.s3CallsPerPoll })),
+      scale: scale.map((r) => ({ pollIntervalSeconds: r.pollIntervalSeconds, agents: r.agents, handlerP50Ms: r.handlerP50Ms, wcuPerPoll: r.wcuPerPoll })),
+      fullRecordBytes: first.fullRecordBytes,
+      stateItemBytes: first.stateItemBytes,
+      metricNames: first.metricNames ?? [],
     },
     rows,
+    server,
+    crossovers: crossing,
     notes,
   };
+}
+
+/** Where the always-on server becomes the cheaper one, as Markdown. */
+export function crossoverTable(model: CostModelResult): string {
+  const header = ['poll', 'this design is cheaper up to', 'this design there', 'always-on server there'];
+  return markdownTable(header, 1, model.crossovers.map((c) => [
+    intervalText(c.pollIntervalSeconds),
+    c.cheaperUpToAgents === undefined ? 'beyond 10,000,000 agents' : `${c.cheaperUpToAgents.toLocaleString('en-US')} agents`,
+    usd(c.serverlessAtCrossover),
+    usd(c.serverAtCrossover),
+  ]));
 }
 
 /** A fleet at a poll interval the server steered it to, priced from that interval's own measurements. */
@@ -270,8 +316,8 @@ export interface IntervalCostResult {
 
 /**
  * The monthly cost at each interval the steering scenario ran, every row priced
- * from that run's settled-phase figures (no scaling): at longer intervals more
- * of the polls are last-seen refreshes, which the measurement shows directly.
+ * from that run's settled-phase figures (no scaling): the presence batches
+ * written at each interval are in its measured write units.
  */
 export function intervalCostModel({ steering, memoryMb, command }: { steering: SteeringResult; memoryMb: number; command: string }): IntervalCostResult {
   const runs = [...steering.runs].sort((x, y) => x.pollIntervalSeconds - y.pollIntervalSeconds);
@@ -321,22 +367,24 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 const usd = (x: number) => (x >= 1000 ? `$${Math.round(x).toLocaleString('en-US')}` : `$${x.toFixed(2)}`);
 
-/** The cost table as Markdown (printed by the bench and pasted into the README). */
+/** The cost table as Markdown (printed by the bench and pasted into docs/operations/cost-and-benchmarks.md). */
 export function costTable(model: CostModelResult): string {
-  const header = ['agents', 'poll', 'polls/month', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'total', 'naive DynamoDB', 'naive total'];
-  return markdownTable(header, 2, model.rows.map((r) => [
+  const header = ['agents', 'poll', 'polls/month', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'metrics', 'total', 'old design DynamoDB', 'old design total', 'naive total', 'always-on server'];
+  return markdownTable(header, 2, model.rows.map((r, i) => [
     r.agents.toLocaleString('en-US'),
     intervalText(r.pollIntervalSeconds),
     millionsText(r.pollsPerMonth),
     ...costCells(r),
-    usd(r.naiveDynamodb),
+    usd(r.oldDynamodb),
+    usd(r.oldTotal),
     usd(r.naiveTotal),
+    usd(model.server[i]?.total ?? 0),
   ]));
 }
 
 /** The cost by poll interval as Markdown, with the delivery time each interval gives. */
 export function intervalCostTable(model: IntervalCostResult): string {
-  const header = ['agents', 'poll', 'steered', 'polls/month', 'writes / WCU per agent-hour', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'total', 'change delivery mean / p95 / max'];
+  const header = ['agents', 'poll', 'steered', 'polls/month', 'writes / WCU per agent-hour', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'metrics', 'total', 'change delivery mean / p95 / max'];
   return markdownTable(header, 3, model.rows.map((r) => [
     r.agents.toLocaleString('en-US'),
     intervalText(r.pollIntervalSeconds),
@@ -349,8 +397,8 @@ export function intervalCostTable(model: IntervalCostResult): string {
 }
 
 /** The monthly cost columns both tables share, the total in bold. */
-function costCells(r: { lambdaRequests: number; lambdaDuration: number; dynamodb: number; s3: number; dataTransfer: number; logs: number; total: number }): string[] {
-  return [usd(r.lambdaRequests), usd(r.lambdaDuration), usd(r.dynamodb), usd(r.s3), usd(r.dataTransfer), usd(r.logs), `**${usd(r.total)}**`];
+function costCells(r: { lambdaRequests: number; lambdaDuration: number; dynamodb: number; s3: number; dataTransfer: number; logs: number; metrics: number; total: number }): string[] {
+  return [usd(r.lambdaRequests), usd(r.lambdaDuration), usd(r.dynamodb), usd(r.s3), usd(r.dataTransfer), usd(r.logs), usd(r.metrics), `**${usd(r.total)}**`];
 }
 
 function intervalText(seconds: number): string {

@@ -26,7 +26,7 @@ import type { AgentToServer, ServerToAgent } from '../../functions/gen/opamp/v1/
 import { ensureBucket, ensureTable } from '../../functions/local/provision.js';
 import { createPowertools } from '../../functions/observability/powertools.js';
 import { TokenAdmin } from '../../functions/service/agent-tokens.js';
-import { CallMeter, LogMeter } from './meter.js';
+import { CallMeter, type LogMeter } from './meter.js';
 
 export interface Endpoints {
   dynamodbEndpoint: string;
@@ -124,7 +124,7 @@ const LAMBDA_CONTEXT = {
 export function benchSettings(): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('OPAMP_') && v !== undefined && k !== 'OPAMP_TABLE' && k !== 'OPAMP_BUCKET') settings[k] = v;
+    if (k.startsWith('OPAMP_') && v !== undefined && k !== 'OPAMP_TABLE' && k !== 'OPAMP_BUCKET' && k !== 'OPAMP_STATE_BUCKET') settings[k] = v;
   }
   return settings;
 }
@@ -147,6 +147,7 @@ export async function createInstance(
   const clients = createAwsClients({ dynamodbEndpoint: endpoints.dynamodbEndpoint, s3Endpoint: endpoints.s3Endpoint, emulated: true });
   await ensureTable(clients.dynamodb, tableName);
   await ensureBucket(clients.s3, bucketName);
+  await ensureBucket(clients.s3, `${bucketName}-state`);
   const calls = new CallMeter();
   calls.attachDynamo(clients.dynamodb);
   calls.attachS3(clients.s3);

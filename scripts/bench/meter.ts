@@ -204,6 +204,7 @@ function targetOf(input: Record<string, unknown>): string {
     ?? ((input.Item as Item | undefined)?.pk?.S);
   if (!key) return 'other';
   if (key.startsWith('agent#')) return 'agent';
+  if (key.startsWith('presence#')) return 'presence';
   return key;
 }
 
@@ -232,11 +233,14 @@ export class LogMeter {
   emfDocuments = 0;
   emfBytes = 0;
   readonly samples: string[] = [];
+  /** Metric names the EMF documents carried (CloudWatch bills each custom metric per month). */
+  readonly metricNames = new Set<string>();
   private restore: (() => void) | undefined;
 
   reset(): void {
     this.bytes = this.lines = this.emfDocuments = this.emfBytes = 0;
     this.samples.length = 0;
+    this.metricNames.clear();
   }
 
   install(): void {
@@ -259,6 +263,15 @@ export class LogMeter {
     this.restore?.();
   }
 
+  private noteMetrics(line: string): void {
+    try {
+      const doc = JSON.parse(line) as { _aws?: { CloudWatchMetrics?: Array<{ Metrics?: Array<{ Name: string }> }> } };
+      for (const group of doc._aws?.CloudWatchMetrics ?? []) for (const m of group.Metrics ?? []) this.metricNames.add(m.Name);
+    } catch {
+      // Not JSON after all: counted as bytes only.
+    }
+  }
+
   private note(text: string): void {
     const bytes = Buffer.byteLength(text);
     this.bytes += bytes;
@@ -267,6 +280,7 @@ export class LogMeter {
       if (line.includes('"_aws"')) {
         this.emfDocuments++;
         this.emfBytes += Buffer.byteLength(line) + 1;
+        this.noteMetrics(line);
       } else {
         this.lines++;
         if (this.samples.length < 3) this.samples.push(line.length > 300 ? `${line.slice(0, 300)}...` : line);

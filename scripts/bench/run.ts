@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|steering|all] [--intervals 0,60,300] [--no-cold-start] [--auth token|none]
+// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|steering|fast-pollers|large-messages|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--no-cold-start] [--auth token|none]
 //
 // Drives the real OpAMP app (the agent endpoint as the Lambda entry wires it, and its wrapper) with
 // simulated agents against dynalite and s3rver running in a child process,
@@ -13,17 +13,23 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../functions/config.js';
 import { measureColdStart, opampMemoryMb } from './cold-start.js';
 import type { ColdStartResult } from './cold-start.js';
-import { costModel, costTable, intervalCostModel, intervalCostTable } from './cost-model.js';
+import { costModel, costTable, crossoverTable, intervalCostModel, intervalCostTable } from './cost-model.js';
 import type { CostModelResult, IntervalCostResult } from './cost-model.js';
 import { benchSettings, startEmulatorProcess } from './harness.js';
 import type { EmulatorProcess } from './harness.js';
 import { LogMeter } from './meter.js';
-import { POLL_INTERVAL_MS, ROLLOUT_CONFIG_KEY, runScenario } from './scenarios.js';
+import { ROLLOUT_CONFIG_KEY, runScenario } from './scenarios.js';
 import type { ScenarioName, ScenarioResult, Target } from './scenarios.js';
 import { DEFAULT_STEERING_IDLE_SECONDS, runSteering } from './steering.js';
+import { renderScale, runScale } from './scale.js';
+import type { ScaleResult } from './scale.js';
 import type { SteeringResult, SteeringRun } from './steering.js';
+import { runFastPollers } from './fast-pollers.js';
+import type { FastPollersResult } from './fast-pollers.js';
+import { runLargeMessages } from './large-messages.js';
+import type { LargeMessagesResult } from './large-messages.js';
 
-const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|all] [--intervals 0,60,300] [--auth token|none] [--no-cold-start]';
+const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|fast-pollers|large-messages|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--auth token|none] [--no-cold-start]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -33,6 +39,10 @@ async function main(): Promise<void> {
       scenario: { type: 'string', default: 'all' },
       // Idle poll intervals (seconds) the steering scenario runs; 0: steering off.
       intervals: { type: 'string', default: DEFAULT_STEERING_IDLE_SECONDS.join(',') },
+      // Poll intervals (seconds) the steady scenario runs at, one fresh backend each.
+      'steady-intervals': { type: 'string', default: '30,60,300' },
+      // Fleet sizes the scale scenario runs (each its own backend, agents at 300 s).
+      'scale-agents': { type: 'string', default: '200,10000' },
       auth: { type: 'string', default: 'token' },
       'no-cold-start': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -45,20 +55,24 @@ async function main(): Promise<void> {
   }
   const agents = Number(values.agents);
   if (!Number.isInteger(agents) || agents < 1) throw new UsageError(`--agents must be a positive integer, not ${values.agents}`);
-  const all: Array<ScenarioName | 'steering'> = ['steady', 'churn', 'rollout', 'steering'];
-  const scenarios = values.scenario === 'all' ? all : [values.scenario as ScenarioName | 'steering'];
-  if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one of ${all.join(', ')}, all`);
+  type Name = ScenarioName | 'steering' | 'fast-pollers' | 'large-messages' | 'scale';
+  const all: Name[] = ['steady', 'churn', 'rollout', 'steering', 'fast-pollers', 'large-messages', 'scale'];
+  const scenarios = values.scenario === 'all' ? all : (values.scenario.split(',').map((s) => s.trim()) as Name[]);
+  if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one or more (comma-separated) of ${all.join(', ')}, or all`);
   const idleIntervals = values.intervals.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
   if (idleIntervals.length === 0 || !idleIntervals.every((x) => Number.isInteger(x) && x >= 0 && x <= 86_400)) {
     throw new UsageError(`--intervals must be a comma-separated list of whole seconds (0: steering off), not ${values.intervals}`);
   }
+  const steadyIntervals = secondsList(values['steady-intervals'], '--steady-intervals', 1);
+  const scaleAgents = secondsList(values['scale-agents'], '--scale-agents', 1);
   if (values.auth !== 'token' && values.auth !== 'none') throw new UsageError('--auth must be token or none');
   const auth = values.auth;
   const json = values.json;
   const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
   const settings = benchSettings();
-  const config = loadConfig({ ...settings }, { agentAuth: auth });
+  // Invalid OPAMP_* settings fail here, before the emulators start.
+  loadConfig({ ...settings }, { agentAuth: auth });
   const memoryMb = opampMemoryMb() ?? 256;
   progress(`settings: ${Object.keys(settings).length ? JSON.stringify(settings) : 'defaults'}; agent auth ${auth}; log level ${process.env.POWERTOOLS_LOG_LEVEL}`);
 
@@ -66,6 +80,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: ScenarioResult[] = [];
   let steering: SteeringResult | undefined;
+  const extra: Array<FastPollersResult | LargeMessagesResult> = [];
+  let scale: ScaleResult | undefined;
   let emulators: EmulatorProcess | undefined;
   const logs = new LogMeter();
   try {
@@ -74,7 +90,12 @@ async function main(): Promise<void> {
     logs.install();
     for (const name of scenarios) {
       if (name === 'steering') steering = await runSteering({ agents, endpoints: emulators, logs, auth, progress, idleIntervals });
-      else results.push(await runScenario(name, { agents, endpoints: emulators, logs, auth, progress }));
+      else if (name === 'fast-pollers') extra.push(await runFastPollers({ endpoints: emulators, logs, auth, progress }));
+      else if (name === 'large-messages') extra.push(await runLargeMessages({ endpoints: emulators, logs, auth, progress }));
+      else if (name === 'scale') scale = await runScale({ sizes: scaleAgents, endpoints: emulators, logs, auth, progress });
+      else if (name === 'steady') {
+        for (const seconds of steadyIntervals) results.push(await runScenario(name, { agents, endpoints: emulators, logs, auth, progress, intervalMs: seconds * 1000 }));
+      } else results.push(await runScenario(name, { agents, endpoints: emulators, logs, auth, progress }));
     }
   } finally {
     logs.uninstall();
@@ -82,9 +103,9 @@ async function main(): Promise<void> {
   }
 
   const coldStart = values['no-cold-start'] ? undefined : await measureColdStart(progress);
-  const steady = results.find((r) => r.scenario === 'steady');
-  const cost = steady
-    ? costModel({ steady, benchPollIntervalSeconds: POLL_INTERVAL_MS / 1000, lastSeenRefreshSeconds: config.core.lastSeenRefreshMs / 1000, memoryMb })
+  const steadyRuns = results.filter((r) => r.scenario === 'steady');
+  const cost = steadyRuns.length > 0
+    ? costModel({ steady: steadyRuns, scale: scale?.runs.map((r) => r.steady) ?? [], memoryMb })
     : undefined;
   const intervalCost = steering ? intervalCostModel({ steering, memoryMb, command }) : undefined;
   progress(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -92,11 +113,14 @@ async function main(): Promise<void> {
   if (json) {
     for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
     if (steering) process.stdout.write(`${JSON.stringify(steering)}\n`);
+    for (const r of extra) process.stdout.write(`${JSON.stringify(r)}\n`);
+    if (scale) process.stdout.write(`${JSON.stringify(scale)}\n`);
     if (coldStart) process.stdout.write(`${JSON.stringify(coldStart)}\n`);
     if (cost) process.stdout.write(`${JSON.stringify(cost)}\n`);
     if (intervalCost) process.stdout.write(`${JSON.stringify(intervalCost)}\n`);
   } else {
-    process.stdout.write(renderText(results, coldStart, cost, { settings, auth, memoryMb, command, steering, intervalCost }));
+    process.stdout.write(renderText(results, coldStart, cost, { settings, auth, memoryMb, command, steering, intervalCost, scale }));
+    for (const r of extra) process.stdout.write(renderExtra(r));
   }
 }
 
@@ -107,6 +131,37 @@ function shellWord(arg: string): string {
 
 class UsageError extends Error {}
 
+/** The fast-pollers and large-messages scenarios: one row per run, then their targets. */
+function renderExtra(r: FastPollersResult | LargeMessagesResult): string {
+  const out: string[] = [];
+  if (r.scenario === 'fast-pollers') {
+    out.push('== fast-pollers: agents polling faster than OPAMP_MIN_POLL_INTERVAL_SECONDS, after a 10-minute warm-up, 20 minutes measured');
+    out.push(...table(r.runs.map((x) => [
+      `every ${x.intervalSeconds} s (${x.agents} agents, ${x.polls} polls)`,
+      `${fmt(x.logBytesPerPoll)} log B/poll`,
+      `${x.logLines} log lines; writes ${fmt(x.ddbWritesPerPoll)}/poll (refresh alone ${fmt(x.expectedWritesPerPoll)}); full-state requests ${x.fullStateRequests} (warm-up ${x.warmUpFullStateRequests})`,
+    ])));
+  } else {
+    out.push(`== large-messages: new agents' first messages near the ${r.bodyLimitBytes}-byte body limit`);
+    out.push(...table(r.runs.map((x) => [
+      `${x.shape} (${x.requestBytes} B)`,
+      `HTTP ${x.statuses.join(',')}`,
+      `handler CPU max ${x.handlerCpuMsMax} ms, mean ${x.handlerCpuMsMean} ms; state item ${x.stateItemBytes} B`,
+    ])));
+  }
+  out.push(...targets(r.targets), '');
+  return `${out.join('\n')}\n`;
+}
+
+/** A comma-separated list of whole numbers, each at least `min`. */
+function secondsList(text: string, option: string, min: number): number[] {
+  const list = text.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  if (list.length === 0 || !list.every((x) => Number.isInteger(x) && x >= min && x <= 1_000_000)) {
+    throw new UsageError(`${option} must be a comma-separated list of whole numbers of at least ${min}, not ${text}`);
+  }
+  return list;
+}
+
 interface RenderContext {
   settings: Record<string, string>;
   auth: string;
@@ -114,6 +169,7 @@ interface RenderContext {
   command: string;
   steering: SteeringResult | undefined;
   intervalCost: IntervalCostResult | undefined;
+  scale: ScaleResult | undefined;
 }
 
 function renderText(results: ScenarioResult[], coldStart: ColdStartResult | undefined, cost: CostModelResult | undefined, ctx: RenderContext): string {
@@ -122,12 +178,12 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
   out.push(`command: ${ctx.command}`);
   out.push('');
   for (const r of results) {
-    out.push(`== ${r.scenario}: ${r.agents} agents, ${r.rounds} rounds of 30 s (${r.simulatedSeconds} s simulated), ${r.polls} polls measured`);
+    out.push(`== ${r.scenario}: ${r.agents} agents, ${r.rounds} rounds of ${r.pollIntervalSeconds ?? 30} s (${r.simulatedSeconds} s simulated), ${r.polls} polls measured`);
     const rows: Array<[string, string, string?]> = [
       ['DynamoDB read calls / poll', fmt(r.ddbReadsPerPoll), `${calls(r.ddbCallsByTarget, /^(GetItem|Query|Scan|BatchGetItem|DescribeTable):/)}; revalidation ${fmt(r.revalidationReadsPerPoll)}/poll`],
       ['DynamoDB write calls / poll', fmt(r.ddbWritesPerPoll), calls(r.ddbCallsByTarget, /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem):/)],
       ['read capacity units / poll', fmt(r.rcuPerPoll), `agent item ${fmt(r.agentRcuPerPoll)}`],
-      ['write capacity units / poll', fmt(r.wcuPerPoll), r.capacitySource],
+      ['write capacity units / poll', fmt(r.wcuPerPoll), `${r.capacitySource}; presence batches ${fmt(r.presence?.wcuPerPoll ?? 0)}`],
       ['S3 calls / poll', fmt(r.s3CallsPerPoll), calls(r.s3Calls, /./)],
       ['request bytes / poll', fmt(r.reqBytesPerPoll), 'protobuf body'],
       ['response bytes / poll', fmt(r.respBytesPerPoll), `body as sent; largest ${r.maxRespBytes}; handler headers ${fmt(r.respHeaderBytesPerPoll)}`],
@@ -136,6 +192,10 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
       ['handler CPU / poll', `${r.handlerCpuMsPerPoll} ms`, `floor ${r.floorCpuMsPerPoll} ms (decode + encode + 1 consistent GetItem, ${r.floorSamples} samples)`],
       ['CPU over floor', fmt(r.cpuOverFloor), `polls with just the agent read (${r.oneCallPolls}): ${r.handlerCpuMsOneCallPoll} ms, ${fmt(r.cpuOverFloorOneCallPolls)}x the floor`],
     ];
+    if (r.presence) {
+      const p = r.presence;
+      rows.push(['presence batches', String(p.items), `${fmt(p.itemsPerInstanceMinute)} per instance-minute; mean ${p.meanItemBytes} B (largest ${p.maxItemBytes} B), ${p.meanAgentsPerItem} agents each`]);
+    }
     if (r.configBodyReads !== undefined) rows.push(['config body S3 reads', String(r.configBodyReads), `${r.configFiles} file(s); ${r.agentsApplied} agents APPLIED`]);
     out.push(...table(rows));
     if (r.logLineSamples.length) out.push(`  log line sample: ${r.logLineSamples[0]}`);
@@ -143,6 +203,10 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
     out.push('');
   }
   if (ctx.steering) out.push(...renderSteering(ctx.steering), '');
+  if (ctx.scale) {
+    out.push(`== scale: fleets polling every ${ctx.scale.runs[0]?.pollIntervalSeconds ?? 0} s, one function instance and one fresh backend each; then the fleet API lists every agent`);
+    out.push(...columns(renderScale(ctx.scale, fmt) as Array<[string, ...string[]]>), ...targets(ctx.scale.targets), '');
+  }
   if (coldStart) {
     out.push(`== cold start: functions/entry/opamp.lambda.ts bundled as the stack does (${coldStart.bundling.source}; esm, ${coldStart.bundling.target}, minified, S3 client from the runtime on first use)`);
     out.push(...table([
@@ -158,6 +222,11 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
   if (cost) {
     out.push(`== monthly cost (USD, ${cost.prices.region}, prices read ${cost.prices.readOn}; ${ctx.memoryMb} MB arm64; 30 days)`);
     out.push(costTable(cost));
+    out.push('', '  where an always-on server (instance pair and load balancer) becomes the cheaper one:', crossoverTable(cost));
+    const idle = cost.rows.find((r) => r.agents === 10_000 && r.pollIntervalSeconds === 300);
+    if (idle) {
+      out.push(...targets([{ name: `10,000 agents at 300 s, all-in (${idle.measuredBy})`, limit: '<= $40', measured: `$${idle.total} (old design $${idle.oldTotal})`, held: idle.total <= 40 }]));
+    }
     for (const n of cost.notes) out.push(`  - ${n}`);
     out.push('');
   }

@@ -4,13 +4,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { AGENT_STATE_SORT_KEY, agentKey } from '../../functions/adapters/dynamodb/table-schema.js';
+import { AGENT_STATE_SORT_KEY, agentKey, presencePartition } from '../../functions/adapters/dynamodb/table-schema.js';
+import { decodePresence } from '../../functions/core/presence.js';
 import { AgentToServerSchema, RemoteConfigStatuses, ServerToAgentSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { asksFullState, collectorYaml, seededRandom, SimAgent } from './agents.js';
 import { createInstance } from './harness.js';
 import type { BenchInstance, Endpoints, PollResult } from './harness.js';
-import { itemSize } from './meter.js';
+import { itemSize, writeUnits } from './meter.js';
 import type { LogMeter, MeterSnapshot } from './meter.js';
 
 export const POLL_INTERVAL_MS = 30_000;
@@ -29,7 +30,7 @@ export interface Target {
 /** One JSON line; the first fields are the stable ones scripts rely on. */
 export interface ScenarioResult {
   /** `steering` for the phases of the steering scenario (see steering.ts). */
-  scenario: ScenarioName | 'steering';
+  scenario: ScenarioName | 'steering' | 'scale';
   polls: number;
   ddbReadsPerPoll: number;
   ddbWritesPerPoll: number;
@@ -43,6 +44,10 @@ export interface ScenarioResult {
   handlerP99Ms: number;
   cpuOverFloor: number;
   // Extra fields.
+  /** How often each agent polled. */
+  pollIntervalSeconds?: number;
+  /** Presence batches this instance wrote while measured. */
+  presence?: PresenceFigures;
   agents: number;
   rounds: number;
   simulatedSeconds: number;
@@ -65,6 +70,8 @@ export interface ScenarioResult {
   emfDocuments: number;
   emfBytesPerPoll: number;
   logLineSamples: string[];
+  /** Custom metric names in the EMF documents. */
+  metricNames?: string[];
   maxRespBytes: number;
   respHeaderBytesPerPoll: number;
   /** DynamoDB size of one agent's full record (state item and section items) after its first full report. */
@@ -74,6 +81,16 @@ export interface ScenarioResult {
   configBodyReads?: number;
   agentsApplied?: number;
   targets: Target[];
+}
+
+export interface PresenceFigures {
+  items: number;
+  itemsPerInstanceMinute: number;
+  meanItemBytes: number;
+  maxItemBytes: number;
+  meanAgentsPerItem: number;
+  /** Write units of the batches over the polls measured. */
+  wcuPerPoll: number;
 }
 
 export interface Recorder {
@@ -86,6 +103,8 @@ export interface Recorder {
 
 export interface ScenarioOptions {
   agents: number;
+  /** How often each agent polls (steady, churn, rollout); 30 s unless told. */
+  intervalMs?: number;
   endpoints: Endpoints;
   logs: LogMeter;
   auth: 'token' | 'none';
@@ -93,15 +112,17 @@ export interface ScenarioOptions {
 }
 
 export async function runScenario(name: ScenarioName, options: ScenarioOptions): Promise<ScenarioResult> {
-  const instance = await createInstance(name, options.endpoints, options.logs, options.auth, START_MS);
+  const interval = options.intervalMs ?? POLL_INTERVAL_MS;
+  const tag = interval === POLL_INTERVAL_MS ? name : `${name}-${interval / 1000}`;
+  const instance = await createInstance(tag, options.endpoints, options.logs, options.auth, START_MS);
   const agents = Array.from({ length: options.agents }, (_, i) => new SimAgent(i));
   let round = 0;
 
   const roundAt = async (make: (agent: SimAgent) => AgentToServer, recorder?: Recorder) => {
-    const start = START_MS + round * POLL_INTERVAL_MS;
+    const start = START_MS + round * interval;
     for (const [i, agent] of agents.entries()) {
       // Agents spread evenly over the interval, as independent pollers are.
-      instance.clock.ms = start + Math.floor((i * POLL_INTERVAL_MS) / agents.length);
+      instance.clock.ms = start + Math.floor((i * interval) / agents.length);
       await exchange(instance, agent, make(agent), recorder);
     }
     round++;
@@ -128,12 +149,12 @@ export async function runScenario(name: ScenarioName, options: ScenarioOptions):
     instance.calls.enabled = false;
     options.logs.counting = false;
   };
-  const measuredStartMs = START_MS + round * POLL_INTERVAL_MS;
+  const measuredStartMs = START_MS + round * interval;
 
   if (name === 'steady') {
-    // 20 rounds at 30 s: 10 simulated minutes, two last-seen refresh windows.
+    // 20 rounds: 10 simulated minutes at 30 s, 100 at 300 s; presence batches every minute or so.
     measuredRounds = 20;
-    options.progress(`steady: ${measuredRounds} rounds of heartbeats`);
+    options.progress(`steady: ${measuredRounds} rounds of heartbeats every ${interval / 1000} s`);
     startMeasure();
     for (let r = 0; r < measuredRounds; r++) await roundAt((a) => a.heartbeat(), recorder);
     stopMeasure();
@@ -156,7 +177,7 @@ export async function runScenario(name: ScenarioName, options: ScenarioOptions):
     // An operator uploads a new default configuration; the ingest function records it.
     options.progress(`rollout: upload ${ROLLOUT_CONFIG_KEY} and ingest it`);
     // Just before the next round (the clock never goes back).
-    instance.clock.ms = Math.max(instance.clock.ms, START_MS + round * POLL_INTERVAL_MS - 1);
+    instance.clock.ms = Math.max(instance.clock.ms, START_MS + round * interval - 1);
     await publishConfig(instance, options.logs, ROLLOUT_CONFIG_KEY, rolloutConfigBody());
     const readsBefore = instance.backend.configBodies.reads;
     startMeasure();
@@ -175,8 +196,11 @@ export async function runScenario(name: ScenarioName, options: ScenarioOptions):
 
   const calls = instance.calls.snapshot();
   const floor = { cpuMsPerPoll: mean(recorder.floor) / 1000, samples: recorder.floor.length };
-  const simulatedSeconds = (START_MS + round * POLL_INTERVAL_MS - measuredStartMs) / 1000;
+  const endMs = START_MS + round * interval;
+  const simulatedSeconds = (endMs - measuredStartMs) / 1000;
   return summarise(name, calls, options.logs, recorder, floor, {
+    pollIntervalSeconds: interval / 1000,
+    presence: await presenceItems(instance, measuredStartMs, endMs),
     agents: agents.length,
     rounds: measuredRounds,
     simulatedSeconds,
@@ -212,7 +236,7 @@ export async function publishConfig(instance: BenchInstance, logs: LogMeter, key
 }
 
 /** One exchange as the opamp-go client has it: a full report at once when asked, status reports at once. */
-async function exchange(instance: BenchInstance, agent: SimAgent, message: AgentToServer, recorder?: Recorder): Promise<void> {
+export async function exchange(instance: BenchInstance, agent: SimAgent, message: AgentToServer, recorder?: Recorder): Promise<void> {
   let next: AgentToServer | undefined = message;
   let offer: ServerToAgent['remoteConfig'];
   let steps = 0;
@@ -292,6 +316,45 @@ export async function recordSize(instance: BenchInstance, uid: string): Promise<
   return { fullRecordBytes, stateItemBytes };
 }
 
+/**
+ * The presence batches the instance flushed between `fromMs` and `toMs`, read
+ * straight from their window partitions (not metered): how many, how large, how
+ * many agents each. Write units per poll are left to summarise.
+ */
+export async function presenceItems(instance: BenchInstance, fromMs: number, toMs: number): Promise<PresenceFigures> {
+  const windowMs = instance.config.presence.windowMs;
+  const sizes: number[] = [];
+  const agents: number[] = [];
+  let wcu = 0;
+  for (let start = Math.floor(fromMs / windowMs) * windowMs; start < toMs; start += windowMs) {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await instance.clients.dynamodb.send(new QueryCommand({
+        TableName: instance.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: presencePartition(start) } },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }));
+      for (const item of out.Items ?? []) {
+        const size = itemSize(item);
+        sizes.push(size);
+        wcu += writeUnits(size);
+        agents.push(decodePresence(Number(item.base?.N ?? 0), item.agents?.B ?? new Uint8Array()).length);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+  }
+  const minutes = (toMs - fromMs) / 60_000;
+  return {
+    items: sizes.length,
+    itemsPerInstanceMinute: round4(minutes > 0 ? sizes.length / minutes : 0),
+    meanItemBytes: Math.round(mean(sizes)),
+    maxItemBytes: sizes.reduce((m, x) => Math.max(m, x), 0),
+    meanAgentsPerItem: Math.round(mean(agents)),
+    wcuPerPoll: wcu,
+  };
+}
+
 export function mean(values: number[]): number {
   return values.length ? values.reduce((s, x) => s + x, 0) / values.length : 0;
 }
@@ -358,10 +421,13 @@ export function summarise(
     emfDocuments: logs.emfDocuments,
     emfBytesPerPoll: round2(per(logs.emfBytes)),
     logLineSamples: [...logs.samples],
+    metricNames: [...logs.metricNames].sort(),
     maxRespBytes: results.reduce((m, r) => Math.max(m, r.respBytes), 0),
     respHeaderBytesPerPoll: round2(per(results.reduce((s, r) => s + r.respHeaderBytes, 0))),
     fullRecordBytes: extra.fullRecordBytes,
     stateItemBytes: extra.stateItemBytes,
+    ...(extra.pollIntervalSeconds !== undefined ? { pollIntervalSeconds: extra.pollIntervalSeconds } : {}),
+    ...(extra.presence ? { presence: { ...extra.presence, wcuPerPoll: round4(per(extra.presence.wcuPerPoll)) } } : {}),
     ...(extra.configFiles !== undefined ? { configFiles: extra.configFiles, configBodyReads: extra.configBodyReads, agentsApplied: extra.agentsApplied } : {}),
     targets: [],
   };
@@ -374,8 +440,9 @@ function targetsFor(r: ScenarioResult): Target[] {
   if (r.scenario === 'steady') {
     return [
       t('DynamoDB read calls per poll', '<= 1', String(r.ddbReadsPerPoll), r.ddbReadsPerPoll <= 1),
-      t('DynamoDB write calls per poll', '<= 0.05', String(r.ddbWritesPerPoll), r.ddbWritesPerPoll <= 0.05),
+      t('write units per poll', '<= 0.01', String(r.wcuPerPoll), r.wcuPerPoll <= 0.01),
       t('S3 calls per poll', '0', String(r.s3CallsPerPoll), r.s3CallsPerPoll === 0),
+      t('log line bytes per poll (EMF excluded)', '0', String(round2(r.logBytesPerPoll - r.emfBytesPerPoll)), r.logBytesPerPoll - r.emfBytesPerPoll <= 0),
       t('steady-state reply bytes (largest)', '<= 24', String(r.maxRespBytes), r.maxRespBytes <= 24),
       t('log lines for steady heartbeats (INFO)', '0', String(r.logLines), r.logLines === 0),
       t('handler CPU / floor', '<= 1.5', String(r.cpuOverFloor), r.cpuOverFloor <= 1.5),

@@ -4,6 +4,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_API_OUTPUT } from '../../cli/api-client.js';
+import { MAX_DEADLINE_SECONDS } from '../../functions/config.js';
 import type { OpampFunction } from '../../cdk/lib/opamp-function.js';
 import type { OpampStack } from '../../cdk/lib/opamp-stack.js';
 import { logicalId, resourceOf, resourcesOfType, synthStack } from './cdk-app.js';
@@ -14,13 +15,14 @@ const SYNTH_TIMEOUT = 60_000;
 
 let stack: OpampStack;
 let template: Template;
-let ids: { table: string; bucket: string; queue: string; opamp: string; api: string; ingest: string };
+let ids: { table: string; bucket: string; stateBucket: string; queue: string; opamp: string; api: string; ingest: string };
 
 beforeAll(() => {
   ({ stack, template } = synthStack());
   ids = {
     table: logicalId(stack.table),
     bucket: logicalId(stack.bucket),
+    stateBucket: logicalId(stack.stateBucket),
     queue: logicalId(stack.ingestFailures),
     opamp: logicalId(stack.opampFunction),
     api: logicalId(stack.apiFunction),
@@ -29,7 +31,8 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT);
 
 const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
-const objectsUnder = (prefix: string) => ({ 'Fn::Join': ['', [getAtt(ids.bucket, 'Arn'), `/${prefix}*`]] });
+const objectsUnder = (prefix: string, bucket = ids.bucket) => ({ 'Fn::Join': ['', [getAtt(bucket, 'Arn'), `/${prefix}*`]] });
+const stateObjectsUnder = (prefix: string) => objectsUnder(prefix, ids.stateBucket);
 
 /** The statements of the role's policy, as synthesized. */
 function roleStatements(fn: OpampFunction): Record<string, unknown>[] {
@@ -49,6 +52,13 @@ const logStatement = (fn: OpampFunction) => ({
 });
 
 describe('Functions', () => {
+  it('time out later than the longest request deadline the settings accept, so a slow store is a 503, not a timeout', () => {
+    const timeout = (fn: OpampFunction) => resourceOf(template, fn).Properties!.Timeout as number;
+
+    expect(timeout(stack.opampFunction)).toBeGreaterThan(Math.max(MAX_DEADLINE_SECONDS.poll, MAX_DEADLINE_SECONDS.health));
+    expect(timeout(stack.apiFunction)).toBeGreaterThan(Math.max(MAX_DEADLINE_SECONDS.api, MAX_DEADLINE_SECONDS.health));
+  });
+
   it.each([
     ['opamp', 'opamp', 256, 10],
     ['api', 'opamp-api', 256, 30],
@@ -73,10 +83,13 @@ describe('Functions', () => {
       Variables: {
         OPAMP_TABLE: { Ref: ids.table },
         OPAMP_BUCKET: { Ref: ids.bucket },
+        OPAMP_STATE_BUCKET: { Ref: ids.stateBucket },
         POWERTOOLS_SERVICE_NAME: service,
         POWERTOOLS_METRICS_NAMESPACE: 'OpAMP',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        // Only the agent function reads secrets, under the prefix its role may read.
+        ...(name === 'opamp' ? { OPAMP_SECRET_PREFIX: 'opamp/' } : {}),
       },
     });
   });
@@ -180,7 +193,7 @@ describe('IAM', () => {
     Condition: { StringLike: { 's3:prefix': ['configs/*', 'assignments/*', 'packages/*', 'settings/*', 'certificates/*'] } },
   });
 
-  it('the agent function reads and writes agent records, reads configs, packages and certificates, keeps large sections under agent-state/, and reads opamp/ secrets', () => {
+  it('the agent function reads and writes agent records, reads configs, packages and certificates, keeps large sections under agent-state/ in the state bucket, and reads opamp/ secrets', () => {
     expect(roleStatements(stack.opampFunction)).toEqual([
       logStatement(stack.opampFunction),
       {
@@ -195,7 +208,7 @@ describe('IAM', () => {
         Action: 's3:GetObject',
         Resource: [objectsUnder('certificates/'), objectsUnder('configs/'), objectsUnder('packages/')],
       },
-      { Sid: 'ReadWriteAgentState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objectsUnder('agent-state/') },
+      { Sid: 'ReadWriteAgentState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: stateObjectsUnder('agent-state/') },
       {
         Sid: 'ReadOpampSecrets',
         Effect: 'Allow',
@@ -207,7 +220,7 @@ describe('IAM', () => {
     ]);
   });
 
-  it('the fleet API manages configs, assignments, packages, settings and certificates, reads agent state, and lists only the fleet prefixes', () => {
+  it('the fleet API manages configs, assignments, packages, settings and certificates, reads agent state from the state bucket, and lists only the fleet prefixes', () => {
     expect(roleStatements(stack.apiFunction)).toEqual([
       logStatement(stack.apiFunction),
       {
@@ -231,7 +244,7 @@ describe('IAM', () => {
         Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
         Resource: [objectsUnder('assignments/'), objectsUnder('certificates/'), objectsUnder('configs/'), objectsUnder('packages/'), objectsUnder('settings/')],
       },
-      { Sid: 'ReadAgentState', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsUnder('agent-state/') },
+      { Sid: 'ReadAgentState', Effect: 'Allow', Action: 's3:GetObject', Resource: stateObjectsUnder('agent-state/') },
       listPrefixes(),
     ]);
   });
@@ -254,6 +267,15 @@ describe('IAM', () => {
       },
       listPrefixes(),
     ]);
+  });
+
+  it('gives nothing in the operator\'s bucket to server state, and nothing in the state bucket to the ingest function', () => {
+    const statements = [stack.opampFunction, stack.apiFunction, stack.ingestFunction].flatMap((fn) => roleStatements(fn).map((st) => ({ fn, st })));
+    const onState = statements.filter(({ st }) => JSON.stringify(st.Resource).includes(`"${ids.stateBucket}"`));
+
+    expect(JSON.stringify(statements.filter(({ st }) => JSON.stringify(st.Resource).includes(`"${ids.bucket}"`)).map(({ st }) => st))).not.toContain('agent-state');
+    expect(onState.map(({ fn }) => fn)).toEqual([stack.opampFunction, stack.apiFunction]);
+    expect(onState.flatMap(({ st }) => [st.Action].flat())).not.toContain('s3:DeleteObject');
   });
 
   it('no IAM policy in the stack allows every action, every action of a service, or every resource', () => {
@@ -331,6 +353,30 @@ describe('Bucket', () => {
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
 
+  it('has a private state bucket of its own for server-owned objects: encrypted, TLS only, retained, and sending no events', () => {
+    expect(ids.stateBucket).not.toBe(ids.bucket);
+    expect(resourceOf(template, stack.stateBucket)).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      },
+    });
+    const stateAndObjects = [getAtt(ids.stateBucket, 'Arn'), stateObjectsUnder('')];
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: ids.stateBucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Resource: stateAndObjects },
+        ]),
+      },
+    });
+    const notified = Object.values(resourcesOfType(template, 'Custom::S3BucketNotifications')).map((r) => r.Properties!.BucketName);
+    expect(notified).toEqual([{ Ref: ids.bucket }]);
+  });
+
   it('tells the ingest function about every object created or removed under configs/, assignments/, packages/, settings/ and certificates/', () => {
     const ingestArn = getAtt(ids.ingest, 'Arn');
     const config = (event: string, prefix: string) => ({ Events: [event], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } }, LambdaFunctionArn: ingestArn });
@@ -379,11 +425,23 @@ describe('Monitoring', () => {
     expect(operations.sort()).toEqual(['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'Scan', 'UpdateItem']);
   });
 
+  it('alarms when agents hold a certificate that expires soon (the agent function\'s metric, over an hour)', () => {
+    expect(alarms()).toContainEqual(expect.objectContaining({
+      Namespace: 'OpAMP',
+      MetricName: 'CertificatesExpiringSoon',
+      Dimensions: [{ Name: 'service', Value: 'opamp' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }));
+  });
+
   it('alarms when a bucket event ends up in the failure queue', () => {
     expect(alarms()).toContainEqual(
       expect.objectContaining({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(ids.queue, 'QueueName') }] }),
     );
-    expect(alarms()).toHaveLength(9);
+    expect(alarms()).toHaveLength(10);
     expect(alarms().every((a) => a.AlarmActions === undefined)).toBe(true);
   });
 
@@ -409,6 +467,7 @@ describe('Outputs', () => {
     expect(outputs.OpampUrl!.Value).toEqual({ 'Fn::Join': ['', [getAtt(logicalId(stack.opampUrl), 'FunctionUrl'), 'v1/opamp']] });
     expect(outputs[FLEET_API_OUTPUT]!.Value).toEqual(getAtt(logicalId(stack.fleetApiUrl), 'FunctionUrl'));
     expect(outputs.BucketName!.Value).toEqual({ Ref: ids.bucket });
+    expect(outputs.StateBucketName!.Value).toEqual({ Ref: ids.stateBucket });
     expect(outputs.TableName!.Value).toEqual({ Ref: ids.table });
     expect(outputs.FleetApiInvokePolicyArn).toBeDefined();
   });
@@ -421,13 +480,14 @@ describe('Outputs', () => {
 
 describe('Properties', () => {
   it(
-    'destroyOnRemoval turns deletion protection off and deletes table, bucket (with its objects) and log groups with the stack',
+    'destroyOnRemoval turns deletion protection off and deletes table, both buckets (with their objects) and log groups with the stack',
     () => {
       const dev = synthStack({ destroyOnRemoval: true });
 
       expect(resourceOf(dev.template, dev.stack.table)).toMatchObject({ DeletionPolicy: 'Delete', Properties: { DeletionProtectionEnabled: false } });
       expect(resourceOf(dev.template, dev.stack.bucket)).toMatchObject({ DeletionPolicy: 'Delete' });
-      dev.template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+      expect(resourceOf(dev.template, dev.stack.stateBucket)).toMatchObject({ DeletionPolicy: 'Delete' });
+      dev.template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
       for (const logGroup of Object.values(resourcesOfType(dev.template, 'AWS::Logs::LogGroup'))) expect(logGroup.DeletionPolicy).toBe('Delete');
     },
     SYNTH_TIMEOUT,

@@ -58,7 +58,7 @@ describe('the local backend with agent tokens required', () => {
     const after = [await onOld.heartbeat(), await onNew.heartbeat()];
     const listed = JSON.parse(await ctl('tokens', '--json'));
 
-    expect(refused).toMatch(/token old is in use: 1 agent/);
+    expect(refused).toMatch(/token old is in use: 1 live agent/);
     expect(before.map((r) => r.status)).toEqual([200, 200]);
     expect(after.map((r) => r.status)).toEqual([401, 200]);
     expect(listed.tokens.map((t: { name: string }) => t.name)).toEqual(['fleet-a', 'new']);

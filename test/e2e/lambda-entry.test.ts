@@ -64,11 +64,13 @@ describe('the OpAMP Lambda entry', () => {
     const clients = createAwsClients({ dynamodbEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, emulated: true });
     await ensureTable(clients.dynamodb, 'opamp-lambda-test');
     await ensureBucket(clients.s3, 'opamp-lambda-test');
+    await ensureBucket(clients.s3, 'opamp-lambda-test-state');
     ({ token } = await new TokenAdmin(new DynamoTokenStore(clients.dynamodb, 'opamp-lambda-test'), Date.now).create('fleet-2026'));
     // The entry reads its settings from the environment, as it does in AWS.
     Object.assign(process.env, {
       OPAMP_TABLE: 'opamp-lambda-test',
       OPAMP_BUCKET: 'opamp-lambda-test',
+      OPAMP_STATE_BUCKET: 'opamp-lambda-test-state',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ACCESS_KEY_ID: 'test',

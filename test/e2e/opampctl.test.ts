@@ -177,9 +177,9 @@ describe('opampctl against the local backend', () => {
 
     expect(created).toMatchObject({ name: 'fleet-next', deliverable: true, token: expect.stringMatching(/^opamp_/) });
     expect(plain).not.toContain('deliverable');
-    expect(tokens.split('\n')[0]).toMatch(/^NAME\s+CREATED\s+FINGERPRINT\s+DELIVERABLE\s+AGENTS\s+SETTINGS/);
-    expect(tokens).toMatch(/fleet-next .* yes\s+0\s+rotation/);
-    expect(tokens).toMatch(/fleet-plain .* no\s+0\s+-/);
+    expect(tokens.split('\n')[0]).toMatch(/^NAME\s+CREATED\s+FINGERPRINT\s+DELIVERABLE\s+AGENTS\s+LIVE\s+SETTINGS/);
+    expect(tokens).toMatch(/fleet-next .* yes\s+0\s+0\s+rotation/);
+    expect(tokens).toMatch(/fleet-plain .* no\s+0\s+0\s+-/);
     expect(agents).toBe('no agent last authenticated with token fleet-next');
     expect(refused).toMatch(/^409 token fleet-next is in use: .*settings rotation/);
     expect(refused).toContain('opampctl token revoke fleet-next --force');

@@ -217,6 +217,29 @@ describe('BucketIngest fed by s3rver events', () => {
     expect(live.configs).toEqual(recorded(await batch.fleet.load()).configs);
   });
 
+  it('hears of every delete when a package file and its signature are deleted at once, as a sync with --delete does', async () => {
+    // Prepare
+    const bucket = await newBucket();
+    const rounds = 8;
+    for (let i = 0; i < rounds; i++) {
+      await bucket.put(`packages/ext/1.0.${i}/ext.tar.gz`, 'package');
+      await bucket.put(`packages/ext/1.0.${i}/ext.tar.gz.sig`, 'signature');
+    }
+    const { fleet, ingest } = await newIngest(bucket);
+    await ingest.handleEvent(await eventsOf(bucket, 2 * rounds));
+
+    // Act
+    for (let i = 0; i < rounds; i++) {
+      await Promise.all([bucket.remove(`packages/ext/1.0.${i}/ext.tar.gz.sig`), bucket.remove(`packages/ext/1.0.${i}/ext.tar.gz`)]);
+    }
+    const removals = (await eventsOf(bucket, 4 * rounds)).slice(2 * rounds);
+    await ingest.handleEvent(removals);
+
+    // Assess
+    expect(removals.every((e) => e.eventName === 'ObjectRemoved:Delete')).toBe(true);
+    expect((await fleet.load()).packageVersions).toEqual([]);
+  });
+
   it.each([
     ['a "+"', 'a+b.yaml'],
     ['a "%"', '100%.yaml'],

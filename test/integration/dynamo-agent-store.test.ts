@@ -82,7 +82,7 @@ function healthItems(instanceUid: string): Promise<string[]> {
 
 async function objectExists(s: Stores, key: string): Promise<boolean> {
   try {
-    await s.clients.s3.send(new HeadObjectCommand({ Bucket: s.bucketName, Key: key }));
+    await s.clients.s3.send(new HeadObjectCommand({ Bucket: s.stateBucketName, Key: key }));
     return true;
   } catch (error) {
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
@@ -105,6 +105,9 @@ describe('DynamoAgentStore record round trip', () => {
       disconnectedAt: 1_700_000_900_000,
       fullStateRequestedAt: 1_700_000_500_789,
       fullStateRequestedSeq: 9_007_199_254_740_993n, // 2^53 + 1: not representable as a double
+      pollCadenceMs: 1_500,
+      cadenceCandidateMs: 2_004,
+      noisyEventLoggedAt: 1_700_000_600_111,
       attributes: { 'service.name': 'checkout', 'host.name': 'host-1', 'deployment.environment': 'prod' },
       healthy: false,
       sections: {
@@ -126,6 +129,8 @@ describe('DynamoAgentStore record round trip', () => {
       connectionSettingsStatus: { hash: 'BQYH', status: 1, errorMessage: '' },
       serverProvidedAllPackagesHash: 'CAkK',
       customCapabilities: ['io.opentelemetry.custom.a', 'com.example.b'],
+      customCapabilitiesTruncated: { kept: 2, total: 90_000, omitted: ['c.2', 'c.3'] },
+      attributesTruncated: { kept: 3, total: 100_003, omitted: ['attr.0'] },
       supersededSections: [{ kind: 'health', id: 'b2xkLWhlYWx0aA~v6' }, { kind: 'effectiveConfig', id: 'b2xkLWNvbmZpZw~Zz-_09' }],
       configOffer: {
         hash: 'q83vASNFZ4k=',
@@ -728,7 +733,7 @@ describe('DynamoAgentStore superseded sections, through PollService', () => {
     // Assess 1: each health write got its own item id (its content hash and the poll's stamp);
     // every older content but the last superseded one is gone; that one is still listed on the
     // committed record, to be deleted by the next poll that writes sections.
-    healthIds.forEach((id, i) => expect(id.startsWith(`${hashes[i]}~`), `health id ${i}`).toBe(true));
+    for (const [i, id] of healthIds.entries()) expect(id.startsWith(`${hashes[i]}~`), `health id ${i}`).toBe(true);
     expect(new Set(healthIds).size).toBe(4);
     const record = (await stores.agents.get(uid))!;
     expect(record.sections.health).toBe(hashes[3]);

@@ -415,7 +415,7 @@ describe('DynamoFleetStore', () => {
 
     it('returns every field of a folder as written, and puts it in the fleet state', async () => {
       // Act
-      const put = await store.putCertificate(VALID);
+      const put = await store.putCertificate(VALID, 0);
       const { certificates, state } = await store.load();
 
       // Assess
@@ -430,47 +430,45 @@ describe('DynamoFleetStore', () => {
       const keyOnly: CertificateRecord = { name: 'client', key: file('client', 'key'), error: 'no cert.pem in certificates/client/', scannedAt: T0 };
 
       // Act
-      await store.putCertificate(keyOnly);
+      await store.putCertificate(keyOnly, 0);
 
       // Assess
       expect((await store.load()).certificates).toEqual([keyOnly]);
     });
 
-    it.each<[string, number, boolean]>([
-      ['an older listing is refused', T0 - 1, false],
-      ['a listing made at the same time is accepted', T0, true],
-      ['a later listing is accepted', T0 + 1, true],
-    ])('orders writes by scannedAt: %s', async (_name, scannedAt, accepted) => {
+    it('writes only over the revision read before the listing, whatever the listings\' clocks say', async () => {
       // Prepare
-      await store.putCertificate(VALID);
-      const later: CertificateRecord = { ...VALID, fingerprint: 'e'.repeat(64), scannedAt };
+      await store.putCertificate(VALID, 0);
+      const later: CertificateRecord = { ...VALID, fingerprint: 'e'.repeat(64), scannedAt: T0 - 1 };
 
       // Act
-      const result = await store.putCertificate(later);
+      const overOld = await store.putCertificate({ ...later, scannedAt: T0 + 1 }, 0);
+      const revision = await store.certificateRevision('client');
+      const overCurrent = await store.putCertificate(later, revision);
 
       // Assess
-      expect(result).toBe(accepted);
-      expect((await store.load()).certificates).toEqual([accepted ? later : VALID]);
+      expect([overOld, revision, overCurrent]).toEqual([false, 1, true]);
+      expect((await store.load()).certificates).toEqual([later]);
     });
 
-    it('removes a folder unless a later listing recorded it, and lets a later listing bring it back', async () => {
+    it('removes a folder over the current revision only, and lets a listing made after the removal bring it back', async () => {
       // Prepare
-      await store.putCertificate({ ...VALID, scannedAt: T0 + 10 });
+      await store.putCertificate({ ...VALID, scannedAt: T0 + 10 }, 0);
 
       // Act
-      const older = await store.removeCertificate('client', T0 + 5);
-      const afterOlder = (await store.load()).certificates.length;
-      const removed = await store.removeCertificate('client', T0 + 20);
+      const stale = await store.removeCertificate('client', T0 + 20, 0);
+      const afterStale = (await store.load()).certificates.length;
+      const removed = await store.removeCertificate('client', T0 + 5, 1);
       const afterRemoval = await store.load();
-      const staleListing = await store.putCertificate({ ...VALID, scannedAt: T0 + 15 });
-      const newListing = await store.putCertificate({ ...VALID, scannedAt: T0 + 30 });
+      const staleListing = await store.putCertificate({ ...VALID, scannedAt: T0 + 30 }, 1);
+      const newListing = await store.putCertificate({ ...VALID, scannedAt: T0 + 1 }, await store.certificateRevision('client'));
 
       // Assess
-      expect([older, removed, staleListing, newListing]).toEqual([false, true, false, true]);
-      expect(afterOlder).toBe(1);
+      expect([stale, removed, staleListing, newListing]).toEqual([false, true, false, true]);
+      expect(afterStale).toBe(1);
       expect(afterRemoval.certificates).toEqual([]);
       expect(afterRemoval.state.certificates.size).toBe(0);
-      expect((await store.load()).certificates).toEqual([{ ...VALID, scannedAt: T0 + 30 }]);
+      expect((await store.load()).certificates).toEqual([{ ...VALID, scannedAt: T0 + 1 }]);
       expect((await rawItem(certificateSortKey('client')))?.expiresAt).toBeUndefined();
     });
   });

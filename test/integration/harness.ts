@@ -30,25 +30,29 @@ export interface Stores {
   clients: AwsClients;
   tableName: string;
   bucketName: string;
+  /** The server's own bucket (large status sections), apart from the operator's. */
+  stateBucketName: string;
   blobs: S3BlobStore;
   agents: DynamoAgentStore;
 }
 
-/** A fresh table and bucket, and the adapters over them. */
+/** A fresh table, operator bucket and state bucket, and the adapters over them. */
 export async function provisionStores(options: { inlineSectionLimitBytes?: number; clients?: AwsClients } = {}): Promise<Stores> {
   const clients = options.clients ?? emulatorClients();
   const tableName = uniqueName('agents');
-  const bucketName = uniqueName('blobs');
+  const bucketName = uniqueName('fleet');
+  const stateBucketName = `${bucketName}-state`;
   await ensureTable(clients.dynamodb, tableName);
   await ensureBucket(clients.s3, bucketName);
-  const blobs = new S3BlobStore(clients.s3, bucketName);
+  await ensureBucket(clients.s3, stateBucketName);
+  const blobs = new S3BlobStore(clients.s3, stateBucketName);
   const agents = new DynamoAgentStore({
     client: clients.dynamodb,
     tableName,
     blobs,
     ...(options.inlineSectionLimitBytes !== undefined ? { inlineSectionLimitBytes: options.inlineSectionLimitBytes } : {}),
   });
-  return { clients, tableName, bucketName, blobs, agents };
+  return { clients, tableName, bucketName, stateBucketName, blobs, agents };
 }
 
 /** Counts the commands a client sends, by command name (e.g. 'PutItemCommand'). */

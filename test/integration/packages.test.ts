@@ -58,7 +58,7 @@ describe('DynamoFleetStore: package versions', () => {
     const broken = named('broken', { signature: undefined, error: 'packages/broken/0.140.0/ holds 2 files', sha256: '', size: 0 });
 
     // Act
-    const results = [await store.putPackageVersion(signed), await store.putPackageVersion(broken)];
+    const results = [await store.putPackageVersion(signed, 0), await store.putPackageVersion(broken, 0)];
     const snapshot = await store.load();
 
     // Assess
@@ -68,46 +68,46 @@ describe('DynamoFleetStore: package versions', () => {
     expect(snapshot.state.packages.get('@0.140.0')).toMatchObject({ name: '', objectKey: signed.objectKey, signature: signed.signature });
   });
 
-  it.each<[string, number, boolean]>([
-    ['an older listing is refused', T0 - 1, false],
-    ['an equal listing is recorded (the same listing twice)', T0, true],
-    ['a newer listing is recorded', T0 + 1, true],
-  ])('orders puts by scannedAt: %s', async (_name, scannedAt, recorded) => {
+  it('writes only over the revision read before the listing: each write moves it on, a write over an older one is refused', async () => {
     // Prepare
-    const name = `order-${scannedAt - T0 + 1}`;
-    await store.putPackageVersion(named(name, { sha256: '11'.repeat(32), scannedAt: T0 }));
+    const before = await store.packageRevision('revised', '0.140.0');
 
     // Act
-    const result = await store.putPackageVersion(named(name, { sha256: '22'.repeat(32), scannedAt }));
+    const first = await store.putPackageVersion(named('revised', { sha256: '11'.repeat(32) }), before);
+    const after = await store.packageRevision('revised', '0.140.0');
+    const overOld = await store.putPackageVersion(named('revised', { sha256: '22'.repeat(32) }), before);
+    const second = await store.putPackageVersion(named('revised', { sha256: '33'.repeat(32) }), after);
 
     // Assess
-    expect(result).toBe(recorded);
-    expect((await loaded(name)).map((p) => p.sha256)).toEqual([recorded ? '22'.repeat(32) : '11'.repeat(32)]);
+    expect([before, after, await store.packageRevision('revised', '0.140.0')]).toEqual([0, 1, 2]);
+    expect([first, overOld, second]).toEqual([true, false, true]);
+    expect((await loaded('revised')).map((p) => p.sha256)).toEqual(['33'.repeat(32)]);
   });
 
-  it('orders removals with puts: an older removal is refused, a newer one removes, an older put cannot bring it back', async () => {
+  it('orders removals with puts by revision, whatever the listings\' clocks say: a put over the removal\'s revision cannot bring it back', async () => {
     // Prepare
-    await store.putPackageVersion(named('removed', { scannedAt: T0 + 10 }));
+    await store.putPackageVersion(named('removed', { scannedAt: T0 + 10 }), 0);
 
     // Act
-    const olderRemove = await store.removePackageVersion('removed', '0.140.0', T0 + 5);
-    const afterOlderRemove = await loaded('removed');
-    const newerRemove = await store.removePackageVersion('removed', '0.140.0', T0 + 20);
-    const afterNewerRemove = await loaded('removed');
-    const stalePut = await store.putPackageVersion(named('removed', { scannedAt: T0 + 15 }));
+    const staleRemove = await store.removePackageVersion('removed', '0.140.0', T0 + 20, 0);
+    const afterStaleRemove = await loaded('removed');
+    const remove = await store.removePackageVersion('removed', '0.140.0', T0 + 5, 1);
+    const afterRemove = await loaded('removed');
+    const stalePut = await store.putPackageVersion(named('removed', { scannedAt: T0 + 30 }), 1);
     const afterStalePut = await loaded('removed');
-    const laterPut = await store.putPackageVersion(named('removed', { scannedAt: T0 + 30 }));
+    const laterPut = await store.putPackageVersion(named('removed', { scannedAt: T0 + 1 }), 2);
 
     // Assess
-    expect([olderRemove, newerRemove, stalePut, laterPut]).toEqual([false, true, false, true]);
-    expect(afterOlderRemove).toHaveLength(1);
-    expect(afterNewerRemove).toEqual([]);
+    expect([staleRemove, remove, stalePut, laterPut]).toEqual([false, true, false, true]);
+    expect(afterStaleRemove).toHaveLength(1);
+    expect(afterRemove).toEqual([]);
     expect(afterStalePut).toEqual([]);
-    expect(await loaded('removed')).toEqual([named('removed', { scannedAt: T0 + 30 })]);
+    expect(await loaded('removed')).toEqual([named('removed', { scannedAt: T0 + 1 })]);
     const item = await clients.dynamodb.send(new GetItemCommand({
       TableName: tableName, Key: { pk: { S: FLEET_PARTITION }, sk: { S: packageVersionSortKey('removed', '0.140.0') } }, ConsistentRead: true,
     }));
     expect(item.Item?.removed).toBeUndefined();
+    expect(item.Item?.revision).toEqual({ N: '3' });
   });
 });
 

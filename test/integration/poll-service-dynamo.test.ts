@@ -301,7 +301,6 @@ describe('PollService over DynamoAgentStore: concurrent polls for one agent', ()
       expect(record.serverProvidedAllPackagesHash).toBe(Buffer.from([9, 9]).toString('base64'));
       expect(record.availableComponentsHash).toBe(Buffer.from([7, 7, 7]).toString('base64url'));
       const packages = messages[6]!.packageStatuses!;
-      const components = messages[7]!.availableComponents!;
       expect(record.sections).toEqual({
         description: sectionHash('description', desc),
         health: sectionHash('health', unhealthy),

@@ -34,7 +34,7 @@ describe('S3BlobStore', () => {
     await stores.blobs.put('typed/object.binpb', bytesOfLength(10), 'application/x-protobuf');
 
     // Assess
-    const out = await stores.clients.s3.send(new GetObjectCommand({ Bucket: stores.bucketName, Key: 'typed/object.binpb' }));
+    const out = await stores.clients.s3.send(new GetObjectCommand({ Bucket: stores.stateBucketName, Key: 'typed/object.binpb' }));
     await out.Body?.transformToByteArray();
     expect(out.ContentType).toBe('application/x-protobuf');
   });

@@ -1,6 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clientSettings } from '../../functions/adapters/client-settings.js';
 import { SecretsManagerReader } from '../../functions/adapters/secrets-manager/secret-reader.js';
@@ -9,55 +6,14 @@ import type { FleetState } from '../../functions/core/fleet.js';
 import { certificateFingerprint } from '../../functions/core/pem.js';
 import { NO_TELEMETRY } from '../../functions/observability/telemetry.js';
 import { CertificateResolver } from '../../functions/service/certificate-resolver.js';
+import { SecretsManagerEndpoint } from '../support/secrets-manager-endpoint.js';
 import { createTestCa } from '../support/x509-fixtures.js';
 import type { TestCa } from '../support/x509-fixtures.js';
-
-/**
- * Secrets Manager has no emulator among this project's dependencies, so this
- * file serves its GetSecretValue operation (AWS JSON 1.1, the wire protocol the
- * SDK speaks) from a small in-process server: the adapter and the resolver are
- * exercised over HTTP with the real SDK client, and outages are injected by
- * making the server fail.
- */
-class SecretsEndpoint {
-  readonly secrets = new Map<string, string>();
-  readonly requests: Array<{ target: string; secretId: string }> = [];
-  failing = false;
-  private server!: Server;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        const target = String(req.headers['x-amz-target'] ?? '');
-        const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
-        this.requests.push({ target, secretId: SecretId ?? '' });
-        const reply = (status: number, json: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(JSON.stringify(json));
-        };
-        if (this.failing) return reply(500, { __type: 'InternalServiceError', message: 'injected outage' });
-        if (target !== 'secretsmanager.GetSecretValue') return reply(400, { __type: 'InvalidRequestException', message: `unexpected ${target}` });
-        const value = this.secrets.get(SecretId ?? '');
-        if (value === undefined) return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-        return reply(200, { ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SecretId}-AbCdEf`, Name: SecretId, SecretString: value, VersionId: 'v1' });
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const REFRESH_MS = 60_000;
 
 describe('certificate material from Secrets Manager', () => {
-  const endpoint = new SecretsEndpoint();
+  const endpoint = new SecretsManagerEndpoint();
   let ca: TestCa;
   let other: TestCa;
   let now = 1_000_000;
@@ -72,9 +28,7 @@ describe('certificate material from Secrets Manager', () => {
     await endpoint.stop();
   });
   beforeEach(() => {
-    endpoint.secrets.clear();
-    endpoint.requests.length = 0;
-    endpoint.failing = false;
+    endpoint.clear();
     const settings = clientSettings({ secretsManagerEndpoint: endpoint.url, emulated: true }).secretsManager;
     // One attempt: an injected outage should not be retried by the SDK behind the test's back.
     resolver = new CertificateResolver({
@@ -86,31 +40,31 @@ describe('certificate material from Secrets Manager', () => {
   });
 
   it('reads {cert, key, ca} from the secret through the SDK, and identifies it by the certificate fingerprint', async () => {
-    endpoint.secrets.set('opamp/client', JSON.stringify({ cert: ca.certPem, key: ca.keyPem, ca: ca.certPem }));
+    endpoint.put('opamp/client', JSON.stringify({ cert: ca.certPem, key: ca.keyPem, ca: ca.certPem }));
 
     const lookup = await resolver.lookup(fleet);
 
-    expect(lookup('secretsmanager:opamp/client')).toEqual({ cert: ca.certPem, key: ca.keyPem, ca: ca.certPem, fingerprint: certificateFingerprint(ca.certPem) });
-    expect(endpoint.requests).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: 'opamp/client' }]);
+    expect(lookup('secretsmanager:opamp/client')).toEqual({ cert: ca.certPem, key: ca.keyPem, ca: ca.certPem, fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
+    expect(endpoint.requests).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: 'opamp/client', versionStage: 'AWSCURRENT' }]);
   });
 
   it('reads the secret again only after the refresh period, and picks up a rotated certificate then', async () => {
-    endpoint.secrets.set('opamp/client', JSON.stringify({ cert: ca.certPem, key: ca.keyPem }));
+    endpoint.put('opamp/client', JSON.stringify({ cert: ca.certPem, key: ca.keyPem }));
     await resolver.lookup(fleet);
-    endpoint.secrets.set('opamp/client', JSON.stringify({ cert: other.certPem, key: other.keyPem }));
+    endpoint.put('opamp/client', JSON.stringify({ cert: other.certPem, key: other.keyPem }));
 
     now += REFRESH_MS - 1;
     const cached = (await resolver.lookup(fleet))('secretsmanager:opamp/client');
     now += 1;
     const refreshed = (await resolver.lookup(fleet))('secretsmanager:opamp/client');
 
-    expect(cached).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem) });
+    expect(cached).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
     expect(refreshed).toMatchObject({ fingerprint: certificateFingerprint(other.certPem) });
     expect(endpoint.requests).toHaveLength(2);
   });
 
   it('keeps the last good material through an outage, and reports a first read that fails as temporary', async () => {
-    endpoint.secrets.set('opamp/client', JSON.stringify({ cert: ca.certPem, key: ca.keyPem }));
+    endpoint.put('opamp/client', JSON.stringify({ cert: ca.certPem, key: ca.keyPem }));
     await resolver.lookup(fleet);
     endpoint.failing = true;
     now += REFRESH_MS;
@@ -124,15 +78,15 @@ describe('certificate material from Secrets Manager', () => {
     });
     const neverRead = (await fresh.lookup(fleet))('secretsmanager:opamp/client');
 
-    expect(during).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem) });
+    expect(during).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
     expect(neverRead).toMatchObject({ temporary: true });
     expect((neverRead as { error: string }).error).toContain('opamp/client');
   });
 
   it('says what is wrong with a secret that is not certificate material, and that it is not temporary', async () => {
-    endpoint.secrets.set('opamp/client', 'not json');
+    endpoint.put('opamp/client', 'not json');
     const notJson = (await resolver.lookup(fleet))('secretsmanager:opamp/client');
-    endpoint.secrets.set('opamp/client', JSON.stringify({ cert: ca.certPem, key: other.keyPem }));
+    endpoint.put('opamp/client', JSON.stringify({ cert: ca.certPem, key: other.keyPem }));
     now += REFRESH_MS;
     const mismatched = (await resolver.lookup(fleet))('secretsmanager:opamp/client');
     const missing = await resolver.resolve('secretsmanager:opamp/absent', fleet);

@@ -126,7 +126,7 @@ describe('DynamoAgentStore error translation', () => {
     // Prepare: real clients pointed at a port nothing listens on.
     const port = await closedPort();
     const clients = createAwsClients({ dynamodbEndpoint: `http://127.0.0.1:${port}`, s3Endpoint: `http://127.0.0.1:${port}`, emulated: true });
-    const store = new DynamoAgentStore({ client: clients.dynamodb, tableName: stores.tableName, blobs: new S3BlobStore(clients.s3, stores.bucketName) });
+    const store = new DynamoAgentStore({ client: clients.dynamodb, tableName: stores.tableName, blobs: new S3BlobStore(clients.s3, stores.stateBucketName) });
 
     // Act
     const results = await Promise.all([
@@ -148,7 +148,7 @@ describe('S3BlobStore error translation', () => {
   function faultyBlobs(makeError: () => Error) {
     const clients = emulatorClients();
     const thrown = injectFault(clients.s3, makeError);
-    return { blobs: new S3BlobStore(clients.s3, stores.bucketName), thrown };
+    return { blobs: new S3BlobStore(clients.s3, stores.stateBucketName), thrown };
   }
 
   it.each([
@@ -180,7 +180,7 @@ describe('S3BlobStore error translation', () => {
     // Prepare
     const port = await closedPort();
     const clients = createAwsClients({ s3Endpoint: `http://127.0.0.1:${port}`, emulated: true });
-    const blobs = new S3BlobStore(clients.s3, stores.bucketName);
+    const blobs = new S3BlobStore(clients.s3, stores.stateBucketName);
 
     // Act / Assess
     await expect(blobs.get('k')).rejects.toMatchObject({ name: 'StoreUnavailableError', store: 's3' });
@@ -196,7 +196,7 @@ describe('S3BlobStore error translation', () => {
     const store = new DynamoAgentStore({
       client: healthy.clients.dynamodb,
       tableName: healthy.tableName,
-      blobs: new S3BlobStore(s3Clients.s3, healthy.bucketName),
+      blobs: new S3BlobStore(s3Clients.s3, healthy.stateBucketName),
     });
 
     // Act / Assess

@@ -31,6 +31,9 @@ export function recordToItem(record: AgentRecord): Item {
   setNumber(item, 'disconnectedAt', record.disconnectedAt);
   setNumber(item, 'fullStateAt', record.fullStateRequestedAt);
   if (record.fullStateRequestedSeq !== undefined) item.fullStateSeq = { N: record.fullStateRequestedSeq.toString() };
+  setNumber(item, 'cadence', record.pollCadenceMs);
+  setNumber(item, 'cadenceSeen', record.cadenceCandidateMs);
+  setNumber(item, 'noisyAt', record.noisyEventLoggedAt);
   if (record.healthy !== undefined) item.healthy = { BOOL: record.healthy };
   if (record.availableComponentsHash !== undefined) item.componentsHash = { S: record.availableComponentsHash };
   if (record.remoteConfigStatus) item.rcs = applyStatusToItem(record.remoteConfigStatus);
@@ -55,6 +58,8 @@ export function recordToItem(record: AgentRecord): Item {
   const extra = {
     ...(record.packagesOffer ? { packagesOffer: { ...record.packagesOffer, offeredSeq: record.packagesOffer.offeredSeq.toString() } } : {}),
     ...(record.packages ? { packages: record.packages } : {}),
+    ...(record.attributesTruncated ? { attributesTruncated: record.attributesTruncated } : {}),
+    ...(record.customCapabilitiesTruncated ? { customCapabilitiesTruncated: record.customCapabilitiesTruncated } : {}),
     ...(record.pendingCommand ? { pendingCommand: record.pendingCommand } : {}),
     ...(record.lastCommand ? { lastCommand: record.lastCommand } : {}),
     ...(record.outbox ? { outbox: record.outbox } : {}),
@@ -64,6 +69,7 @@ export function recordToItem(record: AgentRecord): Item {
     ...(record.settingsProblems?.length ? { settingsProblems: record.settingsProblems } : {}),
     ...(record.tokenName !== undefined ? { tokenName: record.tokenName } : {}),
     ...(record.issuedCertificate ? { issuedCertificate: record.issuedCertificate } : {}),
+    ...(record.heldCertificates?.length ? { heldCertificates: record.heldCertificates } : {}),
   };
   if (Object.keys(extra).length > 0) item.extra = { S: JSON.stringify(extra) };
   return item;
@@ -86,6 +92,9 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
   if (item.disconnectedAt) record.disconnectedAt = num(item.disconnectedAt);
   if (item.fullStateAt) record.fullStateRequestedAt = num(item.fullStateAt);
   if (item.fullStateSeq?.N) record.fullStateRequestedSeq = BigInt(item.fullStateSeq.N);
+  if (item.cadence) record.pollCadenceMs = num(item.cadence);
+  if (item.cadenceSeen) record.cadenceCandidateMs = num(item.cadenceSeen);
+  if (item.noisyAt) record.noisyEventLoggedAt = num(item.noisyAt);
   if (item.healthy?.BOOL !== undefined) record.healthy = item.healthy.BOOL;
   if (item.componentsHash?.S !== undefined) record.availableComponentsHash = item.componentsHash.S;
   if (item.rcs?.M) record.remoteConfigStatus = itemToApplyStatus(item.rcs.M);
@@ -110,6 +119,8 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
     };
     if (extra.packagesOffer) record.packagesOffer = { ...extra.packagesOffer, offeredSeq: BigInt(extra.packagesOffer.offeredSeq) };
     if (extra.packages) record.packages = extra.packages;
+    if (extra.attributesTruncated) record.attributesTruncated = extra.attributesTruncated;
+    if (extra.customCapabilitiesTruncated) record.customCapabilitiesTruncated = extra.customCapabilitiesTruncated;
     if (extra.pendingCommand) record.pendingCommand = extra.pendingCommand;
     if (extra.lastCommand) record.lastCommand = extra.lastCommand;
     if (extra.outbox) record.outbox = extra.outbox;
@@ -122,6 +133,7 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
     }
     if (extra.tokenName !== undefined) record.tokenName = extra.tokenName;
     if (extra.issuedCertificate) record.issuedCertificate = extra.issuedCertificate;
+    if (extra.heldCertificates) record.heldCertificates = extra.heldCertificates;
   }
   return record;
 }

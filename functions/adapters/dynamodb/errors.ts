@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '../../ports/errors.js';
+import { isUnreadableResponse } from '../unreadable-response.js';
 
 /** DynamoDB error names that mean "try again later" rather than "this request is wrong". */
 const RETRYABLE = new Set([
@@ -29,8 +30,9 @@ export function translateDynamoError(error: unknown, operation: string): never {
 function isRetryable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (RETRYABLE.has(error.name)) return true;
-  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string });
+  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string; $response?: unknown; $fault?: unknown });
   if (meta.$retryable) return true;
+  if (isUnreadableResponse(meta)) return true;
   const status = meta.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
   // Network failures surface as system errors without an HTTP status.

@@ -6,11 +6,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { CertificateFileMeta, ConfigAssignment } from '../../core/fleet.js';
+import type { ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
 import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { buildFleetState } from '../../core/fleet.js';
-import { formatSelector, parseSelector } from '../../core/selector.js';
+import { formatSelector } from '../../core/selector.js';
 import type {
   AssignmentRecord,
   CertificateRecord,
@@ -23,6 +23,15 @@ import type {
 } from '../../ports/fleet-store.js';
 import { translateDynamoError } from './errors.js';
 import {
+  CERTIFICATE_ROLES,
+  certificateFileItem,
+  itemToAssignment,
+  itemToCertificate,
+  itemToConfigFile,
+  itemToPackageVersion,
+  itemToSettings,
+} from './fleet-items.js';
+import {
   FLEET_PARTITION,
   FLEET_META_SORT_KEY,
   TTL_ATTRIBUTE,
@@ -34,6 +43,9 @@ import {
 } from './table-schema.js';
 
 type Item = Record<string, AttributeValue>;
+
+/** Folder records count their writes in this attribute (see putRevised). */
+const REVISION_ATTRIBUTE = 'revision';
 
 /** Removed objects leave a marker this long, so that a late event for an older upload cannot bring them back. */
 const TOMBSTONE_RETENTION_SECONDS = 7 * 86_400;
@@ -191,7 +203,11 @@ export class DynamoFleetStore implements FleetStore {
     }
   }
 
-  async putPackageVersion(record: PackageVersionRecord): Promise<boolean> {
+  packageRevision(name: string, version: string): Promise<number> {
+    return this.revision(packageVersionSortKey(name, version));
+  }
+
+  async putPackageVersion(record: PackageVersionRecord, revision: number): Promise<boolean> {
     const item: Item = {
       pk: { S: FLEET_PARTITION },
       sk: { S: packageVersionSortKey(record.name, record.version) },
@@ -204,14 +220,18 @@ export class DynamoFleetStore implements FleetStore {
     };
     if (record.signature !== undefined) item.signature = { S: record.signature };
     if (record.error !== undefined) item.error = { S: record.error };
-    return this.putScanned(item, record.scannedAt);
+    return this.putRevised(item, revision);
   }
 
-  async removePackageVersion(name: string, version: string, scannedAt: number): Promise<boolean> {
-    return this.putScanned({ ...tombstone(packageVersionSortKey(name, version), scannedAt), scannedAt: { N: String(scannedAt) } }, scannedAt);
+  async removePackageVersion(name: string, version: string, scannedAt: number, revision: number): Promise<boolean> {
+    return this.putRevised({ ...tombstone(packageVersionSortKey(name, version), scannedAt), scannedAt: { N: String(scannedAt) } }, revision);
   }
 
-  async putCertificate(record: CertificateRecord): Promise<boolean> {
+  certificateRevision(name: string): Promise<number> {
+    return this.revision(certificateSortKey(name));
+  }
+
+  async putCertificate(record: CertificateRecord, revision: number): Promise<boolean> {
     const item: Item = {
       pk: { S: FLEET_PARTITION },
       sk: { S: certificateSortKey(record.name) },
@@ -226,21 +246,40 @@ export class DynamoFleetStore implements FleetStore {
     if (record.subject !== undefined) item.subject = { S: record.subject };
     if (record.notAfter !== undefined) item.notAfter = { N: String(record.notAfter) };
     if (record.error !== undefined) item.error = { S: record.error };
-    return this.putScanned(item, record.scannedAt);
+    return this.putRevised(item, revision);
   }
 
-  async removeCertificate(name: string, scannedAt: number): Promise<boolean> {
-    return this.putScanned({ ...tombstone(certificateSortKey(name), scannedAt), scannedAt: { N: String(scannedAt) } }, scannedAt);
+  async removeCertificate(name: string, scannedAt: number, revision: number): Promise<boolean> {
+    return this.putRevised({ ...tombstone(certificateSortKey(name), scannedAt), scannedAt: { N: String(scannedAt) } }, revision);
   }
 
-  /** Puts the item unless it was recorded from a later listing. */
-  private async putScanned(item: Item, scannedAt: number): Promise<boolean> {
+  /** A folder record's revision, read strongly (it must not be older than the listing that follows). */
+  private async revision(sortKey: string): Promise<number> {
+    const out = await this.client
+      .send(new GetItemCommand({
+        TableName: this.table,
+        Key: key(sortKey),
+        ConsistentRead: true,
+        ProjectionExpression: '#rev',
+        ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE },
+      }))
+      .catch((e) => translateDynamoError(e, 'GetItem'));
+    return Number(out.Item?.[REVISION_ATTRIBUTE]?.N ?? 0);
+  }
+
+  /**
+   * Puts a folder record as the next revision, only if the stored one is still
+   * the one read before the folder was listed (items from before revisions
+   * count as 0).
+   */
+  private async putRevised(item: Item, revision: number): Promise<boolean> {
     try {
       await this.client.send(new PutItemCommand({
         TableName: this.table,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(sk) OR attribute_not_exists(scannedAt) OR scannedAt <= :scannedAt',
-        ExpressionAttributeValues: { ':scannedAt': { N: String(scannedAt) } },
+        Item: { ...item, [REVISION_ATTRIBUTE]: { N: String(revision + 1) } },
+        ...(revision === 0
+          ? { ConditionExpression: 'attribute_not_exists(#rev)', ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE } }
+          : { ConditionExpression: '#rev = :rev', ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE }, ExpressionAttributeValues: { ':rev': { N: String(revision) } } }),
       }));
       return true;
     } catch (error) {
@@ -307,105 +346,4 @@ function tombstone(sortKey: string, now: number): Item {
     updatedAt: { N: String(now) },
     [TTL_ATTRIBUTE]: { N: String(Math.floor(now / 1000) + TOMBSTONE_RETENTION_SECONDS) },
   };
-}
-
-function itemToConfigFile(item: Item): ConfigFileRecord {
-  return {
-    configName: item.configName?.S ?? '',
-    fileName: item.fileName?.S ?? '',
-    objectKey: item.objectKey?.S ?? '',
-    sha256: item.sha256?.S ?? '',
-    size: Number(item.size?.N ?? 0),
-    contentType: item.contentType?.S ?? '',
-    ...(item.versionId?.S ? { versionId: item.versionId.S } : {}),
-    ...(item.etag?.S ? { etag: item.etag.S } : {}),
-    ...(item.error?.S !== undefined ? { error: item.error.S } : {}),
-    updatedAt: Number(item.updatedAt?.N ?? 0),
-  };
-}
-
-function itemToPackageVersion(item: Item): PackageVersionRecord {
-  return {
-    name: item.name?.S ?? '',
-    version: item.version?.S ?? '',
-    objectKey: item.objectKey?.S ?? '',
-    sha256: item.sha256?.S ?? '',
-    size: Number(item.size?.N ?? 0),
-    ...(item.signature?.S !== undefined ? { signature: item.signature.S } : {}),
-    ...(item.error?.S !== undefined ? { error: item.error.S } : {}),
-    scannedAt: Number(item.scannedAt?.N ?? 0),
-  };
-}
-
-/** The parts every validated document item has (see putValidated and rejectValidated). */
-interface ValidatedDocument<T> {
-  name: string;
-  content?: T;
-  error?: string;
-  errorAt?: number;
-  etag?: string;
-  updatedAt: number;
-}
-
-function itemToValidated<T>(item: Item, content: (item: Item, name: string) => T): ValidatedDocument<T> {
-  const name = item.name?.S ?? '';
-  return {
-    name,
-    ...(item.valid?.BOOL ? { content: content(item, name) } : {}),
-    ...(item.error?.S !== undefined ? { error: item.error.S } : {}),
-    ...(item.errorAt?.N ? { errorAt: Number(item.errorAt.N) } : {}),
-    ...(item.etag?.S ? { etag: item.etag.S } : {}),
-    updatedAt: Number(item.updatedAt?.N ?? 0),
-  };
-}
-
-function itemToAssignment(item: Item): AssignmentRecord {
-  const { content, ...rest } = itemToValidated(item, (i, name): Omit<ConfigAssignment, 'error'> => ({
-    name,
-    ...(i.config?.S !== undefined ? { config: i.config.S } : {}),
-    ...(i.packages?.M ? { packages: Object.fromEntries(Object.entries(i.packages.M).map(([k, v]) => [k, v.S ?? ''])) } : {}),
-    ...(i.settings?.S !== undefined ? { settings: i.settings.S } : {}),
-    priority: Number(i.priority?.N ?? 0),
-    ...(i.instanceUid?.S ? { instanceUid: i.instanceUid.S } : {}),
-    ...(i.selector?.S ? { selector: parseSelector(i.selector.S) } : {}),
-  }));
-  return { ...rest, ...(content ? { assignment: content } : {}) };
-}
-
-function itemToSettings(item: Item): SettingsRecord {
-  // Validated when it was ingested: parsed as stored, without validating again on every load.
-  const { content, ...rest } = itemToValidated(item, (i) => JSON.parse(i.spec?.S ?? '{}') as ConnectionSettingsSpec);
-  return { ...rest, ...(content ? { settings: content } : {}) };
-}
-
-const CERTIFICATE_ROLES = ['cert', 'key', 'ca'] as const;
-
-function certificateFileItem(file: CertificateFileMeta): Item {
-  return {
-    objectKey: { S: file.objectKey },
-    sha256: { S: file.sha256 },
-    ...(file.versionId ? { versionId: { S: file.versionId } } : {}),
-  };
-}
-
-function itemToCertificateFile(item: Item | undefined): CertificateFileMeta | undefined {
-  if (!item) return undefined;
-  return {
-    objectKey: item.objectKey?.S ?? '',
-    sha256: item.sha256?.S ?? '',
-    ...(item.versionId?.S ? { versionId: item.versionId.S } : {}),
-  };
-}
-
-function itemToCertificate(item: Item): CertificateRecord {
-  const record: CertificateRecord = { name: item.name?.S ?? '', scannedAt: Number(item.scannedAt?.N ?? 0) };
-  for (const role of CERTIFICATE_ROLES) {
-    const file = itemToCertificateFile(item[role]?.M);
-    if (file) record[role] = file;
-  }
-  if (item.fingerprint?.S !== undefined) record.fingerprint = item.fingerprint.S;
-  if (item.subject?.S !== undefined) record.subject = item.subject.S;
-  if (item.notAfter?.N !== undefined) record.notAfter = Number(item.notAfter.N);
-  if (item.error?.S !== undefined) record.error = item.error.S;
-  return record;
 }

@@ -18,6 +18,10 @@
  *                                               version; fingerprint, subject, expiry or error)
  *   auth                    token#<name>        one agent token (its SHA-256; the token itself
  *                                               only for a deliverable token)
+ *   bucket                  rejected-keys       the latest bucket keys the ingest rejected, and why
+ *   presence#<window>       <instance>#<seq>    one batch of agents a function instance answered
+ *                                               (window: its start in unix seconds; packed keys and
+ *                                               times, see core/presence.ts; kept briefly by TTL)
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
 
@@ -36,6 +40,9 @@ export const packageVersionSortKey = (name: string, version: string) => `package
 export const settingsSortKey = (name: string) => `settings#${name}`;
 export const certificateSortKey = (name: string) => `certificate#${name}`;
 
+export const presencePartition = (windowStartMs: number) => `presence#${Math.floor(windowStartMs / 1000)}`;
+export const presenceSortKey = (instanceId: string, sequence: number) => `${instanceId}#${String(sequence).padStart(10, '0')}`;
+
 export const AUTH_PARTITION = 'auth';
 /** Function instances revalidate their caches by reading this one item. */
 export const CONTROL_KEY = { pk: { S: FLEET_PARTITION }, sk: { S: FLEET_META_SORT_KEY } };
@@ -43,3 +50,9 @@ export const FLEET_GENERATION_ATTRIBUTE = 'generation';
 export const AUTH_GENERATION_ATTRIBUTE = 'authGeneration';
 export const tokenSortKey = (name: string) => `token#${name}`;
 export const inboxSortKey = (index: number) => `inbox#${String(index).padStart(12, '0')}`;
+
+/**
+ * Bucket keys the ingest rejected, as one item (a bounded JSON list): apart
+ * from the fleet partition, so that cache revalidations never read it.
+ */
+export const REJECTED_KEYS_KEY = { pk: { S: 'bucket' }, sk: { S: 'rejected-keys' } };

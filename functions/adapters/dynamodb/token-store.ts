@@ -46,6 +46,7 @@ export class DynamoTokenStore implements TokenStore {
           sha256: item.sha256?.S ?? '',
           createdAt: Number(item.createdAt?.N ?? 0),
           ...(item.value?.S !== undefined ? { value: item.value.S } : {}),
+          ...(item.replacedBy?.S !== undefined ? { replacedBy: item.replacedBy.S } : {}),
         });
       }
       startKey = out.LastEvaluatedKey;
@@ -79,6 +80,23 @@ export class DynamoTokenStore implements TokenStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       translateDynamoError(error, 'DeleteItem');
+    }
+    await this.bumpGeneration();
+    return true;
+  }
+
+  async replace(name: string, replacement: string): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateItemCommand({
+        TableName: this.table,
+        Key: key(tokenSortKey(name)),
+        UpdateExpression: 'SET replacedBy = :replacement',
+        ConditionExpression: 'attribute_exists(sk)',
+        ExpressionAttributeValues: { ':replacement': { S: replacement } },
+      }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      translateDynamoError(error, 'UpdateItem');
     }
     await this.bumpGeneration();
     return true;

@@ -25,16 +25,16 @@ interface ValidatedDocument<T> {
 }
 
 type Ordered<T> = Map<string, { record?: T; sequencer: string }>;
-type Scanned<T> = Map<string, { record?: T; scannedAt: number }>;
+type Revised<T> = Map<string, { record?: T; revision: number }>;
 
-/** FleetStore in memory, with the same ordering rule as the DynamoDB adapter. For unit tests. */
+/** FleetStore in memory, with the same ordering rules as the DynamoDB adapter. For unit tests. */
 export class MemoryFleetStore implements FleetStore {
   private counter = 0;
   private readonly files: Ordered<ConfigFileRecord> = new Map();
   private readonly assignments: Ordered<ValidatedDocument<Omit<ConfigAssignment, 'error'>>> = new Map();
   private readonly settings: Ordered<ValidatedDocument<ConnectionSettingsSpec>> = new Map();
-  private readonly packageVersions: Scanned<PackageVersionRecord> = new Map();
-  private readonly certificates: Scanned<CertificateRecord> = new Map();
+  private readonly packageVersions: Revised<PackageVersionRecord> = new Map();
+  private readonly certificates: Revised<CertificateRecord> = new Map();
 
   async generation(): Promise<string> {
     return String(this.counter);
@@ -88,20 +88,28 @@ export class MemoryFleetStore implements FleetStore {
     return ordered(this.settings, name, order, () => undefined);
   }
 
-  async putPackageVersion(record: PackageVersionRecord): Promise<boolean> {
-    return scanned(this.packageVersions, packageKey(record.name, record.version), record.scannedAt, structuredClone(record));
+  async packageRevision(name: string, version: string): Promise<number> {
+    return this.packageVersions.get(packageKey(name, version))?.revision ?? 0;
   }
 
-  async removePackageVersion(name: string, version: string, scannedAt: number): Promise<boolean> {
-    return scanned(this.packageVersions, packageKey(name, version), scannedAt, undefined);
+  async putPackageVersion(record: PackageVersionRecord, revision: number): Promise<boolean> {
+    return revised(this.packageVersions, packageKey(record.name, record.version), revision, structuredClone(record));
   }
 
-  async putCertificate(record: CertificateRecord): Promise<boolean> {
-    return scanned(this.certificates, record.name, record.scannedAt, structuredClone(record));
+  async removePackageVersion(name: string, version: string, _scannedAt: number, revision: number): Promise<boolean> {
+    return revised(this.packageVersions, packageKey(name, version), revision, undefined);
   }
 
-  async removeCertificate(name: string, scannedAt: number): Promise<boolean> {
-    return scanned(this.certificates, name, scannedAt, undefined);
+  async certificateRevision(name: string): Promise<number> {
+    return this.certificates.get(name)?.revision ?? 0;
+  }
+
+  async putCertificate(record: CertificateRecord, revision: number): Promise<boolean> {
+    return revised(this.certificates, record.name, revision, structuredClone(record));
+  }
+
+  async removeCertificate(name: string, _scannedAt: number, revision: number): Promise<boolean> {
+    return revised(this.certificates, name, revision, undefined);
   }
 
   async bumpGeneration(): Promise<void> {
@@ -139,10 +147,9 @@ function ordered<T>(map: Ordered<T>, key: string, order: IngestOrder, next: () =
   return true;
 }
 
-/** Records what a listing found, unless a later listing was recorded already. */
-function scanned<T>(map: Scanned<T>, key: string, scannedAt: number, record: T | undefined): boolean {
-  const current = map.get(key);
-  if (current && current.scannedAt > scannedAt) return false;
-  map.set(key, { ...(record ? { record } : {}), scannedAt });
+/** Records what a listing found as the next revision, unless another write came after `revision` was read. */
+function revised<T>(map: Revised<T>, key: string, revision: number, record: T | undefined): boolean {
+  if ((map.get(key)?.revision ?? 0) !== revision) return false;
+  map.set(key, { ...(record ? { record } : {}), revision: revision + 1 });
   return true;
 }

@@ -19,6 +19,14 @@ export class MemoryTokenStore implements TokenStore {
     this.counter++;
   }
 
+  async replace(name: string, replacement: string): Promise<boolean> {
+    const token = this.tokens.get(name);
+    if (!token) return false;
+    token.replacedBy = replacement;
+    this.counter++;
+    return true;
+  }
+
   async revoke(name: string): Promise<boolean> {
     const had = this.tokens.delete(name);
     if (had) this.counter++;

@@ -1,5 +1,6 @@
 import type { BlobStore } from '../../ports/blob-store.js';
 import { StoreUnavailableError } from '../../ports/errors.js';
+import { isUnreadableResponse } from '../unreadable-response.js';
 import { loadS3Module, resolveS3 } from './s3-source.js';
 import type { S3ClientSource } from './s3-source.js';
 
@@ -40,10 +41,10 @@ export function isNoSuchKey(error: unknown): boolean {
 
 /** Throttling, 5xx and network failures are retryable; anything else is rethrown. */
 export function translateS3Error(error: unknown, operation: string): never {
-  const meta = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string };
+  const meta = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string; $response?: unknown; $fault?: unknown };
   const status = meta.$metadata?.httpStatusCode;
   const retryable = meta.$retryable !== undefined || (status !== undefined && (status >= 500 || status === 429)) ||
-    meta.name === 'SlowDown' || meta.name === 'TimeoutError' ||
+    meta.name === 'SlowDown' || meta.name === 'TimeoutError' || isUnreadableResponse(meta) ||
     (status === undefined && typeof meta.code === 'string' && /^E[A-Z]+/.test(meta.code));
   if (retryable) throw new StoreUnavailableError('s3', `S3 ${operation} failed: ${meta.name ?? 'Error'}`, { cause: error });
   throw error;

@@ -87,6 +87,7 @@ export function offerSettings({ input, record: next, desired: state }: PollConte
   if (!send) return { changes };
   const offer = recordSettingsOffer(next.settingsOffer, desired, send, now, input.message.sequenceNum);
   changes.settingsOffer = offer;
+  changes.heldCertificates = desired.certificates.length > 0 ? desired.certificates : undefined;
   if (!reportsSettingsStatus(next.capabilities)) changes.settingsApplied = assumeApplied(offer, now);
   if (send.includes('opamp') && desired.heartbeatSeconds !== undefined) changes.heartbeatSeconds = desired.heartbeatSeconds;
   return { reply: { connectionSettings: settingsOffers(desired, send) }, changes, events: ['settings-offered'] };

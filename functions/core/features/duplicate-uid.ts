@@ -24,10 +24,19 @@ export function observation(message: AgentToServer, verdict: SequenceVerdict, st
   };
 }
 
+/**
+ * A lower number from a message a newer one overtook in flight is reordering,
+ * not a second process counting on its own: it tells nothing about duplicates.
+ */
+export function outOfOrder(verdict: SequenceVerdict, input: PollInput): boolean {
+  return verdict === 'reset' && input.overtaken === true;
+}
+
 /** Why this message looks like it comes from another agent than the one that has the uid, if it does. */
-export function duplicateOf(stored: AgentRecord | undefined, seen: Observation, input: PollInput): string | undefined {
+export function duplicateOf(stored: AgentRecord | undefined, seen: Observation, input: PollInput, verdict: SequenceVerdict): string | undefined {
   const { duplicateWindowMs } = input.options;
-  return stored && duplicateWindowMs > 0 ? duplicateReason(stored.fingerprint ?? {}, seen, duplicateWindowMs) : undefined;
+  if (!stored || outOfOrder(verdict, input) || duplicateWindowMs <= 0) return undefined;
+  return duplicateReason(stored.fingerprint ?? {}, seen, duplicateWindowMs);
 }
 
 /**
@@ -41,7 +50,7 @@ export function splitDuplicate(args: { stored: AgentRecord; input: PollInput; se
   const { message, now, options } = input;
   const newUid = input.newInstanceUid();
   events.push('duplicate-uid');
-  const applied = applyStatus(emptyRecord(newUid, now, 0), message, now);
+  const applied = applyStatus(emptyRecord(newUid, now, 0), message, now, input.rawSections);
   const newcomer = applied.record;
   newcomer.fingerprint = observe({}, { ...seen, reset: false, gap: false }, options.duplicateWindowMs);
   const reply = successReply(message, options);

@@ -3,22 +3,47 @@ import type { AgentToServer } from '../../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord } from '../agent-record.js';
 import { agentHas } from '../capabilities.js';
 import type { CoreOptions } from '../core-options.js';
-import type { FeatureOutcome, PollContext, PollEvent } from '../poll-types.js';
-import type { SequenceVerdict } from '../sequence.js';
-import { stateChanged } from '../poll-record.js';
+import type { FeatureOutcome, PollContext, PollEvent, PollInput } from '../poll-types.js';
+import { ProtocolError } from '../errors.js';
+import { RECORD_BOUNDS, recordFits } from '../record-bounds.js';
+import { shouldLogNoisy } from '../sequence.js';
+import type { JumpExplanation, SequenceVerdict } from '../sequence.js';
+import { recordState, stateChanged } from '../poll-record.js';
 
 /*
  * Sequence numbers: what a gap, a reset or an unknown agent ask of the reply
- * (a full state report) and of the store (a new baseline).
+ * (a full state report) and of the store (a new baseline), the poll cadence
+ * they reveal, and how often they are logged.
  */
 
 /**
  * The shortest interval between this agent's polls the server expects: the
- * configured floor, or the interval the server itself asked for when shorter.
+ * configured floor, or the interval the server itself asked for, or the
+ * cadence the agent has shown, whichever is shortest.
  */
 export function pollIntervalFloor(stored: AgentRecord | undefined, options: CoreOptions): number {
   const asked = stored?.heartbeatSeconds;
-  return asked !== undefined && asked > 0 ? Math.min(options.minPollIntervalMs, asked * 1000) : options.minPollIntervalMs;
+  const floor = asked !== undefined && asked > 0 ? Math.min(options.minPollIntervalMs, asked * 1000) : options.minPollIntervalMs;
+  return Math.min(floor, stored?.pollCadenceMs ?? floor);
+}
+
+/** Keeps what the sequence jump showed about the agent's cadence (see explainJump). */
+export function noteCadence(jump: JumpExplanation): FeatureOutcome | undefined {
+  if (jump.cadenceMs !== undefined) return { changes: { pollCadenceMs: jump.cadenceMs, cadenceCandidateMs: undefined } };
+  if (jump.candidateMs !== undefined) return { changes: { cadenceCandidateMs: jump.candidateMs } };
+  return undefined;
+}
+
+/**
+ * Gaps and resets are logged once per agent per window; the ones within the
+ * window are returned, to be counted only. Logging one stamps the record,
+ * which costs at most one write per window for an agent that keeps misnumbering.
+ */
+export function quietNoisyEvents(base: AgentRecord, verdict: SequenceVerdict, input: PollInput): { quiet: PollEvent[]; changes?: FeatureOutcome['changes'] } {
+  const noisy = verdictEvents(verdict).filter((e) => e === 'sequence-gap' || e === 'sequence-reset');
+  if (noisy.length === 0) return { quiet: [] };
+  if (!shouldLogNoisy(base, input.now, input.options.noisyEventLogWindowMs)) return { quiet: noisy };
+  return { quiet: [], changes: { noisyEventLoggedAt: input.now } };
 }
 
 export function verdictEvents(verdict: SequenceVerdict): PollEvent[] {
@@ -68,10 +93,24 @@ function shouldRequestFullState(
   return base.fullStateRequestedAt === undefined || now - base.fullStateRequestedAt >= options.fullStateRetryMs;
 }
 
-/** ReportFullState in this reply, when the server's view of the agent may be incomplete. */
+/** Whether this message answers the outstanding full-state request. */
+function answersFullStateRequest(base: AgentRecord, message: AgentToServer): boolean {
+  return base.fullStateRequestedSeq !== undefined && message.sequenceNum === base.fullStateRequestedSeq + 1n;
+}
+
+/**
+ * ReportFullState in this reply, when the server's view of the agent may be
+ * incomplete. A full report answers an outstanding request: the retry
+ * throttle holds only while a request is unanswered, so a later gap is asked
+ * about again.
+ */
 export function requestFullState({ input, record: next, verdict }: PollContext, base: AgentRecord): FeatureOutcome | undefined {
   const { message, now, options } = input;
-  if (!shouldRequestFullState(verdict, base, message, next.capabilities, now, options)) return undefined;
+  const answered = answersFullStateRequest(base, message) || isFullReport(message, next.capabilities);
+  const current: AgentRecord = answered ? { ...next, fullStateRequestedAt: undefined, fullStateRequestedSeq: undefined } : next;
+  if (!shouldRequestFullState(verdict, current, message, next.capabilities, now, options)) {
+    return answered ? { changes: { fullStateRequestedAt: undefined, fullStateRequestedSeq: undefined } } : undefined;
+  }
   return {
     flags: BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState),
     changes: { fullStateRequestedAt: now, fullStateRequestedSeq: message.sequenceNum },
@@ -81,10 +120,11 @@ export function requestFullState({ input, record: next, verdict }: PollContext, 
 
 /**
  * Whether this poll writes the agent's record. A gap is not written unless
- * full state is asked for: an agent polling faster than expected would
- * otherwise cause a write every other poll. What makes a good new baseline is
- * written even when it changed nothing: a reset counter, a full report after a
- * gap, and the answer to a full-state request.
+ * full state is asked for, a cadence learned, or the gap logged (once per
+ * window): an agent polling faster than expected would otherwise cause a
+ * write every other poll. What makes a good new baseline is written even when
+ * it changed nothing: a reset counter, a full report after a gap, and the
+ * answer to a full-state request.
  */
 export function mustWrite(args: {
   stored: AgentRecord | undefined;
@@ -97,9 +137,15 @@ export function mustWrite(args: {
   options: CoreOptions;
 }): boolean {
   const { stored, base, next, verdict, message, now, options } = args;
-  const answersFullStateRequest = base.fullStateRequestedSeq !== undefined &&
-    message.sequenceNum === base.fullStateRequestedSeq + 1n;
-  const rebaseline = verdict === 'reset' || answersFullStateRequest || (verdict === 'gap' && isFullReport(message, next.capabilities));
-  return !stored || args.sectionsWritten || rebaseline || stateChanged(base, next) ||
+  const rebaseline = verdict === 'reset' || answersFullStateRequest(base, message) || (verdict === 'gap' && isFullReport(message, next.capabilities));
+  const write = !stored || args.sectionsWritten || rebaseline || stateChanged(base, next) ||
     now - base.lastSeenAt >= options.lastSeenRefreshMs;
+  if (write) {
+    // Measured only for records about to be written: most polls write nothing.
+    const state = recordState(next);
+    if (!recordFits(state)) {
+      throw new ProtocolError('state-too-large', `the agent's state would take ${state.length} bytes, over the ${RECORD_BOUNDS.recordBytes} a record holds; report less (fewer packages or shorter texts)`, message.instanceUid);
+    }
+  }
+  return write;
 }

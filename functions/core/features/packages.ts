@@ -24,6 +24,7 @@ export function offerPackages({ input, record: next, desired: state }: PollConte
   const offer = shouldOfferPackages({
     capabilities: next.capabilities,
     reportedHash: next.serverProvidedAllPackagesHash,
+    statuses: next.packages,
     offer: next.packagesOffer,
     desired,
     now,

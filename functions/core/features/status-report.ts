@@ -5,11 +5,11 @@ import {
 } from '../../gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, RemoteConfigStatus, ConnectionSettingsStatus } from '../../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord, ReportedApplyStatus } from '../agent-record.js';
-import { selectorAttributes } from '../attributes.js';
 import { agentHas } from '../capabilities.js';
 import { noteSettingsStatus } from '../connection-settings.js';
 import { summarizePackageStatuses } from '../packages.js';
-import type { FeatureOutcome, PollContext, PollEvent } from '../poll-types.js';
+import type { FeatureOutcome, PollContext, PollEvent, RawSections } from '../poll-types.js';
+import { boundedCustomCapabilities, boundedErrorMessage, boundedSelectorAttributes } from '../record-bounds.js';
 import { noteRemoteConfigStatus } from '../remote-config.js';
 import { encodeSection, reportedSection, sectionHash } from '../sections.js';
 import type { SectionContent } from '../sections.js';
@@ -36,7 +36,7 @@ export interface AppliedStatus {
  * Status compression: a section the agent sent replaces the stored one as a
  * whole; a section it left out keeps its stored value.
  */
-export function applyStatus(base: AgentRecord, message: AgentToServer, now: number): AppliedStatus {
+export function applyStatus(base: AgentRecord, message: AgentToServer, now: number, raw: RawSections = {}): AppliedStatus {
   const next: AgentRecord = { ...base, sections: { ...base.sections }, sectionIds: { ...base.sectionIds } };
   const sections: SectionContent[] = [];
   let changed = false;
@@ -60,11 +60,14 @@ export function applyStatus(base: AgentRecord, message: AgentToServer, now: numb
 
   const description = reportedSection(message, 'description');
   if (description) {
-    const hash = sectionHash('description', description);
+    const hash = sectionHash('description', description, raw.description);
     if (hash !== base.sections.description) {
-      sections.push(encodeSection('description', description, hash));
+      sections.push(encodeSection('description', description, hash, raw.description));
       next.sections.description = hash;
-      next.attributes = selectorAttributes(description);
+      const bounded = boundedSelectorAttributes(description);
+      next.attributes = bounded.attributes;
+      if (bounded.truncated) next.attributesTruncated = bounded.truncated;
+      else delete next.attributesTruncated;
     }
   }
 
@@ -72,7 +75,7 @@ export function applyStatus(base: AgentRecord, message: AgentToServer, now: numb
   if (health) {
     const hash = sectionHash('health', health);
     if (hash !== base.sections.health) {
-      sections.push(encodeSection('health', health, hash));
+      sections.push(encodeSection('health', health, hash, raw.health));
       next.sections.health = hash;
       next.healthy = health.healthy;
     }
@@ -82,7 +85,7 @@ export function applyStatus(base: AgentRecord, message: AgentToServer, now: numb
   if (effectiveConfig) {
     const hash = sectionHash('effectiveConfig', effectiveConfig);
     if (hash !== base.sections.effectiveConfig) {
-      sections.push(encodeSection('effectiveConfig', effectiveConfig, hash));
+      sections.push(encodeSection('effectiveConfig', effectiveConfig, hash, raw.effectiveConfig));
       next.sections.effectiveConfig = hash;
     }
   }
@@ -91,7 +94,7 @@ export function applyStatus(base: AgentRecord, message: AgentToServer, now: numb
   if (packageStatuses) {
     const hash = sectionHash('packageStatuses', packageStatuses);
     if (hash !== base.sections.packageStatuses) {
-      sections.push(encodeSection('packageStatuses', packageStatuses, hash));
+      sections.push(encodeSection('packageStatuses', packageStatuses, hash, raw.packageStatuses));
       next.sections.packageStatuses = hash;
     }
     const offered = b64(packageStatuses.serverProvidedAllPackagesHash);
@@ -112,7 +115,7 @@ export function applyStatus(base: AgentRecord, message: AgentToServer, now: numb
       changed = true;
     }
     if (Object.keys(components.components).length > 0 && hash !== base.sections.availableComponents) {
-      sections.push(encodeSection('availableComponents', components, hash));
+      sections.push(encodeSection('availableComponents', components, hash, raw.availableComponents));
       next.sections.availableComponents = hash;
     }
   }
@@ -145,9 +148,11 @@ export function applyStatus(base: AgentRecord, message: AgentToServer, now: numb
   }
 
   if (message.customCapabilities) {
-    const list = [...message.customCapabilities.capabilities];
-    if (JSON.stringify(list) !== JSON.stringify(base.customCapabilities ?? [])) {
-      next.customCapabilities = list;
+    const { values, truncated } = boundedCustomCapabilities(message.customCapabilities.capabilities);
+    if (JSON.stringify([values, truncated]) !== JSON.stringify([base.customCapabilities ?? [], base.customCapabilitiesTruncated])) {
+      next.customCapabilities = values;
+      if (truncated) next.customCapabilitiesTruncated = truncated;
+      else delete next.customCapabilitiesTruncated;
       changed = true;
     }
   }
@@ -157,7 +162,7 @@ export function applyStatus(base: AgentRecord, message: AgentToServer, now: numb
 
 function applyStatusOf(status: RemoteConfigStatus | ConnectionSettingsStatus): ReportedApplyStatus {
   const hash = 'lastRemoteConfigHash' in status ? status.lastRemoteConfigHash : status.lastConnectionSettingsHash;
-  return { hash: b64(hash), status: status.status, errorMessage: status.errorMessage };
+  return { hash: b64(hash), status: status.status, errorMessage: boundedErrorMessage(status.errorMessage) };
 }
 
 function sameApplyStatus(a: ReportedApplyStatus, b: ReportedApplyStatus | undefined): boolean {

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { isCanonicalInstanceUid } from '../../core/instance-uid.js';
-import { parseSelector, SelectorSyntaxError } from '../../core/selector.js';
 import type { AgentActions } from '../../service/agent-actions.js';
-import { HttpError } from '../errors.js';
-import { badRequest } from './agents-api.js';
+import { jsonBody, pathParams } from '../validation.js';
+import type { JsonBodyOptions } from '../validation.js';
+import { parseSelectorParam } from './agents-api.js';
 
-const messageBody = z
+/** POST /api/v1/agents/{instanceUid}/messages: a custom message, its data as text or base64. */
+export const messageBody = z
   .object({
     capability: z.string().min(1),
     type: z.string().min(1),
@@ -16,53 +16,33 @@ const messageBody = z
   .strict()
   .refine((m) => !(m.data !== undefined && m.dataBase64 !== undefined), 'set at most one of "data" and "dataBase64"');
 
-const restartsBody = z.object({ selector: z.string().min(1) }).strict();
+export type MessageBody = z.input<typeof messageBody>;
 
-function uidParam(raw: string): string {
-  const uid = raw.toLowerCase();
-  if (!isCanonicalInstanceUid(uid)) throw new HttpError(400, 'invalid-instance-uid', 'instance uid must be a canonical UUID (8-4-4-4-12 hex digits)');
-  return uid;
-}
+/** POST /api/v1/restarts: restart every matching agent. */
+export const restartsBody = z.object({ selector: z.string().min(1) }).strict();
 
-async function json(request: Request): Promise<unknown> {
-  try {
-    return await request.json();
-  } catch {
-    throw new HttpError(400, 'invalid-json', 'request body is not valid JSON');
-  }
-}
+export type RestartsBody = z.input<typeof restartsBody>;
+
+const agent = pathParams({ instanceUid: 'instance-uid' });
 
 /**
  * Restart commands and custom messages: queued in the agent's record, delivered
  * on its next poll (202 Accepted).
  */
-export function agentActionsApi(actions: AgentActions): Hono {
+export function agentActionsApi(actions: AgentActions, body: JsonBodyOptions): Hono {
   const api = new Hono();
 
-  api.post('/agents/:instanceUid/restart', async (c) => c.json(await actions.queueRestart(uidParam(c.req.param('instanceUid'))), 202));
+  api.post('/agents/:instanceUid/restart', agent, async (c) => c.json(await actions.queueRestart(c.req.valid('param').instanceUid), 202));
 
-  api.post('/restarts', async (c) => {
-    const parsed = restartsBody.safeParse(await json(c.req.raw));
-    if (!parsed.success) throw badRequest(parsed.error);
-    let selector;
-    try {
-      selector = parseSelector(parsed.data.selector);
-    } catch (error) {
-      if (error instanceof SelectorSyntaxError) throw new HttpError(400, 'invalid-selector', error.message);
-      throw error;
-    }
-    return c.json(await actions.queueRestarts(selector), 202);
-  });
+  api.post('/restarts', jsonBody(restartsBody, body), async (c) =>
+    c.json(await actions.queueRestarts(parseSelectorParam(c.req.valid('json').selector)), 202));
 
-  api.get('/agents/:instanceUid/messages', async (c) => c.json(await actions.messages(uidParam(c.req.param('instanceUid')))));
+  api.get('/agents/:instanceUid/messages', agent, async (c) => c.json(await actions.messages(c.req.valid('param').instanceUid)));
 
-  api.post('/agents/:instanceUid/messages', async (c) => {
-    const uid = uidParam(c.req.param('instanceUid'));
-    const parsed = messageBody.safeParse(await json(c.req.raw));
-    if (!parsed.success) throw badRequest(parsed.error);
-    const { capability, type, data, dataBase64 } = parsed.data;
+  api.post('/agents/:instanceUid/messages', agent, jsonBody(messageBody, body), async (c) => {
+    const { capability, type, data, dataBase64 } = c.req.valid('json');
     const bytes = dataBase64 !== undefined ? new Uint8Array(Buffer.from(dataBase64, 'base64')) : new TextEncoder().encode(data ?? '');
-    return c.json(await actions.queueMessage(uid, { capability, type, data: bytes }), 202);
+    return c.json(await actions.queueMessage(c.req.valid('param').instanceUid, { capability, type, data: bytes }), 202);
   });
 
   return api;

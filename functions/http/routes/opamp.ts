@@ -37,6 +37,7 @@ export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: Protob
       // The body's digest only matters for a message that is written or retried.
       const outcome = await polls.poll(message, () => contentId(body), {
         authorize: c.var.verifyAgentToken,
+        body,
         request: {
           url: c.req.url,
           authorization: c.req.header('authorization'),
@@ -46,7 +47,9 @@ export function opampRoute(options: OpampRouteOptions): Hono<{ Variables: Protob
       telemetry.count('Polls');
       for (const event of outcome.events) telemetry.count(EVENT_METRICS[event]);
       if (outcome.conflicts > 0) telemetry.count('WriteConflicts', outcome.conflicts);
-      if (outcome.events.some((e) => LOGGED_EVENTS.has(e))) {
+      // Polls from agents holding a certificate that expires soon: the alarm fires on any.
+      if (outcome.expiringCertificates > 0) telemetry.count('CertificatesExpiringSoon', outcome.expiringCertificates);
+      if (outcome.events.some((e) => LOGGED_EVENTS.has(e) && !outcome.quietEvents.includes(e))) {
         telemetry.logger.info('agent state event', { instanceUid: outcome.instanceUid, events: outcome.events });
       } else {
         telemetry.logger.debug('poll', { instanceUid: outcome.instanceUid, events: outcome.events });

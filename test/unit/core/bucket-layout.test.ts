@@ -11,7 +11,7 @@ import {
 import type { BucketObject } from '../../../functions/core/bucket-layout.js';
 
 describe('classifyObjectKey', () => {
-  it.each<[string, Exclude<BucketObject, { kind: 'ignored' }>]>([
+  it.each<[string, Exclude<BucketObject, { kind: 'ignored' | 'rejected' }>]>([
     ['configs/checkout/collector.yaml', { kind: 'config-file', configName: 'checkout', fileName: 'collector.yaml' }],
     ['configs/checkout/processors/batch.yaml', { kind: 'config-file', configName: 'checkout', fileName: 'processors/batch.yaml' }],
     ['configs/checkout/a/b/c/d.yaml', { kind: 'config-file', configName: 'checkout', fileName: 'a/b/c/d.yaml' }],
@@ -30,22 +30,13 @@ describe('classifyObjectKey', () => {
   it.each<[string, string, RegExp]>([
     ['a folder marker of a configuration', 'configs/checkout/', /folder marker/],
     ['a folder marker inside a configuration', 'configs/checkout/processors/', /folder marker/],
-    ['a file directly under configs/', 'configs/collector.yaml', /folder marker|outside a configuration folder/],
-    ['the configs/ marker itself', 'configs/', /configuration name/],
-    ['a configuration name with a space', 'configs/my config/x.yaml', /"my config" is not a valid configuration name/],
-    ['a configuration name starting with a dot', 'configs/.git/config', /is not a valid configuration name/],
-    ['an empty configuration name', 'configs//x.yaml', /is not a valid configuration name/],
-    ['a configuration name of 129 characters', `configs/${'a'.repeat(129)}/x.yaml`, /is not a valid configuration name/],
-    ['an assignment that is not .json', 'assignments/checkout.yaml', /assignments\/<name>.json/],
-    ['an assignment with an upper-case extension', 'assignments/checkout.JSON', /assignments\/<name>.json/],
-    ['an assignment named only ".json"', 'assignments/.json', /assignments\/<name>.json/],
-    ['an assignment in a subfolder', 'assignments/team/checkout.json', /assignments\/<name>.json/],
-    ['an assignment with a space', 'assignments/my route.json', /assignments\/<name>.json/],
-    ['the assignments/ marker', 'assignments/', /assignments\/<name>.json/],
+    ['the configs/ marker itself', 'configs/', /folder marker/],
+    ['the assignments/ marker', 'assignments/', /folder marker/],
     ['another prefix', 'blobs/agent/section', /outside configs\/.*assignments\//],
     ['a prefix that differs in case', 'Configs/checkout/x.yaml', /outside/],
     ['a key that only starts like configs', 'configsx/checkout/x.yaml', /outside/],
     ['the bucket root', 'README.md', /outside/],
+    ['a traversal outside every prefix', '../configs/x/y.yaml', /outside/],
   ])('ignores %s (%s)', (_name, key, reason) => {
     // Act
     const result = classifyObjectKey(key);
@@ -55,10 +46,42 @@ describe('classifyObjectKey', () => {
     expect(result.kind === 'ignored' && result.reason).toMatch(reason);
   });
 
+  it.each<[string, string, RegExp]>([
+    ['a file directly under configs/', 'configs/collector.yaml', /configs\/<config-name>\/<file-name>/],
+    ['a configuration name with a space', 'configs/my config/x.yaml', /"my config" is not a valid configuration name/],
+    ['a configuration name starting with a dot', 'configs/.git/config', /is not a valid configuration name/],
+    ['an empty configuration name', 'configs//x.yaml', /empty path segment/],
+    ['a configuration name of 129 characters', `configs/${'a'.repeat(129)}/x.yaml`, /is not a valid configuration name/],
+    ['a ".." file name', 'configs/x/../../assignments/evil.json', /".." path segment/],
+    ['a "." segment', 'configs/x/./a.yaml', /"\." path segment/],
+    ['a double slash in a file name', 'configs/x/a//b.yaml', /empty path segment/],
+    ['a NUL in a file name', 'configs/x/a\u0000.yaml', /control character \(U\+0000\)/],
+    ['a DEL in a file name', 'configs/x/a\u007f.yaml', /control character \(U\+007F\)/],
+    ['a backslash', 'configs/x/..\\a.yaml', /backslash/],
+    ['a lone surrogate', 'configs/x/\ud800.yaml', /not valid UTF-8/],
+    ['a 300-byte file name', `configs/x/${'f'.repeat(300)}`, /more than the 233 allowed per segment/],
+    ['a key over 1024 bytes', `configs/x/${'d/'.repeat(510)}f`, /more than the 1024 S3 takes/],
+    ['an assignment that is not .json', 'assignments/checkout.yaml', /assignments\/<name>.json/],
+    ['an assignment with an upper-case extension', 'assignments/checkout.JSON', /assignments\/<name>.json/],
+    ['an assignment named only ".json"', 'assignments/.json', /assignments\/<name>.json/],
+    ['an assignment in a subfolder', 'assignments/team/checkout.json', /assignments\/<name>.json/],
+    ['an assignment with a space', 'assignments/my route.json', /assignments\/<name>.json/],
+    ['a package without a file', 'packages/ext/1.0.0', /packages\/<package>\/<version>\/<file>/],
+    ['a traversal in a package', 'packages/ext/1.0.0/../../../assignments/a.json', /".." path segment/],
+    ['another file in a certificate folder', 'certificates/tls/notes.txt', /cert.pem, key.pem or ca.pem/],
+  ])('rejects %s (%j)', (_name, key, reason) => {
+    // Act
+    const result = classifyObjectKey(key);
+
+    // Assess
+    expect(result.kind).toBe('rejected');
+    expect(result.kind === 'rejected' && result.reason).toMatch(reason);
+  });
+
   it('reads back what configObjectKey and assignmentObjectKey write', () => {
     fc.assert(fc.property(
       fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/),
-      fc.array(fc.stringMatching(/^[a-z0-9.]{1,6}$/), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/')),
+      fc.array(fc.stringMatching(/^[a-z0-9.]{1,6}$/).filter((s) => s !== '.' && s !== '..'), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/')),
       (name, fileName) => {
         // Act / Assess
         expect(classifyObjectKey(configObjectKey(name, fileName))).toEqual({ kind: 'config-file', configName: name, fileName });

@@ -478,6 +478,18 @@ describe('decidePoll: custom messages', () => {
     expect(agent.record?.outbox).toEqual([other]);
   });
 
+  it('delivers a message for a capability the record may have left out of a list it keeps only in part', () => {
+    // Prepare
+    const truncated = { ...advertising('io.pause'), customCapabilitiesTruncated: { kept: 1, total: 90_000, omitted: ['io.late'] } };
+    const agent = session({ ...truncated, outbox: [message('m1', 'io.late')] });
+
+    // Act
+    const reply = agent.send(beat(2n), { now: T0 + MINUTE, fleet: null }).reply;
+
+    // Assess
+    expect(reply.customMessage).toMatchObject({ capability: 'io.late', type: 'type-m1' });
+  });
+
   it.each<[string, QueuedMessage[], string | undefined]>([
     ['delivers the live one after dropping the expired', [message('old', 'io.pause', T0 + MINUTE), message('live', 'io.pause')], 'type-live'],
     ['drops an expired message and delivers nothing', [message('old', 'io.pause', T0 + MINUTE)], undefined],

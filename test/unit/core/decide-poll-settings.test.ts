@@ -630,7 +630,7 @@ describe('decidePoll: connection settings', () => {
 
     it('judges liveness by the interval the server asked the agent for', () => {
       // Prepare: the document asks for a poll every 10 minutes.
-      const policy = { lastSeenRefreshMs: 5 * MINUTE, expectedPollIntervalMs: 30 * SECOND, missedPollsBeforeStale: 3 };
+      const policy = { presenceWindowMs: 5 * MINUTE, expectedPollIntervalMs: 30 * SECOND, missedPollsBeforeStale: 3 };
       const steered = storedAfter(decide(hello(1n, AGENT), { fleet: settingsFleet({ settings: { default: { opamp: { heartbeat: { idleSeconds: 600 } } } } }) }));
       const unsteered = storedAfter(decide(hello(1n, AGENT & ~ACCEPTS_OPAMP)));
       const silence = 5 * MINUTE + 3 * 30 * SECOND + 1;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
-import { deriveLiveness } from '../../../functions/core/liveness.js';
+import { deriveLiveness, lastSeenAt, pollIntervalMs } from '../../../functions/core/liveness.js';
 import type { Liveness, LivenessPolicy } from '../../../functions/core/liveness.js';
 import { AGENT_UID_TEXT, MINUTE, SECOND, T0 } from './fixtures.js';
 
-// Allowed silence: 5 min refresh lag + 3 × 30 s missed polls = 6.5 min.
-const POLICY: LivenessPolicy = { lastSeenRefreshMs: 5 * MINUTE, expectedPollIntervalMs: 30 * SECOND, missedPollsBeforeStale: 3 };
-const ALLOWED = 5 * MINUTE + 90 * SECOND;
+// Allowed silence: 1 min presence window + 3 × 30 s missed polls = 2.5 min.
+const POLICY: LivenessPolicy = { presenceWindowMs: MINUTE, expectedPollIntervalMs: 30 * SECOND, missedPollsBeforeStale: 3 };
+const ALLOWED = MINUTE + 90 * SECOND;
 
 function record(overrides: Partial<AgentRecord> = {}): AgentRecord {
   return {
@@ -52,5 +52,35 @@ describe('deriveLiveness', () => {
 
     // Assess
     expect(liveness).toBe('disconnected');
+  });
+});
+
+describe('deriveLiveness with presence batches', () => {
+  it('takes the newest of the record and the presence sighting', () => {
+    // Prepare: the record was last written long ago; the batches saw the agent a minute ago.
+    const agent = record();
+    const now = T0 + 60 * MINUTE;
+
+    // Act
+    const withSighting = deriveLiveness(agent, now, POLICY, { seenAt: now - MINUTE, intervalSeconds: 30 });
+    const without = deriveLiveness(agent, now, POLICY);
+
+    // Assess
+    expect(withSighting).toBe('online');
+    expect(lastSeenAt(agent, { seenAt: now - MINUTE, intervalSeconds: 30 })).toBe(now - MINUTE);
+    expect(without).toBe('stale');
+  });
+
+  it('judges silence against the interval the sighting carries, before the record and the expected one', () => {
+    // Prepare: steered to 60 s on the record, but seen polling every 300 s.
+    const agent = record({ heartbeatSeconds: 60 });
+    const sighting = { seenAt: T0, intervalSeconds: 300 };
+
+    // Act / Assess: allowed is one window plus three of the sighting's intervals.
+    expect(pollIntervalMs(agent, POLICY, sighting)).toBe(300 * SECOND);
+    expect(deriveLiveness(agent, T0 + MINUTE + 900 * SECOND, POLICY, sighting)).toBe('online');
+    expect(deriveLiveness(agent, T0 + MINUTE + 900 * SECOND + 1, POLICY, sighting)).toBe('stale');
+    expect(pollIntervalMs(agent, POLICY, { seenAt: T0, intervalSeconds: 0 })).toBe(60 * SECOND);
+    expect(pollIntervalMs(record(), POLICY)).toBe(30 * SECOND);
   });
 });

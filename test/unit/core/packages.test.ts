@@ -155,7 +155,7 @@ describe('resolvePackageSet', () => {
     expect(result).not.toHaveProperty('set');
     const { errors } = result as { errors: string[] };
     expect(errors).toHaveLength(expected.length);
-    expected.forEach((pattern, i) => expect(errors[i]).toMatch(pattern));
+    for (const [i, pattern] of expected.entries()) expect(errors[i]).toMatch(pattern);
   });
 });
 

@@ -336,7 +336,9 @@ describe('GET /api/v1/agents/{instanceUid}', () => {
       instanceUid: uidText(uid),
       liveness: 'online',
       healthy: false,
-      sequenceNum: '2',
+      // The heartbeat changed nothing, so the record (and its sequence number) was not written;
+      // the presence batch knows the agent polled.
+      sequenceNum: '1',
       firstSeenAt: new Date(T0).toISOString(),
       lastSeenAt: new Date(T0 + 6 * MINUTE).toISOString(),
       attributes: { 'service.name': 'checkout', 'service.version': '1.4.2', 'host.name': 'host-7', 'host.cpus': '8' },

@@ -20,6 +20,9 @@ import type { Telemetry } from '../../../functions/observability/telemetry.js';
 import type { AgentListQuery, AgentPage } from '../../../functions/ports/agent-store.js';
 import { AgentQueries } from '../../../functions/service/agent-queries.js';
 import { PollService } from '../../../functions/service/poll-service.js';
+import { MemoryPresenceStore } from '../../../functions/adapters/memory/presence-store.js';
+import { PresenceBatcher } from '../../../functions/service/presence-batcher.js';
+import { PresenceReader } from '../../../functions/service/presence-reader.js';
 
 /** Helpers shared by the HTTP-edge tests: an app over a memory store, and a store that fails on demand. */
 
@@ -29,7 +32,7 @@ export const PROTOBUF = 'application/x-protobuf';
 export const T0 = Date.UTC(2026, 0, 1);
 
 export const LIVENESS: LivenessPolicy = {
-  lastSeenRefreshMs: DEFAULT_CORE_OPTIONS.lastSeenRefreshMs,
+  presenceWindowMs: 60_000,
   expectedPollIntervalMs: 30_000,
   missedPollsBeforeStale: 3,
 };
@@ -100,20 +103,33 @@ export interface TestAppOptions {
 export interface TestApp {
   app: Hono;
   agents: MemoryAgentStore;
+  presence: PresenceBatcher;
 }
+
+const PRESENCE = { windowMs: 60_000, maxHoldMs: 300_000, lookbackMs: 30 * 60_000, cacheMs: 0, retentionSeconds: 3600, maxEntriesPerItem: 1000, maxBufferedEntries: 10_000 };
 
 /** The full app (agent route and fleet API) over a memory store, with a fixed clock unless told otherwise. */
 export function buildApp(options: TestAppOptions = {}): TestApp {
   const agents = options.agents ?? new MemoryAgentStore();
   const now = options.now ?? (() => T0);
+  const presenceStore = new MemoryPresenceStore();
+  const presence = new PresenceBatcher({ store: presenceStore, now, ...PRESENCE });
+  const reader = new PresenceReader({ store: presenceStore, now, ...PRESENCE });
   const polls = new PollService({
     agents,
     now,
     newInstanceUid: () => uuidv7(),
     options: { ...DEFAULT_CORE_OPTIONS, ...options.core },
+    presence,
     ...(options.maxWriteAttempts !== undefined ? { maxWriteAttempts: options.maxWriteAttempts } : {}),
   });
-  const queries = new AgentQueries(agents, now, LIVENESS);
+  // One process serves both here: the fleet API sees the batch this process has not written yet.
+  const queries = new AgentQueries(agents, now, LIVENESS, undefined, {
+    view: async () => {
+      await presence.flush();
+      return reader.view();
+    },
+  });
   const app = createApp({
     agents,
     polls,
@@ -121,7 +137,7 @@ export function buildApp(options: TestAppOptions = {}): TestApp {
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
     telemetry: options.telemetry ?? NO_TELEMETRY,
   });
-  return { app, agents };
+  return { app, agents, presence };
 }
 
 export function encode(message: AgentToServer): Uint8Array<ArrayBuffer> {

@@ -150,6 +150,17 @@ describe('AgentActions.queueMessage', () => {
     expect(await agents.get(UID)).toEqual(stored);
   });
 
+  it('queues for a capability missing from a list the record keeps only in part', async () => {
+    // Prepare: the agent announced more capabilities than the record holds.
+    const { agents, actions } = await setup(advertised({ customCapabilitiesTruncated: { kept: 1, total: 90_000, omitted: ['io.example.other'] } }));
+
+    // Act
+    await actions.queueMessage(UID, { capability: 'io.example.late', type: 't', data: bytes(1) });
+
+    // Assess
+    expect((await agents.get(UID))?.outbox?.map((m) => m.capability)).toEqual(['io.example.late']);
+  });
+
   it('accepts data exactly at the size limit', async () => {
     // Prepare
     const { agents, actions } = await setup(advertised());

@@ -214,8 +214,6 @@ describe('BucketIngest.handleEvent', () => {
     it.each<[string, BucketEventRecord]>([
       ['a key outside configs/ and assignments/', { eventName: 'ObjectCreated:Put', s3: { object: { key: 'notes/readme.txt', sequencer: '1' } } }],
       ['a folder marker', { eventName: 'ObjectCreated:Put', s3: { object: { key: 'configs/checkout/', sequencer: '1' } } }],
-      ['an invalid configuration name', { eventName: 'ObjectCreated:Put', s3: { object: { key: 'configs/bad+name/x.yaml', sequencer: '1' } } }],
-      ['an assignment that is not .json', { eventName: 'ObjectCreated:Put', s3: { object: { key: 'assignments/route.yaml', sequencer: '1' } } }],
       ['an S3 test event', { eventName: 's3:TestEvent', s3: { object: { key: 'configs/checkout/c.yaml' } } }],
       ['a restore event', { eventName: 'ObjectRestore:Completed', s3: { object: { key: 'configs/checkout/c.yaml', sequencer: '1' } } }],
       ['a tagging event', { eventName: 'ObjectTagging:Put', s3: { object: { key: 'configs/checkout/c.yaml', sequencer: '1' } } }],

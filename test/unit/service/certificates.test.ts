@@ -76,7 +76,7 @@ describe('CertificateResolver', () => {
     const renewed = await bucketFleet(objects, 'client', { cert: other.certPem, key: other.keyPem });
     const second = (await resolver.lookup(renewed))('client');
 
-    expect(first).toEqual({ cert: ca.certPem, key: ca.keyPem, fingerprint: certificateFingerprint(ca.certPem) });
+    expect(first).toEqual({ cert: ca.certPem, key: ca.keyPem, fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
     expect(reads).toBe(2);
     expect(unchangedReads).toBe(0);
     expect(second).toMatchObject({ fingerprint: certificateFingerprint(other.certPem) });
@@ -111,7 +111,7 @@ describe('CertificateResolver', () => {
 
     expect(failed).toMatchObject({ temporary: true });
     expect(cached).toBe(failed);
-    expect(retried).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem) });
+    expect(retried).toMatchObject({ fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
   });
 
   it('reads file: material only where a file reader is given (the local backend), and validates it', async () => {
@@ -121,7 +121,7 @@ describe('CertificateResolver', () => {
     const local = new CertificateResolver({ readFile: fileReader, now: () => T0, refreshMs: 60_000, telemetry: NO_TELEMETRY });
     const lambda = new CertificateResolver({ now: () => T0, refreshMs: 60_000, telemetry: NO_TELEMETRY });
 
-    expect(await local.resolve(`file:${good}`, EMPTY_FLEET)).toEqual({ cert: ca.certPem, key: ca.keyPem, ca: other.certPem, fingerprint: certificateFingerprint(ca.certPem) });
+    expect(await local.resolve(`file:${good}`, EMPTY_FLEET)).toEqual({ cert: ca.certPem, key: ca.keyPem, ca: other.certPem, fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
     expect(await local.resolve(`file:${mismatched}`, EMPTY_FLEET)).toMatchObject({ error: expect.stringMatching(/key/i) });
     expect(await local.resolve(`file:${empty}`, EMPTY_FLEET)).toMatchObject({ error: expect.stringContaining('cert.pem does not exist') });
     expect(await lambda.resolve(`file:${good}`, EMPTY_FLEET)).toMatchObject({ error: expect.stringContaining('only read by a local backend') });
@@ -166,7 +166,7 @@ describe('CertificateIssuer', () => {
     const issuer = new CertificateIssuer({
       caRef: 'secretsmanager:opamp/ca',
       resolver: new CertificateResolver({
-        secrets: { getSecretString: async () => Promise.reject(new Error('connect ETIMEDOUT')) },
+        secrets: { getSecretString: async () => Promise.reject(new Error('connect ETIMEDOUT')), getSecret: async () => Promise.reject(new Error('connect ETIMEDOUT')) },
         now: () => T0,
         refreshMs: 60_000,
         telemetry: NO_TELEMETRY,

@@ -330,6 +330,7 @@ describe('FleetAdmin settings', () => {
         assignments: [],
         certificates: [],
         problems: [],
+        warnings: [],
       },
       {
         name: 'rotation',
@@ -344,6 +345,7 @@ describe('FleetAdmin settings', () => {
           'certificate client: no folder certificates/client/ in the bucket',
           expect.stringMatching(/^certificate metrics: .*PEM/),
         ],
+        warnings: [],
       },
     ]);
   });

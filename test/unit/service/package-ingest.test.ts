@@ -23,8 +23,9 @@ const sha = (data: Uint8Array | string) => createHash('sha256').update(data).dig
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /**
- * The memory bucket, with a way to hold one digest until released: the
- * listing that preceded it is then older than listings made meanwhile.
+ * The memory bucket, with a way to hold one digest (read, not yet returned)
+ * until released: the listing and read that preceded it are then older than
+ * listings made meanwhile.
  */
 class HoldingObjectStore implements ObjectStore {
   private held: Promise<void> | undefined;
@@ -43,8 +44,9 @@ class HoldingObjectStore implements ObjectStore {
   async digestObject(key: string) {
     const held = this.held;
     this.held = undefined;
+    const digest = await this.inner.digestObject(key);
     if (held) await held;
-    return this.inner.digestObject(key);
+    return digest;
   }
 
   getObject(key: string, versionId?: string): Promise<StoredObject | undefined> {
@@ -203,8 +205,13 @@ describe('BucketIngest: package versions', () => {
     expect(snapshot.state.packages.has('ext@1.0.0')).toBe(false);
   });
 
-  it.each<[string]>([['packages/ext/1.0.0'], ['packages/ext/1.0.0/'], ['packages/bad name/1.0.0/f.tgz'], ['packages/ext/bad version/f.tgz']])(
-    'ignores %s (not packages/<package>/<version>/<file>)', async (key) => {
+  it.each<[string, string]>([
+    ['packages/ext/1.0.0', 'rejected'],
+    ['packages/ext/1.0.0/', 'ignored'],
+    ['packages/bad name/1.0.0/f.tgz', 'rejected'],
+    ['packages/ext/bad version/f.tgz', 'rejected'],
+  ])(
+    'does not record %s (not packages/<package>/<version>/<file>): %s', async (key, outcome) => {
       // Prepare
       const { bucket, fleet, deliverNew } = setup();
       await bucket.put(key, 'x');
@@ -213,22 +220,23 @@ describe('BucketIngest: package versions', () => {
       const outcomes = await deliverNew();
 
       // Assess
-      expect(outcomes).toEqual(['ignored']);
+      expect(outcomes).toEqual([outcome]);
       expect((await fleet.load()).packageVersions).toEqual([]);
       expect(await fleet.generation()).toBe('0');
     });
 
-  it('does not let a listing older than the recorded one overwrite it', async () => {
-    // Prepare: the first ingest lists the folder (file only) and is held before it records.
+  it('does not let a listing older than the recorded one have the last word, even from an instance whose clock runs ahead', async () => {
+    // Prepare: the first ingest (on a clock 5 s ahead) lists the folder (file only) and is held before it records.
     const { bucket, objects, fleet, ingest, clock } = setup();
     await bucket.put('packages/ext/1.0.0/ext.tar.gz', 'ext');
     const fileEvent = bucket.events.at(-1)!;
     const release = objects.holdNextDigest();
+    clock.now = T0 + 5_000;
     const slow = ingest.handleEvent([fileEvent]);
     await new Promise((resolve) => setImmediate(resolve));
 
     // Meanwhile the signature arrives and a later ingest records file and signature.
-    clock.now = T0 + 1_000;
+    clock.now = T0;
     await bucket.put('packages/ext/1.0.0/ext.tar.gz.sig', 'sig');
     const fast = await ingest.handleEvent([bucket.events.at(-1)!]);
 
@@ -236,11 +244,38 @@ describe('BucketIngest: package versions', () => {
     release();
     const late = await slow;
 
-    // Assess
-    expect(objects.listings).toEqual([['packages/ext/1.0.0/ext.tar.gz'], ['packages/ext/1.0.0/ext.tar.gz', 'packages/ext/1.0.0/ext.tar.gz.sig']]);
+    // Assess: the held ingest finds the record moved on, lists again and records the folder as it is now.
+    const both = ['packages/ext/1.0.0/ext.tar.gz', 'packages/ext/1.0.0/ext.tar.gz.sig'];
+    expect(objects.listings).toEqual([['packages/ext/1.0.0/ext.tar.gz'], both, both]);
     expect(fast).toEqual(['recorded']);
-    expect(late).toEqual(['stale']);
-    expect((await fleet.load()).packageVersions).toEqual([expect.objectContaining({ signature: b64('sig'), scannedAt: T0 + 1_000 })]);
+    expect(late).toEqual(['recorded']);
+    expect((await fleet.load()).packageVersions).toEqual([expect.objectContaining({ signature: b64('sig') })]);
+  });
+
+  it('removes a version whose file was deleted while an earlier event\'s ingest was still recording it', async () => {
+    // Prepare: an ingest lists the folder while the file is there, and is held before it records.
+    const { bucket, objects, fleet, ingest, clock } = setup();
+    await bucket.put('packages/ext/1.0.0/ext.tar.gz', 'ext');
+    const createEvent = bucket.events.at(-1)!;
+    const release = objects.holdNextDigest();
+    clock.now = T0 + 5_000;
+    const slow = ingest.handleEvent([createEvent]);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Meanwhile the file is deleted, and the delete event is ingested first.
+    clock.now = T0;
+    await bucket.deleteObject('packages/ext/1.0.0/ext.tar.gz');
+    const removal = await ingest.handleEvent([bucket.events.at(-1)!]);
+
+    // Act
+    release();
+    const late = await slow;
+
+    // Assess
+    expect(removal).toEqual(['recorded']);
+    expect(late).toEqual(['recorded']);
+    expect((await fleet.load()).packageVersions).toEqual([]);
+    expect((await fleet.load()).state.packages.size).toBe(0);
   });
 
   describe('reconcile', () => {

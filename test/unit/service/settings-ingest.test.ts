@@ -169,7 +169,7 @@ describe('BucketIngest: settings documents', () => {
     expect((await fleet.load()).settings).toEqual([]);
   });
 
-  it.each<[string]>([['settings/rotation.yaml'], ['settings/nested/rotation.json'], ['settings/.json']])('ignores %s', async (key) => {
+  it.each<[string]>([['settings/rotation.yaml'], ['settings/nested/rotation.json'], ['settings/.json']])('rejects %s', async (key) => {
     // Prepare
     const { objects, fleet, deliverNew } = setup();
     await objects.put(key, ROTATION);
@@ -178,7 +178,7 @@ describe('BucketIngest: settings documents', () => {
     const outcomes = await deliverNew();
 
     // Assess
-    expect(outcomes).toEqual(['ignored']);
+    expect(outcomes).toEqual(['rejected']);
     expect((await fleet.load()).settings).toEqual([]);
   });
 });
@@ -316,7 +316,7 @@ describe('BucketIngest: certificate folders', () => {
     expect(snapshot.state.certificates.size).toBe(0);
   });
 
-  it('ignores other files in a certificate folder', async () => {
+  it('rejects other files in a certificate folder, and records the folder', async () => {
     // Prepare
     const { objects, fleet, deliverNew } = setup();
     await objects.put('certificates/client/README.txt', 'rotated monthly');
@@ -326,7 +326,7 @@ describe('BucketIngest: certificate folders', () => {
     const outcomes = await deliverNew();
 
     // Assess
-    expect(outcomes).toEqual(['ignored', 'recorded']);
+    expect(outcomes).toEqual(['rejected', 'recorded']);
     expect((await fleet.load()).certificates).toEqual([expect.objectContaining({ name: 'client', fingerprint: pemDigest(client.certPem) })]);
   });
 });
