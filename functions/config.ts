@@ -1,5 +1,5 @@
-import type { CoreOptions } from './core/decide-poll.js';
-import { DEFAULT_CORE_OPTIONS } from './core/decide-poll.js';
+import type { CoreOptions } from './core/core-options.js';
+import { DEFAULT_CORE_OPTIONS } from './core/core-options.js';
 import type { LivenessPolicy } from './core/liveness.js';
 import type { StoreTimeouts } from './adapters/client-settings.js';
 import { DEFAULT_STORE_TIMEOUTS } from './adapters/client-settings.js';

@@ -9,6 +9,7 @@ import {
 import type { ConnectionSettingsOffers, } from '../gen/opamp/v1/opamp_pb.js';
 import { contentId, sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
+import type { ResendPolicy } from './offer-tracker.js';
 import type { HeldCertificate } from './certificate-expiry.js';
 import type { CredentialValue, SecretLookup, SecretRef } from './secret-refs.js';
 import { certificatePart, resolveDestinationValues } from './settings-credentials.js';
@@ -132,10 +133,8 @@ export interface HeartbeatPolicy {
   pendingSeconds: number;
 }
 
-export interface SettingsPolicy {
-  /** An offer the agent has not reported on is repeated after this long (only to agents that report). */
-  resendAfterMs: number;
-  maxAttempts: number;
+/** Offers the agent has not reported on are repeated only to agents that report. */
+export interface SettingsPolicy extends ResendPolicy {
   heartbeat: HeartbeatPolicy;
 }
 

@@ -3,6 +3,8 @@ import { boundedErrorMessage } from './record-bounds.js';
 import type { PackageStatuses } from '../gen/opamp/v1/opamp_pb.js';
 import { sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
+import { nextOffer, offerDue, offerState } from './offer-tracker.js';
+import type { OfferRecord, ReportedOutcome, ResendPolicy } from './offer-tracker.js';
 import { packageRetryDue } from './package-retry.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from './bucket-layout.js';
 import { byKey, byName } from './compare.js';
@@ -96,18 +98,9 @@ function displayName(name: string): string {
 }
 
 /** What the server last offered as the agent's package set. */
-export interface PackagesOffer {
-  /** base64 all_packages_hash offered. */
-  hash: string;
-  offeredAt: number;
-  offeredSeq: bigint;
-  attempts: number;
-}
+export type PackagesOffer = OfferRecord;
 
-export interface PackagesPolicy {
-  /** An offer the agent has not acknowledged is repeated after this long. */
-  resendAfterMs: number;
-  maxAttempts: number;
+export interface PackagesPolicy extends ResendPolicy {
   /** How long a presigned download URL stays valid. */
   urlTtlSeconds: number;
 }
@@ -131,17 +124,24 @@ export function shouldOfferPackages(input: {
   /** The agent's last package statuses: a download that failed for want of the file or storage is offered again. */
   statuses?: Readonly<Record<string, PackageStatusSummary>> | undefined;
 }): boolean {
-  const { desired, offer } = input;
+  const { desired } = input;
   if (!desired || !agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_AcceptsPackages)) return false;
-  if (input.reportedHash === desired.hash) return packageRetryDue({ desired, offer, statuses: input.statuses, now: input.now, policy: input.policy });
-  if (offer?.hash !== desired.hash) return true;
-  if (offer.attempts >= input.policy.maxAttempts) return false;
-  if (!agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_ReportsPackageStatuses)) return false;
-  return input.now - offer.offeredAt >= input.policy.resendAfterMs;
+  // A set the agent took is offered again only to retry a failed download.
+  if (input.reportedHash === desired.hash) {
+    return packageRetryDue({ desired, offer: input.offer, statuses: input.statuses, now: input.now, policy: input.policy });
+  }
+  return offerDue({
+    desired: desired.hash,
+    has: false,
+    offer: input.offer,
+    reports: agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_ReportsPackageStatuses),
+    now: input.now,
+    policy: input.policy,
+  });
 }
 
 export function recordPackagesOffer(previous: PackagesOffer | undefined, hash: string, now: number, seq: bigint): PackagesOffer {
-  return { hash, offeredAt: now, offeredSeq: seq, attempts: previous?.hash === hash ? previous.attempts + 1 : 1 };
+  return nextOffer(previous, hash, now, seq);
 }
 
 /** One package as the agent last reported it, kept compact in the per-poll record. */
@@ -178,12 +178,16 @@ export function summarizePackageStatuses(statuses: PackageStatuses): Record<stri
 export type PackageRolloutState = 'installed' | 'installing' | 'failed' | 'pending';
 
 export function packageRolloutState(version: string, summary: PackageStatusSummary | undefined): PackageRolloutState {
-  if (!summary) return 'pending';
-  if (summary.hasVersion === version && summary.status === 'Installed') return 'installed';
-  if (summary.offeredVersion === version) {
-    if (summary.status === 'InstallFailed') return 'failed';
-    if (summary.status === 'Installed') return summary.hasVersion === version ? 'installed' : 'pending';
-    return 'installing';
-  }
-  return 'pending';
+  // The version stands in for the hash: the agent reports on package versions.
+  const state = offerState({ desired: version, reported: reportedPackage(version, summary), offer: undefined });
+  return state === 'applied' ? 'installed' : state === 'applying' ? 'installing' : state === 'failed' ? 'failed' : 'pending';
+}
+
+/** What the agent's report says of one version: installed, or being installed or failed as the version offered. */
+function reportedPackage(version: string, summary: PackageStatusSummary | undefined): ReportedOutcome | undefined {
+  if (!summary) return undefined;
+  if (summary.hasVersion === version && summary.status === 'Installed') return { hash: version, outcome: 'applied' };
+  // Installed with another version than the one offered: the offer is not taken yet.
+  if (summary.offeredVersion !== version || summary.status === 'Installed') return undefined;
+  return { hash: version, outcome: summary.status === 'InstallFailed' ? 'failed' : 'applying' };
 }

@@ -2,6 +2,8 @@ import { AgentCapabilities, RemoteConfigStatuses } from '../gen/opamp/v1/opamp_p
 import type { ReportedApplyStatus } from './agent-record.js';
 import { agentHas } from './capabilities.js';
 import type { ConfigMeta } from './fleet.js';
+import { nextOffer, offerDue, offerState, outcomeOf } from './offer-tracker.js';
+import type { OfferRecord, OfferState, ResendPolicy } from './offer-tracker.js';
 import type { ConfigTarget } from './targeting.js';
 
 /**
@@ -10,15 +12,8 @@ import type { ConfigTarget } from './targeting.js';
  * period, a bounded number of times, and never after the agent rolled back
  * from it or reported it FAILED.
  */
-export interface RemoteConfigOffer {
-  /** base64 config hash offered. */
-  hash: string;
+export interface RemoteConfigOffer extends OfferRecord {
   name: string;
-  offeredAt: number;
-  /** Sequence number of the message whose reply carried the offer (to answer a retry the same way). */
-  offeredSeq: bigint;
-  /** How many replies carried this offer. */
-  attempts: number;
   /** The agent reported this hash (APPLYING, APPLIED or FAILED) after the offer. */
   acknowledged: boolean;
   /** The agent took the offer, then reported APPLIED with another hash: it went back. */
@@ -27,12 +22,7 @@ export interface RemoteConfigOffer {
   rollbackMessage?: string;
 }
 
-export interface RemoteConfigPolicy {
-  /** An offer the agent has not reported on is repeated after this long (the reply may have been lost). */
-  resendAfterMs: number;
-  /** After this many offers of one hash without the agent taking it, the server stops offering it. */
-  maxAttempts: number;
-}
+export type RemoteConfigPolicy = ResendPolicy;
 
 export const DEFAULT_REMOTE_CONFIG_POLICY: RemoteConfigPolicy = { resendAfterMs: 5 * 60_000, maxAttempts: 3 };
 
@@ -64,28 +54,26 @@ export interface DeliveryInput {
 
 /** The configuration to offer in this reply, if any. */
 export function configToOffer(input: DeliveryInput): ConfigMeta | undefined {
-  const { offer, now, policy } = input;
+  const { offer } = input;
   if (!agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_AcceptsRemoteConfig)) return undefined;
   const desired = input.target?.config;
   if (!desired || desired.files.length === 0 || input.withheld?.has(desired.hash)) return undefined;
-  if (input.reported?.hash === desired.hash) return undefined; // the agent has it (applied, applying or failed)
-  if (offer?.hash !== desired.hash) return desired;
-  if (offer.rolledBackAt !== undefined || offer.attempts >= policy.maxAttempts) return undefined;
-  // Without status reports the server cannot tell a lost reply from success: offer once.
-  if (!agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_ReportsRemoteConfig)) return undefined;
-  return now - offer.offeredAt >= policy.resendAfterMs ? desired : undefined;
+  const due = offerDue({
+    desired: desired.hash,
+    // The agent has it when it reports the hash at all (applied, applying or failed).
+    has: input.reported?.hash === desired.hash,
+    offer,
+    reports: agentHas(input.capabilities, AgentCapabilities.AgentCapabilities_ReportsRemoteConfig),
+    abandoned: offer?.rolledBackAt !== undefined,
+    now: input.now,
+    policy: input.policy,
+  });
+  return due ? desired : undefined;
 }
 
 export function recordOffer(previous: RemoteConfigOffer | undefined, config: ConfigMeta, now: number, seq: bigint): RemoteConfigOffer {
   const again = previous?.hash === config.hash;
-  return {
-    hash: config.hash,
-    name: config.name,
-    offeredAt: now,
-    offeredSeq: seq,
-    attempts: again ? previous.attempts + 1 : 1,
-    acknowledged: again ? previous.acknowledged : false,
-  };
+  return { ...nextOffer(previous, config.hash, now, seq), name: config.name, acknowledged: again ? previous.acknowledged : false };
 }
 
 /**
@@ -97,7 +85,7 @@ export function recordOffer(previous: RemoteConfigOffer | undefined, config: Con
  * - `rolled-back`: it took the configuration, then went back to another one;
  * - `not-taken`: offered the maximum number of times without the agent taking it.
  */
-export type ConfigRolloutState = 'none' | 'pending' | 'offered' | 'applying' | 'applied' | 'failed' | 'rolled-back' | 'not-taken';
+export type ConfigRolloutState = OfferState;
 
 export function configRolloutState(
   capabilities: bigint,
@@ -109,19 +97,13 @@ export function configRolloutState(
 ): ConfigRolloutState {
   const desired = target?.config;
   if (!desired || !agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsRemoteConfig)) return 'none';
-  if (reported?.hash === desired.hash) {
-    switch (reported.status) {
-      case RemoteConfigStatuses.RemoteConfigStatuses_APPLIED:
-        return 'applied';
-      case RemoteConfigStatuses.RemoteConfigStatuses_FAILED:
-        return 'failed';
-      default:
-        return 'applying';
-    }
-  }
-  if (offer?.hash !== desired.hash) return 'pending';
-  if (offer.rolledBackAt !== undefined) return 'rolled-back';
-  const exhausted = offer.attempts >= policy.maxAttempts && now - offer.offeredAt >= policy.resendAfterMs;
-  if (exhausted && agentHas(capabilities, AgentCapabilities.AgentCapabilities_ReportsRemoteConfig)) return 'not-taken';
-  return 'offered';
+  return offerState({
+    desired: desired.hash,
+    reported: reported && { hash: reported.hash, outcome: outcomeOf(reported.status, CONFIG_OUTCOMES) },
+    offer,
+    abandoned: offer?.rolledBackAt !== undefined,
+    giveUp: agentHas(capabilities, AgentCapabilities.AgentCapabilities_ReportsRemoteConfig) ? { now, policy } : undefined,
+  });
 }
+
+const CONFIG_OUTCOMES = { applied: RemoteConfigStatuses.RemoteConfigStatuses_APPLIED, failed: RemoteConfigStatuses.RemoteConfigStatuses_FAILED };

@@ -4,6 +4,8 @@ import type { ConnectionSettingsOffers } from '../gen/opamp/v1/opamp_pb.js';
 import type { ReportedApplyStatus } from './agent-record.js';
 import { agentHas } from './capabilities.js';
 import type { DesiredSettings, PartKey, SettingsPolicy } from './connection-settings.js';
+import { exhausted, nextOffer, offerDue, offerState, outcomeOf } from './offer-tracker.js';
+import type { OfferRecord, OfferState } from './offer-tracker.js';
 
 /*
  * Where an agent stands with the connection settings it should have: what
@@ -24,15 +26,11 @@ export function settingsOffers(desired: DesiredSettings, send: readonly PartKey[
 }
 
 /** What the server last offered, by part. */
-export interface SettingsOffer {
-  hash: string;
+export interface SettingsOffer extends OfferRecord {
   baseHash: string;
   /** Every part the agent should have had after this offer (not only those sent). */
   parts: Record<PartKey, string>;
   heartbeatSeconds?: number | undefined;
-  offeredAt: number;
-  offeredSeq: bigint;
-  attempts: number;
   /** The parts this offer carried. */
   sent: PartKey[];
 }
@@ -97,10 +95,6 @@ export function awaitedInterval(args: SettingsProgress): number | undefined {
   return offer.heartbeatSeconds;
 }
 
-function exhausted(offer: SettingsOffer, now: number, policy: SettingsPolicy): boolean {
-  return offer.attempts >= policy.maxAttempts && now - offer.offeredAt >= policy.resendAfterMs;
-}
-
 /**
  * The parts this reply should carry, if any. An agent that reports its status
  * is offered until it reports the desired hash (applied, applying or failed:
@@ -118,13 +112,11 @@ export function settingsToOffer(args: {
   now: number;
   policy: SettingsPolicy;
 }): PartKey[] | undefined {
-  const { desired, offer, applied, policy } = args;
+  const { desired, applied } = args;
   if (desired.parts.length === 0) return undefined;
   const reporting = reportsSettingsStatus(args.capabilities);
-  if (reporting ? args.reported?.hash === desired.hash : applied?.hash === desired.hash) return undefined;
-  if (offer?.hash === desired.hash) {
-    if (!reporting || offer.attempts >= policy.maxAttempts || args.now - offer.offeredAt < policy.resendAfterMs) return undefined;
-  }
+  const has = reporting ? args.reported?.hash === desired.hash : applied?.hash === desired.hash;
+  if (!offerDue({ desired: desired.hash, has, offer: args.offer, reports: reporting, now: args.now, policy: args.policy })) return undefined;
   const changed = desired.parts.filter((p) => applied?.parts[p.key] !== p.hash).map((p) => p.key);
   // Nothing differs part by part (a part was dropped): send everything, so the new hash arrives with content.
   return changed.length > 0 ? changed : desired.parts.map((p) => p.key);
@@ -132,13 +124,10 @@ export function settingsToOffer(args: {
 
 export function recordSettingsOffer(previous: SettingsOffer | undefined, desired: DesiredSettings, sent: PartKey[], now: number, seq: bigint): SettingsOffer {
   return {
-    hash: desired.hash,
+    ...nextOffer(previous, desired.hash, now, seq),
     baseHash: desired.baseHash,
     parts: Object.fromEntries(desired.parts.map((p) => [p.key, p.hash])),
     ...(desired.heartbeatSeconds !== undefined ? { heartbeatSeconds: desired.heartbeatSeconds } : {}),
-    offeredAt: now,
-    offeredSeq: seq,
-    attempts: previous?.hash === desired.hash ? previous.attempts + 1 : 1,
     sent,
   };
 }
@@ -154,7 +143,7 @@ export function assumeApplied(offer: SettingsOffer, now: number): AppliedSetting
  * - `offered`: offered, no report yet (or the agent does not report);
  * - `applying`, `applied`, `failed`: as the agent reported for the last offer.
  */
-export type SettingsRolloutState = 'none' | 'pending' | 'offered' | 'applying' | 'applied' | 'failed';
+export type SettingsRolloutState = Exclude<OfferState, 'rolled-back' | 'not-taken'>;
 
 export function settingsRolloutState(args: {
   targeted: boolean;
@@ -163,15 +152,11 @@ export function settingsRolloutState(args: {
 }): SettingsRolloutState {
   const { offer, reported } = args;
   if (!offer) return args.targeted ? 'pending' : 'none';
-  if (reported?.hash === offer.hash) {
-    switch (reported.status) {
-      case ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED:
-        return 'applied';
-      case ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED:
-        return 'failed';
-      default:
-        return 'applying';
-    }
-  }
-  return 'offered';
+  // The last offer stands in for the desired settings (they are only known at poll time); nothing is abandoned or given up here.
+  return offerState({ desired: offer.hash, reported: reported && { hash: reported.hash, outcome: outcomeOf(reported.status, SETTINGS_OUTCOMES) }, offer }) as SettingsRolloutState;
 }
+
+const SETTINGS_OUTCOMES = {
+  applied: ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED,
+  failed: ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED,
+};

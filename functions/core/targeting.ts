@@ -42,7 +42,10 @@ function resolveAssignment(
 
 /** The agent's configuration: as assigned, else the configuration named `default`. */
 export function resolveConfigTarget(agent: TargetAgent, fleet: FleetState): ConfigTarget | undefined {
-  const winner = resolveAssignment(agent, fleet, (a) => a.config !== undefined);
+  return configTargetOf(resolveAssignment(agent, fleet, (a) => a.config !== undefined), fleet);
+}
+
+function configTargetOf(winner: ConfigAssignment | undefined, fleet: FleetState): ConfigTarget | undefined {
   if (winner?.config !== undefined) return { configName: winner.config, via: winner.name, config: fleet.configs.get(winner.config) };
   const fallback = fleet.configs.get(DEFAULT_CONFIG_NAME);
   return fallback ? { configName: DEFAULT_CONFIG_NAME, via: DEFAULT_CONFIG_NAME, config: fallback } : undefined;
@@ -55,7 +58,10 @@ export interface PackagesTarget {
 
 /** The agent's package set, if any assignment gives it one. */
 export function resolvePackagesTarget(agent: TargetAgent, fleet: FleetState): PackagesTarget | undefined {
-  const winner = resolveAssignment(agent, fleet, (a) => a.packages !== undefined);
+  return packagesTargetOf(resolveAssignment(agent, fleet, (a) => a.packages !== undefined));
+}
+
+function packagesTargetOf(winner: ConfigAssignment | undefined): PackagesTarget | undefined {
   return winner?.packages ? { spec: winner.packages, via: winner.name } : undefined;
 }
 
@@ -68,10 +74,48 @@ export interface SettingsTarget {
 
 /** The agent's connection settings document: as assigned, else the one named `default`. */
 export function resolveSettingsTarget(agent: TargetAgent, fleet: FleetState): SettingsTarget | undefined {
-  const winner = resolveAssignment(agent, fleet, (a) => a.settings !== undefined);
+  return settingsTargetOf(resolveAssignment(agent, fleet, (a) => a.settings !== undefined), fleet);
+}
+
+function settingsTargetOf(winner: ConfigAssignment | undefined, fleet: FleetState): SettingsTarget | undefined {
   if (winner?.settings !== undefined) return { name: winner.settings, via: winner.name, spec: fleet.settings.get(winner.settings) };
   const fallback = fleet.settings.get(DEFAULT_SETTINGS_NAME);
   return fallback ? { name: DEFAULT_SETTINGS_NAME, via: DEFAULT_SETTINGS_NAME, spec: fallback } : undefined;
+}
+
+/** Every aspect's target for one agent. */
+export interface Targets {
+  config: ConfigTarget | undefined;
+  packages: PackagesTarget | undefined;
+  settings: SettingsTarget | undefined;
+}
+
+const ASPECTS = ['config', 'packages', 'settings'] as const;
+
+/**
+ * The three targets in one pass over the assignments, each assignment's
+ * target matched once: the same winners as resolveAssignment per aspect
+ * (the least under compareAssignments among those that target the agent,
+ * else the first fallback).
+ */
+export function resolveTargets(agent: TargetAgent, fleet: FleetState): Targets {
+  const best: Partial<Record<(typeof ASPECTS)[number], ConfigAssignment>> = {};
+  const fallback: Partial<Record<(typeof ASPECTS)[number], ConfigAssignment>> = {};
+  for (const assignment of fleet.assignments) {
+    if (assignment.config === undefined && assignment.packages === undefined && assignment.settings === undefined) continue;
+    const targeted = targets(assignment, agent);
+    if (!targeted && !isFallback(assignment)) continue;
+    for (const aspect of ASPECTS) {
+      if (assignment[aspect] === undefined) continue;
+      if (!targeted) fallback[aspect] ??= assignment;
+      else if (best[aspect] === undefined || compareAssignments(assignment, best[aspect]) < 0) best[aspect] = assignment;
+    }
+  }
+  return {
+    config: configTargetOf(best.config ?? fallback.config, fleet),
+    packages: packagesTargetOf(best.packages ?? fallback.packages),
+    settings: settingsTargetOf(best.settings ?? fallback.settings, fleet),
+  };
 }
 
 function isFallback(assignment: ConfigAssignment): boolean {

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import { validateAgentToServer } from '../core/decide-poll.js';
+import { validateAgentToServer } from '../core/validate-message.js';
 import { errorText, ProtocolError } from '../core/errors.js';
 import { instanceUidFromText } from '../core/instance-uid.js';
 import {

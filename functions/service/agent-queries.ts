@@ -9,7 +9,7 @@ import type { AgentStore } from '../ports/agent-store.js';
 import { connectionSettingsView, detailView, packagesView, remoteConfigView, summaryView } from './agent-views.js';
 import type { FleetState } from '../core/fleet.js';
 import type { RemoteConfigPolicy } from '../core/remote-config.js';
-import { resolveConfigTarget, resolveSettingsTarget } from '../core/targeting.js';
+import { desiredState } from '../core/desired-state.js';
 import type { AgentDetailView, AgentSummaryView, SectionsByKind } from './agent-views.js';
 
 export interface AgentListRequest {
@@ -69,12 +69,12 @@ export class AgentQueries {
     const view = detailView(record, sections, this.now(), this.liveness, presence.lookup(record.instanceUid));
     if (!this.configs) return view;
     const fleet = await this.configs.fleet.current();
-    const target = resolveConfigTarget(record, fleet);
+    const desired = desiredState(record, fleet);
     return {
       ...view,
-      remoteConfig: remoteConfigView(record, target, this.configs.policy, this.now()),
-      packages: packagesView(record, fleet),
-      connectionSettings: connectionSettingsView(record, resolveSettingsTarget(record, fleet)),
+      remoteConfig: remoteConfigView(record, desired.config, this.configs.policy, this.now()),
+      packages: packagesView(record, desired),
+      connectionSettings: connectionSettingsView(record, desired.settings),
     };
   }
 

@@ -9,9 +9,8 @@ import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-conf
 import type { ConfigTarget, SettingsTarget } from '../core/targeting.js';
 import { settingsRolloutState } from '../core/connection-settings.js';
 import type { SettingsRolloutState } from '../core/connection-settings.js';
-import { resolvePackagesTarget } from '../core/targeting.js';
-import type { FleetState } from '../core/fleet.js';
-import { packageFolderOfName, resolvePackageSet } from '../core/packages.js';
+import type { DesiredState } from '../core/desired-state.js';
+import { packageFolderOfName } from '../core/packages.js';
 import type { PackageStatusSummary } from '../core/packages.js';
 import type { Liveness, LivenessPolicy } from '../core/liveness.js';
 import type { PresenceSighting } from '../core/presence.js';
@@ -208,9 +207,9 @@ export function remoteConfigView(record: AgentRecord, target: ConfigTarget | und
   };
 }
 
-export function packagesView(record: AgentRecord, fleet: FleetState): PackagesView {
-  const target = resolvePackagesTarget(record, fleet);
-  const resolved = target ? resolvePackageSet(target.spec, fleet.packages) : undefined;
+export function packagesView(record: AgentRecord, desired: DesiredState): PackagesView {
+  const target = desired.packages;
+  const resolved = desired.packageSet;
   const people = (names: Readonly<Record<string, unknown>>) => Object.fromEntries(Object.entries(names).map(([n, v]) => [packageFolderOfName(n), v]));
   return {
     desired: target

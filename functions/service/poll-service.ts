@@ -1,5 +1,6 @@
 import { decidePoll } from '../core/decide-poll.js';
-import type { CoreOptions, PollDecision, PollEvent } from '../core/decide-poll.js';
+import type { CoreOptions } from '../core/core-options.js';
+import type { PollDecision, PollEvent } from '../core/poll-types.js';
 import type { ConfigMeta, FleetState } from '../core/fleet.js';
 import { INBOX_LIMITS } from '../core/agent-commands.js';
 import type { ResolvedPackageSet } from '../core/packages.js';
@@ -139,7 +140,8 @@ export class PollService {
     await hooks.authorize?.();
     const fleet = await this.deps.fleet?.current();
     const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
-    const connection = await this.connectionContext(hooks.request, takesConnectionSettings(capabilities) ? fleet : undefined);
+    const takesSettings = takesConnectionSettings(capabilities);
+    const connection = await this.connectionContext(hooks.request, takesSettings ? fleet : undefined, takesSettings);
     const issuedCertificate = (await this.answerCsr(message, first.record, instanceUid, fleet)) ??
       (await renewIssuedCertificate(this.deps.issuer, first.record, instanceUid, fleet ?? EMPTY_FLEET, this.deps.now(), this.deps.renewAtFraction ?? DEFAULT_RENEW_AT_FRACTION));
     const withheldConfigs = new Set<string>();
@@ -226,7 +228,7 @@ export class PollService {
    * server. Certificates are looked up only with a fleet state (not for agents
    * that take no settings); the agent's token is always noted.
    */
-  private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined): Promise<ConnectionContext | undefined> {
+  private async connectionContext(request: PollRequest | undefined, fleet: FleetState | undefined, takesSettings: boolean): Promise<ConnectionContext | undefined> {
     if (!this.deps.options.features.connectionSettings) return undefined;
     const [certificate, secret] = await Promise.all([
       fleet && this.deps.certificates ? this.deps.certificates.lookup(fleet) : () => undefined,
@@ -234,7 +236,8 @@ export class PollService {
     ]);
     const authorization = request?.authorization;
     return {
-      endpoint: this.deps.publicUrl ?? endpointOf(request?.url),
+      // Only settings offers use it: most agents' heartbeats skip parsing the URL.
+      endpoint: takesSettings ? (this.deps.publicUrl ?? endpointOf(request?.url)) : undefined,
       ...(authorization ? { presented: { header: authorization, tokenName: request?.tokenName?.() } } : {}),
       deliverableToken: (name) => this.deps.deliverableToken?.(name),
       replacementToken: (name) => this.deps.replacementToken?.(name),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordWrite } from '../../functions/core/decide-poll.js';
+import type { RecordWrite } from '../../functions/core/poll-types.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';

@@ -7,8 +7,8 @@ import { DynamoAgentStore, sectionBlobKey } from '../../functions/adapters/dynam
 import { agentKey, sectionSortKey } from '../../functions/adapters/dynamodb/table-schema.js';
 import type { AgentRecord } from '../../functions/core/agent-record.js';
 import { contentId } from '../../functions/core/canonical-hash.js';
-import { DEFAULT_CORE_OPTIONS } from '../../functions/core/decide-poll.js';
-import type { SectionWrite } from '../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../functions/core/core-options.js';
+import type { SectionWrite } from '../../functions/core/poll-types.js';
 import { instanceUidToText } from '../../functions/core/instance-uid.js';
 import type { RemoteConfigOffer } from '../../functions/core/remote-config.js';
 import { encodeSection, sectionHash, sectionId } from '../../functions/core/sections.js';

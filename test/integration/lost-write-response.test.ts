@@ -2,7 +2,7 @@ import { toBinary } from '@bufbuild/protobuf';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { contentId } from '../../functions/core/canonical-hash.js';
-import { DEFAULT_CORE_OPTIONS } from '../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../functions/core/core-options.js';
 import { instanceUidToText } from '../../functions/core/instance-uid.js';
 import type { SectionKind } from '../../functions/core/sections.js';
 import { AgentToServerSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';

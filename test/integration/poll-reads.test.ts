@@ -1,7 +1,7 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { contentId } from '../../functions/core/canonical-hash.js';
-import { DEFAULT_CORE_OPTIONS } from '../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../functions/core/core-options.js';
 import { DynamoTokenStore } from '../../functions/adapters/dynamodb/token-store.js';
 import { DynamoFleetStore } from '../../functions/adapters/dynamodb/fleet-store.js';
 import { AgentToServerSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';

@@ -6,7 +6,7 @@ import { sectionBlobKey } from '../../functions/adapters/dynamodb/agent-store.js
 import { agentKey, sectionSortKey } from '../../functions/adapters/dynamodb/table-schema.js';
 import type { AgentRecord } from '../../functions/core/agent-record.js';
 import { contentId } from '../../functions/core/canonical-hash.js';
-import { DEFAULT_CORE_OPTIONS } from '../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../functions/core/core-options.js';
 import { instanceUidFromText, instanceUidToText } from '../../functions/core/instance-uid.js';
 import { encodeSection, sectionHash } from '../../functions/core/sections.js';
 import type { SectionKind, SectionRef } from '../../functions/core/sections.js';
@@ -25,7 +25,7 @@ import type { PollOutcome } from '../../functions/service/poll-service.js';
 import { COLLECTOR_CAPS, agentToServer, description, effectiveConfig, fullReport, health, heartbeat, keyValues, newUidBytes } from '../support/messages.js';
 import { countCommands, emulatorClients, faultSwitch, newUid, provisionStores, serviceError } from './harness.js';
 import type { FaultSwitch, Stores } from './harness.js';
-import type { SectionWrite } from '../../functions/core/decide-poll.js';
+import type { SectionWrite } from '../../functions/core/poll-types.js';
 
 /** PollService over the real DynamoDB adapter, against dynalite and s3rver. */
 

@@ -4,7 +4,7 @@ import { DynamoAgentStore } from '../../functions/adapters/dynamodb/agent-store.
 import { DynamoPresenceStore } from '../../functions/adapters/dynamodb/presence-store.js';
 import { S3BlobStore } from '../../functions/adapters/s3/blob-store.js';
 import { contentId } from '../../functions/core/canonical-hash.js';
-import { DEFAULT_CORE_OPTIONS } from '../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../functions/core/core-options.js';
 import { instanceUidToText } from '../../functions/core/instance-uid.js';
 import type { LivenessPolicy } from '../../functions/core/liveness.js';
 import { presenceKey } from '../../functions/core/presence.js';

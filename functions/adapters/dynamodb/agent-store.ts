@@ -11,7 +11,7 @@ import {
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { AGENT_STATE_PREFIX } from '../../core/bucket-layout.js';
 import type { AgentRecord } from '../../core/agent-record.js';
-import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
+import type { RecordWrite, SectionWrite } from '../../core/poll-types.js';
 import type { SectionKind, SectionRef } from '../../core/sections.js';
 import type { AgentListQuery, AgentPage, AgentStore, ControlGenerations, StoredSection } from '../../ports/agent-store.js';
 import type { BlobStore } from '../../ports/blob-store.js';

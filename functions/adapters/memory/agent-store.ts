@@ -1,5 +1,5 @@
 import type { AgentRecord } from '../../core/agent-record.js';
-import type { RecordWrite, SectionWrite } from '../../core/decide-poll.js';
+import type { RecordWrite, SectionWrite } from '../../core/poll-types.js';
 import type { SectionKind, SectionRef } from '../../core/sections.js';
 import type { ReceivedMessage } from '../../core/agent-commands.js';
 import type { AgentListQuery, AgentPage, AgentStore, StoredSection } from '../../ports/agent-store.js';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { contentId } from '../../core/canonical-hash.js';
-import type { PollEvent } from '../../core/decide-poll.js';
+import type { PollEvent } from '../../core/poll-types.js';
 import { instanceUidToText } from '../../core/instance-uid.js';
 import type { Telemetry } from '../../observability/telemetry.js';
 import type { PollService } from '../../service/poll-service.js';

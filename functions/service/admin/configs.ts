@@ -1,10 +1,10 @@
 import { classifyObjectKey, configObjectKey, CONFIGS_PREFIX } from '../../core/bucket-layout.js';
 import { sha256 } from '../../core/canonical-hash.js';
 import { configContentType, configHash } from '../../core/config-hash.js';
+import { desiredState } from '../../core/desired-state.js';
 import { assertNoViolation, nameViolation, pathViolation } from '../../core/names.js';
 import { configRolloutState } from '../../core/remote-config.js';
 import type { ConfigRolloutState } from '../../core/remote-config.js';
-import { resolveConfigTarget } from '../../core/targeting.js';
 import { everyAgent } from '../../ports/agent-store.js';
 import type { AdminDeps } from './deps.js';
 import { deleteAllUnder, hex, InvalidInputError, NotFoundError } from './deps.js';
@@ -128,7 +128,7 @@ export async function configRollout(deps: AdminDeps, configName: string): Promis
   const config = fleet.configs.get(configName);
   const view: RolloutView = { config: configName, hash: config ? hex(config.hash) : null, matched: 0, applied: 0, applying: 0, failed: 0, pending: 0, agents: [] };
   for await (const record of everyAgent(deps.agents)) {
-    const target = resolveConfigTarget(record, fleet);
+    const target = desiredState(record, fleet).config;
     if (target?.configName !== configName) continue;
     const state = configRolloutState(record.capabilities, target, record.remoteConfigStatus, record.configOffer, deps.remoteConfig, deps.now());
     const bucket = BUCKET_OF_STATE[state];

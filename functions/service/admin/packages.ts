@@ -1,8 +1,8 @@
 import { packageVersionPrefix, SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
+import { desiredState } from '../../core/desired-state.js';
 import { assertNoViolation, pathViolation } from '../../core/names.js';
 import { packageFolderOfName, packageNameOfFolder, packageRolloutState } from '../../core/packages.js';
 import type { PackageRolloutState } from '../../core/packages.js';
-import { resolvePackagesTarget } from '../../core/targeting.js';
 import { everyAgent } from '../../ports/agent-store.js';
 import type { AdminDeps } from './deps.js';
 import { deleteAllUnder } from './deps.js';
@@ -85,7 +85,7 @@ export async function packageRollout(deps: AdminDeps, folder: string, version: s
   const name = packageNameOfFolder(folder);
   const view: PackageRolloutView = { name: folder, version, matched: 0, installed: 0, installing: 0, failed: 0, pending: 0, agents: [] };
   for await (const record of everyAgent(deps.agents)) {
-    if (resolvePackagesTarget(record, fleet)?.spec[name] !== version) continue;
+    if (desiredState(record, fleet).packages?.spec[name] !== version) continue;
     const summary = record.packages?.[name];
     const state = packageRolloutState(version, summary);
     view.matched++;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
-import type { PollDecision, PollEvent } from '../../../functions/core/decide-poll.js';
+import type { PollDecision, PollEvent } from '../../../functions/core/poll-types.js';
 import type { AgentToServer } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import { fullReport } from '../../support/messages.js';
 import { AGENT_UID, MINUTE, OPTIONS, SECOND, T0, asksFullState, hb, knownAgent, poll, storedAfter } from './fixtures.js';

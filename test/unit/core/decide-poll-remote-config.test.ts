@@ -5,7 +5,8 @@ import { AgentToServerSchema, RemoteConfigStatusSchema } from '../../../function
 import type { AgentToServer } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
 import { decidePoll } from '../../../functions/core/decide-poll.js';
-import type { CoreOptions, PollDecision } from '../../../functions/core/decide-poll.js';
+import type { CoreOptions } from '../../../functions/core/core-options.js';
+import type { PollDecision } from '../../../functions/core/poll-types.js';
 import type { ConfigMeta, FleetState } from '../../../functions/core/fleet.js';
 import { description, fullReport, heartbeat } from '../../support/messages.js';
 import {

@@ -13,7 +13,7 @@ import {
 import type { AgentToServer } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
 import { decidePoll } from '../../../functions/core/decide-poll.js';
-import type { PollDecision } from '../../../functions/core/decide-poll.js';
+import type { PollDecision } from '../../../functions/core/poll-types.js';
 import { ProtocolError } from '../../../functions/core/errors.js';
 import { sectionHash, sectionId } from '../../../functions/core/sections.js';
 import type { SectionKind } from '../../../functions/core/sections.js';

@@ -20,8 +20,10 @@ import type {
 } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
 import { contentId } from '../../../functions/core/canonical-hash.js';
-import { DEFAULT_CORE_OPTIONS, decidePoll } from '../../../functions/core/decide-poll.js';
-import type { CoreOptions, PollDecision } from '../../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/core-options.js';
+import { decidePoll } from '../../../functions/core/decide-poll.js';
+import type { CoreOptions } from '../../../functions/core/core-options.js';
+import type { PollDecision } from '../../../functions/core/poll-types.js';
 import { COLLECTOR_CAPS, agentToServer, fullReport, heartbeat, keyValues } from '../../support/messages.js';
 
 /**

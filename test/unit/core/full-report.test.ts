@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { AgentCapabilities, PackageStatusesSchema } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer } from '../../../functions/gen/opamp/v1/opamp_pb.js';
-import { isFullReport } from '../../../functions/core/decide-poll.js';
+import { isFullReport } from '../../../functions/core/features/full-state.js';
 import { COLLECTOR_CAPS, SDK_CAPS, caps, description, fullReport, heartbeat } from '../../support/messages.js';
 import { AGENT_UID, msg } from './fixtures.js';
 

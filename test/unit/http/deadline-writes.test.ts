@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryAgentStore } from '../../../functions/adapters/memory/agent-store.js';
-import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/decide-poll.js';
-import type { RecordWrite, SectionWrite } from '../../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/core-options.js';
+import type { RecordWrite, SectionWrite } from '../../../functions/core/poll-types.js';
 import type { SectionRef } from '../../../functions/core/sections.js';
 import { createApp, DEFAULT_HTTP_LIMITS } from '../../../functions/http/app.js';
 import { NO_TELEMETRY } from '../../../functions/observability/telemetry.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAgentStore } from '../../../functions/adapters/memory/agent-store.js';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
-import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/core-options.js';
 import { createApp, DEFAULT_HTTP_LIMITS } from '../../../functions/http/app.js';
 import { fleetApiRoutes } from '../../../functions/http/fleet-api-routes.js';
 import { NO_TELEMETRY } from '../../../functions/observability/telemetry.js';

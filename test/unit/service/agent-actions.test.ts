@@ -3,7 +3,7 @@ import { MemoryAgentStore } from '../../../functions/adapters/memory/agent-store
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
 import { OUTBOX_LIMITS } from '../../../functions/core/agent-commands.js';
 import type { QueuedMessage } from '../../../functions/core/agent-commands.js';
-import type { RecordWrite } from '../../../functions/core/decide-poll.js';
+import type { RecordWrite } from '../../../functions/core/poll-types.js';
 import { parseSelector } from '../../../functions/core/selector.js';
 import { AgentCapabilities } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import { StoreUnavailableError, WriteConflictError } from '../../../functions/ports/errors.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAgentStore } from '../../../functions/adapters/memory/agent-store.js';
 import { MemoryFleetStore } from '../../../functions/adapters/memory/fleet-store.js';
-import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/core-options.js';
 import type { ConfigFileMeta, ConfigMeta, FleetState } from '../../../functions/core/fleet.js';
 import { configHash } from '../../../functions/core/config-hash.js';
 import { instanceUidToText } from '../../../functions/core/instance-uid.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAgentStore } from '../../../functions/adapters/memory/agent-store.js';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
-import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/decide-poll.js';
-import type { SectionWrite } from '../../../functions/core/decide-poll.js';
+import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/core-options.js';
+import type { SectionWrite } from '../../../functions/core/poll-types.js';
 import { contentId } from '../../../functions/core/canonical-hash.js';
 import { instanceUidToText } from '../../../functions/core/instance-uid.js';
 import type { SectionRef } from '../../../functions/core/sections.js';
