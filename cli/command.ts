@@ -42,7 +42,10 @@ export const GLOBAL_OPTIONS = {
 export class UsageError extends CliError {
   override readonly name = 'UsageError';
 
-  constructor(message: string, readonly usage: string) {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
     super(message);
   }
 }
@@ -142,7 +145,12 @@ export class CommandContext {
   /** Deletes what `path` names, waits until it no longer answers, and says so. */
   async remove(path: string, what: string): Promise<void> {
     await this.api.request('DELETE', path);
-    await this.waitFor(`removal of ${what}`, async () => this.api.request('GET', path).then(() => false, () => true));
+    await this.waitFor(`removal of ${what}`, async () =>
+      this.api.request('GET', path).then(
+        () => false,
+        () => true,
+      ),
+    );
     this.print({ name: decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)), status: 'removed' }, () => `${what} removed`);
   }
 }

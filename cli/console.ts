@@ -42,9 +42,7 @@ export async function startConsole(argv: string[]): Promise<RunningConsole | und
   const app = createConsoleApp({ fetch: (request) => api.forward(request), apiBaseUrl: target.baseUrl, localOnly: true });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, () => resolve(started));
-    started.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new CliError(`port ${port} on 127.0.0.1 is already in use (choose another with --port)`) : error),
-    );
+    started.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new CliError(`port ${port} on 127.0.0.1 is already in use (choose another with --port)`) : error));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -24,9 +24,10 @@ export async function main(argv: string[], out: (line: string) => void = console
   if (!command) {
     if (words.length === 0 || argv.includes('--help') || argv.includes('-h')) return void out(usageText());
     const subs = subcommands(words[0]!);
-    const message = subs.length > 0
-      ? `${words[0]} takes ${subs.join(', ')}${COMMANDS.some((c) => c.words.join(' ') === words[0]) ? ' (or nothing)' : ''}`
-      : `unknown command "${words[0]}" (opampctl --help lists them)`;
+    const message =
+      subs.length > 0
+        ? `${words[0]} takes ${subs.join(', ')}${COMMANDS.some((c) => c.words.join(' ') === words[0]) ? ' (or nothing)' : ''}`
+        : `unknown command "${words[0]}" (opampctl --help lists them)`;
     throw new UsageError(message, usageText());
   }
   const usage = commandUsage(command);

@@ -8,7 +8,7 @@ export const GLOBAL_OPTION_HELP: ReadonlyArray<readonly [option: string, meaning
   ['--region <name>', 'AWS region for --stack and request signing'],
   ['--json', 'print JSON instead of tables'],
   ['--wait <seconds>', 'how long upload, delete, assign and unassign wait to see the change recorded (default 30; 0: do not wait)'],
-  ['-h, --help', 'this text (after a command: that command\'s usage)'],
+  ['-h, --help', "this text (after a command: that command's usage)"],
 ];
 
 const WIDTH = 100;
@@ -21,7 +21,9 @@ export function commandLine(command: CommandSpec): string {
 
 /** `opampctl <command line>` and what it does, for a usage error or `<command> --help`. */
 export function commandUsage(command: CommandSpec): string {
-  return `Usage: opampctl ${commandLine(command)} [options]\n\n${wrap(command.summary, WIDTH - 2).map((l) => `  ${l}`).join('\n')}\n\nOptions:\n${optionLines()}`;
+  return `Usage: opampctl ${commandLine(command)} [options]\n\n${wrap(command.summary, WIDTH - 2)
+    .map((l) => `  ${l}`)
+    .join('\n')}\n\nOptions:\n${optionLines()}`;
 }
 
 /** The whole usage text: every command from the command table, then the global options. */
@@ -33,18 +35,7 @@ export function usageText(): string {
     if (line.length + 2 < COLUMN) return [`  ${line.padEnd(COLUMN - 2)}${summary[0]}`, ...summary.slice(1).map((s) => indent + s)];
     return [...wrap(line, WIDTH - 2).map((l, i) => `${i === 0 ? '  ' : '         '}${l}`), ...summary.map((s) => indent + s)];
   });
-  return [
-    'opampctl: manage an OpAMP fleet through its fleet API',
-    '',
-    'Usage: opampctl <command> [arguments] [options]',
-    '',
-    'Commands:',
-    ...commands,
-    '',
-    'Options:',
-    optionLines(),
-    '',
-  ].join('\n');
+  return ['opampctl: manage an OpAMP fleet through its fleet API', '', 'Usage: opampctl <command> [arguments] [options]', '', 'Commands:', ...commands, '', 'Options:', optionLines(), ''].join('\n');
 }
 
 function optionLines(): string {

@@ -77,7 +77,6 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-
 // The settings, by topic. To add one: declare it in its topic's table (name,
 // parser, default, description), use `s.<key>` in loadConfig, and run
 // `npm run docs` to rewrite docs/reference/configuration.md. A default that
@@ -88,103 +87,149 @@ const positive = number({ above: 0 });
 
 const STORES = {
   table: setting('OPAMP_TABLE', text({ minLength: 3 }), 'opamp-local', 'the DynamoDB table (set by the stack in AWS)'),
-  bucket: setting('OPAMP_BUCKET', text({ minLength: 3 }), 'opamp-local', 'the operator\'s S3 bucket: configurations, assignments, packages, settings, certificates (set by the stack in AWS)'),
-  stateBucket: optional<string>('OPAMP_STATE_BUCKET', text({ minLength: 3 }),
-    'the server\'s own S3 bucket (status sections too large for a table item), apart from the operator\'s; default `<OPAMP_BUCKET>-state` (set by the stack in AWS)'),
+  bucket: setting('OPAMP_BUCKET', text({ minLength: 3 }), 'opamp-local', "the operator's S3 bucket: configurations, assignments, packages, settings, certificates (set by the stack in AWS)"),
+  stateBucket: optional<string>(
+    'OPAMP_STATE_BUCKET',
+    text({ minLength: 3 }),
+    "the server's own S3 bucket (status sections too large for a table item), apart from the operator's; default `<OPAMP_BUCKET>-state` (set by the stack in AWS)",
+  ),
   agentAuth: {
-    ...optional<'none' | 'token'>('OPAMP_AGENT_AUTH', choice(['none', 'token'] as const),
-      '`token`: agents must send a valid bearer token; `none`: no authentication'),
+    ...optional<'none' | 'token'>('OPAMP_AGENT_AUTH', choice(['none', 'token'] as const), '`token`: agents must send a valid bearer token; `none`: no authentication'),
     defaultText: '`token` in the Lambda agent function, `none` elsewhere',
   },
-  secretsManagerEndpoint: optional<string>('OPAMP_SECRETS_MANAGER_ENDPOINT', httpUrl(),
-    'Secrets Manager endpoint override for an emulator or LocalStack (uses dummy credentials)'),
+  secretsManagerEndpoint: optional<string>('OPAMP_SECRETS_MANAGER_ENDPOINT', httpUrl(), 'Secrets Manager endpoint override for an emulator or LocalStack (uses dummy credentials)'),
 };
 
 const HTTP_EDGE = {
-  maxRequestBytes: setting('OPAMP_MAX_REQUEST_BYTES', number({ integer: true, min: 1024 }), DEFAULT_HTTP_LIMITS.maxRequestBytes,
-    'largest accepted request body, after decompression'),
+  maxRequestBytes: setting('OPAMP_MAX_REQUEST_BYTES', number({ integer: true, min: 1024 }), DEFAULT_HTTP_LIMITS.maxRequestBytes, 'largest accepted request body, after decompression'),
   gzipMinBytes: setting('OPAMP_GZIP_MIN_BYTES', number({ integer: true, min: 0 }), DEFAULT_HTTP_LIMITS.gzipMinBytes, 'smallest reply that is gzipped'),
-  retryAfterSeconds: setting('OPAMP_RETRY_AFTER_SECONDS', number({ integer: true, min: 1 }), DEFAULT_HTTP_LIMITS.retryAfterSeconds,
-    '`Retry-After` sent with a `503`'),
+  retryAfterSeconds: setting('OPAMP_RETRY_AFTER_SECONDS', number({ integer: true, min: 1 }), DEFAULT_HTTP_LIMITS.retryAfterSeconds, '`Retry-After` sent with a `503`'),
 };
 
 const DEADLINES = {
-  pollDeadlineSeconds: setting('OPAMP_POLL_DEADLINE_SECONDS', number({ min: 0.05, max: MAX_DEADLINE_SECONDS.poll }), DEFAULT_DEADLINES.pollMs / 1000,
-    'how long a poll may wait for its stores, retries included, before it is answered `503` with `Retry-After`'),
-  healthDeadlineSeconds: setting('OPAMP_HEALTH_DEADLINE_SECONDS', number({ min: 0.05, max: MAX_DEADLINE_SECONDS.health }), DEFAULT_DEADLINES.healthMs / 1000,
-    'how long `/healthz` waits for the store before it answers `503`'),
-  apiDeadlineSeconds: setting('OPAMP_API_DEADLINE_SECONDS', number({ min: 0.05, max: MAX_DEADLINE_SECONDS.api }), DEFAULT_DEADLINES.apiMs / 1000,
-    'how long a fleet API request may wait for its stores before it is answered `503`'),
-  storeConnectTimeoutSeconds: setting('OPAMP_STORE_CONNECT_TIMEOUT_SECONDS', number({ min: 0.01, max: 60 }), DEFAULT_STORE_TIMEOUTS.connectMs / 1000,
-    'limit on opening a connection to DynamoDB, S3 or Secrets Manager, per attempt'),
-  storeRequestTimeoutSeconds: setting('OPAMP_STORE_REQUEST_TIMEOUT_SECONDS', number({ min: 0.01, max: 60 }), DEFAULT_STORE_TIMEOUTS.requestMs / 1000,
-    'limit on one store request (the answer, and each pause while it arrives), per attempt; attempts are retried within the deadline'),
+  pollDeadlineSeconds: setting(
+    'OPAMP_POLL_DEADLINE_SECONDS',
+    number({ min: 0.05, max: MAX_DEADLINE_SECONDS.poll }),
+    DEFAULT_DEADLINES.pollMs / 1000,
+    'how long a poll may wait for its stores, retries included, before it is answered `503` with `Retry-After`',
+  ),
+  healthDeadlineSeconds: setting(
+    'OPAMP_HEALTH_DEADLINE_SECONDS',
+    number({ min: 0.05, max: MAX_DEADLINE_SECONDS.health }),
+    DEFAULT_DEADLINES.healthMs / 1000,
+    'how long `/healthz` waits for the store before it answers `503`',
+  ),
+  apiDeadlineSeconds: setting(
+    'OPAMP_API_DEADLINE_SECONDS',
+    number({ min: 0.05, max: MAX_DEADLINE_SECONDS.api }),
+    DEFAULT_DEADLINES.apiMs / 1000,
+    'how long a fleet API request may wait for its stores before it is answered `503`',
+  ),
+  storeConnectTimeoutSeconds: setting(
+    'OPAMP_STORE_CONNECT_TIMEOUT_SECONDS',
+    number({ min: 0.01, max: 60 }),
+    DEFAULT_STORE_TIMEOUTS.connectMs / 1000,
+    'limit on opening a connection to DynamoDB, S3 or Secrets Manager, per attempt',
+  ),
+  storeRequestTimeoutSeconds: setting(
+    'OPAMP_STORE_REQUEST_TIMEOUT_SECONDS',
+    number({ min: 0.01, max: 60 }),
+    DEFAULT_STORE_TIMEOUTS.requestMs / 1000,
+    'limit on one store request (the answer, and each pause while it arrives), per attempt; attempts are retried within the deadline',
+  ),
 };
 
 const POLLS = {
-  lastSeenRefreshSeconds: setting('OPAMP_LAST_SEEN_REFRESH_SECONDS', positive, d.lastSeenRefreshMs / 1000,
-    "how often a heartbeat that changes nothing rewrites the agent's item, to keep its retention alive (liveness comes from presence batches)"),
-  presenceWindowSeconds: setting('OPAMP_PRESENCE_WINDOW_SECONDS', number({ integer: true, min: 5, max: 3600 }), 60,
-    'presence batch window: each function instance writes the agents it answered about once per window'),
+  lastSeenRefreshSeconds: setting(
+    'OPAMP_LAST_SEEN_REFRESH_SECONDS',
+    positive,
+    d.lastSeenRefreshMs / 1000,
+    "how often a heartbeat that changes nothing rewrites the agent's item, to keep its retention alive (liveness comes from presence batches)",
+  ),
+  presenceWindowSeconds: setting(
+    'OPAMP_PRESENCE_WINDOW_SECONDS',
+    number({ integer: true, min: 5, max: 3600 }),
+    60,
+    'presence batch window: each function instance writes the agents it answered about once per window',
+  ),
   presenceLookbackSeconds: {
-    ...optional<number>('OPAMP_PRESENCE_LOOKBACK_SECONDS', number({ integer: true, min: 60, max: 86_400 }),
-      'how far back the fleet API reads presence batches'),
+    ...optional<number>('OPAMP_PRESENCE_LOOKBACK_SECONDS', number({ integer: true, min: 60, max: 86_400 }), 'how far back the fleet API reads presence batches'),
     defaultText: '(missed polls + 1) x the longest of the expected and steered intervals, plus one window (300 s with the defaults; 1,260 s with a 300 s idle interval)',
   },
-  presenceCacheSeconds: setting('OPAMP_PRESENCE_CACHE_SECONDS', number({ min: 0, max: 3600 }), 15,
-    'how long the fleet API reuses the presence it read'),
-  minPollIntervalSeconds: setting('OPAMP_MIN_POLL_INTERVAL_SECONDS', positive, d.minPollIntervalMs / 1000,
-    'shortest poll interval assumed when telling heartbeats from lost messages, until an agent\'s own cadence is learned from its sequence numbers'),
-  expectedPollIntervalSeconds: setting('OPAMP_EXPECTED_POLL_INTERVAL_SECONDS', positive, 30,
-    'poll interval liveness is judged against for agents the server does not steer'),
-  fullStateRetrySeconds: setting('OPAMP_FULL_STATE_RETRY_SECONDS', positive, d.fullStateRetryMs / 1000,
-    'least time between two full-state requests to one agent while the first is unanswered'),
-  recordRetentionDays: setting('OPAMP_RECORD_RETENTION_DAYS', number({ min: 1 }), d.recordRetentionMs / 86_400_000,
-    "how long a silent agent's record is kept"),
-  duplicateWindowSeconds: setting('OPAMP_DUPLICATE_WINDOW_SECONDS', number({ min: 0 }), d.duplicateWindowMs / 1000,
-    'window for detecting two agents sharing one uid; `0` turns detection off'),
+  presenceCacheSeconds: setting('OPAMP_PRESENCE_CACHE_SECONDS', number({ min: 0, max: 3600 }), 15, 'how long the fleet API reuses the presence it read'),
+  minPollIntervalSeconds: setting(
+    'OPAMP_MIN_POLL_INTERVAL_SECONDS',
+    positive,
+    d.minPollIntervalMs / 1000,
+    "shortest poll interval assumed when telling heartbeats from lost messages, until an agent's own cadence is learned from its sequence numbers",
+  ),
+  expectedPollIntervalSeconds: setting('OPAMP_EXPECTED_POLL_INTERVAL_SECONDS', positive, 30, 'poll interval liveness is judged against for agents the server does not steer'),
+  fullStateRetrySeconds: setting('OPAMP_FULL_STATE_RETRY_SECONDS', positive, d.fullStateRetryMs / 1000, 'least time between two full-state requests to one agent while the first is unanswered'),
+  recordRetentionDays: setting('OPAMP_RECORD_RETENTION_DAYS', number({ min: 1 }), d.recordRetentionMs / 86_400_000, "how long a silent agent's record is kept"),
+  duplicateWindowSeconds: setting('OPAMP_DUPLICATE_WINDOW_SECONDS', number({ min: 0 }), d.duplicateWindowMs / 1000, 'window for detecting two agents sharing one uid; `0` turns detection off'),
 };
 
 const FLEET = {
-  fleetRevalidateSeconds: setting('OPAMP_FLEET_REVALIDATE_SECONDS', number({ min: 0 }), 10,
-    'how often a function instance checks whether configurations, assignments, packages, settings, certificates or agent tokens changed (`0`: on every request)'),
-  maxConfigFileBytes: setting('OPAMP_MAX_CONFIG_FILE_BYTES', number({ integer: true, min: 1 }), 1024 * 1024,
-    'largest configuration file that is offered'),
-  configCacheBytes: setting('OPAMP_CONFIG_CACHE_BYTES', number({ integer: true, min: 0 }), 64 * 1024 * 1024,
-    'configuration bodies cached per function instance'),
-  configResendSeconds: setting('OPAMP_CONFIG_RESEND_SECONDS', positive, d.remoteConfig.resendAfterMs / 1000,
-    'wait before offering again a configuration (or connection settings) the agent has not reported on'),
-  configMaxOffers: setting('OPAMP_CONFIG_MAX_OFFERS', number({ integer: true, min: 1 }), d.remoteConfig.maxAttempts,
-    'how many times one configuration (or settings hash) is offered to an agent that does not take it'),
+  fleetRevalidateSeconds: setting(
+    'OPAMP_FLEET_REVALIDATE_SECONDS',
+    number({ min: 0 }),
+    10,
+    'how often a function instance checks whether configurations, assignments, packages, settings, certificates or agent tokens changed (`0`: on every request)',
+  ),
+  maxConfigFileBytes: setting('OPAMP_MAX_CONFIG_FILE_BYTES', number({ integer: true, min: 1 }), 1024 * 1024, 'largest configuration file that is offered'),
+  configCacheBytes: setting('OPAMP_CONFIG_CACHE_BYTES', number({ integer: true, min: 0 }), 64 * 1024 * 1024, 'configuration bodies cached per function instance'),
+  configResendSeconds: setting(
+    'OPAMP_CONFIG_RESEND_SECONDS',
+    positive,
+    d.remoteConfig.resendAfterMs / 1000,
+    'wait before offering again a configuration (or connection settings) the agent has not reported on',
+  ),
+  configMaxOffers: setting(
+    'OPAMP_CONFIG_MAX_OFFERS',
+    number({ integer: true, min: 1 }),
+    d.remoteConfig.maxAttempts,
+    'how many times one configuration (or settings hash) is offered to an agent that does not take it',
+  ),
 };
 
 const PACKAGES_AND_COMMANDS = {
-  packageUrlTtlSeconds: setting('OPAMP_PACKAGE_URL_TTL_SECONDS', number({ integer: true, min: 60, max: 7 * 86_400 }), d.packages.urlTtlSeconds,
-    'validity of presigned package download URLs'),
+  packageUrlTtlSeconds: setting('OPAMP_PACKAGE_URL_TTL_SECONDS', number({ integer: true, min: 60, max: 7 * 86_400 }), d.packages.urlTtlSeconds, 'validity of presigned package download URLs'),
   commandTtlSeconds: setting('OPAMP_COMMAND_TTL_SECONDS', positive, 3600, 'how long a queued restart or custom message waits for the agent to poll'),
-  serverCustomCapabilities: setting('OPAMP_SERVER_CUSTOM_CAPABILITIES', list(), d.serverCustomCapabilities,
-    "the server's own custom capabilities, announced to every agent"),
+  serverCustomCapabilities: setting('OPAMP_SERVER_CUSTOM_CAPABILITIES', list(), d.serverCustomCapabilities, "the server's own custom capabilities, announced to every agent"),
 };
 
 const CONNECTION_SETTINGS = {
-  heartbeatIdleSeconds: setting('OPAMP_HEARTBEAT_IDLE_SECONDS', number({ integer: true, min: 0, max: 86_400 }), d.settings.heartbeat.idleSeconds,
-    'poll interval asked of idle agents; `0`: do not steer'),
-  heartbeatPendingSeconds: setting('OPAMP_HEARTBEAT_PENDING_SECONDS', number({ integer: true, min: 0, max: 86_400 }), d.settings.heartbeat.pendingSeconds,
-    'poll interval while something is pending (never longer than the idle one); `0`: the idle interval throughout'),
-  publicUrl: optional<string>('OPAMP_PUBLIC_URL', httpUrl(),
-    'the agent endpoint as agents reach it (`/v1/opamp` included); offered as the OpAMP endpoint. Unset: the URL each poll came in on'),
-  certificateRefreshSeconds: setting('OPAMP_CERTIFICATE_REFRESH_SECONDS', positive, 900,
-    'how long certificate material from Secrets Manager or a file is used before it is read again'),
-  csrCa: optional<string>('OPAMP_CSR_CA', certificateRef(),
-    "the CA that signs agents' CSRs (`bucket:<name>`, `secretsmanager:<id>` or `file:<dir>`); setting it turns the CSR flow on"),
+  heartbeatIdleSeconds: setting(
+    'OPAMP_HEARTBEAT_IDLE_SECONDS',
+    number({ integer: true, min: 0, max: 86_400 }),
+    d.settings.heartbeat.idleSeconds,
+    'poll interval asked of idle agents; `0`: do not steer',
+  ),
+  heartbeatPendingSeconds: setting(
+    'OPAMP_HEARTBEAT_PENDING_SECONDS',
+    number({ integer: true, min: 0, max: 86_400 }),
+    d.settings.heartbeat.pendingSeconds,
+    'poll interval while something is pending (never longer than the idle one); `0`: the idle interval throughout',
+  ),
+  publicUrl: optional<string>('OPAMP_PUBLIC_URL', httpUrl(), 'the agent endpoint as agents reach it (`/v1/opamp` included); offered as the OpAMP endpoint. Unset: the URL each poll came in on'),
+  certificateRefreshSeconds: setting('OPAMP_CERTIFICATE_REFRESH_SECONDS', positive, 900, 'how long certificate material from Secrets Manager or a file is used before it is read again'),
+  csrCa: optional<string>('OPAMP_CSR_CA', certificateRef(), "the CA that signs agents' CSRs (`bucket:<name>`, `secretsmanager:<id>` or `file:<dir>`); setting it turns the CSR flow on"),
   csrValidityDays: setting('OPAMP_CSR_VALIDITY_DAYS', number({ min: 1, max: 3650 }), 90, 'validity of issued certificates, in days'),
   csrRequireInstanceUid: setting('OPAMP_CSR_REQUIRE_INSTANCE_UID', flag(), false, '`true`: refuse CSRs that carry no instance uid at all'),
-  csrRenewAt: setting('OPAMP_CSR_RENEW_AT', number({ min: 0.1, max: 0.95 }), DEFAULT_RENEW_AT_FRACTION,
-    'fraction of an issued certificate\'s lifetime after which the server signs a fresh one for the same key'),
-  certificateExpiryWarningDays: setting('OPAMP_CERTIFICATE_EXPIRY_WARNING_DAYS', number({ min: 0 }), DEFAULT_EXPIRY_WARNING_MS / DAY_MS,
-    'how long before expiry a certificate agents hold is listed as expiring and counted in the `CertificatesExpiringSoon` metric'),
+  csrRenewAt: setting(
+    'OPAMP_CSR_RENEW_AT',
+    number({ min: 0.1, max: 0.95 }),
+    DEFAULT_RENEW_AT_FRACTION,
+    "fraction of an issued certificate's lifetime after which the server signs a fresh one for the same key",
+  ),
+  certificateExpiryWarningDays: setting(
+    'OPAMP_CERTIFICATE_EXPIRY_WARNING_DAYS',
+    number({ min: 0 }),
+    DEFAULT_EXPIRY_WARNING_MS / DAY_MS,
+    'how long before expiry a certificate agents hold is listed as expiring and counted in the `CertificatesExpiringSoon` metric',
+  ),
   secretPrefix: setting('OPAMP_SECRET_PREFIX', text(), 'opamp/', 'Secrets Manager names that settings documents may refer to start with this (set by the stack in AWS)'),
-  secretRefreshSeconds: setting('OPAMP_SECRET_REFRESH_SECONDS', positive, 300, 'how long a secret\'s value is used before it is read again'),
+  secretRefreshSeconds: setting('OPAMP_SECRET_REFRESH_SECONDS', positive, 300, "how long a secret's value is used before it is read again"),
 };
 
 /** Every setting the functions read. */
@@ -195,12 +240,14 @@ export const LOCAL_SETTINGS = {
   port: setting('OPAMP_PORT', number({ integer: true, min: 0, max: 65_535 }), 4320, 'local backend port'),
   host: setting('OPAMP_HOST', text(), '127.0.0.1', 'local backend address'),
   dataDir: setting('OPAMP_DATA_DIR', text(), '.data', 'where the embedded stores keep their data'),
-  reconcileSeconds: setting('OPAMP_RECONCILE_SECONDS', number({ integer: true, min: 1, max: 86_400 }), 10,
-    'how often the local backend re-reads the bucket (for changes that send no event)'),
+  reconcileSeconds: setting('OPAMP_RECONCILE_SECONDS', number({ integer: true, min: 1, max: 86_400 }), 10, 'how often the local backend re-reads the bucket (for changes that send no event)'),
   dynamodbEndpoint: optional<string>('AWS_ENDPOINT_URL_DYNAMODB', text(), 'use this DynamoDB endpoint instead of embedding an emulator, e.g. LocalStack'),
   s3Endpoint: optional<string>('AWS_ENDPOINT_URL_S3', text(), 'use this S3 endpoint instead of embedding an emulator, e.g. LocalStack'),
-  s3Port: optional<number>('OPAMP_S3_PORT', number({ integer: true, min: 1, max: 65_535 }),
-    'port of the embedded S3 (default: any free port), so that saved `aws --endpoint-url` commands keep working after a restart'),
+  s3Port: optional<number>(
+    'OPAMP_S3_PORT',
+    number({ integer: true, min: 1, max: 65_535 }),
+    'port of the embedded S3 (default: any free port), so that saved `aws --endpoint-url` commands keep working after a restart',
+  ),
 };
 
 /** The settings by topic, as the configuration reference lists them. */
@@ -270,12 +317,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
   return config;
 }
 
-function presenceConfig(s: { presenceWindowSeconds: number; presenceLookbackSeconds: number | undefined; presenceCacheSeconds: number; expectedPollIntervalSeconds: number; heartbeatIdleSeconds: number; heartbeatPendingSeconds: number }): PresenceConfig {
+function presenceConfig(s: {
+  presenceWindowSeconds: number;
+  presenceLookbackSeconds: number | undefined;
+  presenceCacheSeconds: number;
+  expectedPollIntervalSeconds: number;
+  heartbeatIdleSeconds: number;
+  heartbeatPendingSeconds: number;
+}): PresenceConfig {
   const windowMs = s.presenceWindowSeconds * 1000;
   const longestIntervalMs = Math.max(s.expectedPollIntervalSeconds, s.heartbeatIdleSeconds, s.heartbeatPendingSeconds) * 1000;
-  const lookbackMs = s.presenceLookbackSeconds !== undefined
-    ? s.presenceLookbackSeconds * 1000
-    : (MISSED_POLLS_BEFORE_STALE + 1) * longestIntervalMs + windowMs;
+  const lookbackMs = s.presenceLookbackSeconds !== undefined ? s.presenceLookbackSeconds * 1000 : (MISSED_POLLS_BEFORE_STALE + 1) * longestIntervalMs + windowMs;
   return {
     windowMs,
     maxHoldMs: 5 * windowMs,
@@ -301,7 +353,10 @@ export interface LocalSettings {
 
 /** Reads the settings of `npm start`. */
 export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
-  const { values: { reconcileSeconds, ...rest }, problems } = readSettings(env, LOCAL_SETTINGS);
+  const {
+    values: { reconcileSeconds, ...rest },
+    problems,
+  } = readSettings(env, LOCAL_SETTINGS);
   throwIfAny(problems);
   return { ...rest, reconcileIntervalMs: reconcileSeconds * 1000 };
 }

@@ -65,21 +65,19 @@ const code = (value: string | number | boolean) => `\`${value}\``;
 
 /** A number within bounds (`above` is an exclusive lower bound, for durations that must be positive). */
 export function number(rule: { integer?: boolean; min?: number; above?: number; max?: number } = {}): Parser<number> {
-  const bounds = [
-    rule.above !== undefined && `> ${rule.above}`,
-    rule.min !== undefined && `>= ${rule.min}`,
-    rule.max !== undefined && `<= ${rule.max}`,
-  ].filter(Boolean).join(' and ');
+  const bounds = [rule.above !== undefined && `> ${rule.above}`, rule.min !== undefined && `>= ${rule.min}`, rule.max !== undefined && `<= ${rule.max}`].filter(Boolean).join(' and ');
   const expected = `${rule.integer ? 'an integer' : 'a number'}${bounds ? ` ${bounds}` : ''}`;
   return {
-    accepts: rule.min !== undefined && rule.max !== undefined
-      ? `${rule.integer ? 'integer' : 'number'}, ${rule.min} to ${rule.max}`
-      : `${rule.integer ? 'integer' : 'number'}${bounds ? ` ${bounds}` : ''}`,
+    accepts:
+      rule.min !== undefined && rule.max !== undefined ? `${rule.integer ? 'integer' : 'number'}, ${rule.min} to ${rule.max}` : `${rule.integer ? 'integer' : 'number'}${bounds ? ` ${bounds}` : ''}`,
     parse(raw) {
       if (blank(raw)) return { unset: true };
       const value = Number(raw);
-      const bad = !Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) ||
-        (rule.min !== undefined && value < rule.min) || (rule.above !== undefined && value <= rule.above) ||
+      const bad =
+        !Number.isFinite(value) ||
+        (rule.integer && !Number.isInteger(value)) ||
+        (rule.min !== undefined && value < rule.min) ||
+        (rule.above !== undefined && value <= rule.above) ||
         (rule.max !== undefined && value > rule.max);
       return bad ? { expected } : { value };
     },
@@ -104,7 +102,12 @@ export function text(rule: { minLength?: number } = {}): Parser<string> {
 export function list(): Parser<readonly string[]> {
   return {
     accepts: 'comma-separated list',
-    parse: (raw) => ({ value: raw.split(',').map((item) => item.trim()).filter(Boolean) }),
+    parse: (raw) => ({
+      value: raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    }),
     show: (value) => (value.length === 0 ? 'empty' : code(value.join(','))),
   };
 }
@@ -133,9 +136,7 @@ export function certificateRef(): Parser<string> {
     accepts: 'certificate reference',
     parse(raw) {
       if (blank(raw)) return { unset: true };
-      return isCertificateRef(raw.trim())
-        ? { value: raw.trim() }
-        : { expected: 'a certificate reference (bucket:<name>, secretsmanager:<secret id> or file:<directory>)' };
+      return isCertificateRef(raw.trim()) ? { value: raw.trim() } : { expected: 'a certificate reference (bucket:<name>, secretsmanager:<secret id> or file:<directory>)' };
     },
     show: code,
   };

@@ -38,7 +38,10 @@ export function settingsFromContext(node: Node): StackSettings {
   if (publicUrl !== undefined) settings.OPAMP_PUBLIC_URL = publicUrl;
   const csrCa = text(get('csrCa'), 'csrCa');
   if (csrCa !== undefined) settings.OPAMP_CSR_CA = csrCa;
-  for (const [key, env] of [['heartbeatIdleSeconds', 'OPAMP_HEARTBEAT_IDLE_SECONDS'], ['heartbeatPendingSeconds', 'OPAMP_HEARTBEAT_PENDING_SECONDS']] as const) {
+  for (const [key, env] of [
+    ['heartbeatIdleSeconds', 'OPAMP_HEARTBEAT_IDLE_SECONDS'],
+    ['heartbeatPendingSeconds', 'OPAMP_HEARTBEAT_PENDING_SECONDS'],
+  ] as const) {
     const value = get(key);
     if (value !== undefined) settings[env] = String(seconds(value, key));
   }

@@ -132,10 +132,12 @@ export function grantDataAccess(grantee: IGrantable, stores: DataStores, access:
  * so they can be acknowledged one by one.
  */
 export function prefixWildcardFindings(buckets: { fleet: CfnResource; state: CfnResource }, access: DataAccess): string[] {
-  const ids = new Set(access.objects.flatMap((grant) => {
-    const resource = buckets[grant.bucket ?? 'fleet'];
-    const logicalId = Stack.of(resource).resolve(resource.logicalId) as string;
-    return grant.prefixes.map((prefix) => `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`);
-  }));
+  const ids = new Set(
+    access.objects.flatMap((grant) => {
+      const resource = buckets[grant.bucket ?? 'fleet'];
+      const logicalId = Stack.of(resource).resolve(resource.logicalId) as string;
+      return grant.prefixes.map((prefix) => `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`);
+    }),
+  );
   return [...ids];
 }

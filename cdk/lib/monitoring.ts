@@ -1,16 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import {
-  Alarm,
-  AlarmStatusWidget,
-  ComparisonOperator,
-  Dashboard,
-  GraphWidget,
-  MathExpression,
-  Metric,
-  Stats,
-  TextWidget,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, AlarmStatusWidget, ComparisonOperator, Dashboard, GraphWidget, MathExpression, Metric, Stats, TextWidget, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IAlarmAction, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Operation } from 'aws-cdk-lib/aws-dynamodb';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -22,15 +11,7 @@ import { METRICS_NAMESPACE } from '../../functions/core/service-names.js';
 const PERIOD = Duration.minutes(5);
 
 /** The operations the functions call; the table's throttling and system-error alarms sum over them. */
-const TABLE_OPERATIONS = [
-  Operation.GET_ITEM,
-  Operation.PUT_ITEM,
-  Operation.UPDATE_ITEM,
-  Operation.DELETE_ITEM,
-  Operation.QUERY,
-  Operation.SCAN,
-  Operation.BATCH_WRITE_ITEM,
-];
+const TABLE_OPERATIONS = [Operation.GET_ITEM, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.DELETE_ITEM, Operation.QUERY, Operation.SCAN, Operation.BATCH_WRITE_ITEM];
 
 export interface MonitoredFunction {
   /** Short name used in alarm ids and widget titles, e.g. `Opamp`. */
@@ -85,13 +66,10 @@ export class Monitoring extends Construct {
 
     const app = (metricName: string, label: string) =>
       new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: props.opampServiceName }, statistic: Stats.SUM, period: PERIOD, label });
-    const perFunction = (title: string, metric: (fn: IFunction) => IMetric) =>
-      new GraphWidget({ title, width: 8, left: props.functions.map(({ name, fn }) => withLabel(metric(fn), name)) });
+    const perFunction = (title: string, metric: (fn: IFunction) => IMetric) => new GraphWidget({ title, width: 8, left: props.functions.map(({ name, fn }) => withLabel(metric(fn), name)) });
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, defaultInterval: Duration.hours(6) });
-    this.dashboard.addWidgets(
-      new TextWidget({ markdown: '## OpAMP backend\nAgent traffic (namespace `OpAMP`), function health, table health.', width: 24, height: 2 }),
-    );
+    this.dashboard.addWidgets(new TextWidget({ markdown: '## OpAMP backend\nAgent traffic (namespace `OpAMP`), function health, table health.', width: 24, height: 2 }));
     this.dashboard.addWidgets(
       new GraphWidget({ title: 'Polls', width: 8, left: [app('Polls', 'Polls')], right: [app('NewAgents', 'New agents'), app('FullStateRequests', 'Full state requests')] }),
       new GraphWidget({

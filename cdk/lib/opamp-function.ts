@@ -10,7 +10,6 @@ import type { Construct } from 'constructs';
 import { BUNDLING, REPO_ROOT, sidePackagesCommand } from './bundling.js';
 import { METRICS_NAMESPACE } from '../../functions/core/service-names.js';
 
-
 export interface OpampFunctionProps {
   /** The handler file under functions/entry/, e.g. `opamp.lambda.ts`; it exports `handler`. */
   readonly entry: string;

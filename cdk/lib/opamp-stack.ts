@@ -118,7 +118,7 @@ export class OpampStack extends Stack {
     Validations.of(this.stateBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'No server access logs: only the stack\'s own functions write here (objects named by content hash), through roles limited to agent-state/; CloudTrail data events cover audits without one more retained log bucket.',
+        "No server access logs: only the stack's own functions write here (objects named by content hash), through roles limited to agent-state/; CloudTrail data events cover audits without one more retained log bucket.",
     });
 
     const stores = { table: this.table, bucket: this.bucket, stateBucket: this.stateBucket };
@@ -195,11 +195,13 @@ export class OpampStack extends Stack {
     // Certificate material, the CSR signing CA and credentials settings name
     // may be kept in Secrets Manager, under opamp/ (certificates:
     // "secretsmanager:opamp/<name>"; header values: {"secret": "<name>"}).
-    this.opampFunction.executionRole.addToPrincipalPolicy(new PolicyStatement({
-      sid: 'ReadOpampSecrets',
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: [Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${SECRET_NAME_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    }));
+    this.opampFunction.executionRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadOpampSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${SECRET_NAME_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
     Validations.of(this.opampFunction.executionRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SECRET_NAME_PREFIX}*]`,
       reason: 'Secrets are named by operators (certificate material, the CSR CA, credentials in settings); the grant is limited to the opamp/ name prefix.',
@@ -300,7 +302,10 @@ export class OpampStack extends Stack {
     }
     Validations.of(this.ingestFailures).acknowledge(
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the failure destination of the ingest function; it is not fed by another queue.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the end of the line for failed ingests (an alarm watches it); nothing consumes it automatically, so there is nothing to redrive.' },
+      {
+        id: 'Serverless-SQSRedrivePolicy',
+        reason: 'This queue is itself the end of the line for failed ingests (an alarm watches it); nothing consumes it automatically, so there is nothing to redrive.',
+      },
     );
   }
 }

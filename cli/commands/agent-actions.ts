@@ -20,10 +20,7 @@ export const agentActionCommands: CommandSpec[] = [
         if (ctx.args.length > 0) throw ctx.usageError('give an instance uid or --selector, not both');
         const body: RestartsBody = { selector };
         const result = await ctx.api.request<RestartsResult>('POST', '/api/v1/restarts', body);
-        ctx.print(result, () => [
-          `restart queued for ${result.queued.length} agent(s)`,
-          ...result.skipped.map((s) => `skipped ${s.instanceUid}: ${s.reason}`),
-        ].join('\n'));
+        ctx.print(result, () => [`restart queued for ${result.queued.length} agent(s)`, ...result.skipped.map((s) => `skipped ${s.instanceUid}: ${s.reason}`)].join('\n'));
         return;
       }
       const uid = ctx.arg(0, '<instance-uid> (or --selector k=v,...)');
@@ -58,12 +55,17 @@ export const agentActionCommands: CommandSpec[] = [
     async run(ctx) {
       const uid = ctx.arg(0, '<instance-uid>');
       const box = await ctx.api.request<{ received: ReceivedMessage[]; queued: QueuedMessage[] }>('GET', `${at(AGENTS, uid)}/messages`);
-      ctx.print(box, () => [
-        table(['RECEIVED', 'CAPABILITY', 'TYPE', 'DATA'], box.received.map((m) => [
-          new Date(m.receivedAt).toISOString(), m.capability, m.type, printable(m.data) + (m.truncated ? ' (truncated)' : ''),
-        ])),
-        box.queued.length > 0 ? `${box.queued.length} message(s) waiting for the agent's next poll` : '',
-      ].filter(Boolean).join('\n'));
+      ctx.print(box, () =>
+        [
+          table(
+            ['RECEIVED', 'CAPABILITY', 'TYPE', 'DATA'],
+            box.received.map((m) => [new Date(m.receivedAt).toISOString(), m.capability, m.type, printable(m.data) + (m.truncated ? ' (truncated)' : '')]),
+          ),
+          box.queued.length > 0 ? `${box.queued.length} message(s) waiting for the agent's next poll` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
     },
   },
 ];

@@ -33,10 +33,12 @@ export const agentCommands: CommandSpec[] = [
         agents.push(...result.agents);
         cursor = result.nextCursor;
       } while (cursor && agents.length < limit);
-      ctx.print({ agents }, () => table(
-        ['INSTANCE UID', 'LIVENESS', 'HEALTHY', 'SERVICE', 'LAST SEEN'],
-        agents.map((a) => [a.instanceUid, a.liveness, a.healthy === null ? '-' : String(a.healthy), a.attributes['service.name'] ?? '-', a.lastSeenAt]),
-      ));
+      ctx.print({ agents }, () =>
+        table(
+          ['INSTANCE UID', 'LIVENESS', 'HEALTHY', 'SERVICE', 'LAST SEEN'],
+          agents.map((a) => [a.instanceUid, a.liveness, a.healthy === null ? '-' : String(a.healthy), a.attributes['service.name'] ?? '-', a.lastSeenAt]),
+        ),
+      );
     },
   },
   {

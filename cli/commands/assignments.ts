@@ -16,18 +16,20 @@ export const assignmentCommands: CommandSpec[] = [
     args: [0, 0],
     async run(ctx) {
       const { assignments } = await ctx.api.request<{ assignments: AssignmentView[] }>('GET', ASSIGNMENTS);
-      ctx.print({ assignments }, () => table(
-        ['NAME', 'CONFIG', 'PACKAGES', 'SETTINGS', 'TARGET', 'PRIORITY', 'ERROR'],
-        assignments.map((a) => [
-          a.name,
-          a.config ?? '-',
-          a.packages ? packageList(a.packages, ',') : '-',
-          a.settings ?? '-',
-          a.instanceUid ?? a.selector ?? (a.name === DEFAULT_ASSIGNMENT_NAME ? '(every agent)' : '-'),
-          a.priority === null ? '-' : String(a.priority),
-          a.error ?? '-',
-        ]),
-      ));
+      ctx.print({ assignments }, () =>
+        table(
+          ['NAME', 'CONFIG', 'PACKAGES', 'SETTINGS', 'TARGET', 'PRIORITY', 'ERROR'],
+          assignments.map((a) => [
+            a.name,
+            a.config ?? '-',
+            a.packages ? packageList(a.packages, ',') : '-',
+            a.settings ?? '-',
+            a.instanceUid ?? a.selector ?? (a.name === DEFAULT_ASSIGNMENT_NAME ? '(every agent)' : '-'),
+            a.priority === null ? '-' : String(a.priority),
+            a.error ?? '-',
+          ]),
+        ),
+      );
     },
   },
   {
@@ -49,17 +51,24 @@ export const assignmentCommands: CommandSpec[] = [
       await ctx.api.request('PUT', at(ASSIGNMENTS, name), document);
       await ctx.waitFor(`assignment ${name}`, async () => {
         const a = await ctx.api.request<AssignmentView>('GET', at(ASSIGNMENTS, name)).catch(() => undefined);
-        return a !== undefined && a.error === null && (a.config ?? undefined) === document.config &&
-          JSON.stringify(a.packages ?? undefined) === JSON.stringify(document.packages) && (a.settings ?? undefined) === document.settings &&
+        return (
+          a !== undefined &&
+          a.error === null &&
+          (a.config ?? undefined) === document.config &&
+          JSON.stringify(a.packages ?? undefined) === JSON.stringify(document.packages) &&
+          (a.settings ?? undefined) === document.settings &&
           (a.selector ?? undefined) === normalizeSelector(document.selector as string | undefined) &&
-          (a.instanceUid ?? undefined) === document.instanceUid?.toLowerCase();
+          (a.instanceUid ?? undefined) === document.instanceUid?.toLowerCase()
+        );
       });
       const target = document.instanceUid ?? document.selector ?? 'every agent (fallback)';
       const what = [
         document.config && `configuration ${document.config}`,
         document.packages && `packages ${packageList(document.packages, ', ')}`,
         document.settings && `settings ${document.settings}`,
-      ].filter(Boolean).join(' and ');
+      ]
+        .filter(Boolean)
+        .join(' and ');
       ctx.print({ name, ...document, status: 'recorded' }, () => `assignment ${name}: ${what} for ${target}`);
     },
   },
@@ -86,12 +95,17 @@ function assignmentDocument(ctx: CommandContext, name: string): AssignmentDocume
   if (config === undefined && packageSpecs === undefined && settings === undefined) {
     throw ctx.usageError('give at least one of --config, --package and --settings');
   }
-  const packages = packageSpecs === undefined ? undefined : Object.fromEntries(packageSpecs.map((spec) => {
-    const eq = spec.indexOf('=');
-    if (eq <= 0) throw ctx.usageError(`--package takes <name>=<version>, got ${spec}`);
-    checkPackage(spec.slice(0, eq));
-    return [spec.slice(0, eq), spec.slice(eq + 1)];
-  }));
+  const packages =
+    packageSpecs === undefined
+      ? undefined
+      : Object.fromEntries(
+          packageSpecs.map((spec) => {
+            const eq = spec.indexOf('=');
+            if (eq <= 0) throw ctx.usageError(`--package takes <name>=<version>, got ${spec}`);
+            checkPackage(spec.slice(0, eq));
+            return [spec.slice(0, eq), spec.slice(eq + 1)];
+          }),
+        );
   const priority = ctx.integerOption('priority');
   return {
     ...(config !== undefined ? { config } : {}),
@@ -104,13 +118,20 @@ function assignmentDocument(ctx: CommandContext, name: string): AssignmentDocume
 }
 
 function packageList(packages: Record<string, string>, separator: string): string {
-  return Object.entries(packages).map(([n, v]) => `${n}=${v}`).join(separator);
+  return Object.entries(packages)
+    .map(([n, v]) => `${n}=${v}`)
+    .join(separator);
 }
 
 /** A selector as the API shows it: terms trimmed, `key=value` joined by ','. */
 function normalizeSelector(selector: string | undefined): string | undefined {
-  return selector?.split(',').map((t) => t.trim()).filter(Boolean).map((t) => {
-    const eq = t.indexOf('=');
-    return `${t.slice(0, eq).trim()}=${t.slice(eq + 1).trim()}`;
-  }).join(',');
+  return selector
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const eq = t.indexOf('=');
+      return `${t.slice(0, eq).trim()}=${t.slice(eq + 1).trim()}`;
+    })
+    .join(',');
 }

@@ -10,9 +10,14 @@ export const bucketCommands: CommandSpec[] = [
     args: [0, 0],
     async run(ctx) {
       const { rejected } = await ctx.api.request<{ rejected: RejectedKeyView[] }>('GET', '/api/v1/bucket/rejected');
-      ctx.print({ rejected }, () => (rejected.length === 0
-        ? 'no rejected bucket objects'
-        : table(['KEY', 'REASON', 'AT'], rejected.map((r) => [JSON.stringify(r.key), r.reason, r.at]))));
+      ctx.print({ rejected }, () =>
+        rejected.length === 0
+          ? 'no rejected bucket objects'
+          : table(
+              ['KEY', 'REASON', 'AT'],
+              rejected.map((r) => [JSON.stringify(r.key), r.reason, r.at]),
+            ),
+      );
     },
   },
 ];

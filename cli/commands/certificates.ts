@@ -25,18 +25,23 @@ export const certificateCommands: CommandSpec[] = [
     args: [0, 0],
     async run(ctx) {
       const { certificates } = await ctx.api.request<{ certificates: CertificateView[] }>('GET', CERTIFICATES);
-      ctx.print({ certificates }, () => table(
-        ['NAME', 'SUBJECT', 'NOT AFTER', 'FINGERPRINT', 'FILES', 'SETTINGS', 'ERROR'],
-        certificates.map((c) => [
-          c.name,
-          c.subject ?? '-',
-          c.notAfter ?? '-',
-          c.fingerprint ? c.fingerprint.slice(0, 12) : '-',
-          (['cert', 'key', 'ca'] as const).filter((role) => c.files[role]).map((role) => `${role}.pem`).join(',') || '-',
-          c.settings.join(',') || '-',
-          c.error ?? '-',
-        ]),
-      ));
+      ctx.print({ certificates }, () =>
+        table(
+          ['NAME', 'SUBJECT', 'NOT AFTER', 'FINGERPRINT', 'FILES', 'SETTINGS', 'ERROR'],
+          certificates.map((c) => [
+            c.name,
+            c.subject ?? '-',
+            c.notAfter ?? '-',
+            c.fingerprint ? c.fingerprint.slice(0, 12) : '-',
+            (['cert', 'key', 'ca'] as const)
+              .filter((role) => c.files[role])
+              .map((role) => `${role}.pem`)
+              .join(',') || '-',
+            c.settings.join(',') || '-',
+            c.error ?? '-',
+          ]),
+        ),
+      );
     },
   },
   {
@@ -59,8 +64,10 @@ export const certificateCommands: CommandSpec[] = [
         const found = await listed(ctx, name);
         return found?.fingerprint === accepted.fingerprint && found.files.key === (material.key !== undefined) && found.files.ca === (material.ca !== undefined);
       });
-      ctx.print({ ...accepted, name, status: ctx.writeStatus },
-        () => `certificate ${name} uploaded (${accepted.subject}, valid until ${accepted.notAfter}, sha256 ${accepted.fingerprint.slice(0, 12)})`);
+      ctx.print(
+        { ...accepted, name, status: ctx.writeStatus },
+        () => `certificate ${name} uploaded (${accepted.subject}, valid until ${accepted.notAfter}, sha256 ${accepted.fingerprint.slice(0, 12)})`,
+      );
     },
   },
   {
@@ -84,34 +91,36 @@ export const certificateCommands: CommandSpec[] = [
     async run(ctx) {
       const name = ctx.nameArg('certificate');
       const holders = await ctx.api.request<CertificateHolders>('GET', `${at(CERTIFICATES, name)}/agents`);
-      ctx.print({ name, ...holders }, () => (holders.agents.length === 0
-        ? `no agent holds certificate ${name}`
-        : holders.agents.map((uid) => `${uid}${holders.liveAgents.includes(uid) ? '  live' : ''}`).join('\n')));
+      ctx.print({ name, ...holders }, () =>
+        holders.agents.length === 0 ? `no agent holds certificate ${name}` : holders.agents.map((uid) => `${uid}${holders.liveAgents.includes(uid) ? '  live' : ''}`).join('\n'),
+      );
     },
   },
   {
     words: ['certificates', 'expiring'],
     synopsis: '[--within-days <n>]',
-    summary: 'certificates agents hold (issued or offered) that expire within n days (default: the server\'s warning window, 14), and the agents holding them',
+    summary: "certificates agents hold (issued or offered) that expire within n days (default: the server's warning window, 14), and the agents holding them",
     options: { 'within-days': { type: 'string' } },
     args: [0, 0],
     async run(ctx) {
       const withinDays = ctx.option('within-days');
       const query = withinDays !== undefined ? `?withinDays=${encodeURIComponent(withinDays)}` : '';
       const result = await ctx.api.request<ExpiringList>('GET', `${CERTIFICATES}/expiring${query}`);
-      ctx.print(result, () => result.certificates.length === 0
-        ? `no certificate held by an agent expires within ${result.withinDays} days`
-        : table(
-          ['SOURCE', 'NOT AFTER', 'DAYS LEFT', 'FINGERPRINT', 'PARTS', 'AGENTS'],
-          result.certificates.map((c) => [
-            c.source,
-            c.notAfter,
-            c.expired ? 'expired' : String(c.daysLeft),
-            c.fingerprint.slice(0, 12),
-            c.parts.join(','),
-            c.holders <= 3 ? c.agents.join(',') : `${c.agents.slice(0, 3).join(',')} +${c.holders - 3}`,
-          ]),
-        ));
+      ctx.print(result, () =>
+        result.certificates.length === 0
+          ? `no certificate held by an agent expires within ${result.withinDays} days`
+          : table(
+              ['SOURCE', 'NOT AFTER', 'DAYS LEFT', 'FINGERPRINT', 'PARTS', 'AGENTS'],
+              result.certificates.map((c) => [
+                c.source,
+                c.notAfter,
+                c.expired ? 'expired' : String(c.daysLeft),
+                c.fingerprint.slice(0, 12),
+                c.parts.join(','),
+                c.holders <= 3 ? c.agents.join(',') : `${c.agents.slice(0, 3).join(',')} +${c.holders - 3}`,
+              ]),
+            ),
+      );
     },
   },
 ];

@@ -15,10 +15,12 @@ export const configCommands: CommandSpec[] = [
     args: [0, 0],
     async run(ctx) {
       const { configs } = await ctx.api.request<{ configs: ConfigView[] }>('GET', CONFIGS);
-      ctx.print({ configs }, () => table(
-        ['NAME', 'HASH', 'FILES', 'ERRORS'],
-        configs.map((c) => [c.name, c.hash ? c.hash.slice(0, 12) : '(not offered)', String(c.files.length), c.errors.join('; ') || '-']),
-      ));
+      ctx.print({ configs }, () =>
+        table(
+          ['NAME', 'HASH', 'FILES', 'ERRORS'],
+          configs.map((c) => [c.name, c.hash ? c.hash.slice(0, 12) : '(not offered)', String(c.files.length), c.errors.join('; ') || '-']),
+        ),
+      );
     },
   },
   {
@@ -29,10 +31,15 @@ export const configCommands: CommandSpec[] = [
     async run(ctx) {
       const name = ctx.nameArg('configuration');
       const config = await ctx.api.request<ConfigView>('GET', at(CONFIGS, name));
-      ctx.print(config, () => [
-        `${config.name}  hash ${config.hash ?? '(not offered)'}`,
-        table(['FILE', 'SIZE', 'CONTENT TYPE', 'ERROR'], config.files.map((f) => [f.name, String(f.size), f.contentType, f.error ?? '-'])),
-      ].join('\n'));
+      ctx.print(config, () =>
+        [
+          `${config.name}  hash ${config.hash ?? '(not offered)'}`,
+          table(
+            ['FILE', 'SIZE', 'CONTENT TYPE', 'ERROR'],
+            config.files.map((f) => [f.name, String(f.size), f.contentType, f.error ?? '-']),
+          ),
+        ].join('\n'),
+      );
     },
   },
   {
@@ -53,10 +60,11 @@ export const configCommands: CommandSpec[] = [
       }
       const body: ConfigUploadBody = { files };
       const accepted = await ctx.api.request<{ name: string; hash: string }>('PUT', at(CONFIGS, name), body);
-      await ctx.waitFor(`configuration ${name}`, async () =>
-        (await ctx.api.request<ConfigView>('GET', at(CONFIGS, name)).catch(() => undefined))?.hash === accepted.hash);
-      ctx.print({ name, hash: accepted.hash, files: Object.keys(files), status: ctx.writeStatus },
-        () => `configuration ${name} uploaded (${Object.keys(files).length} file(s), hash ${accepted.hash.slice(0, 12)})`);
+      await ctx.waitFor(`configuration ${name}`, async () => (await ctx.api.request<ConfigView>('GET', at(CONFIGS, name)).catch(() => undefined))?.hash === accepted.hash);
+      ctx.print(
+        { name, hash: accepted.hash, files: Object.keys(files), status: ctx.writeStatus },
+        () => `configuration ${name} uploaded (${Object.keys(files).length} file(s), hash ${accepted.hash.slice(0, 12)})`,
+      );
     },
   },
   {
@@ -83,9 +91,13 @@ export const configCommands: CommandSpec[] = [
 ];
 
 function rolloutText(r: RolloutView): string {
-  const head = `${r.config}  hash ${r.hash ?? '(not offered)'}\n` +
+  const head =
+    `${r.config}  hash ${r.hash ?? '(not offered)'}\n` +
     `matched ${r.matched}  applied ${r.applied}  applying ${r.applying}  failed ${r.failed}  pending ${r.pending}` +
     (r.matched > 0 && r.applied === r.matched ? '  (complete)' : '');
   if (r.agents.length === 0) return head;
-  return `${head}\n\n${table(['INSTANCE UID', 'STATE', 'ERROR'], r.agents.map((a) => [a.instanceUid, a.state, a.errorMessage || '-']))}`;
+  return `${head}\n\n${table(
+    ['INSTANCE UID', 'STATE', 'ERROR'],
+    r.agents.map((a) => [a.instanceUid, a.state, a.errorMessage || '-']),
+  )}`;
 }

@@ -26,9 +26,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 
 /** The command the leading words name: the longest match, so that `settings show` wins over `settings`. */
 export function findCommand(words: readonly string[]): CommandSpec | undefined {
-  return [...COMMANDS]
-    .sort((a, b) => b.words.length - a.words.length)
-    .find((c) => c.words.every((w, i) => words[i] === w));
+  return [...COMMANDS].sort((a, b) => b.words.length - a.words.length).find((c) => c.words.every((w, i) => words[i] === w));
 }
 
 /** The sub-commands of a group word (`config` -> show, upload, delete), for a message when none is given. */

@@ -26,10 +26,12 @@ export const packageCommands: CommandSpec[] = [
     args: [0, 0],
     async run(ctx) {
       const { packages } = await ctx.api.request<{ packages: PackageVersionView[] }>('GET', PACKAGES);
-      ctx.print({ packages }, () => table(
-        ['PACKAGE', 'VERSION', 'FILE', 'SIZE', 'SIGNED', 'ERROR'],
-        packages.map((p) => [p.name, p.version, p.file, String(p.size), p.signed ? 'yes' : 'no', p.error ?? '-']),
-      ));
+      ctx.print({ packages }, () =>
+        table(
+          ['PACKAGE', 'VERSION', 'FILE', 'SIZE', 'SIGNED', 'ERROR'],
+          packages.map((p) => [p.name, p.version, p.file, String(p.size), p.signed ? 'yes' : 'no', p.error ?? '-']),
+        ),
+      );
     },
   },
   {
@@ -55,8 +57,10 @@ export const packageCommands: CommandSpec[] = [
         const found = packages.find((p) => p.name === name && p.version === version);
         return found?.sha256 === sha256 && found.signed === (signature !== undefined);
       });
-      ctx.print({ name, version, file: basename(file), sha256, signed: signature !== undefined },
-        () => `package ${name} ${version} uploaded (${bytes.length} bytes, sha256 ${sha256.slice(0, 12)}${signature ? ', signed' : ''})`);
+      ctx.print(
+        { name, version, file: basename(file), sha256, signed: signature !== undefined },
+        () => `package ${name} ${version} uploaded (${bytes.length} bytes, sha256 ${sha256.slice(0, 12)}${signature ? ', signed' : ''})`,
+      );
     },
   },
   {
@@ -78,9 +82,15 @@ export const packageCommands: CommandSpec[] = [
     async run(ctx) {
       const r = await ctx.api.request<PackageRolloutView>('GET', `${packageVersion(ctx).path}/rollout`);
       ctx.print(r, () => {
-        const head = `${r.name} ${r.version}\nmatched ${r.matched}  installed ${r.installed}  installing ${r.installing}  failed ${r.failed}  pending ${r.pending}` +
+        const head =
+          `${r.name} ${r.version}\nmatched ${r.matched}  installed ${r.installed}  installing ${r.installing}  failed ${r.failed}  pending ${r.pending}` +
           (r.matched > 0 && r.installed === r.matched ? '  (complete)' : '');
-        return r.agents.length === 0 ? head : `${head}\n\n${table(['INSTANCE UID', 'STATE', 'STATUS', 'ERROR'], r.agents.map((a) => [a.instanceUid, a.state, a.status, a.error || '-']))}`;
+        return r.agents.length === 0
+          ? head
+          : `${head}\n\n${table(
+              ['INSTANCE UID', 'STATE', 'STATUS', 'ERROR'],
+              r.agents.map((a) => [a.instanceUid, a.state, a.status, a.error || '-']),
+            )}`;
       });
     },
   },

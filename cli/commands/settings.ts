@@ -16,16 +16,18 @@ export const settingsCommands: CommandSpec[] = [
     args: [0, 0],
     async run(ctx) {
       const { settings } = await ctx.api.request<{ settings: SettingsView[] }>('GET', SETTINGS);
-      ctx.print({ settings }, () => table(
-        ['NAME', 'IN FORCE', 'APPLIES TO', 'CERTIFICATES', 'PROBLEMS'],
-        settings.map((d) => [
-          d.name,
-          d.inForce ? 'yes' : 'no',
-          settingsReach(d),
-          d.certificates.join(',') || '-',
-          [...(d.error !== null ? [d.error] : []), ...d.problems, ...d.warnings.map((w) => `warning: ${w}`)].join('; ') || '-',
-        ]),
-      ));
+      ctx.print({ settings }, () =>
+        table(
+          ['NAME', 'IN FORCE', 'APPLIES TO', 'CERTIFICATES', 'PROBLEMS'],
+          settings.map((d) => [
+            d.name,
+            d.inForce ? 'yes' : 'no',
+            settingsReach(d),
+            d.certificates.join(',') || '-',
+            [...(d.error !== null ? [d.error] : []), ...d.problems, ...d.warnings.map((w) => `warning: ${w}`)].join('; ') || '-',
+          ]),
+        ),
+      );
     },
   },
   {
@@ -35,13 +37,15 @@ export const settingsCommands: CommandSpec[] = [
     args: [1, 1],
     async run(ctx) {
       const view = await ctx.api.request<SettingsView>('GET', at(SETTINGS, ctx.nameArg('settings')));
-      ctx.print(view, () => [
-        `${view.name}  ${view.inForce ? 'in force' : 'not in force'}, applies to ${settingsReach(view)}`,
-        ...(view.error !== null ? [`error           ${view.error} (at ${view.errorAt})`] : []),
-        ...view.problems.map((p) => `problem         ${p}`),
-        ...view.warnings.map((w) => `warning         ${w}`),
-        ...(view.settings !== null ? [JSON.stringify(view.settings, null, 2)] : []),
-      ].join('\n'));
+      ctx.print(view, () =>
+        [
+          `${view.name}  ${view.inForce ? 'in force' : 'not in force'}, applies to ${settingsReach(view)}`,
+          ...(view.error !== null ? [`error           ${view.error} (at ${view.errorAt})`] : []),
+          ...view.problems.map((p) => `problem         ${p}`),
+          ...view.warnings.map((w) => `warning         ${w}`),
+          ...(view.settings !== null ? [JSON.stringify(view.settings, null, 2)] : []),
+        ].join('\n'),
+      );
     },
   },
   {
@@ -65,8 +69,7 @@ export const settingsCommands: CommandSpec[] = [
         return view !== undefined && view.error === null && sortedJson(view.settings) === sortedJson(accepted.settings);
       });
       const warnings = accepted.warnings ?? [];
-      ctx.print({ name, settings: accepted.settings, warnings, status: ctx.writeStatus },
-        () => [`settings ${name} uploaded`, ...warnings.map((w) => `warning: ${w}`)].join('\n'));
+      ctx.print({ name, settings: accepted.settings, warnings, status: ctx.writeStatus }, () => [`settings ${name} uploaded`, ...warnings.map((w) => `warning: ${w}`)].join('\n'));
     },
   },
   {
@@ -90,7 +93,6 @@ function settingsReach(view: SettingsView): string {
 /** JSON with object keys sorted, to compare documents whatever order their keys come in. */
 function sortedJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v);
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }

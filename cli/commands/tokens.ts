@@ -16,18 +16,20 @@ export const tokenCommands: CommandSpec[] = [
     args: [0, 0],
     async run(ctx) {
       const { tokens } = await ctx.api.request<{ tokens: TokenView[] }>('GET', TOKENS);
-      ctx.print({ tokens }, () => table(
-        ['NAME', 'CREATED', 'FINGERPRINT', 'DELIVERABLE', 'AGENTS', 'LIVE', 'SETTINGS'],
-        tokens.map((t) => [
-          t.name,
-          t.createdAt,
-          t.fingerprint,
-          t.deliverable ? 'yes' : 'no',
-          t.agents === undefined ? '-' : String(t.agents),
-          t.live === undefined ? '-' : String(t.live) + (t.replacedBy !== undefined ? ` (moving to ${t.replacedBy})` : ''),
-          t.settings?.join(',') || '-',
-        ]),
-      ));
+      ctx.print({ tokens }, () =>
+        table(
+          ['NAME', 'CREATED', 'FINGERPRINT', 'DELIVERABLE', 'AGENTS', 'LIVE', 'SETTINGS'],
+          tokens.map((t) => [
+            t.name,
+            t.createdAt,
+            t.fingerprint,
+            t.deliverable ? 'yes' : 'no',
+            t.agents === undefined ? '-' : String(t.agents),
+            t.live === undefined ? '-' : String(t.live) + (t.replacedBy !== undefined ? ` (moving to ${t.replacedBy})` : ''),
+            t.settings?.join(',') || '-',
+          ]),
+        ),
+      );
     },
   },
   {
@@ -39,11 +41,13 @@ export const tokenCommands: CommandSpec[] = [
     async run(ctx) {
       const body: CreateTokenBody = { name: ctx.nameArg('token'), ...(ctx.flag('deliverable') ? { deliverable: true } : {}) };
       const created = await ctx.api.request<CreatedToken>('POST', TOKENS, body);
-      ctx.print(created, () => [
-        `token ${created.name} (shown only now; agents send it as "Authorization: Bearer <token>"):`,
-        created.token,
-        ...(created.deliverable ? [`deliverable: the server keeps it; settings with "opamp": {"token": "${created.name}"} hand it to agents`] : []),
-      ].join('\n'));
+      ctx.print(created, () =>
+        [
+          `token ${created.name} (shown only now; agents send it as "Authorization: Bearer <token>"):`,
+          created.token,
+          ...(created.deliverable ? [`deliverable: the server keeps it; settings with "opamp": {"token": "${created.name}"} hand it to agents`] : []),
+        ].join('\n'),
+      );
     },
   },
   {
@@ -53,15 +57,16 @@ export const tokenCommands: CommandSpec[] = [
     args: [1, 1],
     async run(ctx) {
       const using = await ctx.api.request<{ name: string; agents: string[]; liveAgents: string[] }>('GET', `${at(TOKENS, ctx.nameArg('token'))}/agents`);
-      ctx.print(using, () => (using.agents.length === 0
-        ? `no agent last authenticated with token ${using.name}`
-        : using.agents.map((uid) => `${uid}${using.liveAgents.includes(uid) ? '  live' : ''}`).join('\n')));
+      ctx.print(using, () =>
+        using.agents.length === 0 ? `no agent last authenticated with token ${using.name}` : using.agents.map((uid) => `${uid}${using.liveAgents.includes(uid) ? '  live' : ''}`).join('\n'),
+      );
     },
   },
   {
     words: ['token', 'revoke'],
     synopsis: '<name> [--replacement <token>] [--force]',
-    summary: 'revoke an agent token. With --replacement (a deliverable token), live agents still using it are moved to the replacement first: run it again to finish once they moved. Otherwise refused while live agents or settings use it, unless --force',
+    summary:
+      'revoke an agent token. With --replacement (a deliverable token), live agents still using it are moved to the replacement first: run it again to finish once they moved. Otherwise refused while live agents or settings use it, unless --force',
     options: { force: { type: 'boolean', default: false }, replacement: { type: 'string' } },
     args: [1, 1],
     async run(ctx) {
@@ -76,12 +81,14 @@ export const tokenCommands: CommandSpec[] = [
         throw error;
       });
       if (outcome?.status === 'rotating') {
-        ctx.print({ name, ...outcome }, () => [
-          `token ${name} is being replaced by ${outcome.replacement}: agents that present it are offered ${outcome.replacement}`,
-          ...outcome.agents.map((uid) => `still on ${name}: ${uid}`),
-          ...outcome.settings.map((s) => `settings ${s} still hand it out: change them to ${outcome.replacement}`),
-          'run this again to revoke it once none is left',
-        ].join('\n'));
+        ctx.print({ name, ...outcome }, () =>
+          [
+            `token ${name} is being replaced by ${outcome.replacement}: agents that present it are offered ${outcome.replacement}`,
+            ...outcome.agents.map((uid) => `still on ${name}: ${uid}`),
+            ...outcome.settings.map((s) => `settings ${s} still hand it out: change them to ${outcome.replacement}`),
+            'run this again to revoke it once none is left',
+          ].join('\n'),
+        );
       } else {
         ctx.print({ name, status: 'revoked' }, () => `token ${name} revoked`);
       }

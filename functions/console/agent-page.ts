@@ -79,12 +79,14 @@ export async function agentPage(client: FleetClient, uid: string): Promise<Html>
 <dt>Capabilities</dt><dd>${agent.capabilities.join(', ')}</dd>
 ${agent.customCapabilities.length ? html`<dt>Custom capabilities</dt><dd>${agent.customCapabilities.join(', ')}</dd>` : ''}
 </dl>
-${agent.duplicates.length
+${
+  agent.duplicates.length
     ? html`<section><h2>Duplicate instance uid</h2><p class="error" role="alert">Another agent used this uid; it was given a new one.</p>
 <table><thead><tr><th scope="col">At</th><th scope="col">New uid</th><th scope="col">Reason</th></tr></thead><tbody>
 ${agent.duplicates.map((d) => html`<tr><td>${when(d.at)}</td><td><a href="/agents/${d.newInstanceUid}"><code>${d.newInstanceUid}</code></a></td><td>${d.reason}</td></tr>`)}
 </tbody></table></section>`
-    : ''}
+    : ''
+}
 <section><h2>Actions</h2>
 <form class="inline" method="post" action="${path}/restart" data-confirm="Restart this agent?">
 <button type="submit"${canRestart ? '' : html` disabled aria-describedby="no-restart"`}>Restart</button>
@@ -109,9 +111,14 @@ ${agent.health ? html`<ul class="tree" data-testid="health-tree">${healthTree('a
 <dt>Agent reports</dt><dd>${status ? html`${status.status} <code class="muted">${status.hash.slice(0, 12)}</code>${status.errorMessage ? html` <span class="error-text">${status.errorMessage}</span>` : ''}` : html`<span class="muted">nothing</span>`}</dd>
 </dl></section>
 <section><h2>Effective configuration</h2>
-${files.length
-    ? files.map(([name, file]) => html`<h3>${name || '(unnamed file)'} <span class="muted">${file.contentType}</span></h3><pre class="code" data-testid="effective-config">${file.encoding === 'utf8' ? file.body : decodeText(file.body)}</pre>`)
-    : html`<p class="muted">not reported</p>`}</section>
+${
+  files.length
+    ? files.map(
+        ([name, file]) =>
+          html`<h3>${name || '(unnamed file)'} <span class="muted">${file.contentType}</span></h3><pre class="code" data-testid="effective-config">${file.encoding === 'utf8' ? file.body : decodeText(file.body)}</pre>`,
+      )
+    : html`<p class="muted">not reported</p>`
+}</section>
 <section><h2>Packages</h2>${agent.packages ? json(agent.packages) : ''}${agent.packageStatuses ? json(agent.packageStatuses) : html`<p class="muted">no package statuses reported</p>`}</section>
 <section><h2>Connection settings</h2>${agent.connectionSettings ? json(agent.connectionSettings) : html`<p class="muted">none</p>`}
 ${agent.connectionSettingsStatus ? html`<p>Agent reports: ${agent.connectionSettingsStatus.status} ${agent.connectionSettingsStatus.errorMessage}</p>` : ''}</section>
@@ -121,8 +128,10 @@ ${agent.connectionSettingsStatus ? html`<p>Agent reports: ${agent.connectionSett
 <dt>Last command</dt><dd data-testid="last-command">${agent.commands.last ? html`${agent.commands.last.type}, queued ${when(agent.commands.last.queuedAt)}, ${agent.commands.last.deliveredAt ? html`delivered ${when(agent.commands.last.deliveredAt)}` : agent.commands.last.expiredAt ? 'expired' : 'not delivered yet'}` : html`<span class="muted">none</span>`}</dd>
 <dt>Queued messages</dt><dd>${messages.queued.length}</dd>
 </dl>
-${messages.received.length
+${
+  messages.received.length
     ? html`<table><caption>Messages from the agent</caption><thead><tr><th scope="col">Received</th><th scope="col">Capability</th><th scope="col">Type</th><th scope="col">Data</th></tr></thead><tbody>
 ${messages.received.map((m) => html`<tr><td>${when(m.receivedAt)}</td><td>${m.capability}</td><td>${m.type}</td><td><code>${decodeText(m.data)}</code></td></tr>`)}</tbody></table>`
-    : html`<p class="muted">No messages from the agent.</p>`}</section>`;
+    : html`<p class="muted">No messages from the agent.</p>`
+}</section>`;
 }

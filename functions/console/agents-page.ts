@@ -40,9 +40,7 @@ export async function agentsPage(client: FleetClient, query: AgentsQuery): Promi
   if (query.token) next.set('token', query.token);
   const first = `/agents?${next}`;
   if (page.nextCursor) next.set('cursor', page.nextCursor);
-  const livenessOptions = ['', 'online', 'stale', 'disconnected'].map(
-    (value) => html`<option value="${value}"${value === (query.liveness ?? '') ? html` selected` : ''}>${value || 'any'}</option>`,
-  );
+  const livenessOptions = ['', 'online', 'stale', 'disconnected'].map((value) => html`<option value="${value}"${value === (query.liveness ?? '') ? html` selected` : ''}>${value || 'any'}</option>`);
   return html`<form class="inline" method="get" action="/agents" role="search">
 <label>Selector <input name="selector" value="${query.selector ?? ''}" placeholder="service.name=checkout,deployment.environment=prod" size="48"></label>
 <label>Liveness <select name="liveness">${livenessOptions}</select></label>

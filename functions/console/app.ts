@@ -71,7 +71,13 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
   app.get('/', (c) => render(c, 'Fleet overview', '/', () => overviewPage(client)));
   app.get('/agents', (c) =>
     render(c, 'Agents', '/agents', () =>
-      agentsPage(client, { selector: c.req.query('selector'), liveness: c.req.query('liveness') || undefined, token: c.req.query('token'), cursor: c.req.query('cursor'), perPage: options.agentsPerPage }),
+      agentsPage(client, {
+        selector: c.req.query('selector'),
+        liveness: c.req.query('liveness') || undefined,
+        token: c.req.query('token'),
+        cursor: c.req.query('cursor'),
+        perPage: options.agentsPerPage,
+      }),
     ),
   );
   app.get('/agents/:uid', (c) => render(c, `Agent ${c.req.param('uid')}`, '/agents', () => agentPage(client, c.req.param('uid'))));

@@ -4,10 +4,7 @@ import { rollouts } from './fleet-data.js';
 import type { Html } from './layout.js';
 
 export async function configsPage(client: FleetClient): Promise<Html> {
-  const [{ configs }, { assignments }] = await Promise.all([
-    client.get<{ configs: ConfigSummary[] }>('/configs'),
-    client.get<{ assignments: Assignment[] }>('/assignments'),
-  ]);
+  const [{ configs }, { assignments }] = await Promise.all([client.get<{ configs: ConfigSummary[] }>('/configs'), client.get<{ assignments: Assignment[] }>('/assignments')]);
   const progress = await rollouts(client, configs);
   const configSections = configs.map((config) => {
     const rollout = progress.get(config.name);
@@ -18,13 +15,16 @@ export async function configsPage(client: FleetClient): Promise<Html> {
 ${config.errors.length ? html`<p class="error">${config.errors.join('; ')}</p>` : ''}
 <p>Reaches <strong>${matched}</strong> agents: ${rollout?.applied ?? 0} applied, ${rollout?.applying ?? 0} applying, ${rollout?.failed ?? 0} failed, ${rollout?.pending ?? 0} pending.</p>
 ${matched ? html`<progress max="${matched}" value="${rollout?.applied ?? 0}" aria-label="${config.name}: applied of matched">${rollout?.applied ?? 0} of ${matched}</progress>` : ''}
-${rollout?.agents.length
-      ? html`<details><summary>Agents</summary><ul>${rollout.agents.map((a) => html`<li><a href="/agents/${a.instanceUid}"><code>${a.instanceUid}</code></a> ${a.state}${a.errorMessage ? html` <span class="error-text">${a.errorMessage}</span>` : ''}</li>`)}</ul></details>`
-      : ''}
+${
+  rollout?.agents.length
+    ? html`<details><summary>Agents</summary><ul>${rollout.agents.map((a) => html`<li><a href="/agents/${a.instanceUid}"><code>${a.instanceUid}</code></a> ${a.state}${a.errorMessage ? html` <span class="error-text">${a.errorMessage}</span>` : ''}</li>`)}</ul></details>`
+    : ''
+}
 </section>`;
   });
   const assignmentRows = assignments.map(
-    (a) => html`<tr><td>${a.name}</td><td>${a.config ?? ''}</td><td>${a.settings ?? ''}</td><td>${a.packages ? JSON.stringify(a.packages) : ''}</td><td><code>${a.selector ?? a.instanceUid ?? (a.name === 'default' ? 'everyone else' : '')}</code></td><td>${a.priority ?? ''}</td><td>${a.inForce ? 'in force' : 'not in force'}${a.error ? html` <span class="error-text">${a.error}</span>` : ''}</td></tr>`,
+    (a) =>
+      html`<tr><td>${a.name}</td><td>${a.config ?? ''}</td><td>${a.settings ?? ''}</td><td>${a.packages ? JSON.stringify(a.packages) : ''}</td><td><code>${a.selector ?? a.instanceUid ?? (a.name === 'default' ? 'everyone else' : '')}</code></td><td>${a.priority ?? ''}</td><td>${a.inForce ? 'in force' : 'not in force'}${a.error ? html` <span class="error-text">${a.error}</span>` : ''}</td></tr>`,
   );
   const configOptions = configs.map((c) => html`<option value="${c.name}">${c.name}</option>`);
   return html`<h2>Configurations</h2>

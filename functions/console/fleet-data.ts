@@ -24,9 +24,7 @@ export async function allAgents(client: FleetClient): Promise<{ agents: AgentSum
 
 /** Each configuration's rollout, by configuration name. */
 export async function rollouts(client: FleetClient, configs: ConfigSummary[]): Promise<Map<string, Rollout>> {
-  const entries = await Promise.all(
-    configs.map(async (config) => [config.name, await client.get<Rollout>(`/configs/${encodeURIComponent(config.name)}/rollout`)] as const),
-  );
+  const entries = await Promise.all(configs.map(async (config) => [config.name, await client.get<Rollout>(`/configs/${encodeURIComponent(config.name)}/rollout`)] as const));
   return new Map(entries);
 }
 

@@ -23,9 +23,11 @@ ${barChart('Agent version', versions)}
 ${barChart('Service', services)}
 </div>
 <h2>Rollouts</h2>
-${rollouts.length
+${
+  rollouts.length
     ? html`<table><thead><tr><th scope="col">Configuration</th><th scope="col">Applied</th><th scope="col">Progress</th><th scope="col">Applying</th><th scope="col">Failed</th><th scope="col">Pending</th></tr></thead><tbody>
 ${rollouts.map((r) => html`<tr><td><a href="/configs#config-${r.config}">${r.config}</a></td><td>${r.applied} of ${r.matched}</td><td><progress max="${r.matched}" value="${r.applied}" aria-label="${r.config}: ${r.applied} of ${r.matched} applied"></progress></td><td>${r.applying}</td><td>${r.failed}</td><td>${r.pending}</td></tr>`)}
 </tbody></table>`
-    : html`<p class="muted">No configuration reaches any agent yet: <a href="/configs#upload">upload one</a>.</p>`}`;
+    : html`<p class="muted">No configuration reaches any agent yet: <a href="/configs#upload">upload one</a>.</p>`
+}`;
 }

@@ -48,11 +48,7 @@ export function dueCommand(command: QueuedCommand | undefined, capabilities: big
 }
 
 /** Queued messages whose time ran out, and the first one the agent can take now. */
-export function nextMessage(
-  outbox: readonly QueuedMessage[] | undefined,
-  customCapabilities: readonly string[] | undefined,
-  now: number,
-): { deliver?: QueuedMessage; expired: QueuedMessage[] } {
+export function nextMessage(outbox: readonly QueuedMessage[] | undefined, customCapabilities: readonly string[] | undefined, now: number): { deliver?: QueuedMessage; expired: QueuedMessage[] } {
   const live = (outbox ?? []).filter((m) => now < m.expiresAt);
   const expired = (outbox ?? []).filter((m) => now >= m.expiresAt);
   const deliver = live.find((m) => (customCapabilities ?? []).includes(m.capability));

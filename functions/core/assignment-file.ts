@@ -91,9 +91,7 @@ export function validateAssignment(name: string, json: unknown): Omit<ConfigAssi
   return {
     name,
     ...(doc.config !== undefined ? { config: doc.config } : {}),
-    ...(doc.packages !== undefined
-      ? { packages: Object.fromEntries(Object.entries(doc.packages).map(([folder, version]) => [packageNameOfFolder(folder), version])) }
-      : {}),
+    ...(doc.packages !== undefined ? { packages: Object.fromEntries(Object.entries(doc.packages).map(([folder, version]) => [packageNameOfFolder(folder), version])) } : {}),
     ...(doc.settings !== undefined ? { settings: doc.settings } : {}),
     priority: doc.priority,
     ...(doc.instanceUid !== undefined ? { instanceUid: doc.instanceUid.toLowerCase() } : {}),

@@ -44,7 +44,8 @@ export const NO_EXTRA_FEATURES: ServerFeatures = {
 
 export function serverCapabilities(features: ServerFeatures): bigint {
   // Status, effective config and package statuses are stored whatever else is enabled.
-  let bits = BigInt(ServerCapabilities.ServerCapabilities_AcceptsStatus) |
+  let bits =
+    BigInt(ServerCapabilities.ServerCapabilities_AcceptsStatus) |
     BigInt(ServerCapabilities.ServerCapabilities_AcceptsEffectiveConfig) |
     BigInt(ServerCapabilities.ServerCapabilities_AcceptsPackagesStatus);
   if (features.remoteConfig) bits |= BigInt(ServerCapabilities.ServerCapabilities_OffersRemoteConfig);

@@ -27,10 +27,7 @@ export const DEFAULT_RENEW_AT_FRACTION = 2 / 3;
 /** Every certificate the agent holds, the issued one first. */
 export function heldCertificates(record: Pick<AgentRecord, 'issuedCertificate' | 'heldCertificates'>): HeldCertificate[] {
   const issued = record.issuedCertificate;
-  return [
-    ...(issued ? [{ part: 'opamp', source: 'issued', fingerprint: issued.fingerprint, notAfter: issued.notAfter }] : []),
-    ...(record.heldCertificates ?? []),
-  ];
+  return [...(issued ? [{ part: 'opamp', source: 'issued', fingerprint: issued.fingerprint, notAfter: issued.notAfter }] : []), ...(record.heldCertificates ?? [])];
 }
 
 /** The certificates the agent holds that expire within the window (expired ones included). */

@@ -11,10 +11,7 @@ import { isValidName } from './names.js';
  *
  * key.pem and ca.pem are optional everywhere.
  */
-export type CertificateRef =
-  | { source: 'bucket'; name: string }
-  | { source: 'secretsmanager'; secretId: string }
-  | { source: 'file'; directory: string };
+export type CertificateRef = { source: 'bucket'; name: string } | { source: 'secretsmanager'; secretId: string } | { source: 'file'; directory: string };
 
 const SECRETS_PREFIX = 'secretsmanager:';
 const FILE_PREFIX = 'file:';

@@ -9,9 +9,7 @@ import { compareStrings } from './compare.js';
  * Returned as base64 of the 32 hash bytes.
  */
 export function configHash(files: readonly Pick<ConfigFileMeta, 'fileName' | 'contentType' | 'sha256'>[]): string {
-  const canonical = [...files]
-    .sort((a, b) => compareStrings(a.fileName, b.fileName))
-    .map((f) => ({ name: f.fileName, contentType: f.contentType, sha256: f.sha256 }));
+  const canonical = [...files].sort((a, b) => compareStrings(a.fileName, b.fileName)).map((f) => ({ name: f.fileName, contentType: f.contentType, sha256: f.sha256 }));
   return sha256(stableJson(canonical)).toString('base64');
 }
 

@@ -1,12 +1,6 @@
 import { create } from '@bufbuild/protobuf';
-import {
-  AgentCapabilities,
-  OpAMPConnectionSettingsSchema,
-  OtherConnectionSettingsSchema,
-  TLSCertificateSchema,
-  TelemetryConnectionSettingsSchema,
-} from '../gen/opamp/v1/opamp_pb.js';
-import type { ConnectionSettingsOffers, } from '../gen/opamp/v1/opamp_pb.js';
+import { AgentCapabilities, OpAMPConnectionSettingsSchema, OtherConnectionSettingsSchema, TLSCertificateSchema, TelemetryConnectionSettingsSchema } from '../gen/opamp/v1/opamp_pb.js';
+import type { ConnectionSettingsOffers } from '../gen/opamp/v1/opamp_pb.js';
 import { contentId, sha256, stableJson } from './canonical-hash.js';
 import { agentHas } from './capabilities.js';
 import type { ResendPolicy } from './offer-tracker.js';
@@ -231,11 +225,18 @@ export function desiredSettings(input: DesiredSettingsInput): {
       const part = destinationPart(`otherConnections.${name}`, other, context, problems);
       if (!part) continue;
       const { identity, pairs } = part.values.otherSettings;
-      fixed.push(fixedPart(`other:${name}`, { ...part.descriptor, otherSettings: Object.fromEntries(identity) }, () => ({
-        kind: 'other',
-        name,
-        value: create(OtherConnectionSettingsSchema, { ...part.message(), otherSettings: Object.fromEntries(pairs) }),
-      }), part.held?.(`other:${name}`)));
+      fixed.push(
+        fixedPart(
+          `other:${name}`,
+          { ...part.descriptor, otherSettings: Object.fromEntries(identity) },
+          () => ({
+            kind: 'other',
+            name,
+            value: create(OtherConnectionSettingsSchema, { ...part.message(), otherSettings: Object.fromEntries(pairs) }),
+          }),
+          part.held?.(`other:${name}`),
+        ),
+      );
     }
   }
   const opamp = opampPart({ ...input, context }, problems);
@@ -271,8 +272,7 @@ function opampPart(input: DesiredSettingsInput, problems: string[]): { steered: 
   const { capabilities, spec, issued, context } = input;
   if (!agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings)) return undefined;
   const own = spec?.opamp;
-  const steered = agentHas(capabilities, AgentCapabilities.AgentCapabilities_ReportsHeartbeat) &&
-    (own?.heartbeat?.idleSeconds ?? input.heartbeat.idleSeconds) > 0;
+  const steered = agentHas(capabilities, AgentCapabilities.AgentCapabilities_ReportsHeartbeat) && (own?.heartbeat?.idleSeconds ?? input.heartbeat.idleSeconds) > 0;
   // A token being revoked is swapped for its replacement, whether a document names it or the agent presented it.
   const named = own?.token ?? context.presented?.tokenName;
   const replacement = named !== undefined ? context.replacementToken?.(named) : undefined;

@@ -22,13 +22,7 @@ import { applyStatus, requestComponents, statusEvents } from './features/status-
  * settings come last: the poll interval they carry depends on whether anything
  * else is pending.
  */
-const OFFERS: ReadonlyArray<(context: PollContext) => FeatureOutcome | undefined> = [
-  offerConfig,
-  offerPackages,
-  deliverMessages,
-  requestComponents,
-  offerSettings,
-];
+const OFFERS: ReadonlyArray<(context: PollContext) => FeatureOutcome | undefined> = [offerConfig, offerPackages, deliverMessages, requestComponents, offerSettings];
 
 /**
  * Decides the reply to one AgentToServer and the changes to the stored state.

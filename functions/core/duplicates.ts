@@ -69,8 +69,7 @@ export function duplicateReason(fp: AgentFingerprint, seen: Observation, windowM
   if (seen.startTime !== undefined && seen.startTime !== fp.startTime && seen.startTime === fp.previousStartTime && recent(fp.startTimeChangedAt)) {
     return 'start time went back to an earlier process';
   }
-  if (seen.identity !== undefined && seen.identity !== fp.identity && seen.identity === fp.previousIdentity &&
-    recent(fp.identityChangedAt) && (fp.identityFlips ?? 0) >= 1) {
+  if (seen.identity !== undefined && seen.identity !== fp.identity && seen.identity === fp.previousIdentity && recent(fp.identityChangedAt) && (fp.identityFlips ?? 0) >= 1) {
     return 'identifying attributes keep flipping between two sets';
   }
   if (seen.gap && fp.preResetSeq !== undefined && recent(fp.lastResetAt) && seen.sequenceNum > BigInt(fp.preResetSeq)) {

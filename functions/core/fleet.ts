@@ -149,9 +149,7 @@ export function buildFleetState(
       .sort((a, b) => compareStrings(a.fileName, b.fileName));
     configs.set(name, { name, hash: configHash(metas), files: metas });
   }
-  const inForce: ConfigAssignment[] = assignments
-    .filter((a) => a.assignment !== undefined)
-    .map((a) => ({ ...a.assignment!, ...(a.error !== undefined ? { error: a.error } : {}) }));
+  const inForce: ConfigAssignment[] = assignments.filter((a) => a.assignment !== undefined).map((a) => ({ ...a.assignment!, ...(a.error !== undefined ? { error: a.error } : {}) }));
   const packages = new Map(packageVersions.map((p) => [packageKey(p.name, p.version), p] as const));
   const settings = new Map(settingsDocuments.flatMap((d) => (d.settings ? [[d.name, d.settings] as const] : [])));
   const certificates = new Map(certificateFolders.map((c) => [c.name, c] as const));

@@ -23,16 +23,7 @@ export const MAX_OBJECT_KEY_BYTES = 1024;
  */
 export const MAX_SEGMENT_BYTES = 233;
 
-export type NameRule =
-  | 'invalid-utf8'
-  | 'empty'
-  | 'control-character'
-  | 'backslash'
-  | 'empty-segment'
-  | 'dot-segment'
-  | 'segment-too-long'
-  | 'key-too-long'
-  | 'invalid-name';
+export type NameRule = 'invalid-utf8' | 'empty' | 'control-character' | 'backslash' | 'empty-segment' | 'dot-segment' | 'segment-too-long' | 'key-too-long' | 'invalid-name';
 
 export interface NameViolation {
   rule: NameRule;
@@ -121,7 +112,6 @@ function quote(text: string): string {
   const shown = text.length > 80 ? `${text.slice(0, 60)}...(${text.length} characters)` : text;
   return JSON.stringify(shown);
 }
-
 
 /** Throws InvalidNameError when there is a violation. */
 export function assertNoViolation(violation: NameViolation | undefined): void {

@@ -40,20 +40,20 @@ export interface PackageVersionMeta {
  * reinstall on every poll).
  */
 export function packageHash(pkg: PackageVersionMeta): string {
-  return sha256(stableJson({
-    name: pkg.name,
-    version: pkg.version,
-    type: packageType(pkg.name),
-    sha256: pkg.sha256,
-    signature: pkg.signature ?? '',
-  })).toString('base64');
+  return sha256(
+    stableJson({
+      name: pkg.name,
+      version: pkg.version,
+      type: packageType(pkg.name),
+      sha256: pkg.sha256,
+      signature: pkg.signature ?? '',
+    }),
+  ).toString('base64');
 }
 
 /** PackagesAvailable.all_packages_hash over the whole set, in name order. */
 export function allPackagesHash(set: readonly PackageVersionMeta[]): string {
-  const entries = [...set]
-    .sort(byName)
-    .map((p) => ({ name: p.name, hash: packageHash(p) }));
+  const entries = [...set].sort(byName).map((p) => ({ name: p.name, hash: packageHash(p) }));
   return sha256(stableJson(entries)).toString('base64');
 }
 
@@ -75,10 +75,7 @@ export interface ResolvedPackageSet {
  * remove every package a PackagesAvailable does not list, so a set with any
  * version missing or unusable is never offered in part.
  */
-export function resolvePackageSet(
-  spec: PackageSetSpec,
-  catalog: ReadonlyMap<string, PackageVersionMeta>,
-): { set: ResolvedPackageSet } | { errors: string[] } {
+export function resolvePackageSet(spec: PackageSetSpec, catalog: ReadonlyMap<string, PackageVersionMeta>): { set: ResolvedPackageSet } | { errors: string[] } {
   const packages: PackageVersionMeta[] = [];
   const errors: string[] = [];
   for (const [name, version] of Object.entries(spec)) {

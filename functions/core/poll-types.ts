@@ -116,9 +116,7 @@ export interface PollDecision {
 export type RecordChanges = { [K in keyof AgentRecord]?: AgentRecord[K] | undefined };
 
 /** The parts of a reply that features fill in. */
-export type ReplyPart = Partial<
-  Pick<ServerToAgent, 'remoteConfig' | 'packagesAvailable' | 'connectionSettings' | 'customMessage' | 'customCapabilities' | 'command'>
->;
+export type ReplyPart = Partial<Pick<ServerToAgent, 'remoteConfig' | 'packagesAvailable' | 'connectionSettings' | 'customMessage' | 'customCapabilities' | 'command'>>;
 
 /**
  * What one feature contributes to a poll: its part of the reply, its record

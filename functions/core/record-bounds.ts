@@ -107,7 +107,10 @@ export function boundedCustomCapabilities(capabilities: readonly string[]): Boun
 /** An error message within RECORD_BOUNDS; a cut one ends with a marker saying how much was cut. */
 export function boundedErrorMessage(message: string): string {
   if (message.length <= RECORD_BOUNDS.errorMessageBytes / 4 || Buffer.byteLength(message) <= RECORD_BOUNDS.errorMessageBytes) return message;
-  const head = Buffer.from(message).subarray(0, RECORD_BOUNDS.errorMessageBytes - 64).toString('utf8').replace(/\uFFFD+$/, '');
+  const head = Buffer.from(message)
+    .subarray(0, RECORD_BOUNDS.errorMessageBytes - 64)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
   return `${head}… [cut: ${Buffer.byteLength(message) - Buffer.byteLength(head)} more bytes]`;
 }
 

@@ -31,8 +31,7 @@ export function gateReply(reply: ServerToAgent, agent: AgentAcceptance): ServerT
     if (offers.ownTraces && !agentHas(caps, AgentCapabilities.AgentCapabilities_ReportsOwnTraces)) delete offers.ownTraces;
     if (offers.ownLogs && !agentHas(caps, AgentCapabilities.AgentCapabilities_ReportsOwnLogs)) delete offers.ownLogs;
     if (!agentHas(caps, AgentCapabilities.AgentCapabilities_AcceptsOtherConnectionSettings)) offers.otherConnections = {};
-    const offersSomething = offers.opamp || offers.ownMetrics || offers.ownTraces || offers.ownLogs ||
-      Object.keys(offers.otherConnections).length > 0;
+    const offersSomething = offers.opamp || offers.ownMetrics || offers.ownTraces || offers.ownLogs || Object.keys(offers.otherConnections).length > 0;
     if (!offersSomething) delete reply.connectionSettings;
   }
   const componentsFlag = BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportAvailableComponents);

@@ -1,12 +1,6 @@
 import { toBinary, toJson } from '@bufbuild/protobuf';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
-import {
-  AgentDescriptionSchema,
-  AvailableComponentsSchema,
-  ComponentHealthSchema,
-  EffectiveConfigSchema,
-  PackageStatusesSchema,
-} from '../gen/opamp/v1/opamp_pb.js';
+import { AgentDescriptionSchema, AvailableComponentsSchema, ComponentHealthSchema, EffectiveConfigSchema, PackageStatusesSchema } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer } from '../gen/opamp/v1/opamp_pb.js';
 import { contentId, stableJson } from './canonical-hash.js';
 

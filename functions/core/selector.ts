@@ -9,7 +9,10 @@ import { SelectorSyntaxError } from './errors.js';
 export type Selector = ReadonlyArray<{ key: string; value: string }>;
 
 export function parseSelector(text: string): Selector {
-  const terms = text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+  const terms = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
   if (terms.length === 0) throw new SelectorSyntaxError('selector is empty: expected key=value[,key=value...]');
   return terms.map((term) => {
     const eq = term.indexOf('=');

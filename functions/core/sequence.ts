@@ -26,13 +26,7 @@ import type { AgentRecord } from './agent-record.js';
  */
 export type SequenceVerdict = 'first' | 'next' | 'duplicate' | 'ahead' | 'gap' | 'reset';
 
-export function classifySequence(
-  record: AgentRecord | undefined,
-  sequenceNum: bigint,
-  messageDigest: string | (() => string),
-  now: number,
-  minPollIntervalMs: number,
-): SequenceVerdict {
+export function classifySequence(record: AgentRecord | undefined, sequenceNum: bigint, messageDigest: string | (() => string), now: number, minPollIntervalMs: number): SequenceVerdict {
   if (!record) return 'first';
   const stored = record.sequenceNum;
   if (sequenceNum === stored + 1n) return 'next';
@@ -108,13 +102,7 @@ function elapsedSince(record: AgentRecord, now: number): number {
  * `firstStored` is the stored number this poll read first (undefined: no
  * record then); a retry of the stored message itself is never overtaken.
  */
-export function overtaken(
-  record: AgentRecord | undefined,
-  firstStored: bigint | undefined,
-  sequenceNum: bigint,
-  messageDigest: string | (() => string),
-  arrivedAt: number,
-): boolean {
+export function overtaken(record: AgentRecord | undefined, firstStored: bigint | undefined, sequenceNum: bigint, messageDigest: string | (() => string), arrivedAt: number): boolean {
   if (!record || record.movedTo || sequenceNum > record.sequenceNum) return false;
   const writtenSince = firstStored === undefined || firstStored < sequenceNum || record.lastSeenAt >= arrivedAt;
   if (!writtenSince) return false;

@@ -100,10 +100,11 @@ export function certificatePart(label: string, ref: string, context: ConnectionC
   return {
     identity: `cert:${found.fingerprint}`,
     ...(notAfter !== undefined ? { held: (part: PartKey) => ({ part, source: ref, fingerprint: found.fingerprint, notAfter }) } : {}),
-    message: () => create(TLSCertificateSchema, {
-      cert: utf8(found.cert),
-      ...(found.key !== undefined ? { privateKey: utf8(found.key) } : {}),
-      ...(found.ca !== undefined ? { caCert: utf8(found.ca) } : {}),
-    }),
+    message: () =>
+      create(TLSCertificateSchema, {
+        cert: utf8(found.cert),
+        ...(found.key !== undefined ? { privateKey: utf8(found.key) } : {}),
+        ...(found.ca !== undefined ? { caCert: utf8(found.ca) } : {}),
+      }),
   };
 }

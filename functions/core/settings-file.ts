@@ -35,8 +35,8 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const secretRefSchema = z.union([
   z.strictObject({
     secret: z.string().check(
-      z.regex(SECRET_NAME, 'a secret name is 1-512 letters, digits and /_+=.@- (relative to the deployment\'s secret prefix)'),
-      z.refine((n) => !n.split('/').includes('..') && !n.startsWith('/'), 'a secret name may not climb out of the deployment\'s prefix'),
+      z.regex(SECRET_NAME, "a secret name is 1-512 letters, digits and /_+=.@- (relative to the deployment's secret prefix)"),
+      z.refine((n) => !n.split('/').includes('..') && !n.startsWith('/'), "a secret name may not climb out of the deployment's prefix"),
     ),
     key: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   }),
@@ -74,9 +74,7 @@ const other = z.strictObject({
 
 const opamp = z.strictObject({
   token: z.optional(z.string().check(z.refine(isValidName, 'must be an agent token name'))),
-  headers: z.optional(
-    headers.check(z.refine((h) => !Object.keys(h).some((k) => k.toLowerCase() === 'authorization'), '"headers" may not hold Authorization: name an agent token in "token" instead')),
-  ),
+  headers: z.optional(headers.check(z.refine((h) => !Object.keys(h).some((k) => k.toLowerCase() === 'authorization'), '"headers" may not hold Authorization: name an agent token in "token" instead'))),
   certificate: z.optional(certificate),
   tls: z.optional(tls),
   proxy: z.optional(proxy),

@@ -28,4 +28,3 @@ export function proxyMessage(proxy: ProxySpec, headers: ReadonlyArray<readonly [
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
-

@@ -145,11 +145,7 @@ export function assumeApplied(offer: SettingsOffer, now: number): AppliedSetting
  */
 export type SettingsRolloutState = Exclude<OfferState, 'rolled-back' | 'not-taken'>;
 
-export function settingsRolloutState(args: {
-  targeted: boolean;
-  reported: ReportedApplyStatus | undefined;
-  offer: SettingsOffer | undefined;
-}): SettingsRolloutState {
+export function settingsRolloutState(args: { targeted: boolean; reported: ReportedApplyStatus | undefined; offer: SettingsOffer | undefined }): SettingsRolloutState {
   const { offer, reported } = args;
   if (!offer) return args.targeted ? 'pending' : 'none';
   // The last offer stands in for the desired settings (they are only known at poll time); nothing is abandoned or given up here.

@@ -30,19 +30,17 @@ export interface ConfigTarget {
  *    same way on every function instance;
  * 3. the assignment named `default` (it has no target).
  */
-function resolveAssignment(
-  agent: TargetAgent,
-  fleet: FleetState,
-  names: (assignment: ConfigAssignment) => boolean,
-): ConfigAssignment | undefined {
+function resolveAssignment(agent: TargetAgent, fleet: FleetState, names: (assignment: ConfigAssignment) => boolean): ConfigAssignment | undefined {
   const candidates = fleet.assignments.filter(names);
-  return candidates.filter((a) => targets(a, agent)).sort(compareAssignments)[0] ??
-    candidates.find((a) => isFallback(a));
+  return candidates.filter((a) => targets(a, agent)).sort(compareAssignments)[0] ?? candidates.find((a) => isFallback(a));
 }
 
 /** The agent's configuration: as assigned, else the configuration named `default`. */
 export function resolveConfigTarget(agent: TargetAgent, fleet: FleetState): ConfigTarget | undefined {
-  return configTargetOf(resolveAssignment(agent, fleet, (a) => a.config !== undefined), fleet);
+  return configTargetOf(
+    resolveAssignment(agent, fleet, (a) => a.config !== undefined),
+    fleet,
+  );
 }
 
 function configTargetOf(winner: ConfigAssignment | undefined, fleet: FleetState): ConfigTarget | undefined {
@@ -74,7 +72,10 @@ export interface SettingsTarget {
 
 /** The agent's connection settings document: as assigned, else the one named `default`. */
 export function resolveSettingsTarget(agent: TargetAgent, fleet: FleetState): SettingsTarget | undefined {
-  return settingsTargetOf(resolveAssignment(agent, fleet, (a) => a.settings !== undefined), fleet);
+  return settingsTargetOf(
+    resolveAssignment(agent, fleet, (a) => a.settings !== undefined),
+    fleet,
+  );
 }
 
 function settingsTargetOf(winner: ConfigAssignment | undefined, fleet: FleetState): SettingsTarget | undefined {
@@ -130,8 +131,5 @@ function targets(assignment: ConfigAssignment, agent: TargetAgent): boolean {
 
 function compareAssignments(a: ConfigAssignment, b: ConfigAssignment): number {
   const rank = (x: ConfigAssignment) => (x.instanceUid !== undefined ? 1 : 0);
-  return rank(b) - rank(a) ||
-    b.priority - a.priority ||
-    (b.selector?.length ?? 0) - (a.selector?.length ?? 0) ||
-    byName(a, b);
+  return rank(b) - rank(a) || b.priority - a.priority || (b.selector?.length ?? 0) - (a.selector?.length ?? 0) || byName(a, b);
 }

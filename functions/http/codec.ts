@@ -3,11 +3,7 @@ import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { validateAgentToServer } from '../core/validate-message.js';
 import { errorText, ProtocolError } from '../core/errors.js';
 import { instanceUidFromText } from '../core/instance-uid.js';
-import {
-  AgentToServerSchema,
-  ServerErrorResponseType,
-  ServerToAgentSchema,
-} from '../gen/opamp/v1/opamp_pb.js';
+import { AgentToServerSchema, ServerErrorResponseType, ServerToAgentSchema } from '../gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, ServerToAgent } from '../gen/opamp/v1/opamp_pb.js';
 
 export const OPAMP_INSTANCE_UID_HEADER = 'OpAMP-Instance-UID';
@@ -60,20 +56,13 @@ export function encodeServerToAgent(reply: ServerToAgent): Uint8Array {
 }
 
 /** An error reply carries the uid and the error, nothing else. */
-export function errorReply(
-  instanceUid: Uint8Array,
-  type: ServerErrorResponseType,
-  message: string,
-  retryAfterSeconds?: number,
-): ServerToAgent {
+export function errorReply(instanceUid: Uint8Array, type: ServerErrorResponseType, message: string, retryAfterSeconds?: number): ServerToAgent {
   return create(ServerToAgentSchema, {
     instanceUid,
     errorResponse: {
       type,
       errorMessage: message,
-      ...(retryAfterSeconds !== undefined
-        ? { Details: { case: 'retryInfo', value: { retryAfterNanoseconds: BigInt(retryAfterSeconds) * 1_000_000_000n } } }
-        : {}),
+      ...(retryAfterSeconds !== undefined ? { Details: { case: 'retryInfo', value: { retryAfterNanoseconds: BigInt(retryAfterSeconds) * 1_000_000_000n } } } : {}),
     },
   });
 }

@@ -40,8 +40,7 @@ export function errorResponse(c: Context, error: unknown, options: ErrorResponse
     telemetry.logger.warn('store unavailable', { error: error.message, cause: causeName(error) });
     const headers = { 'retry-after': String(options.retryAfterSeconds) };
     if (opamp && instanceUid) {
-      const reply = errorReply(instanceUid, ServerErrorResponseType.ServerErrorResponseType_Unavailable,
-        'the server is temporarily unable to store state; retry later', options.retryAfterSeconds);
+      const reply = errorReply(instanceUid, ServerErrorResponseType.ServerErrorResponseType_Unavailable, 'the server is temporarily unable to store state; retry later', options.retryAfterSeconds);
       return protobufResponse(c, encodeServerToAgent(reply), options, 503, headers);
     }
     return jsonOrText(c, 503, 'unavailable', 'the server is temporarily unable to reach its store; retry later', headers, opamp);

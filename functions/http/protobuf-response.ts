@@ -10,13 +10,7 @@ export interface ProtobufResponseOptions {
   gzipMinBytes: number;
 }
 
-export function protobufResponse(
-  c: Context,
-  body: Uint8Array,
-  options: ProtobufResponseOptions,
-  status: 200 | 400 | 503 = 200,
-  headers: Record<string, string> = {},
-): Response {
+export function protobufResponse(c: Context, body: Uint8Array, options: ProtobufResponseOptions, status: 200 | 400 | 503 = 200, headers: Record<string, string> = {}): Response {
   const out = new Headers({ 'content-type': 'application/x-protobuf', ...headers });
   let payload: Uint8Array = body;
   if (body.byteLength >= options.gzipMinBytes && acceptsGzip(c.req.header('accept-encoding'))) {

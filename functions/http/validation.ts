@@ -88,7 +88,12 @@ const PARAM_SCHEMAS: Record<PathParamKind, z.ZodMiniType<string, string>> = {
   package: z.string().check(z.refine((n) => n === TOP_LEVEL_PACKAGE_FOLDER || isValidName(n))),
   'package-version': z.string().check(z.refine(isValidVersion)),
   // Uids are case-insensitive hex; the store keys them in lower case.
-  'instance-uid': z.pipe(z.string(), z.transform((u: string) => u.toLowerCase())).check(z.refine(isCanonicalInstanceUid)),
+  'instance-uid': z
+    .pipe(
+      z.string(),
+      z.transform((u: string) => u.toLowerCase()),
+    )
+    .check(z.refine(isCanonicalInstanceUid)),
 };
 
 type ParamInput<K extends string> = { param: Record<K, string> };
@@ -101,9 +106,7 @@ type ParamTargets<K extends string> = { in: ParamInput<K>; out: ParamInput<K> };
  * (`invalid-config-name`, `invalid-instance-uid`, ...) before the handler
  * runs. Handlers read the checked values with `c.req.valid('param')`.
  */
-export function pathParams<K extends string, E extends Env = Env, P extends string = string>(
-  spec: Record<K, PathParamKind>,
-): MiddlewareHandler<E, P, ParamTargets<K>> {
+export function pathParams<K extends string, E extends Env = Env, P extends string = string>(spec: Record<K, PathParamKind>): MiddlewareHandler<E, P, ParamTargets<K>> {
   const entries = Object.entries(spec) as Array<[K, PathParamKind]>;
   const schema = z.object(Object.fromEntries(entries.map(([key, kind]) => [key, PARAM_SCHEMAS[kind]])));
   return sValidator('param', schema, (result) => {

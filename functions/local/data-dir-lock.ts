@@ -50,8 +50,8 @@ export function lockDataDir(dataDir: string): DataDirLock {
       const where = owner.url ? `, ${owner.url}` : '';
       throw new DataDirInUseError(
         `another backend (process ${owner.pid}${where}) is using the data directory ${dataDir}; ` +
-        `stop it, or give this one its own directory and port with OPAMP_DATA_DIR and OPAMP_PORT ` +
-        `(remove ${path} if no backend runs there)`,
+          `stop it, or give this one its own directory and port with OPAMP_DATA_DIR and OPAMP_PORT ` +
+          `(remove ${path} if no backend runs there)`,
       );
     }
     rmSync(path, { force: true });

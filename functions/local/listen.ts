@@ -37,19 +37,24 @@ export interface ListenOptions {
 /** An HTTP/1.1 server (the only kind the local backend runs) for the app. */
 export function listen(options: ListenOptions): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = serve({
-      fetch: options.fetch,
-      hostname: options.hostname,
-      port: options.port,
-      // Node sends `Keep-Alive: timeout=<keepAliveTimeout in whole seconds>` and closes an
-      // idle connection no sooner. Headers and request timeouts count only while a request
-      // arrives, not while a connection waits idle, so their defaults stay.
-      serverOptions: { keepAliveTimeout: options.idleConnectionMs },
-    }, () => resolve(server as Server));
+    const server = serve(
+      {
+        fetch: options.fetch,
+        hostname: options.hostname,
+        port: options.port,
+        // Node sends `Keep-Alive: timeout=<keepAliveTimeout in whole seconds>` and closes an
+        // idle connection no sooner. Headers and request timeouts count only while a request
+        // arrives, not while a connection waits idle, so their defaults stay.
+        serverOptions: { keepAliveTimeout: options.idleConnectionMs },
+      },
+      () => resolve(server as Server),
+    );
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE'
-        ? new PortInUseError(`port ${options.port} on ${options.hostname} is already in use (another backend?); stop what holds it, or set OPAMP_PORT to another port (0 picks a free one)`)
-        : error);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(`port ${options.port} on ${options.hostname} is already in use (another backend?); stop what holds it, or set OPAMP_PORT to another port (0 picks a free one)`)
+          : error,
+      );
     });
   });
 }

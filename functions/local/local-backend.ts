@@ -63,9 +63,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
   const usesDataDir = !options.dynamodbEndpoint || !options.s3Endpoint;
   const lock: DataDirLock | undefined = usesDataDir ? lockDataDir(options.dataDir) : undefined;
   try {
-    const dynamo = options.dynamodbEndpoint
-      ? undefined
-      : await startDynamoEmulator({ directory: options.ephemeral ? undefined : join(options.dataDir, 'dynamodb') });
+    const dynamo = options.dynamodbEndpoint ? undefined : await startDynamoEmulator({ directory: options.ephemeral ? undefined : join(options.dataDir, 'dynamodb') });
     if (dynamo) emulators.push(dynamo);
     const s3 = options.s3Endpoint ? undefined : await startS3Emulator({ directory: join(options.dataDir, 's3'), port: options.s3Port });
     if (s3) emulators.push(s3);
@@ -82,10 +80,11 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       config: options.config,
       clients,
       telemetry: options.telemetry,
-      readLocalFile: (path) => readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined;
-        throw error;
-      }),
+      readLocalFile: (path) =>
+        readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined;
+          throw error;
+        }),
       localEnv: options.localEnv ?? process.env,
       ...(options.now ? { now: options.now } : {}),
     });

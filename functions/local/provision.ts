@@ -15,18 +15,20 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  await client.send(new CreateTableCommand({
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: TABLE_KEY.partition, AttributeType: 'S' },
-      { AttributeName: TABLE_KEY.sort, AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: TABLE_KEY.partition, KeyType: 'HASH' },
-      { AttributeName: TABLE_KEY.sort, KeyType: 'RANGE' },
-    ],
-  }));
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: TABLE_KEY.partition, AttributeType: 'S' },
+        { AttributeName: TABLE_KEY.sort, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: TABLE_KEY.partition, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEY.sort, KeyType: 'RANGE' },
+      ],
+    }),
+  );
 }
 
 export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {

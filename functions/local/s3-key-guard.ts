@@ -69,7 +69,7 @@ function requestProblem(ctx: KoaContext): { code: string; message: string } | un
     try {
       key = decodeURIComponent(encoded);
     } catch {
-      return { code: 'InvalidURI', message: 'Couldn\'t parse the specified URI (the key is not valid UTF-8).' };
+      return { code: 'InvalidURI', message: "Couldn't parse the specified URI (the key is not valid UTF-8)." };
     }
     // A listing prefix may end in "/" (a folder); a key may not.
     const violation = keyViolation(prefix && key.endsWith('/') ? key.slice(0, -1) : key);

@@ -74,11 +74,7 @@ export interface AgentStore {
 }
 
 /** Every record matching `where`, page by page (for fleet-wide reports and actions). */
-export async function* everyAgent(
-  store: Pick<AgentStore, 'list'>,
-  where?: (record: AgentRecord) => boolean,
-  pageSize = 500,
-): AsyncGenerator<AgentRecord> {
+export async function* everyAgent(store: Pick<AgentStore, 'list'>, where?: (record: AgentRecord) => boolean, pageSize = 500): AsyncGenerator<AgentRecord> {
   let cursor: string | undefined;
   do {
     const page = await store.list({ limit: pageSize, cursor, ...(where ? { where } : {}) });

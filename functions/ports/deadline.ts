@@ -14,7 +14,6 @@ export interface Deadline {
   signal: AbortSignal;
 }
 
-
 const scope = new AsyncLocalStorage<Deadline>();
 
 /** The deadline of the request this code runs for, if any (background work has none). */

@@ -18,7 +18,6 @@ export interface AgentTokenRecord {
   replacedBy?: string | undefined;
 }
 
-
 /** Agent bearer tokens (hashes only). */
 export interface TokenStore {
   /** Changes whenever a token is created or revoked. */

@@ -12,7 +12,6 @@ const TOKEN_PREFIX = 'opamp_';
 /** How many live agents the token list names per token (a fleet-wide token is held by thousands). */
 const LISTED_AGENTS = 100;
 
-
 function hashToken(token: string): string {
   return sha256(token).toString('hex');
 }
@@ -171,11 +170,11 @@ export class TokenAdmin {
         ...(t.replacedBy !== undefined ? { replacedBy: t.replacedBy } : {}),
         ...(usage
           ? {
-            agents: usage.agents.get(t.name)?.length ?? 0,
-            live: usage.live.get(t.name)?.length ?? 0,
-            liveAgents: (usage.live.get(t.name) ?? []).slice(0, LISTED_AGENTS),
-            settings: usage.settings.get(t.name) ?? [],
-          }
+              agents: usage.agents.get(t.name)?.length ?? 0,
+              live: usage.live.get(t.name)?.length ?? 0,
+              liveAgents: (usage.live.get(t.name) ?? []).slice(0, LISTED_AGENTS),
+              settings: usage.settings.get(t.name) ?? [],
+            }
           : {}),
       }))
       .sort(byName);

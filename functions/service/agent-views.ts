@@ -147,17 +147,11 @@ export function detailView(record: AgentRecord, sections: SectionsByKind, now: n
         }
       : null,
     // Every field shown, so that an unhealthy component says `healthy: false` rather than nothing.
-    health: sections.health
-      ? toJson(SECTION_SCHEMAS.health, fromBinary(SECTION_SCHEMAS.health, sections.health.bytes), { alwaysEmitImplicit: true })
-      : null,
+    health: sections.health ? toJson(SECTION_SCHEMAS.health, fromBinary(SECTION_SCHEMAS.health, sections.health.bytes), { alwaysEmitImplicit: true }) : null,
     effectiveConfig: effectiveConfig ? { files: configFilesView(effectiveConfig) } : null,
     remoteConfigStatus: record.remoteConfigStatus ? applyStatusView(record.remoteConfigStatus, RemoteConfigStatuses) : null,
-    connectionSettingsStatus: record.connectionSettingsStatus
-      ? applyStatusView(record.connectionSettingsStatus, ConnectionSettingsStatuses)
-      : null,
-    packageStatuses: sections.packageStatuses
-      ? toJson(SECTION_SCHEMAS.packageStatuses, fromBinary(SECTION_SCHEMAS.packageStatuses, sections.packageStatuses.bytes))
-      : null,
+    connectionSettingsStatus: record.connectionSettingsStatus ? applyStatusView(record.connectionSettingsStatus, ConnectionSettingsStatuses) : null,
+    packageStatuses: sections.packageStatuses ? toJson(SECTION_SCHEMAS.packageStatuses, fromBinary(SECTION_SCHEMAS.packageStatuses, sections.packageStatuses.bytes)) : null,
     customCapabilities: record.customCapabilities ?? [],
     ...(record.customCapabilitiesTruncated ? { customCapabilitiesTruncated: record.customCapabilitiesTruncated } : {}),
     commands: {
@@ -177,14 +171,16 @@ export function detailView(record: AgentRecord, sections: SectionsByKind, now: n
     queuedMessages: record.outbox?.length ?? 0,
     receivedMessages: record.inboxCount ?? 0,
     duplicates: (record.duplicates ?? []).map((d) => ({ at: iso(d.at), newInstanceUid: d.newInstanceUid, reason: d.reason })),
-    availableComponents: record.availableComponentsHash !== undefined
-      ? {
-          hash: Buffer.from(record.availableComponentsHash, 'base64url').toString('hex'),
-          components: sections.availableComponents?.hash === record.availableComponentsHash
-            ? (toJson(SECTION_SCHEMAS.availableComponents, fromBinary(SECTION_SCHEMAS.availableComponents, sections.availableComponents.bytes)) as { components?: JsonValue }).components ?? {}
-            : null,
-        }
-      : null,
+    availableComponents:
+      record.availableComponentsHash !== undefined
+        ? {
+            hash: Buffer.from(record.availableComponentsHash, 'base64url').toString('hex'),
+            components:
+              sections.availableComponents?.hash === record.availableComponentsHash
+                ? ((toJson(SECTION_SCHEMAS.availableComponents, fromBinary(SECTION_SCHEMAS.availableComponents, sections.availableComponents.bytes)) as { components?: JsonValue }).components ?? {})
+                : null,
+          }
+        : null,
   };
 }
 
@@ -212,12 +208,8 @@ export function packagesView(record: AgentRecord, desired: DesiredState): Packag
   const resolved = desired.packageSet;
   const people = (names: Readonly<Record<string, unknown>>) => Object.fromEntries(Object.entries(names).map(([n, v]) => [packageFolderOfName(n), v]));
   return {
-    desired: target
-      ? { via: target.via, versions: people(target.spec) as Record<string, string>, errors: resolved && 'errors' in resolved ? resolved.errors : [] }
-      : null,
-    offer: record.packagesOffer
-      ? { hash: hex(record.packagesOffer.hash), offeredAt: iso(record.packagesOffer.offeredAt), attempts: record.packagesOffer.attempts }
-      : null,
+    desired: target ? { via: target.via, versions: people(target.spec) as Record<string, string>, errors: resolved && 'errors' in resolved ? resolved.errors : [] } : null,
+    offer: record.packagesOffer ? { hash: hex(record.packagesOffer.hash), offeredAt: iso(record.packagesOffer.offeredAt), attempts: record.packagesOffer.attempts } : null,
     statuses: people(record.packages ?? {}) as Record<string, PackageStatusSummary>,
   };
 }
@@ -227,13 +219,9 @@ export function connectionSettingsView(record: AgentRecord, target: SettingsTarg
   return {
     desired: target ? { settings: target.name, via: target.via, exists: target.spec !== undefined } : null,
     state: settingsRolloutState({ targeted: target?.spec !== undefined, reported: record.connectionSettingsStatus, offer }),
-    offer: offer
-      ? { hash: hex(offer.hash), offeredAt: iso(offer.offeredAt), attempts: offer.attempts, parts: offer.sent, heartbeatSeconds: offer.heartbeatSeconds ?? null }
-      : null,
+    offer: offer ? { hash: hex(offer.hash), offeredAt: iso(offer.offeredAt), attempts: offer.attempts, parts: offer.sent, heartbeatSeconds: offer.heartbeatSeconds ?? null } : null,
     applied: applied ? { hash: hex(applied.hash), at: iso(applied.at), assumed: applied.assumed, heartbeatSeconds: applied.heartbeatSeconds ?? null } : null,
-    issuedCertificate: issued
-      ? { fingerprint: issued.fingerprint, serialNumber: issued.serialNumber, issuedAt: iso(issued.issuedAt), notAfter: iso(issued.notAfter) }
-      : null,
+    issuedCertificate: issued ? { fingerprint: issued.fingerprint, serialNumber: issued.serialNumber, issuedAt: iso(issued.issuedAt), notAfter: iso(issued.notAfter) } : null,
     problems: record.settingsProblems ?? [],
   };
 }
@@ -246,9 +234,8 @@ function configFilesView(config: EffectiveConfig): Record<string, ConfigFileView
   const files: Record<string, ConfigFileView> = {};
   for (const [name, file] of Object.entries(config.configMap?.configMap ?? {})) {
     const text = decodeUtf8(file.body);
-    files[name] = text === undefined
-      ? { contentType: file.contentType, encoding: 'base64', body: Buffer.from(file.body).toString('base64') }
-      : { contentType: file.contentType, encoding: 'utf8', body: text };
+    files[name] =
+      text === undefined ? { contentType: file.contentType, encoding: 'base64', body: Buffer.from(file.body).toString('base64') } : { contentType: file.contentType, encoding: 'utf8', body: text };
   }
   return files;
 }

@@ -135,8 +135,7 @@ export class BucketIngest {
     for (const [prefix, { folder, version }] of folders) {
       const known = recordedPackages.get(prefix);
       const listed = packages.filter((o) => o.key.startsWith(prefix));
-      const unchanged = known && known.error === undefined && listed.some((o) => o.key === known.objectKey) &&
-        listed.length === (known.signature === undefined ? 1 : 2);
+      const unchanged = known && known.error === undefined && listed.some((o) => o.key === known.objectKey) && listed.length === (known.signature === undefined ? 1 : 2);
       if (!unchanged && (await this.ingestPackageVersion(folder, version, now)) === 'recorded') changed++;
     }
     for (const [prefix, p] of recordedPackages) {
@@ -145,10 +144,12 @@ export class BucketIngest {
     // Certificate folders: their files are small, and the record keeps no ETags; each folder is
     // re-read and written only when a file's content or version differs from what was recorded.
     const recordedCertificates = new Map(snapshot.certificates.map((c) => [c.name, c]));
-    const certificateNames = new Set(certificates.flatMap((o) => {
-      const target = this.classify(o.key, rejected);
-      return target.kind === 'certificate-file' ? [target.name] : [];
-    }));
+    const certificateNames = new Set(
+      certificates.flatMap((o) => {
+        const target = this.classify(o.key, rejected);
+        return target.kind === 'certificate-file' ? [target.name] : [];
+      }),
+    );
     for (const name of certificateNames) {
       if ((await this.ingestCertificateFolder(name, now, recordedCertificates.get(name))) === 'recorded') changed++;
     }
@@ -184,31 +185,38 @@ export class BucketIngest {
   private ingestPackageVersion(folder: string, version: string, now: number): Promise<IngestOutcome> {
     const name = packageNameOfFolder(folder);
     const prefix = packageVersionPrefix(folder, version);
-    return this.recordFolder(prefix, () => this.deps.fleet.packageRevision(name, version), async (revision) => {
-      const listing = await this.deps.objects.listObjects(prefix);
-      const files = listing.filter((o) => !o.key.endsWith(SIGNATURE_SUFFIX));
-      if (files.length === 0) return this.deps.fleet.removePackageVersion(name, version, now, revision);
-      const base = { name, version, scannedAt: now };
-      if (files.length > 1) {
-        const error = `${prefix} holds ${files.length} files; a package version is one file (and its ${SIGNATURE_SUFFIX})`;
-        this.deps.telemetry.logger.warn('package version rejected', { prefix, error });
-        return this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error }, revision);
-      }
-      const file = files[0]!;
-      const digest = await this.deps.objects.digestObject(file.key);
-      if (!digest) return false; // removed since the listing: list again
-      const signatureKey = `${file.key}${SIGNATURE_SUFFIX}`;
-      const signed = listing.some((o) => o.key === signatureKey);
-      const signature = signed ? await this.deps.objects.getObject(signatureKey) : undefined;
-      if (signed && !signature) return false; // removed since the listing: list again
-      return this.deps.fleet.putPackageVersion({
-        ...base,
-        objectKey: file.key,
-        sha256: digest.sha256,
-        size: digest.size,
-        ...(signature ? { signature: Buffer.from(signature.bytes).toString('base64') } : {}),
-      }, revision);
-    });
+    return this.recordFolder(
+      prefix,
+      () => this.deps.fleet.packageRevision(name, version),
+      async (revision) => {
+        const listing = await this.deps.objects.listObjects(prefix);
+        const files = listing.filter((o) => !o.key.endsWith(SIGNATURE_SUFFIX));
+        if (files.length === 0) return this.deps.fleet.removePackageVersion(name, version, now, revision);
+        const base = { name, version, scannedAt: now };
+        if (files.length > 1) {
+          const error = `${prefix} holds ${files.length} files; a package version is one file (and its ${SIGNATURE_SUFFIX})`;
+          this.deps.telemetry.logger.warn('package version rejected', { prefix, error });
+          return this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error }, revision);
+        }
+        const file = files[0]!;
+        const digest = await this.deps.objects.digestObject(file.key);
+        if (!digest) return false; // removed since the listing: list again
+        const signatureKey = `${file.key}${SIGNATURE_SUFFIX}`;
+        const signed = listing.some((o) => o.key === signatureKey);
+        const signature = signed ? await this.deps.objects.getObject(signatureKey) : undefined;
+        if (signed && !signature) return false; // removed since the listing: list again
+        return this.deps.fleet.putPackageVersion(
+          {
+            ...base,
+            objectKey: file.key,
+            sha256: digest.sha256,
+            size: digest.size,
+            ...(signature ? { signature: Buffer.from(signature.bytes).toString('base64') } : {}),
+          },
+          revision,
+        );
+      },
+    );
   }
 
   /**
@@ -221,22 +229,26 @@ export class BucketIngest {
    */
   private ingestCertificateFolder(name: string, now: number, recorded?: CertificateRecord): Promise<IngestOutcome> {
     const folder = certificateFolder(name);
-    return this.recordFolder(folder, () => this.deps.fleet.certificateRevision(name), async (revision) => {
-      const listed = new Set((await this.deps.objects.listObjects(folder)).map((o) => o.key));
-      const roles = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).filter((role) => listed.has(certificateObjectKey(name, role)));
-      if (roles.length === 0) return this.deps.fleet.removeCertificate(name, now, revision);
-      const files: Partial<Record<CertificateRole, CertificateFileMeta>> = {};
-      const pem: Partial<Record<CertificateRole, string>> = {};
-      for (const role of roles) {
-        const objectKey = certificateObjectKey(name, role);
-        const object = await this.deps.objects.getObject(objectKey);
-        if (!object) return false; // removed since the listing: list again
-        files[role] = { objectKey, sha256: sha256(object.bytes).toString('hex'), ...(object.versionId ? { versionId: object.versionId } : {}) };
-        pem[role] = new TextDecoder().decode(object.bytes);
-      }
-      if (recorded && sameFiles(recorded, files)) return undefined;
-      return this.deps.fleet.putCertificate(await checkedCertificate(name, folder, files, pem, now, this.deps.telemetry), revision);
-    });
+    return this.recordFolder(
+      folder,
+      () => this.deps.fleet.certificateRevision(name),
+      async (revision) => {
+        const listed = new Set((await this.deps.objects.listObjects(folder)).map((o) => o.key));
+        const roles = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).filter((role) => listed.has(certificateObjectKey(name, role)));
+        if (roles.length === 0) return this.deps.fleet.removeCertificate(name, now, revision);
+        const files: Partial<Record<CertificateRole, CertificateFileMeta>> = {};
+        const pem: Partial<Record<CertificateRole, string>> = {};
+        for (const role of roles) {
+          const objectKey = certificateObjectKey(name, role);
+          const object = await this.deps.objects.getObject(objectKey);
+          if (!object) return false; // removed since the listing: list again
+          files[role] = { objectKey, sha256: sha256(object.bytes).toString('hex'), ...(object.versionId ? { versionId: object.versionId } : {}) };
+          pem[role] = new TextDecoder().decode(object.bytes);
+        }
+        if (recorded && sameFiles(recorded, files)) return undefined;
+        return this.deps.fleet.putCertificate(await checkedCertificate(name, folder, files, pem, now, this.deps.telemetry), revision);
+      },
+    );
   }
 
   /**
@@ -276,18 +288,21 @@ export class BucketIngest {
         recorded = await this.deps.fleet.removeConfigFile(target.configName, target.fileName, order, now);
       } else {
         const tooLarge = object.bytes.byteLength > this.deps.maxConfigFileBytes;
-        recorded = await this.deps.fleet.putConfigFile({
-          configName: target.configName,
-          fileName: target.fileName,
-          objectKey: key,
-          sha256: sha256(object.bytes).toString('hex'),
-          size: object.bytes.byteLength,
-          contentType: configContentType(target.fileName, object.contentType),
-          versionId: object.versionId,
-          etag: object.etag,
-          ...(tooLarge ? { error: `${object.bytes.byteLength} bytes is more than the ${this.deps.maxConfigFileBytes} a configuration file may have` } : {}),
-          updatedAt: now,
-        }, order);
+        recorded = await this.deps.fleet.putConfigFile(
+          {
+            configName: target.configName,
+            fileName: target.fileName,
+            objectKey: key,
+            sha256: sha256(object.bytes).toString('hex'),
+            size: object.bytes.byteLength,
+            contentType: configContentType(target.fileName, object.contentType),
+            versionId: object.versionId,
+            etag: object.etag,
+            ...(tooLarge ? { error: `${object.bytes.byteLength} bytes is more than the ${this.deps.maxConfigFileBytes} a configuration file may have` } : {}),
+            updatedAt: now,
+          },
+          order,
+        );
         if (tooLarge) this.deps.telemetry.logger.warn('configuration file too large', { key, size: object.bytes.byteLength });
       }
     } else if (target.kind === 'assignment') {
@@ -357,8 +372,6 @@ function sameFiles(recorded: CertificateRecord, files: Partial<Record<Certificat
   return (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).every((role) => {
     const a = recorded[role];
     const b = files[role];
-    return a === undefined || b === undefined
-      ? a === b
-      : a.objectKey === b.objectKey && a.sha256 === b.sha256 && (a.versionId ?? '') === (b.versionId ?? '');
+    return a === undefined || b === undefined ? a === b : a.objectKey === b.objectKey && a.sha256 === b.sha256 && (a.versionId ?? '') === (b.versionId ?? '');
   });
 }

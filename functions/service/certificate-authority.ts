@@ -2,16 +2,7 @@ import { randomBytes, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 import { sha256 } from '../core/canonical-hash.js';
 import { isCanonicalInstanceUid } from '../core/instance-uid.js';
-import {
-  assertKeyMatchesCertificate,
-  CertificateMaterialError,
-  certificateInfo,
-  KEY_USAGE_OID,
-  loadX509,
-  readCertificate,
-  readPrivateKey,
-  SUBJECT_KEY_IDENTIFIER_OID,
-} from './x509.js';
+import { assertKeyMatchesCertificate, CertificateMaterialError, certificateInfo, KEY_USAGE_OID, loadX509, readCertificate, readPrivateKey, SUBJECT_KEY_IDENTIFIER_OID } from './x509.js';
 import type { CertificateInfo, PemMaterial, X509Library } from './x509.js';
 import { classifyKey, describeKey, signingProfile, SUPPORTED_CA_KEYS } from './certificate-keys.js';
 import type { SigningProfile } from './certificate-keys.js';
@@ -124,9 +115,7 @@ export async function loadCertificateAuthority(material: PemMaterial, options: C
   // The authority key identifier must repeat the CA's own subject key
   // identifier when it has one: that is what verifiers match on.
   const caKeyId = certificate.getExtension<X509.SubjectKeyIdentifierExtension>(SUBJECT_KEY_IDENTIFIER_OID);
-  const authorityKeyIdentifier = caKeyId
-    ? new x509.AuthorityKeyIdentifierExtension(caKeyId.keyId, false)
-    : await x509.AuthorityKeyIdentifierExtension.create(certificate.publicKey, false);
+  const authorityKeyIdentifier = caKeyId ? new x509.AuthorityKeyIdentifierExtension(caKeyId.keyId, false) : await x509.AuthorityKeyIdentifierExtension.create(certificate.publicKey, false);
   return new AgentCertificateAuthority(x509, certificate, info, signingKey, profile, authorityKeyIdentifier, options.now, settings);
 }
 
@@ -165,7 +154,7 @@ class AgentCertificateAuthority implements CertificateAuthority {
       throw new CsrRejectedError(`the CSR's signature could not be checked: ${describe(error)}`, { cause: error });
     }
     if (!verified) {
-      throw new CsrRejectedError('the CSR\'s signature does not verify with the public key it carries');
+      throw new CsrRejectedError("the CSR's signature does not verify with the public key it carries");
     }
     checkInstanceUid(this.x509, request, agentUid, this.settings.requireInstanceUid);
 
@@ -232,7 +221,6 @@ function wholeSeconds(ms: number): number {
 /** 16 random bytes, high bit clear so that the DER integer is positive, first byte non-zero so that it is minimal. */
 function randomSerialNumber(): string {
   const bytes = randomBytes(SERIAL_NUMBER_BYTES);
-  bytes[0] = (bytes[0]! & 0x7f) || 0x01;
+  bytes[0] = bytes[0]! & 0x7f || 0x01;
   return bytes.toString('hex');
 }
-

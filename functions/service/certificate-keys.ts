@@ -3,10 +3,7 @@ import type { KeyObject, webcrypto } from 'node:crypto';
 /** Which keys the server signs with (its CA) and signs for (agents), and how it signs with each. */
 
 /** The key types the server signs with and signs for, by what Node reports of a key. */
-export type KeyClass =
-  | { kind: 'ec'; curve: 'P-256' | 'P-384' | 'P-521'; hash: 'SHA-256' | 'SHA-384' | 'SHA-512' }
-  | { kind: 'rsa'; bits: number }
-  | { kind: 'ed25519' };
+export type KeyClass = { kind: 'ec'; curve: 'P-256' | 'P-384' | 'P-521'; hash: 'SHA-256' | 'SHA-384' | 'SHA-512' } | { kind: 'rsa'; bits: number } | { kind: 'ed25519' };
 
 const CURVES: Record<string, { curve: 'P-256' | 'P-384' | 'P-521'; hash: 'SHA-256' | 'SHA-384' | 'SHA-512' }> = {
   prime256v1: { curve: 'P-256', hash: 'SHA-256' },

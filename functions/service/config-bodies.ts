@@ -9,7 +9,10 @@ import type { ObjectStore } from '../ports/object-store.js';
 export class ConfigContentChangedError extends Error {
   override readonly name = 'ConfigContentChangedError';
 
-  constructor(readonly configName: string, readonly objectKey: string) {
+  constructor(
+    readonly configName: string,
+    readonly objectKey: string,
+  ) {
     super(`${objectKey} no longer matches the recorded content of configuration ${configName}`);
   }
 }
@@ -48,14 +51,16 @@ export class ConfigBodyCache {
   }
 
   private async fetch(config: ConfigMeta): Promise<AgentConfigMap> {
-    const files = await Promise.all(config.files.map(async (file) => {
-      this.reads++;
-      const object = await this.objects.getObject(file.objectKey, file.versionId);
-      if (!object || sha256(object.bytes).toString('hex') !== file.sha256) {
-        throw new ConfigContentChangedError(config.name, file.objectKey);
-      }
-      return [file.fileName, { body: object.bytes, contentType: file.contentType }] as const;
-    }));
+    const files = await Promise.all(
+      config.files.map(async (file) => {
+        this.reads++;
+        const object = await this.objects.getObject(file.objectKey, file.versionId);
+        if (!object || sha256(object.bytes).toString('hex') !== file.sha256) {
+          throw new ConfigContentChangedError(config.name, file.objectKey);
+        }
+        return [file.fileName, { body: object.bytes, contentType: file.contentType }] as const;
+      }),
+    );
     const map = create(AgentConfigMapSchema, { configMap: Object.fromEntries(files) });
     const bytes = files.reduce((sum, [, f]) => sum + f.body.byteLength, 0);
     this.entries.set(config.hash, { map, bytes });

@@ -73,11 +73,7 @@ export interface CertificateHolders {
 }
 
 /** Who holds the certificates a reference names: agents whose last settings offer carried it. */
-export async function certificateHolders(
-  agents: AgentStore,
-  source: string,
-  liveness: LivenessSource,
-): Promise<CertificateHolders> {
+export async function certificateHolders(agents: AgentStore, source: string, liveness: LivenessSource): Promise<CertificateHolders> {
   const holders: CertificateHolders = { agents: [], liveAgents: [], fingerprints: [] };
   const now = liveness.now();
   const presence = (await liveness.presence?.view()) ?? NO_PRESENCE;

@@ -142,7 +142,8 @@ export class PollService {
     const capabilities = message.capabilities !== 0n ? message.capabilities : (first.record?.capabilities ?? 0n);
     const takesSettings = takesConnectionSettings(capabilities);
     const connection = await this.connectionContext(hooks.request, takesSettings ? fleet : undefined, takesSettings);
-    const issuedCertificate = (await this.answerCsr(message, first.record, instanceUid, fleet)) ??
+    const issuedCertificate =
+      (await this.answerCsr(message, first.record, instanceUid, fleet)) ??
       (await renewIssuedCertificate(this.deps.issuer, first.record, instanceUid, fleet ?? EMPTY_FLEET, this.deps.now(), this.deps.renewAtFraction ?? DEFAULT_RENEW_AT_FRACTION));
     const withheldConfigs = new Set<string>();
     // Large sections are stored as the request carried them: encoding them again costs seconds.

@@ -83,9 +83,7 @@ export class PresenceBatcher {
     const before = this.buffer.get(key);
     const lastAt = before?.seenAt ?? this.previous.get(key);
     const observed = lastAt !== undefined && at > lastAt ? Math.round((at - lastAt) / 1000) : 0;
-    const intervalSeconds = steeredSeconds && steeredSeconds > 0
-      ? steeredSeconds
-      : observed > 0 && observed <= MAX_OBSERVED_INTERVAL_SECONDS ? observed : (before?.intervalSeconds ?? 0);
+    const intervalSeconds = steeredSeconds && steeredSeconds > 0 ? steeredSeconds : observed > 0 && observed <= MAX_OBSERVED_INTERVAL_SECONDS ? observed : (before?.intervalSeconds ?? 0);
     const { windowMs, maxHoldMs } = this.options;
     const hold = Math.min(maxHoldMs, Math.max(windowMs, intervalSeconds * 1000));
     // The earliest unwritten sighting decides when the batch is due.
@@ -125,11 +123,7 @@ export class PresenceBatcher {
       const chunk = entries.slice(from, from + maxEntriesPerItem);
       const flushedAt = this.options.now();
       try {
-        await this.options.store.write(
-          { instanceId: this.instanceId, sequence: ++this.sequence, flushedAt, entries: chunk },
-          windowMs,
-          Math.floor(flushedAt / 1000) + retentionSeconds,
-        );
+        await this.options.store.write({ instanceId: this.instanceId, sequence: ++this.sequence, flushedAt, entries: chunk }, windowMs, Math.floor(flushedAt / 1000) + retentionSeconds);
       } catch (error) {
         // Keep this chunk and the rest for the next attempt; what arrived meanwhile is newer and wins.
         const rest = entries.slice(from);

@@ -46,14 +46,16 @@ export class PresenceReader {
     for (const start of this.final.keys()) if (start < first) this.final.delete(start);
     const starts: number[] = [];
     for (let start = first; start <= last; start += windowMs) starts.push(start);
-    const loaded = await Promise.all(starts.map(async (start) => {
-      const known = this.final.get(start);
-      if (known) return known;
-      this.reads++;
-      const entries = await store.readWindow(start, windowMs);
-      if (start + 2 * windowMs <= now) this.final.set(start, entries);
-      return entries;
-    }));
+    const loaded = await Promise.all(
+      starts.map(async (start) => {
+        const known = this.final.get(start);
+        if (known) return known;
+        this.reads++;
+        const entries = await store.readWindow(start, windowMs);
+        if (start + 2 * windowMs <= now) this.final.set(start, entries);
+        return entries;
+      }),
+    );
     const sightings = new Map<string, PresenceSighting>();
     for (const entries of loaded) mergeSightings(sightings, entries);
     const view = presenceView(sightings);

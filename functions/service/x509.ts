@@ -132,9 +132,7 @@ export function readPrivateKey(pem: string, what = 'private key'): KeyObject {
     throw new CertificateMaterialError(`the ${what} is encrypted; store it unencrypted as PKCS#8: openssl pkcs8 -topk8 -nocrypt -in encrypted.pem -out key.pem`);
   }
   if (!PRIVATE_KEY_LABELS.includes(label)) {
-    throw new CertificateMaterialError(
-      `the ${what} is a "${label}" block; expected "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" or "RSA PRIVATE KEY". Convert it with: ${TO_PKCS8}`,
-    );
+    throw new CertificateMaterialError(`the ${what} is a "${label}" block; expected "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" or "RSA PRIVATE KEY". Convert it with: ${TO_PKCS8}`);
   }
   try {
     return createPrivateKey({ key: pem, format: 'pem' });
@@ -145,9 +143,10 @@ export function readPrivateKey(pem: string, what = 'private key'): KeyObject {
 
 /** A public key as DER SubjectPublicKeyInfo, re-encoded by Node so that equal keys give equal bytes. */
 function normalisedSpki(key: KeyObject | ArrayBuffer | Uint8Array): Buffer {
-  const publicKey = key instanceof ArrayBuffer || key instanceof Uint8Array
-    ? createPublicKey({ key: Buffer.from(key instanceof ArrayBuffer ? new Uint8Array(key) : key), format: 'der', type: 'spki' })
-    : createPublicKey(key);
+  const publicKey =
+    key instanceof ArrayBuffer || key instanceof Uint8Array
+      ? createPublicKey({ key: Buffer.from(key instanceof ArrayBuffer ? new Uint8Array(key) : key), format: 'der', type: 'spki' })
+      : createPublicKey(key);
   return publicKey.export({ format: 'der', type: 'spki' });
 }
 

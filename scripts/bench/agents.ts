@@ -10,13 +10,7 @@ import {
   RemoteConfigStatusSchema,
   ServerToAgentFlags,
 } from '../../functions/gen/opamp/v1/opamp_pb.js';
-import type {
-  AgentRemoteConfig,
-  AgentToServer,
-  ConnectionSettingsOffers,
-  ConnectionSettingsStatus,
-  ServerToAgent,
-} from '../../functions/gen/opamp/v1/opamp_pb.js';
+import type { AgentRemoteConfig, AgentToServer, ConnectionSettingsOffers, ConnectionSettingsStatus, ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { agentToServer, COLLECTOR_CAPS, description, effectiveConfig, health, newUidBytes } from '../../test/support/messages.js';
 import { uidText } from './harness.js';
 
@@ -97,9 +91,8 @@ const PIPELINES = ['pipeline:traces', 'pipeline:metrics', 'pipeline:logs'];
 export const CLIENT_DEFAULT_POLL_SECONDS = 30;
 
 /** A Collector under a supervisor that also takes OpAMP connection settings (the poll interval) and reports on them. */
-export const STEERABLE_COLLECTOR_CAPS = COLLECTOR_CAPS |
-  BigInt(AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings) |
-  BigInt(AgentCapabilities.AgentCapabilities_ReportsConnectionSettingsStatus);
+export const STEERABLE_COLLECTOR_CAPS =
+  COLLECTOR_CAPS | BigInt(AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings) | BigInt(AgentCapabilities.AgentCapabilities_ReportsConnectionSettingsStatus);
 
 export class SimAgent {
   readonly uid = newUidBytes();
@@ -120,7 +113,10 @@ export class SimAgent {
   /** The status of the last settings offer taken, until a message has carried it (status compression). */
   private unreportedSettings: ConnectionSettingsStatus | undefined;
 
-  constructor(readonly index: number, readonly capabilities: bigint = COLLECTOR_CAPS) {
+  constructor(
+    readonly index: number,
+    readonly capabilities: bigint = COLLECTOR_CAPS,
+  ) {
     this.effective = { 'collector.yaml': collectorYaml(0) };
   }
 

@@ -72,13 +72,16 @@ export async function measureColdStart(progress: (line: string) => void): Promis
     const bundleBytes = statSync(outfile).size;
 
     const runner = join(dir, 'init.mjs');
-    writeFileSync(runner, [
-      "import { performance } from 'node:perf_hooks';",
-      'const t0 = performance.now();',
-      `await import(${JSON.stringify(pathToFileURL(outfile).href)});`,
-      'const t1 = performance.now();',
-      'process.stdout.write(JSON.stringify({ initMs: t1 - t0, sinceStartMs: t1 }));',
-    ].join('\n'));
+    writeFileSync(
+      runner,
+      [
+        "import { performance } from 'node:perf_hooks';",
+        'const t0 = performance.now();',
+        `await import(${JSON.stringify(pathToFileURL(outfile).href)});`,
+        'const t1 = performance.now();',
+        'process.stdout.write(JSON.stringify({ initMs: t1 - t0, sinceStartMs: t1 }));',
+      ].join('\n'),
+    );
     const env = (extra: Record<string, string>) => ({
       PATH: process.env.PATH ?? '',
       OPAMP_TABLE: 'opamp-table',
@@ -144,7 +147,10 @@ function largestPackages(inputs: Record<string, { bytesInOutput: number }>): Arr
     const name = m ? m[1]! : path.split('/').slice(0, 2).join('/');
     totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
   }
-  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, bytes]) => ({ name, kb: round1(bytes / 1024) }));
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([name, bytes]) => ({ name, kb: round1(bytes / 1024) }));
 }
 
 function median(values: number[]): number {

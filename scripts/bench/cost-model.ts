@@ -248,9 +248,15 @@ export function costModel({ steady, scale = [], memoryMb }: CostInputs): CostMod
   const ioMs = Math.max(0, first.handlerP50Ms - first.handlerCpuMsPerPoll);
   const throttledBilledMs = Math.ceil(ioMs + first.handlerCpuMsPerPoll / cpuShare + a.runtimeOverheadMs);
   const notes = [
-    ...byInterval.map((r) => `${r.pollIntervalSeconds ?? 30} s polls (steady, ${r.agents} agents): ${r.wcuPerPoll} WCU per poll (presence batches ${r.presence?.wcuPerPoll ?? 0}), ${r.agentRcuPerPoll} agent-item RCU per poll, billed ${pollFigures(r).billedMs} ms (p50 ${r.handlerP50Ms} ms)`),
-    ...scale.map((r) => `${r.pollIntervalSeconds} s polls (scale, ${r.agents.toLocaleString('en-US')} agents): ${r.wcuPerPoll} WCU per poll, ${r.presence?.itemsPerInstanceMinute ?? 0} presence items per instance-minute of ${r.presence?.meanItemBytes ?? 0} B; billed ${pollFigures(r).billedMs} ms (p50 ${r.handlerP50Ms} ms)`),
-    `presence batches are written by one function instance here; more instances write more, smaller batches (at least 1 WCU each, about ${AWS_PRICES.dynamoWriteRequestUnitsPerMillion * 43_200 / 1e6} USD per instance per month at one batch a minute)`,
+    ...byInterval.map(
+      (r) =>
+        `${r.pollIntervalSeconds ?? 30} s polls (steady, ${r.agents} agents): ${r.wcuPerPoll} WCU per poll (presence batches ${r.presence?.wcuPerPoll ?? 0}), ${r.agentRcuPerPoll} agent-item RCU per poll, billed ${pollFigures(r).billedMs} ms (p50 ${r.handlerP50Ms} ms)`,
+    ),
+    ...scale.map(
+      (r) =>
+        `${r.pollIntervalSeconds} s polls (scale, ${r.agents.toLocaleString('en-US')} agents): ${r.wcuPerPoll} WCU per poll, ${r.presence?.itemsPerInstanceMinute ?? 0} presence items per instance-minute of ${r.presence?.meanItemBytes ?? 0} B; billed ${pollFigures(r).billedMs} ms (p50 ${r.handlerP50Ms} ms)`,
+    ),
+    `presence batches are written by one function instance here; more instances write more, smaller batches (at least 1 WCU each, about ${(AWS_PRICES.dynamoWriteRequestUnitsPerMillion * 43_200) / 1e6} USD per instance per month at one batch a minute)`,
     `DynamoDB reads: the agent item per poll (measured) + per instance ${round3(f.revalidationReadsPerInstanceSecond * 60)} revalidation reads per minute (measured; fleet state and agent tokens)`,
     `old design: the same, but a heartbeat rewrote the ${first.stateItemBytes}-byte agent item (${f.refreshWcu} WCU) once per ${OLD_LAST_SEEN_REFRESH_SECONDS} s instead of presence batches`,
     `naive design: one strongly consistent read (${f.naiveRcu} RCU) and one write (${f.naiveWcu} WCU) of the whole ${first.fullRecordBytes}-byte agent record per poll`,
@@ -266,7 +272,14 @@ export function costModel({ steady, scale = [], memoryMb }: CostInputs): CostMod
     prices: AWS_PRICES,
     assumptions: { ...COST_ASSUMPTIONS, memoryMb, oldLastSeenRefreshSeconds: OLD_LAST_SEEN_REFRESH_SECONDS, throttledBilledMsPerPoll: throttledBilledMs },
     inputs: {
-      steady: byInterval.map((r) => ({ pollIntervalSeconds: r.pollIntervalSeconds ?? 30, agents: r.agents, handlerP50Ms: r.handlerP50Ms, agentRcuPerPoll: r.agentRcuPerPoll, wcuPerPoll: r.wcuPerPoll, s3CallsPerPoll: r.s3CallsPerPoll })),
+      steady: byInterval.map((r) => ({
+        pollIntervalSeconds: r.pollIntervalSeconds ?? 30,
+        agents: r.agents,
+        handlerP50Ms: r.handlerP50Ms,
+        agentRcuPerPoll: r.agentRcuPerPoll,
+        wcuPerPoll: r.wcuPerPoll,
+        s3CallsPerPoll: r.s3CallsPerPoll,
+      })),
       scale: scale.map((r) => ({ pollIntervalSeconds: r.pollIntervalSeconds, agents: r.agents, handlerP50Ms: r.handlerP50Ms, wcuPerPoll: r.wcuPerPoll })),
       fullRecordBytes: first.fullRecordBytes,
       stateItemBytes: first.stateItemBytes,
@@ -282,12 +295,16 @@ export function costModel({ steady, scale = [], memoryMb }: CostInputs): CostMod
 /** Where the always-on server becomes the cheaper one, as Markdown. */
 export function crossoverTable(model: CostModelResult): string {
   const header = ['poll', 'this design is cheaper up to', 'this design there', 'always-on server there'];
-  return markdownTable(header, 1, model.crossovers.map((c) => [
-    intervalText(c.pollIntervalSeconds),
-    c.cheaperUpToAgents === undefined ? 'beyond 10,000,000 agents' : `${c.cheaperUpToAgents.toLocaleString('en-US')} agents`,
-    usd(c.serverlessAtCrossover),
-    usd(c.serverAtCrossover),
-  ]));
+  return markdownTable(
+    header,
+    1,
+    model.crossovers.map((c) => [
+      intervalText(c.pollIntervalSeconds),
+      c.cheaperUpToAgents === undefined ? 'beyond 10,000,000 agents' : `${c.cheaperUpToAgents.toLocaleString('en-US')} agents`,
+      usd(c.serverlessAtCrossover),
+      usd(c.serverAtCrossover),
+    ]),
+  );
 }
 
 /** A fleet at a poll interval the server steered it to, priced from that interval's own measurements. */
@@ -340,10 +357,12 @@ export function intervalCostModel({ steering, memoryMb, command }: { steering: S
     ...runs.map((run) => {
       const f = pollFigures(run.settled);
       const s = run.settled;
-      return `${steeredLabel(run.idleSeconds)}: measured over ${run.settledSeconds} s settled at ${run.pollIntervalSeconds} s polls (${s.polls} polls, ${steering.agents} agents): ` +
+      return (
+        `${steeredLabel(run.idleSeconds)}: measured over ${run.settledSeconds} s settled at ${run.pollIntervalSeconds} s polls (${s.polls} polls, ${steering.agents} agents): ` +
         `${s.agentRcuPerPoll} agent-item RCU + ${round3(f.revalidationReadsPerInstanceSecond * 60)} revalidation reads per instance-minute, ` +
         `${s.wcuPerPoll} WCU (${s.ddbWritesPerPoll} write calls) per poll = ${run.writesPerAgentHour} writes (${run.wcuPerAgentHour} WCU) per agent-hour, ${s.s3CallsPerPoll} S3 calls per poll, ` +
-        `billed ${f.billedMs} ms per poll (p50 ${s.handlerP50Ms} ms), ${round3(f.bytesOutPerPoll)} bytes out per reply`;
+        `billed ${f.billedMs} ms per poll (p50 ${s.handlerP50Ms} ms), ${round3(f.bytesOutPerPoll)} bytes out per reply`
+      );
     }),
     `one configuration change costs, per agent, the polls and writes in the steering section ("change"); it is not in these monthly figures`,
     `delivery: from the change being ingested to the agent receiving it, with one function instance whose fleet cache revalidates every ${steering.fleetRevalidateSeconds} s; APPLIED reaches the server ${steering.applyDelaySeconds} s later (assumed supervisor apply time)`,
@@ -369,31 +388,70 @@ const usd = (x: number) => (x >= 1000 ? `$${Math.round(x).toLocaleString('en-US'
 
 /** The cost table as Markdown (printed by the bench and pasted into docs/operations/cost-and-benchmarks.md). */
 export function costTable(model: CostModelResult): string {
-  const header = ['agents', 'poll', 'polls/month', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'metrics', 'total', 'old design DynamoDB', 'old design total', 'naive total', 'always-on server'];
-  return markdownTable(header, 2, model.rows.map((r, i) => [
-    r.agents.toLocaleString('en-US'),
-    intervalText(r.pollIntervalSeconds),
-    millionsText(r.pollsPerMonth),
-    ...costCells(r),
-    usd(r.oldDynamodb),
-    usd(r.oldTotal),
-    usd(r.naiveTotal),
-    usd(model.server[i]?.total ?? 0),
-  ]));
+  const header = [
+    'agents',
+    'poll',
+    'polls/month',
+    'Lambda requests',
+    'Lambda duration',
+    'DynamoDB',
+    'S3',
+    'data out',
+    'logs',
+    'metrics',
+    'total',
+    'old design DynamoDB',
+    'old design total',
+    'naive total',
+    'always-on server',
+  ];
+  return markdownTable(
+    header,
+    2,
+    model.rows.map((r, i) => [
+      r.agents.toLocaleString('en-US'),
+      intervalText(r.pollIntervalSeconds),
+      millionsText(r.pollsPerMonth),
+      ...costCells(r),
+      usd(r.oldDynamodb),
+      usd(r.oldTotal),
+      usd(r.naiveTotal),
+      usd(model.server[i]?.total ?? 0),
+    ]),
+  );
 }
 
 /** The cost by poll interval as Markdown, with the delivery time each interval gives. */
 export function intervalCostTable(model: IntervalCostResult): string {
-  const header = ['agents', 'poll', 'steered', 'polls/month', 'writes / WCU per agent-hour', 'Lambda requests', 'Lambda duration', 'DynamoDB', 'S3', 'data out', 'logs', 'metrics', 'total', 'change delivery mean / p95 / max'];
-  return markdownTable(header, 3, model.rows.map((r) => [
-    r.agents.toLocaleString('en-US'),
-    intervalText(r.pollIntervalSeconds),
-    r.idleSeconds > 0 ? 'yes' : 'no',
-    millionsText(r.pollsPerMonth),
-    `${r.writesPerAgentHour} / ${r.wcuPerAgentHour}`,
-    ...costCells(r),
-    `${r.deliveryMeanSeconds} / ${r.deliveryP95Seconds} / ${r.deliveryMaxSeconds} s`,
-  ]));
+  const header = [
+    'agents',
+    'poll',
+    'steered',
+    'polls/month',
+    'writes / WCU per agent-hour',
+    'Lambda requests',
+    'Lambda duration',
+    'DynamoDB',
+    'S3',
+    'data out',
+    'logs',
+    'metrics',
+    'total',
+    'change delivery mean / p95 / max',
+  ];
+  return markdownTable(
+    header,
+    3,
+    model.rows.map((r) => [
+      r.agents.toLocaleString('en-US'),
+      intervalText(r.pollIntervalSeconds),
+      r.idleSeconds > 0 ? 'yes' : 'no',
+      millionsText(r.pollsPerMonth),
+      `${r.writesPerAgentHour} / ${r.wcuPerAgentHour}`,
+      ...costCells(r),
+      `${r.deliveryMeanSeconds} / ${r.deliveryP95Seconds} / ${r.deliveryMaxSeconds} s`,
+    ]),
+  );
 }
 
 /** The monthly cost columns both tables share, the total in bold. */
@@ -411,9 +469,5 @@ function millionsText(count: number): string {
 
 /** A Markdown table; the first `leftColumns` columns are left-aligned, the rest (figures) right-aligned. */
 function markdownTable(header: readonly string[], leftColumns: number, rows: ReadonlyArray<readonly string[]>): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map((_h, i) => (i < leftColumns ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
-  ].join('\n');
+  return [`| ${header.join(' | ')} |`, `| ${header.map((_h, i) => (i < leftColumns ? '---' : '---:')).join(' | ')} |`, ...rows.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
 }

@@ -31,7 +31,7 @@ export const SERVER_ASSUMPTIONS = {
   pollsPerSecondPerInstance: 1000,
   /** Bytes in and out through the balancer per poll, TLS and headers included (assumed). */
   bytesPerPoll: 600,
-  notPriced: 'the server\'s own state store (a database or disk replication between the two instances), its operation and patching; the serverless side includes its store',
+  notPriced: "the server's own state store (a database or disk replication between the two instances), its operation and patching; the serverless side includes its store",
 } as const;
 
 export interface ServerCost {
@@ -74,16 +74,18 @@ export interface Crossover {
  * For each interval, the largest fleet for which `serverless(agents)` stays
  * below the server's cost, by bisection (both costs grow with the fleet).
  */
-export function crossovers(
-  intervals: readonly number[],
-  serverless: (agents: number, intervalSeconds: number) => CostRow,
-  bytesOutPerPoll: number,
-  limit = 10_000_000,
-): Crossover[] {
+export function crossovers(intervals: readonly number[], serverless: (agents: number, intervalSeconds: number) => CostRow, bytesOutPerPoll: number, limit = 10_000_000): Crossover[] {
   return intervals.map((interval) => {
     const cheaper = (agents: number) => serverless(agents, interval).total < serverCost(agents, interval, bytesOutPerPoll).total;
-    if (!cheaper(1)) return { pollIntervalSeconds: interval, cheaperUpToAgents: 0, serverlessAtCrossover: serverless(1, interval).total, serverAtCrossover: serverCost(1, interval, bytesOutPerPoll).total };
-    if (cheaper(limit)) return { pollIntervalSeconds: interval, cheaperUpToAgents: undefined, serverlessAtCrossover: serverless(limit, interval).total, serverAtCrossover: serverCost(limit, interval, bytesOutPerPoll).total };
+    if (!cheaper(1))
+      return { pollIntervalSeconds: interval, cheaperUpToAgents: 0, serverlessAtCrossover: serverless(1, interval).total, serverAtCrossover: serverCost(1, interval, bytesOutPerPoll).total };
+    if (cheaper(limit))
+      return {
+        pollIntervalSeconds: interval,
+        cheaperUpToAgents: undefined,
+        serverlessAtCrossover: serverless(limit, interval).total,
+        serverAtCrossover: serverCost(limit, interval, bytesOutPerPoll).total,
+      };
     let low = 1;
     let high = limit;
     while (high - low > 1) {

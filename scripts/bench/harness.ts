@@ -59,13 +59,19 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
   });
   return {
     ...endpoints,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const timer = setTimeout(() => { child.kill('SIGKILL'); }, 5_000);
-      child.once('exit', () => { clearTimeout(timer); resolve(); });
-      child.stdin?.end();
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+        }, 5_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.stdin?.end();
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -134,14 +140,7 @@ export function benchSettings(): Record<string, string> {
  * (token auth unless told otherwise), over its own table and bucket.
  * `settings` (OPAMP_* variables) override the environment's for this instance.
  */
-export async function createInstance(
-  name: string,
-  endpoints: Endpoints,
-  logs: LogMeter,
-  auth: 'token' | 'none',
-  startMs: number,
-  settings: Record<string, string> = {},
-): Promise<BenchInstance> {
+export async function createInstance(name: string, endpoints: Endpoints, logs: LogMeter, auth: 'token' | 'none', startMs: number, settings: Record<string, string> = {}): Promise<BenchInstance> {
   const tableName = `opamp-bench-${name}`;
   const bucketName = `opamp-bench-${name}`;
   const clients = createAwsClients({ dynamodbEndpoint: endpoints.dynamodbEndpoint, s3Endpoint: endpoints.s3Endpoint, emulated: true });

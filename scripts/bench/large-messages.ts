@@ -39,17 +39,23 @@ type Shape = [name: string, make: (bodyLimit: number) => AgentToServer];
 const SHAPES: Shape[] = [
   ['100,000 attributes', () => withAttributes(100_000, 1)],
   ['5,000 attributes of 100 bytes', () => withAttributes(5_000, 100)],
-  ['one attribute value at the body limit', (limit) => {
-    const message = withAttributes(0, 0);
-    const overhead = toBinary(AgentToServerSchema, message).byteLength + 64;
-    message.agentDescription!.nonIdentifyingAttributes.push(...attributes(1, limit - overhead));
-    return message;
-  }],
-  ['100,000 custom capabilities', () => {
-    const message = withAttributes(0, 0);
-    message.customCapabilities = create(CustomCapabilitiesSchema, { capabilities: Array.from({ length: 100_000 }, (_, i) => `c.${i}`) });
-    return message;
-  }],
+  [
+    'one attribute value at the body limit',
+    (limit) => {
+      const message = withAttributes(0, 0);
+      const overhead = toBinary(AgentToServerSchema, message).byteLength + 64;
+      message.agentDescription!.nonIdentifyingAttributes.push(...attributes(1, limit - overhead));
+      return message;
+    },
+  ],
+  [
+    '100,000 custom capabilities',
+    () => {
+      const message = withAttributes(0, 0);
+      message.customCapabilities = create(CustomCapabilitiesSchema, { capabilities: Array.from({ length: 100_000 }, (_, i) => `c.${i}`) });
+      return message;
+    },
+  ],
 ];
 
 export async function runLargeMessages(options: Pick<ScenarioOptions, 'endpoints' | 'logs' | 'auth' | 'progress'>): Promise<LargeMessagesResult> {
@@ -70,11 +76,13 @@ export async function runLargeMessages(options: Pick<ScenarioOptions, 'endpoints
       requestBytes = result.reqBytes;
       statuses.push(result.status);
       cpu.push(result.cpuUs / 1000);
-      const out = await instance.clients.dynamodb.send(new GetItemCommand({
-        TableName: instance.tableName,
-        Key: { pk: { S: agentKey(uidText(message.instanceUid)) }, sk: { S: AGENT_STATE_SORT_KEY } },
-        ConsistentRead: true,
-      }));
+      const out = await instance.clients.dynamodb.send(
+        new GetItemCommand({
+          TableName: instance.tableName,
+          Key: { pk: { S: agentKey(uidText(message.instanceUid)) }, sk: { S: AGENT_STATE_SORT_KEY } },
+          ConsistentRead: true,
+        }),
+      );
       stateItemBytes = Math.max(stateItemBytes, out.Item ? itemSize(out.Item) : 0);
     }
     runs.push({

@@ -164,9 +164,7 @@ export class CallMeter {
 
   private addCapacity(command: string, input: Record<string, unknown>, output: Record<string, unknown>): void {
     const consumed = output.ConsumedCapacity as { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> | undefined;
-    const units = Array.isArray(consumed)
-      ? consumed.reduce((s, c) => s + (c.CapacityUnits ?? 0), 0)
-      : consumed?.CapacityUnits;
+    const units = Array.isArray(consumed) ? consumed.reduce((s, c) => s + (c.CapacityUnits ?? 0), 0) : consumed?.CapacityUnits;
     const isRead = DDB_READS.has(command);
     if (units !== undefined) {
       this.capacityReported++;
@@ -179,7 +177,11 @@ export class CallMeter {
       const consistent = input.ConsistentRead === true;
       const items: Item[] = command === 'GetItem' ? (output.Item ? [output.Item as Item] : []) : ((output.Items as Item[] | undefined) ?? []);
       if (command === 'GetItem') this.rcu += readUnits(items[0] ? itemSize(items[0]) : 0, consistent);
-      else this.rcu += readUnits(items.reduce((s, i) => s + itemSize(i), 0), consistent);
+      else
+        this.rcu += readUnits(
+          items.reduce((s, i) => s + itemSize(i), 0),
+          consistent,
+        );
     } else {
       this.wcu += computedWriteUnits(command, input);
     }
@@ -198,10 +200,11 @@ function computedWriteUnits(command: string, input: Record<string, unknown>): nu
 function targetOf(input: Record<string, unknown>): string {
   const batch = input.RequestItems as Record<string, Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>> | undefined;
   const first = batch ? Object.values(batch)[0]?.[0] : undefined;
-  const key = (first?.PutRequest?.Item ?? first?.DeleteRequest?.Key)?.pk?.S
-    ?? (input.Key as Item | undefined)?.pk?.S
-    ?? ((input.ExpressionAttributeValues as Item | undefined)?.[':pk']?.S)
-    ?? ((input.Item as Item | undefined)?.pk?.S);
+  const key =
+    (first?.PutRequest?.Item ?? first?.DeleteRequest?.Key)?.pk?.S ??
+    (input.Key as Item | undefined)?.pk?.S ??
+    (input.ExpressionAttributeValues as Item | undefined)?.[':pk']?.S ??
+    (input.Item as Item | undefined)?.pk?.S;
   if (!key) return 'other';
   if (key.startsWith('agent#')) return 'agent';
   if (key.startsWith('presence#')) return 'presence';
@@ -256,7 +259,10 @@ export class LogMeter {
         return true;
       }) as typeof stream.write;
     });
-    this.restore = () => streams.forEach((stream, i) => { stream.write = originals[i]!; });
+    this.restore = () =>
+      streams.forEach((stream, i) => {
+        stream.write = originals[i]!;
+      });
   }
 
   uninstall(): void {

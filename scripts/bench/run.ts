@@ -29,7 +29,8 @@ import type { FastPollersResult } from './fast-pollers.js';
 import { runLargeMessages } from './large-messages.js';
 import type { LargeMessagesResult } from './large-messages.js';
 
-const USAGE = 'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|fast-pollers|large-messages|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--auth token|none] [--no-cold-start]';
+const USAGE =
+  'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|fast-pollers|large-messages|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--auth token|none] [--no-cold-start]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -59,7 +60,11 @@ async function main(): Promise<void> {
   const all: Name[] = ['steady', 'churn', 'rollout', 'steering', 'fast-pollers', 'large-messages', 'scale'];
   const scenarios = values.scenario === 'all' ? all : (values.scenario.split(',').map((s) => s.trim()) as Name[]);
   if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one or more (comma-separated) of ${all.join(', ')}, or all`);
-  const idleIntervals = values.intervals.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  const idleIntervals = values.intervals
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
   if (idleIntervals.length === 0 || !idleIntervals.every((x) => Number.isInteger(x) && x >= 0 && x <= 86_400)) {
     throw new UsageError(`--intervals must be a comma-separated list of whole seconds (0: steering off), not ${values.intervals}`);
   }
@@ -104,9 +109,7 @@ async function main(): Promise<void> {
 
   const coldStart = values['no-cold-start'] ? undefined : await measureColdStart(progress);
   const steadyRuns = results.filter((r) => r.scenario === 'steady');
-  const cost = steadyRuns.length > 0
-    ? costModel({ steady: steadyRuns, scale: scale?.runs.map((r) => r.steady) ?? [], memoryMb })
-    : undefined;
+  const cost = steadyRuns.length > 0 ? costModel({ steady: steadyRuns, scale: scale?.runs.map((r) => r.steady) ?? [], memoryMb }) : undefined;
   const intervalCost = steering ? intervalCostModel({ steering, memoryMb, command }) : undefined;
   progress(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
@@ -136,18 +139,26 @@ function renderExtra(r: FastPollersResult | LargeMessagesResult): string {
   const out: string[] = [];
   if (r.scenario === 'fast-pollers') {
     out.push('== fast-pollers: agents polling faster than OPAMP_MIN_POLL_INTERVAL_SECONDS, after a 10-minute warm-up, 20 minutes measured');
-    out.push(...table(r.runs.map((x) => [
-      `every ${x.intervalSeconds} s (${x.agents} agents, ${x.polls} polls)`,
-      `${fmt(x.logBytesPerPoll)} log B/poll`,
-      `${x.logLines} log lines; writes ${fmt(x.ddbWritesPerPoll)}/poll (refresh alone ${fmt(x.expectedWritesPerPoll)}); full-state requests ${x.fullStateRequests} (warm-up ${x.warmUpFullStateRequests})`,
-    ])));
+    out.push(
+      ...table(
+        r.runs.map((x) => [
+          `every ${x.intervalSeconds} s (${x.agents} agents, ${x.polls} polls)`,
+          `${fmt(x.logBytesPerPoll)} log B/poll`,
+          `${x.logLines} log lines; writes ${fmt(x.ddbWritesPerPoll)}/poll (refresh alone ${fmt(x.expectedWritesPerPoll)}); full-state requests ${x.fullStateRequests} (warm-up ${x.warmUpFullStateRequests})`,
+        ]),
+      ),
+    );
   } else {
     out.push(`== large-messages: new agents' first messages near the ${r.bodyLimitBytes}-byte body limit`);
-    out.push(...table(r.runs.map((x) => [
-      `${x.shape} (${x.requestBytes} B)`,
-      `HTTP ${x.statuses.join(',')}`,
-      `handler CPU max ${x.handlerCpuMsMax} ms, mean ${x.handlerCpuMsMean} ms; state item ${x.stateItemBytes} B`,
-    ])));
+    out.push(
+      ...table(
+        r.runs.map((x) => [
+          `${x.shape} (${x.requestBytes} B)`,
+          `HTTP ${x.statuses.join(',')}`,
+          `handler CPU max ${x.handlerCpuMsMax} ms, mean ${x.handlerCpuMsMean} ms; state item ${x.stateItemBytes} B`,
+        ]),
+      ),
+    );
   }
   out.push(...targets(r.targets), '');
   return `${out.join('\n')}\n`;
@@ -155,7 +166,11 @@ function renderExtra(r: FastPollersResult | LargeMessagesResult): string {
 
 /** A comma-separated list of whole numbers, each at least `min`. */
 function secondsList(text: string, option: string, min: number): number[] {
-  const list = text.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  const list = text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
   if (list.length === 0 || !list.every((x) => Number.isInteger(x) && x >= min && x <= 1_000_000)) {
     throw new UsageError(`${option} must be a comma-separated list of whole numbers of at least ${min}, not ${text}`);
   }
@@ -194,7 +209,11 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
     ];
     if (r.presence) {
       const p = r.presence;
-      rows.push(['presence batches', String(p.items), `${fmt(p.itemsPerInstanceMinute)} per instance-minute; mean ${p.meanItemBytes} B (largest ${p.maxItemBytes} B), ${p.meanAgentsPerItem} agents each`]);
+      rows.push([
+        'presence batches',
+        String(p.items),
+        `${fmt(p.itemsPerInstanceMinute)} per instance-minute; mean ${p.meanItemBytes} B (largest ${p.maxItemBytes} B), ${p.meanAgentsPerItem} agents each`,
+      ]);
     }
     if (r.configBodyReads !== undefined) rows.push(['config body S3 reads', String(r.configBodyReads), `${r.configFiles} file(s); ${r.agentsApplied} agents APPLIED`]);
     out.push(...table(rows));
@@ -208,13 +227,17 @@ function renderText(results: ScenarioResult[], coldStart: ColdStartResult | unde
     out.push(...columns(renderScale(ctx.scale, fmt) as Array<[string, ...string[]]>), ...targets(ctx.scale.targets), '');
   }
   if (coldStart) {
-    out.push(`== cold start: functions/entry/opamp.lambda.ts bundled as the stack does (${coldStart.bundling.source}; esm, ${coldStart.bundling.target}, minified, S3 client from the runtime on first use)`);
-    out.push(...table([
-      ['bundle size', `${coldStart.bundleKB} KB`, `${coldStart.bundleBytes} bytes`],
-      ['module init (median of 5)', `${coldStart.initMsMedian} ms`, `runs ${coldStart.initMsRuns.join(', ')} ms (fastest ${coldStart.initMsMin})`],
-      ['  with --enable-source-maps', `${coldStart.initMsMedianWithSourceMaps} ms`, 'NODE_OPTIONS as the stack sets it'],
-      ['process start to ready', `${coldStart.sinceProcessStartMsMedian} ms`, `Node ${process.version} boot included`],
-    ]));
+    out.push(
+      `== cold start: functions/entry/opamp.lambda.ts bundled as the stack does (${coldStart.bundling.source}; esm, ${coldStart.bundling.target}, minified, S3 client from the runtime on first use)`,
+    );
+    out.push(
+      ...table([
+        ['bundle size', `${coldStart.bundleKB} KB`, `${coldStart.bundleBytes} bytes`],
+        ['module init (median of 5)', `${coldStart.initMsMedian} ms`, `runs ${coldStart.initMsRuns.join(', ')} ms (fastest ${coldStart.initMsMin})`],
+        ['  with --enable-source-maps', `${coldStart.initMsMedianWithSourceMaps} ms`, 'NODE_OPTIONS as the stack sets it'],
+        ['process start to ready', `${coldStart.sinceProcessStartMsMedian} ms`, `Node ${process.version} boot included`],
+      ]),
+    );
     out.push(`  largest parts: ${coldStart.largestContributors.map((c) => `${c.name} ${c.kb} KB`).join(', ')}`);
     out.push(...targets(coldStart.targets));
     out.push('');
@@ -308,7 +331,9 @@ function targets(list: Target[]): string[] {
 }
 
 function calls(map: Record<string, number>, keep: RegExp): string {
-  const parts = Object.entries(map).filter(([k]) => keep.test(k)).map(([k, v]) => `${k.replace(':', ' ')} ${v}`);
+  const parts = Object.entries(map)
+    .filter(([k]) => keep.test(k))
+    .map(([k, v]) => `${k.replace(':', ' ')} ${v}`);
   return parts.length ? parts.join(', ') : 'none';
 }
 

@@ -95,15 +95,22 @@ async function runSize(size: number, options: ScaleOptions): Promise<ScaleRun> {
   instance.calls.enabled = false;
   options.logs.counting = false;
   const endMs = START_MS + round * intervalMs;
-  const steady = summarise('scale', instance.calls.snapshot(), options.logs, recorder, { cpuMsPerPoll: mean(recorder.floor) / 1000, samples: recorder.floor.length }, {
-    pollIntervalSeconds: SCALE_INTERVAL_SECONDS,
-    presence: await presenceItems(instance, measuredStartMs, endMs),
-    agents: size,
-    rounds,
-    simulatedSeconds: (endMs - measuredStartMs) / 1000,
-    fullRecordBytes: 0,
-    stateItemBytes: 0,
-  });
+  const steady = summarise(
+    'scale',
+    instance.calls.snapshot(),
+    options.logs,
+    recorder,
+    { cpuMsPerPoll: mean(recorder.floor) / 1000, samples: recorder.floor.length },
+    {
+      pollIntervalSeconds: SCALE_INTERVAL_SECONDS,
+      presence: await presenceItems(instance, measuredStartMs, endMs),
+      agents: size,
+      rounds,
+      simulatedSeconds: (endMs - measuredStartMs) / 1000,
+      fullRecordBytes: 0,
+      stateItemBytes: 0,
+    },
+  );
 
   options.progress(`scale ${size}: fleet API lists every agent, ${LIST_PAGE_SIZE} a page`);
   const list = await listAll(instance, size);

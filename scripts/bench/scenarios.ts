@@ -226,9 +226,7 @@ export async function publishConfig(instance: BenchInstance, logs: LogMeter, key
   await instance.clients.s3.send(new PutObjectCommand({ Bucket: instance.bucketName, Key: key, Body: Buffer.from(body), ContentType: 'text/yaml' }));
   logs.capturing = true;
   try {
-    const outcomes = await instance.backend.ingest.handleEvent([
-      { eventName: 'ObjectCreated:Put', s3: { object: { key, sequencer: '0065A1B2C3D4E5F601' } } },
-    ]);
+    const outcomes = await instance.backend.ingest.handleEvent([{ eventName: 'ObjectCreated:Put', s3: { object: { key, sequencer: '0065A1B2C3D4E5F601' } } }]);
     if (!outcomes.includes('recorded')) throw new Error(`the ingest did not record ${key}: ${outcomes.join(', ')}`);
   } finally {
     logs.capturing = false;
@@ -282,12 +280,14 @@ export async function floorOp(instance: BenchInstance, request: Uint8Array, repl
     const cpu0 = process.cpuUsage();
     fromBinary(AgentToServerSchema, request);
     toBinary(ServerToAgentSchema, reply);
-    await instance.clients.dynamodb.send(new GetItemCommand({
-      TableName: instance.tableName,
-      Key: { pk: { S: agentKey(uid) }, sk: { S: AGENT_STATE_SORT_KEY } },
-      ConsistentRead: true,
-      ReturnConsumedCapacity: 'TOTAL',
-    }));
+    await instance.clients.dynamodb.send(
+      new GetItemCommand({
+        TableName: instance.tableName,
+        Key: { pk: { S: agentKey(uid) }, sk: { S: AGENT_STATE_SORT_KEY } },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
     const cpu = process.cpuUsage(cpu0);
     return cpu.user + cpu.system;
   } finally {
@@ -300,12 +300,14 @@ export async function recordSize(instance: BenchInstance, uid: string): Promise<
   let stateItemBytes = 0;
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const out = await instance.clients.dynamodb.send(new QueryCommand({
-      TableName: instance.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: agentKey(uid) } },
-      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-    }));
+    const out = await instance.clients.dynamodb.send(
+      new QueryCommand({
+        TableName: instance.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: agentKey(uid) } },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
     for (const item of out.Items ?? []) {
       const size = itemSize(item);
       fullRecordBytes += size;
@@ -329,12 +331,14 @@ export async function presenceItems(instance: BenchInstance, fromMs: number, toM
   for (let start = Math.floor(fromMs / windowMs) * windowMs; start < toMs; start += windowMs) {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const out = await instance.clients.dynamodb.send(new QueryCommand({
-        TableName: instance.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: presencePartition(start) } },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }));
+      const out = await instance.clients.dynamodb.send(
+        new QueryCommand({
+          TableName: instance.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: presencePartition(start) } },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
       for (const item of out.Items ?? []) {
         const size = itemSize(item);
         sizes.push(size);
@@ -384,9 +388,8 @@ export function summarise(
   const oneCall = results.filter((r) => r.sdkCalls === 1);
   const oneCallCpuMs = mean(oneCall.map((r) => r.cpuUs)) / 1000;
   const agentRcu = calls.rcuByTarget.get('agent') ?? 0;
-  const capacitySource = calls.capacityComputed === 0
-    ? 'ReturnConsumedCapacity (dynalite)'
-    : `ReturnConsumedCapacity for ${calls.capacityReported} calls, computed from item sizes for ${calls.capacityComputed}`;
+  const capacitySource =
+    calls.capacityComputed === 0 ? 'ReturnConsumedCapacity (dynalite)' : `ReturnConsumedCapacity for ${calls.capacityReported} calls, computed from item sizes for ${calls.capacityComputed}`;
   const result: ScenarioResult = {
     scenario: name,
     polls,
@@ -449,9 +452,7 @@ function targetsFor(r: ScenarioResult): Target[] {
     ];
   }
   if (r.scenario === 'rollout') {
-    return [
-      t('config body reads from S3 per instance', `<= ${r.configFiles} (files)`, String(r.configBodyReads), (r.configBodyReads ?? Infinity) <= (r.configFiles ?? 0)),
-    ];
+    return [t('config body reads from S3 per instance', `<= ${r.configFiles} (files)`, String(r.configBodyReads), (r.configBodyReads ?? Infinity) <= (r.configFiles ?? 0))];
   }
   return [];
 }

@@ -218,12 +218,19 @@ async function runInterval(idle: number, options: SteeringOptions): Promise<{ ru
     const measured = recorder!;
     recorder = undefined;
     const simulatedMs = instance.clock.ms - fromMs;
-    return summarise('steering', instance.calls.snapshot(), options.logs, measured, { cpuMsPerPoll: mean(measured.floor) / 1000, samples: measured.floor.length }, {
-      agents: members.length,
-      rounds: Math.round((simulatedMs / intervalMs) * 100) / 100,
-      simulatedSeconds: simulatedMs / 1000,
-      ...record,
-    });
+    return summarise(
+      'steering',
+      instance.calls.snapshot(),
+      options.logs,
+      measured,
+      { cpuMsPerPoll: mean(measured.floor) / 1000, samples: measured.floor.length },
+      {
+        agents: members.length,
+        rounds: Math.round((simulatedMs / intervalMs) * 100) / 100,
+        simulatedSeconds: simulatedMs / 1000,
+        ...record,
+      },
+    );
   };
 
   // Warm-up: every agent's first full report (and, when steered, the idle

@@ -25,14 +25,22 @@ type Section = 'description' | 'health' | 'effectiveConfig' | 'remoteConfigStatu
 const ECHO_CAPABILITY = 'io.opentelemetry.demo.echo';
 
 function capabilities(profile: AgentProfile): bigint {
-  const names: Array<keyof typeof Caps> = profile.kind === 'sdk'
-    ? ['AgentCapabilities_ReportsStatus', 'AgentCapabilities_ReportsHealth', 'AgentCapabilities_ReportsHeartbeat']
-    : [
-        'AgentCapabilities_ReportsStatus', 'AgentCapabilities_AcceptsRemoteConfig', 'AgentCapabilities_ReportsEffectiveConfig',
-        'AgentCapabilities_AcceptsPackages', 'AgentCapabilities_ReportsPackageStatuses', 'AgentCapabilities_AcceptsOpAMPConnectionSettings',
-        'AgentCapabilities_AcceptsRestartCommand', 'AgentCapabilities_ReportsHealth', 'AgentCapabilities_ReportsRemoteConfig',
-        'AgentCapabilities_ReportsHeartbeat', 'AgentCapabilities_ReportsConnectionSettingsStatus',
-      ];
+  const names: Array<keyof typeof Caps> =
+    profile.kind === 'sdk'
+      ? ['AgentCapabilities_ReportsStatus', 'AgentCapabilities_ReportsHealth', 'AgentCapabilities_ReportsHeartbeat']
+      : [
+          'AgentCapabilities_ReportsStatus',
+          'AgentCapabilities_AcceptsRemoteConfig',
+          'AgentCapabilities_ReportsEffectiveConfig',
+          'AgentCapabilities_AcceptsPackages',
+          'AgentCapabilities_ReportsPackageStatuses',
+          'AgentCapabilities_AcceptsOpAMPConnectionSettings',
+          'AgentCapabilities_AcceptsRestartCommand',
+          'AgentCapabilities_ReportsHealth',
+          'AgentCapabilities_ReportsRemoteConfig',
+          'AgentCapabilities_ReportsHeartbeat',
+          'AgentCapabilities_ReportsConnectionSettingsStatus',
+        ];
   return names.reduce((bits, name) => bits | BigInt(Caps[name]), 0n);
 }
 

@@ -30,12 +30,13 @@ export class DemoFleet {
 
   constructor(private readonly options: DemoFleetOptions) {
     this.agents = demoProfiles(options.count, options.prefix).map(
-      (profile) => new DemoAgent(profile, options.endpoint, {
-        token: options.token,
-        intervalSeconds: options.intervalSeconds,
-        maxIntervalSeconds: options.maxIntervalSeconds,
-        random: options.random,
-      }),
+      (profile) =>
+        new DemoAgent(profile, options.endpoint, {
+          token: options.token,
+          intervalSeconds: options.intervalSeconds,
+          maxIntervalSeconds: options.maxIntervalSeconds,
+          random: options.random,
+        }),
     );
   }
 
@@ -64,7 +65,10 @@ export class DemoFleet {
     if (this.stopped) return;
     // Up to a tenth of jitter keeps the agents from polling in lockstep.
     const jitter = 1 + ((this.options.random ?? Math.random)() - 0.5) * 0.2;
-    this.timers.set(agent, setTimeout(() => void this.pollOnce(agent), Math.max(50, seconds * 1000 * jitter)));
+    this.timers.set(
+      agent,
+      setTimeout(() => void this.pollOnce(agent), Math.max(50, seconds * 1000 * jitter)),
+    );
   }
 
   async stop(): Promise<void> {

@@ -22,16 +22,14 @@ function defaultText(declared: Setting<unknown>): string {
 }
 
 function settingsTable(settings: SettingTable): string {
-  const rows = Object.values(settings).map((declared) =>
-    `| \`${declared.name}\` | ${cell(defaultText(declared))} | ${cell(declared.parser.accepts)} | ${cell(declared.description)} |`);
+  const rows = Object.values(settings).map((declared) => `| \`${declared.name}\` | ${cell(defaultText(declared))} | ${cell(declared.parser.accepts)} | ${cell(declared.description)} |`);
   return ['| Variable | Default | Values | Meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** The settings tables, one per topic, then the variables other programs read. */
 export function settingsReference(): string {
   const sections = SETTINGS_REFERENCE.map(({ title, settings }) => `## ${title}\n\n${settingsTable(settings)}`);
-  const others = ['| Variable | Default | Meaning |', '| --- | --- | --- |',
-    ...OTHER_VARIABLES.map((v) => `| \`${v.name}\` | ${cell(v.default)} | ${cell(v.description)} |`)].join('\n');
+  const others = ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...OTHER_VARIABLES.map((v) => `| \`${v.name}\` | ${cell(v.default)} | ${cell(v.description)} |`)].join('\n');
   return [...sections, `## Read by opampctl and the logger\n\n${others}`].join('\n\n');
 }
 

@@ -50,7 +50,7 @@ describe.skipIf(!executablePath)('the fleet console in Chromium', () => {
     await backend?.close();
   });
 
-  it('overview shows the demo fleet\'s counts', async () => {
+  it("overview shows the demo fleet's counts", async () => {
     await page.goto('/');
     expect(await page.getByTestId('agent-count').textContent()).toBe(String(COUNT));
     const liveness = page.getByRole('region', { name: 'Liveness' });
@@ -95,10 +95,15 @@ describe.skipIf(!executablePath)('the fleet console in Chromium', () => {
     // The backend's clock stands still: move it past the fleet cache's revalidation.
     backend.clock.advance(60_000);
     const agent = profiles[0]!;
-    await expect.poll(async () => {
-      await page.goto(`/agents/${agent.instanceUid}`);
-      return page.getByTestId('effective-config').first().textContent();
-    }, { timeout: 10_000 }).toContain('hostmetrics');
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`/agents/${agent.instanceUid}`);
+          return page.getByTestId('effective-config').first().textContent();
+        },
+        { timeout: 10_000 },
+      )
+      .toContain('hostmetrics');
     await page.goto('/configs');
     expect(await page.locator('[data-config="default"]').textContent()).toMatch(/1 failed/);
     await shot('configs');
@@ -109,10 +114,15 @@ describe.skipIf(!executablePath)('the fleet console in Chromium', () => {
     await page.goto(`/agents/${agent.instanceUid}`);
     await page.getByRole('button', { name: 'Restart' }).click();
     expect(await page.getByRole('status').textContent()).toContain('Restart queued');
-    await expect.poll(async () => {
-      await page.goto(`/agents/${agent.instanceUid}`);
-      return page.getByTestId('last-command').textContent();
-    }, { timeout: 10_000 }).toMatch(/restart.*delivered/i);
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`/agents/${agent.instanceUid}`);
+          return page.getByTestId('last-command').textContent();
+        },
+        { timeout: 10_000 },
+      )
+      .toMatch(/restart.*delivered/i);
     await shot('agent-restarted');
     const sdk = profiles.find((p) => p.kind === 'sdk')!;
     await page.goto(`/agents/${sdk.instanceUid}`);

@@ -39,9 +39,7 @@ const stateObjectsUnder = (prefix: string) => objectsUnder(prefix, ids.stateBuck
 /** The statements of the role's policy, as synthesized. */
 function roleStatements(fn: OpampFunction): Record<string, unknown>[] {
   const roleId = logicalId(fn.executionRole);
-  const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((p) =>
-    (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
-  );
+  const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((p) => (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleId));
   expect(policies).toHaveLength(1);
   return (policies[0]!.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
 }
@@ -96,7 +94,7 @@ describe('Functions', () => {
     });
   });
 
-  it('names each function\'s service and metric namespace as the entry files publish them, and graphs those metrics', () => {
+  it("names each function's service and metric namespace as the entry files publish them, and graphs those metrics", () => {
     const env = (fn: OpampFunction) => (resourceOf(template, fn).Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     const dashboard = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'))[0]!;
     const body = JSON.stringify(dashboard.Properties!.DashboardBody);
@@ -239,16 +237,7 @@ describe('IAM', () => {
       {
         Sid: 'Table',
         Effect: 'Allow',
-        Action: [
-          'dynamodb:BatchWriteItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:DescribeTable',
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:Query',
-          'dynamodb:Scan',
-          'dynamodb:UpdateItem',
-        ],
+        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
         Resource: getAtt(ids.table, 'Arn'),
       },
       {
@@ -303,7 +292,7 @@ describe('IAM', () => {
     expect(sectionBlobKey('health', 'abc').startsWith(AGENT_STATE_PREFIX)).toBe(true);
   });
 
-  it('gives nothing in the operator\'s bucket to server state, and nothing in the state bucket to the ingest function', () => {
+  it("gives nothing in the operator's bucket to server state, and nothing in the state bucket to the ingest function", () => {
     const statements = [stack.opampFunction, stack.apiFunction, stack.ingestFunction].flatMap((fn) => roleStatements(fn).map((st) => ({ fn, st })));
     const onState = statements.filter(({ st }) => JSON.stringify(st.Resource).includes(`"${ids.stateBucket}"`));
 
@@ -313,10 +302,9 @@ describe('IAM', () => {
   });
 
   it('no IAM policy in the stack allows every action, every action of a service, or every resource', () => {
-    const documents = [
-      ...Object.values(resourcesOfType(template, 'AWS::IAM::Policy')),
-      ...Object.values(resourcesOfType(template, 'AWS::IAM::ManagedPolicy')),
-    ].map((p) => p.Properties!.PolicyDocument as { Statement: { Effect: string; Action: string | string[]; Resource: unknown }[] });
+    const documents = [...Object.values(resourcesOfType(template, 'AWS::IAM::Policy')), ...Object.values(resourcesOfType(template, 'AWS::IAM::ManagedPolicy'))].map(
+      (p) => p.Properties!.PolicyDocument as { Statement: { Effect: string; Action: string | string[]; Resource: unknown }[] },
+    );
 
     const allows = documents.flatMap((d) => d.Statement).filter((s) => s.Effect === 'Allow');
     expect(allows.length).toBeGreaterThan(10);
@@ -402,9 +390,7 @@ describe('Bucket', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: ids.stateBucket },
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Resource: stateAndObjects },
-        ]),
+        Statement: Match.arrayWith([{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Resource: stateAndObjects }]),
       },
     });
     const notified = Object.values(resourcesOfType(template, 'Custom::S3BucketNotifications')).map((r) => r.Properties!.BucketName);
@@ -418,7 +404,10 @@ describe('Bucket', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: ids.bucket },
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: ['configs/', 'assignments/', 'packages/', 'settings/', 'certificates/'].flatMap((prefix) => [config('s3:ObjectCreated:*', prefix), config('s3:ObjectRemoved:*', prefix)]),
+        LambdaFunctionConfigurations: ['configs/', 'assignments/', 'packages/', 'settings/', 'certificates/'].flatMap((prefix) => [
+          config('s3:ObjectCreated:*', prefix),
+          config('s3:ObjectRemoved:*', prefix),
+        ]),
       },
     });
     template.hasResourceProperties('AWS::Lambda::Permission', {
@@ -459,16 +448,18 @@ describe('Monitoring', () => {
     expect(operations.sort()).toEqual(['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'Scan', 'UpdateItem']);
   });
 
-  it('alarms when agents hold a certificate that expires soon (the agent function\'s metric, over an hour)', () => {
-    expect(alarms()).toContainEqual(expect.objectContaining({
-      Namespace: 'OpAMP',
-      MetricName: 'CertificatesExpiringSoon',
-      Dimensions: [{ Name: 'service', Value: 'opamp' }],
-      Statistic: 'Sum',
-      Period: 3600,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    }));
+  it("alarms when agents hold a certificate that expires soon (the agent function's metric, over an hour)", () => {
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'OpAMP',
+        MetricName: 'CertificatesExpiringSoon',
+        Dimensions: [{ Name: 'service', Value: 'opamp' }],
+        Statistic: 'Sum',
+        Period: 3600,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    );
   });
 
   it('alarms when a bucket event ends up in the failure queue', () => {

@@ -30,12 +30,13 @@ describe('modules the stack shares with the functions', () => {
   it('are pure: the bucket layout, the table keys and the service names, importing no package', async () => {
     const modules = await functionsModulesOfTheCdkApp();
 
-    expect([...modules.keys()].sort()).toEqual(
-      expect.arrayContaining(['functions/adapters/dynamodb/table-schema.ts', 'functions/core/bucket-layout.ts', 'functions/core/service-names.ts']),
-    );
+    expect([...modules.keys()].sort()).toEqual(expect.arrayContaining(['functions/adapters/dynamodb/table-schema.ts', 'functions/core/bucket-layout.ts', 'functions/core/service-names.ts']));
     for (const [path, externals] of modules) {
       expect(path.startsWith('functions/core/') || path === 'functions/adapters/dynamodb/table-schema.ts', path).toBe(true);
-      expect(externals.filter((e) => !e.startsWith('node:')), path).toEqual([]);
+      expect(
+        externals.filter((e) => !e.startsWith('node:')),
+        path,
+      ).toEqual([]);
     }
   });
 });

@@ -19,10 +19,11 @@ describe('the local backend with agent tokens required', () => {
     await main([...args, '--api', backend.url], (line) => lines.push(line));
     return lines.join('\n');
   }
-  const agentWith = (token?: string) => new ScriptedAgent(backend.opampUrl, {
-    beforeSend: () => backend.clock.advance(30_000),
-    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-  });
+  const agentWith = (token?: string) =>
+    new ScriptedAgent(backend.opampUrl, {
+      beforeSend: () => backend.clock.advance(30_000),
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
   const known = async (uid: string) => (await fetch(`${backend.url}/api/v1/agents/${uid}`)).status === 200;
 
   it('serves agents with a valid token and refuses the others with a bare 401, storing nothing', async () => {
@@ -53,7 +54,10 @@ describe('the local backend with agent tokens required', () => {
 
     const before = [await onOld.sendFullReport(), await onNew.sendFullReport()];
     // An agent still authenticates with it: revoking it needs --force.
-    const refused = await ctl('token', 'revoke', 'old').then(() => 'revoked', (error: Error) => error.message);
+    const refused = await ctl('token', 'revoke', 'old').then(
+      () => 'revoked',
+      (error: Error) => error.message,
+    );
     await ctl('token', 'revoke', 'old', '--force');
     const after = [await onOld.heartbeat(), await onNew.heartbeat()];
     const listed = JSON.parse(await ctl('tokens', '--json'));

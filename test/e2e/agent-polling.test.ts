@@ -1,11 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AgentToServerFlags,
-  ServerCapabilities,
-  ServerErrorResponseType,
-  ServerToAgentFlags,
-} from '../../functions/gen/opamp/v1/opamp_pb.js';
+import { AgentToServerFlags, ServerCapabilities, ServerErrorResponseType, ServerToAgentFlags } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { description, fullReport, health, heartbeat, newUidBytes, SDK_CAPS } from '../support/messages.js';
@@ -75,7 +70,10 @@ describe('an agent polling the local backend', () => {
 
   it('gzips requests it is sent and accepts gzip replies', async () => {
     const agent = new ScriptedAgent(backend.opampUrl, {
-      ...polling(), gzipRequests: true, acceptGzip: true });
+      ...polling(),
+      gzipRequests: true,
+      acceptGzip: true,
+    });
 
     const first = await agent.sendFullReport();
     const hb = await agent.heartbeat();
@@ -108,13 +106,14 @@ describe('an agent polling the local backend', () => {
   it('asks an SDK client that only heartbeats for its full state once', async () => {
     const agent = new ScriptedAgent(backend.opampUrl, {
       ...polling(),
-      report: (uid, seq) => fullReport(uid, seq, {
-        capabilities: SDK_CAPS,
-        agentDescription: description({ 'service.name': 'checkout' }),
-        health: undefined,
-        effectiveConfig: undefined,
-        remoteConfigStatus: undefined,
-      }),
+      report: (uid, seq) =>
+        fullReport(uid, seq, {
+          capabilities: SDK_CAPS,
+          agentDescription: description({ 'service.name': 'checkout' }),
+          health: undefined,
+          effectiveConfig: undefined,
+          remoteConfigStatus: undefined,
+        }),
     });
 
     const first = await agent.heartbeat(SDK_CAPS);
@@ -221,7 +220,9 @@ describe('an agent polling the local backend', () => {
   it('keeps serving when an unknown uid heartbeats with only the required fields', async () => {
     const uid = newUidBytes();
     const agent = new ScriptedAgent(backend.opampUrl, {
-      ...polling(), uid });
+      ...polling(),
+      uid,
+    });
     const { toBinary } = await import('@bufbuild/protobuf');
     const { AgentToServerSchema } = await import('../../functions/gen/opamp/v1/opamp_pb.js');
 
@@ -249,7 +250,9 @@ describe('reply compression', () => {
 
   it('gzips replies when the agent accepts gzip', async () => {
     const zipping = new ScriptedAgent(backend.opampUrl, {
-      ...polling(), acceptGzip: true });
+      ...polling(),
+      acceptGzip: true,
+    });
     const plain = new ScriptedAgent(backend.opampUrl, polling());
 
     const zipped = await zipping.sendFullReport();

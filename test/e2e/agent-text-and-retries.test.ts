@@ -39,17 +39,19 @@ describe('download URLs in agent text, and retried package downloads', () => {
     await ctl('package', 'upload', '_agent', version, file);
     await ctl('assign', 'default', '--package', `_agent=${version}`);
   }
-  const agent = () => new ScriptedAgent(backend.opampUrl, {
-    beforeSend: () => backend.clock.advance(30_000),
-    report: (uid, seq) => fullReport(uid, seq, {
-      capabilities: PACKAGE_CAPS,
-      agentDescription: description({ 'service.name': 'checkout' }),
-      health: health(true),
-      effectiveConfig: undefined,
-      remoteConfigStatus: undefined,
-      packageStatuses: create(PackageStatusesSchema, {}),
-    }),
-  });
+  const agent = () =>
+    new ScriptedAgent(backend.opampUrl, {
+      beforeSend: () => backend.clock.advance(30_000),
+      report: (uid, seq) =>
+        fullReport(uid, seq, {
+          capabilities: PACKAGE_CAPS,
+          agentDescription: description({ 'service.name': 'checkout' }),
+          health: health(true),
+          effectiveConfig: undefined,
+          remoteConfigStatus: undefined,
+          packageStatuses: create(PackageStatusesSchema, {}),
+        }),
+    });
   /** A failed install as the Go client reports it: the download URL, signature and all, in the error text. */
   function failed(reply: ServerToAgent | undefined, error: (url: string) => string) {
     const offered = reply!.packagesAvailable!;

@@ -41,9 +41,10 @@ describe('certificate lifecycle', () => {
     await main([...args, '--api', backend.url, '--json'], (line) => lines.push(line));
     return JSON.parse(lines.join('\n'));
   }
-  const agent = () => new ScriptedAgent(backend.opampUrl, {
-    report: (uid, seq) => fullReport(uid, seq, { capabilities: CAPS, agentDescription: description({ 'service.name': 'checkout' }) }),
-  });
+  const agent = () =>
+    new ScriptedAgent(backend.opampUrl, {
+      report: (uid, seq) => fullReport(uid, seq, { capabilities: CAPS, agentDescription: description({ 'service.name': 'checkout' }) }),
+    });
   const applied = (reply: ServerToAgent | undefined) =>
     create(ConnectionSettingsStatusSchema, { lastConnectionSettingsHash: reply!.connectionSettings!.hash, status: ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED });
 
@@ -96,7 +97,10 @@ describe('certificate lifecycle', () => {
     await a.sendFullReport();
 
     const holders = await ctl('certificate', 'agents', 'metrics-client');
-    const refused = await ctl('certificate', 'delete', 'metrics-client').then(() => 'removed', (error: Error) => error.message);
+    const refused = await ctl('certificate', 'delete', 'metrics-client').then(
+      () => 'removed',
+      (error: Error) => error.message,
+    );
     clock.advance(DAY);
     const later = await ctl('certificate', 'agents', 'metrics-client');
     const removed = await ctl('certificate', 'delete', 'metrics-client');
@@ -113,7 +117,10 @@ describe('certificate lifecycle', () => {
     const caDir = dir();
     writeFileSync(join(caDir, 'cert.pem'), ca.certPem);
     writeFileSync(join(caDir, 'key.pem'), ca.keyPem);
-    backend = await startTestBackend({ OPAMP_FLEET_REVALIDATE_SECONDS: '0', OPAMP_HEARTBEAT_IDLE_SECONDS: '0', OPAMP_CSR_CA: `file:${caDir}`, OPAMP_CSR_VALIDITY_DAYS: '3', OPAMP_CSR_RENEW_AT: '0.5' }, clock);
+    backend = await startTestBackend(
+      { OPAMP_FLEET_REVALIDATE_SECONDS: '0', OPAMP_HEARTBEAT_IDLE_SECONDS: '0', OPAMP_CSR_CA: `file:${caDir}`, OPAMP_CSR_VALIDITY_DAYS: '3', OPAMP_CSR_RENEW_AT: '0.5' },
+      clock,
+    );
     const a = agent();
     await a.sendFullReport();
     const csr = await createCsrPem({ subject: `CN=${a.uidText}` });

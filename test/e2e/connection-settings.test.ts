@@ -109,20 +109,20 @@ describe('connection settings end to end', () => {
 
   it('offers own-telemetry destinations and other connections only to agents that take them', async () => {
     await start();
-    await upload('settings/default.json', JSON.stringify({
-      ownMetrics: { endpoint: 'https://otlp.example.com/v1/metrics', headers: { 'x-api-key': 'k1' } },
-      ownTraces: { endpoint: 'https://otlp.example.com/v1/traces' },
-      ownLogs: { endpoint: 'https://otlp.example.com/v1/logs' },
-      otherConnections: { archive: { endpoint: 'archive.example.com:4317', otherSettings: { bucket: 'logs' } } },
-    }));
+    await upload(
+      'settings/default.json',
+      JSON.stringify({
+        ownMetrics: { endpoint: 'https://otlp.example.com/v1/metrics', headers: { 'x-api-key': 'k1' } },
+        ownTraces: { endpoint: 'https://otlp.example.com/v1/traces' },
+        ownLogs: { endpoint: 'https://otlp.example.com/v1/logs' },
+        otherConnections: { archive: { endpoint: 'archive.example.com:4317', otherSettings: { bucket: 'logs' } } },
+      }),
+    );
     const metricsOnly = agent(COLLECTOR_CAPS | caps('AgentCapabilities_ReportsOwnMetrics'));
     const nothing = agent(COLLECTOR_CAPS);
-    const everything = agent(COLLECTOR_CAPS | caps(
-      'AgentCapabilities_ReportsOwnMetrics',
-      'AgentCapabilities_ReportsOwnTraces',
-      'AgentCapabilities_ReportsOwnLogs',
-      'AgentCapabilities_AcceptsOtherConnectionSettings',
-    ));
+    const everything = agent(
+      COLLECTOR_CAPS | caps('AgentCapabilities_ReportsOwnMetrics', 'AgentCapabilities_ReportsOwnTraces', 'AgentCapabilities_ReportsOwnLogs', 'AgentCapabilities_AcceptsOtherConnectionSettings'),
+    );
 
     const [m, n, e] = [await metricsOnly.sendFullReport(), await nothing.sendFullReport(), await everything.sendFullReport()];
     const again = await metricsOnly.heartbeat();
@@ -240,9 +240,10 @@ describe('connection settings end to end', () => {
     await start({ OPAMP_CSR_CA: `file:${caDir}`, OPAMP_HEARTBEAT_IDLE_SECONDS: '0' });
     const collector = agent(STEERABLE);
     await collector.sendFullReport();
-    const request = (csr: string) => create(ConnectionSettingsRequestSchema, {
-      opamp: create(OpAMPConnectionSettingsRequestSchema, { certificateRequest: create(CertificateRequestSchema, { csr: new TextEncoder().encode(csr) }) }),
-    });
+    const request = (csr: string) =>
+      create(ConnectionSettingsRequestSchema, {
+        opamp: create(OpAMPConnectionSettingsRequestSchema, { certificateRequest: create(CertificateRequestSchema, { csr: new TextEncoder().encode(csr) }) }),
+      });
 
     const impostor = await collector.send({ capabilities: STEERABLE, connectionSettingsRequest: request(await createCsrPem({ subject: 'CN=0192f9e4-8a1b-7c3d-9e4f-a1b2c3d4e5f6' })) });
     const viewAfterImpostor = (await api(`/api/v1/agents/${collector.uidText}`)).body;

@@ -139,7 +139,12 @@ describe('the agents table pages with the API cursor', () => {
         if (path) expect(path).toContain('selector=deployment.environment%3Dprod');
       }
       expect(pages).toBe(2);
-      expect(seen.sort()).toEqual(agents.slice(0, 3).map((a) => a.uidText).sort());
+      expect(seen.sort()).toEqual(
+        agents
+          .slice(0, 3)
+          .map((a) => a.uidText)
+          .sort(),
+      );
     } finally {
       await backend.close();
     }

@@ -41,11 +41,19 @@ describe('demo agents against the local backend', () => {
   const events: string[] = [];
   // A fixed sequence instead of Math.random: which agents flap and when is the same on every run.
   let seed = 1;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
 
   beforeAll(async () => {
     backend = await startTestBackend();
-    fleet = new DemoFleet({ endpoint: backend.opampUrl, count: COUNT, intervalSeconds: 0.1, maxIntervalSeconds: 0.1, random, prefix: 'demo-test', log: (agent, line) => events.push(`${agent.profile.index} ${line}`) });
+    fleet = new DemoFleet({
+      endpoint: backend.opampUrl,
+      count: COUNT,
+      intervalSeconds: 0.1,
+      maxIntervalSeconds: 0.1,
+      random,
+      prefix: 'demo-test',
+      log: (agent, line) => events.push(`${agent.profile.index} ${line}`),
+    });
     await fleet.start();
   });
   afterAll(async () => {
@@ -126,7 +134,7 @@ describe('demo agents against the local backend', () => {
     expect(detail.connectionSettingsStatus?.status).toMatch(/APPLIED/);
   });
 
-  it('flaps some agents\' health', () => {
+  it("flaps some agents' health", () => {
     expect(events.some((e) => e.endsWith('exporter failing'))).toBe(true);
   });
 });

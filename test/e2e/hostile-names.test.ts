@@ -54,7 +54,7 @@ describe('hostile names against the local backend', () => {
       method,
       ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
     });
-    return { status: response.status, body: await response.json().catch(() => undefined) as { error?: { message: string } } | undefined };
+    return { status: response.status, body: (await response.json().catch(() => undefined)) as { error?: { message: string } } | undefined };
   };
   const outsideDataDir = () => filesUnder(sandbox).filter((f) => !f.startsWith(`a${'/'}b/c/d/data/`));
   const stillUp = async () => (await fetch(`${backend.url}/healthz`)).status;
@@ -104,15 +104,15 @@ describe('hostile names against the local backend', () => {
     // Act
     const response = name.startsWith('a copy')
       ? await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const url = new URL(backend.s3Endpoint);
-        const req = request({ host: url.hostname, port: url.port, method: 'PUT', path, headers: { 'x-amz-copy-source': `/${bucket}/../../../../../../marker`, 'content-length': 0 } }, (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        });
-        req.on('error', reject);
-        req.end();
-      })
+          const url = new URL(backend.s3Endpoint);
+          const req = request({ host: url.hostname, port: url.port, method: 'PUT', path, headers: { 'x-amz-copy-source': `/${bucket}/../../../../../../marker`, 'content-length': 0 } }, (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          });
+          req.on('error', reject);
+          req.end();
+        })
       : await rawS3(backend.s3Endpoint, 'PUT', path);
     await backend.ingested();
 
@@ -129,8 +129,10 @@ describe('hostile names against the local backend', () => {
     const { s3 } = createAwsClients({ dynamodbEndpoint: backend.dynamodbEndpoint, s3Endpoint: backend.s3Endpoint, emulated: true });
 
     // Act
-    const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: '../../../../../../marker' }] } }))
-      .then(() => 'deleted', (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode);
+    const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: '../../../../../../marker' }] } })).then(
+      () => 'deleted',
+      (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
+    );
 
     // Assess
     expect(result).toBe(400);

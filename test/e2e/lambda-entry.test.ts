@@ -104,10 +104,7 @@ describe('the OpAMP Lambda entry', () => {
     const uid = newUidBytes();
     const body = new Uint8Array(gzipSync(toBinary(AgentToServerSchema, fullReport(uid, 0n))));
 
-    const result = await handler(
-      functionUrlEvent('/v1/opamp', body, { ...protobuf(), 'content-encoding': 'gzip' }),
-      context,
-    );
+    const result = await handler(functionUrlEvent('/v1/opamp', body, { ...protobuf(), 'content-encoding': 'gzip' }), context);
 
     expect(result.statusCode).toBe(200);
     expect(fromBinary(ServerToAgentSchema, new Uint8Array(Buffer.from(result.body, 'base64'))).instanceUid).toEqual(uid);

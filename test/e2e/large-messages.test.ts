@@ -3,13 +3,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../functions/adapters/aws-clients.js';
 import { AGENT_STATE_SORT_KEY, agentKey } from '../../functions/adapters/dynamodb/table-schema.js';
-import {
-  AgentToServerSchema,
-  CustomCapabilitiesSchema,
-  PackageStatusesSchema,
-  ServerErrorResponseType,
-  ServerToAgentSchema,
-} from '../../functions/gen/opamp/v1/opamp_pb.js';
+import { AgentToServerSchema, CustomCapabilitiesSchema, PackageStatusesSchema, ServerErrorResponseType, ServerToAgentSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { KeyValue } from '../../functions/gen/opamp/v1/anyvalue_pb.js';
 import { instanceUidToText } from '../../functions/core/instance-uid.js';
@@ -56,11 +50,13 @@ describe('messages under the body limit whose content would not fit one DynamoDB
 
   async function stateItemBytes(uid: string): Promise<number> {
     const { dynamodb } = createAwsClients({ dynamodbEndpoint: backend.dynamodbEndpoint, s3Endpoint: backend.s3Endpoint, emulated: true });
-    const out = await dynamodb.send(new GetItemCommand({
-      TableName: 'opamp-local',
-      Key: { pk: { S: agentKey(uid) }, sk: { S: AGENT_STATE_SORT_KEY } },
-      ConsistentRead: true,
-    }));
+    const out = await dynamodb.send(
+      new GetItemCommand({
+        TableName: 'opamp-local',
+        Key: { pk: { S: agentKey(uid) }, sk: { S: AGENT_STATE_SORT_KEY } },
+        ConsistentRead: true,
+      }),
+    );
     expect(out.Item).toBeDefined();
     return itemSize(out.Item!);
   }
@@ -117,10 +113,12 @@ describe('messages under the body limit whose content would not fit one DynamoDB
 
   it('refuses state the bounds do not cover and that would not fit with a BadRequest, storing nothing', async () => {
     const uid = newUidBytes();
-    const packages = Object.fromEntries(Array.from({ length: 1_500 }, (_, i) => {
-      const name = `${'p'.repeat(200)}-${i}`;
-      return [name, { name, agentHasVersion: '1.0.0' }];
-    }));
+    const packages = Object.fromEntries(
+      Array.from({ length: 1_500 }, (_, i) => {
+        const name = `${'p'.repeat(200)}-${i}`;
+        return [name, { name, agentHasVersion: '1.0.0' }];
+      }),
+    );
     const message = fullReport(uid, 1n, { packageStatuses: create(PackageStatusesSchema, { packages }) });
 
     const res = await fetch(backend.opampUrl, {

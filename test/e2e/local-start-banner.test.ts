@@ -23,7 +23,12 @@ function printedAwsCommand(stdout: string): { env: Record<string, string>; endpo
   if (!line) throw new Error(`no aws command in:\n${stdout}`);
   const match = /^\s*((?:[A-Z_]+=\S+ )+)aws --endpoint-url (\S+) s3 ls s3:\/\/([^/\s]+)\/$/.exec(line);
   if (!match) throw new Error(`unexpected aws command: ${line}`);
-  const env = Object.fromEntries(match[1]!.trim().split(' ').map((pair) => pair.split('=') as [string, string]));
+  const env = Object.fromEntries(
+    match[1]!
+      .trim()
+      .split(' ')
+      .map((pair) => pair.split('=') as [string, string]),
+  );
   return { env, endpoint: match[2]!, bucket: match[3]! };
 }
 
@@ -66,11 +71,16 @@ describe('npm start tells where everything is', () => {
 
     const apiBase = /fleet API: +(\S+) /.exec(stdout)?.[1];
     expect(apiBase).toBe(`${started.url}/api/v1`);
-    await expect.poll(async () => {
-      const out: string[] = [];
-      await main(['configs', '--api', `${again.url}/api/v1`, '--json'], (line) => out.push(line));
-      return out.join('\n');
-    }, { timeout: 15_000 }).toContain('"printed"');
+    await expect
+      .poll(
+        async () => {
+          const out: string[] = [];
+          await main(['configs', '--api', `${again.url}/api/v1`, '--json'], (line) => out.push(line));
+          return out.join('\n');
+        },
+        { timeout: 15_000 },
+      )
+      .toContain('"printed"');
   });
 
   it('refuses an S3 port in use with one line naming OPAMP_S3_PORT', async () => {

@@ -5,13 +5,7 @@ import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/opampctl.js';
-import {
-  CustomCapabilitiesSchema,
-  PackageStatusEnum,
-  PackageStatusesSchema,
-  PackageType,
-  ServerToAgentFlags,
-} from '../../functions/gen/opamp/v1/opamp_pb.js';
+import { CustomCapabilitiesSchema, PackageStatusEnum, PackageStatusesSchema, PackageType, ServerToAgentFlags } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
@@ -45,17 +39,19 @@ describe('packages, restarts, custom messages, components and duplicate uids', (
     await main([...args, '--api', backend.url, '--json'], (line) => lines.push(line));
     return lines.join('\n');
   }
-  const agent = (service = 'checkout', capabilities = PACKAGE_CAPS) => new ScriptedAgent(backend.opampUrl, {
-    beforeSend: () => backend.clock.advance(30_000),
-    report: (uid, seq) => fullReport(uid, seq, {
-      capabilities,
-      agentDescription: description({ 'service.name': service }),
-      health: health(true),
-      effectiveConfig: undefined,
-      remoteConfigStatus: undefined,
-      packageStatuses: create(PackageStatusesSchema, {}),
-    }),
-  });
+  const agent = (service = 'checkout', capabilities = PACKAGE_CAPS) =>
+    new ScriptedAgent(backend.opampUrl, {
+      beforeSend: () => backend.clock.advance(30_000),
+      report: (uid, seq) =>
+        fullReport(uid, seq, {
+          capabilities,
+          agentDescription: description({ 'service.name': service }),
+          health: health(true),
+          effectiveConfig: undefined,
+          remoteConfigStatus: undefined,
+          packageStatuses: create(PackageStatusesSchema, {}),
+        }),
+    });
   function packageStatus(reply: ServerToAgent | undefined, status: PackageStatusEnum, hasVersion: string, error = '') {
     const offered = reply!.packagesAvailable!;
     const pkg = offered.packages['']!;
@@ -137,7 +133,7 @@ describe('packages, restarts, custom messages, components and duplicate uids', (
     const queued = JSON.parse(await ctl('restart', capable.uidText));
     const first = await capable.heartbeat(PACKAGE_CAPS);
     const second = await capable.heartbeat(PACKAGE_CAPS);
-    const view = await (await fetch(`${backend.url}/api/v1/agents/${capable.uidText}`)).json() as any;
+    const view = (await (await fetch(`${backend.url}/api/v1/agents/${capable.uidText}`)).json()) as any;
 
     expect((refused as Error).message).toMatch(/409 .*does not accept restart commands/);
     expect(queued.id).toBeTruthy();
@@ -156,8 +152,7 @@ describe('packages, restarts, custom messages, components and duplicate uids', (
     await a.sendFullReport();
     await a.send({ capabilities: PACKAGE_CAPS, customCapabilities: create(CustomCapabilitiesSchema, { capabilities: ['io.example.pause'] }) });
 
-    const refused = await main(['message', 'send', a.uidText, '--capability', 'io.example.other', '--type', 'x', '--api', backend.url], () => {})
-      .catch((e: Error) => e);
+    const refused = await main(['message', 'send', a.uidText, '--capability', 'io.example.other', '--type', 'x', '--api', backend.url], () => {}).catch((e: Error) => e);
     await ctl('message', 'send', a.uidText, '--capability', 'io.example.pause', '--type', 'pause', '--data', 'for 5m');
     const delivered = await a.heartbeat(PACKAGE_CAPS);
     const again = await a.heartbeat(PACKAGE_CAPS);
@@ -183,7 +178,7 @@ describe('packages, restarts, custom messages, components and duplicate uids', (
       availableComponents: { hash: new Uint8Array([1, 2, 3]), components: { receivers: { subComponentMap: { otlp: {} } } } },
     });
     const sameHash = await a.send({ capabilities: PACKAGE_CAPS, availableComponents: { hash: new Uint8Array([1, 2, 3]) } });
-    const view = await (await fetch(`${backend.url}/api/v1/agents/${a.uidText}`)).json() as any;
+    const view = (await (await fetch(`${backend.url}/api/v1/agents/${a.uidText}`)).json()) as any;
 
     const flag = ServerToAgentFlags.ServerToAgentFlags_ReportAvailableComponents;
     expect(hasFlag(hashOnly.reply, flag)).toBe(true);
@@ -200,14 +195,15 @@ describe('packages, restarts, custom messages, components and duplicate uids', (
     const clone = new ScriptedAgent(backend.opampUrl, {
       beforeSend: () => backend.clock.advance(30_000),
       // A cloned VM: the same uid, but its own process, started later, with its own counter.
-      report: (uid, seq) => fullReport(uid, seq, {
-        capabilities: PACKAGE_CAPS,
-        agentDescription: description({ 'service.name': 'checkout' }),
-        health: { ...health(true), startTimeUnixNano: 1_800_000_000_000_000_000n },
-        effectiveConfig: undefined,
-        remoteConfigStatus: undefined,
-        packageStatuses: create(PackageStatusesSchema, {}),
-      }),
+      report: (uid, seq) =>
+        fullReport(uid, seq, {
+          capabilities: PACKAGE_CAPS,
+          agentDescription: description({ 'service.name': 'checkout' }),
+          health: { ...health(true), startTimeUnixNano: 1_800_000_000_000_000_000n },
+          effectiveConfig: undefined,
+          remoteConfigStatus: undefined,
+          packageStatuses: create(PackageStatusesSchema, {}),
+        }),
     });
     clone.uid = original.uid;
     clone.nextSeq = 0n;
@@ -216,8 +212,8 @@ describe('packages, restarts, custom messages, components and duplicate uids', (
 
     const cloneFirst = await clone.sendFullReport(); // counter went backwards: a restart?
     const originalNext = await original.heartbeat(PACKAGE_CAPS); // ...no: the old counter continues
-    const view = await (await fetch(`${backend.url}/api/v1/agents/${shared}`)).json() as any;
-    const moved = await (await fetch(`${backend.url}/api/v1/agents/${original.uidText}`)).json() as any;
+    const view = (await (await fetch(`${backend.url}/api/v1/agents/${shared}`)).json()) as any;
+    const moved = (await (await fetch(`${backend.url}/api/v1/agents/${original.uidText}`)).json()) as any;
 
     expect(cloneFirst.reply?.agentIdentification).toBeUndefined();
     const newUid = originalNext.reply?.agentIdentification?.newInstanceUid;

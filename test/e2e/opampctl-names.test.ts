@@ -36,7 +36,10 @@ describe('opampctl checks names before any request', () => {
 
   async function refused(...args: string[]): Promise<string> {
     requests.length = 0;
-    const error = await main([...args, '--api', url, '--wait', '0'], () => {}).then(() => undefined, (e: unknown) => e);
+    const error = await main([...args, '--api', url, '--wait', '0'], () => {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CliError);
     expect(requests).toEqual([]);
     return (error as Error).message;
@@ -88,8 +91,10 @@ describe('opampctl checks names before any request', () => {
     requests.length = 0;
 
     // Act
-    const failure = await promisify(execFile)(process.execPath, [join(root, 'bin/opampctl.mjs'), 'config', 'upload', 'x', `${file}=../../assignments/y.json`, '--api', url], { cwd: root })
-      .then(() => undefined, (error: { code: number; stderr: string }) => error);
+    const failure = await promisify(execFile)(process.execPath, [join(root, 'bin/opampctl.mjs'), 'config', 'upload', 'x', `${file}=../../assignments/y.json`, '--api', url], { cwd: root }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
 
     // Assess
     expect(failure?.code).toBe(1);

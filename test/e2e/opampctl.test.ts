@@ -32,10 +32,11 @@ describe('opampctl against the local backend', () => {
     await main([...args, '--api', backend.url], (line) => lines.push(line));
     return lines.join('\n');
   }
-  const agentFor = (service: string) => new ScriptedAgent(backend.opampUrl, {
-    beforeSend: () => backend.clock.advance(30_000),
-    report: (uid, seq) => fullReport(uid, seq, { agentDescription: description({ 'service.name': service }) }),
-  });
+  const agentFor = (service: string) =>
+    new ScriptedAgent(backend.opampUrl, {
+      beforeSend: () => backend.clock.advance(30_000),
+      report: (uid, seq) => fullReport(uid, seq, { agentDescription: description({ 'service.name': service }) }),
+    });
 
   it('uploads a config, assigns it, and shows the rollout complete once the agent applied it', async () => {
     const file = join(scratch, 'collector.yaml');
@@ -119,7 +120,10 @@ describe('opampctl against the local backend', () => {
     const good = join(scratch, 'short-lived.json');
     writeFileSync(good, JSON.stringify({ ownTraces: { endpoint: 'https://traces.example/v1/traces' } }));
 
-    const refused = await ctl('settings', 'upload', 'bad', bad).then(() => undefined, (error: Error) => error.message);
+    const refused = await ctl('settings', 'upload', 'bad', bad).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
     await ctl('settings', 'upload', 'short-lived', good);
     const removed = await ctl('settings', 'delete', 'short-lived');
     const remaining = JSON.parse(await ctl('settings', '--json')).settings.map((d: { name: string }) => d.name);
@@ -146,7 +150,10 @@ describe('opampctl against the local backend', () => {
     await ctl('settings', 'upload', 'mtls', settings);
     const listed = await ctl('certificates');
     const listedJson = JSON.parse(await ctl('certificates', '--json')).certificates;
-    const mismatch = await ctl('certificate', 'upload', 'wrong', '--cert', ca, '--key', key).then(() => undefined, (error: Error) => error.message);
+    const mismatch = await ctl('certificate', 'upload', 'wrong', '--cert', ca, '--key', key).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
     const removed = await ctl('certificate', 'delete', 'log-shipper');
     const afterDelete = JSON.parse(await ctl('certificates', '--json')).certificates;
     const settingsAfter = JSON.parse(await ctl('settings', 'show', 'mtls', '--json'));
@@ -170,7 +177,10 @@ describe('opampctl against the local backend', () => {
     await ctl('settings', 'upload', 'rotation', settings);
     const tokens = await ctl('tokens');
     const agents = await ctl('token', 'agents', 'fleet-next');
-    const refused = await ctl('token', 'revoke', 'fleet-next').then(() => undefined, (error: Error) => error.message);
+    const refused = await ctl('token', 'revoke', 'fleet-next').then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
     const stillThere = JSON.parse(await ctl('tokens', '--json')).tokens.map((t: { name: string }) => t.name);
     const forced = await ctl('token', 'revoke', 'fleet-next', '--force');
     const afterForce = JSON.parse(await ctl('tokens', '--json')).tokens.map((t: { name: string }) => t.name);
@@ -192,7 +202,10 @@ describe('opampctl against the local backend', () => {
     const run = promisify(execFile);
     const failure = await run(process.execPath, [join(root, 'bin/opampctl.mjs'), 'agent', '00000000-0000-7000-8000-000000000000', '--api', backend.url], {
       cwd: root,
-    }).then(() => undefined, (error: { code: number; stderr: string; stdout: string }) => error);
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string; stdout: string }) => error,
+    );
 
     expect(failure?.code).toBe(1);
     expect(failure?.stderr.trim().split('\n')).toEqual(['opampctl: 404 no agent with instance uid 00000000-0000-7000-8000-000000000000']);

@@ -176,6 +176,6 @@ describe('remote configuration through the bucket', () => {
     const reply = await reporter.sendFullReport();
 
     expect(reply.reply?.remoteConfig).toBeUndefined();
-    expect(((await api(`/api/v1/agents/${reporter.uidText}`)).remoteConfig.state)).toBe('none');
+    expect((await api(`/api/v1/agents/${reporter.uidText}`)).remoteConfig.state).toBe('none');
   });
 });

@@ -37,12 +37,21 @@ async function json<T = any>(url: string, init?: RequestInit): Promise<T> {
 async function fleetState(url: string) {
   const agents = (await json(`${url}/api/v1/agents`)).agents as Array<Record<string, unknown>>;
   return {
-    agents: agents.map(({ instanceUid, sequenceNum, token, attributes, capabilities, firstSeenAt, lastSeenAt }) =>
-      ({ instanceUid, sequenceNum, token, attributes, capabilities, firstSeenAt, lastSeenAt })),
-    views: await Promise.all(agents.map(async (a) => {
-      const { remoteConfigStatus, effectiveConfig, description: agentDescription } = await json(`${url}/api/v1/agents/${a.instanceUid}`);
-      return { remoteConfigStatus, effectiveConfig, agentDescription };
+    agents: agents.map(({ instanceUid, sequenceNum, token, attributes, capabilities, firstSeenAt, lastSeenAt }) => ({
+      instanceUid,
+      sequenceNum,
+      token,
+      attributes,
+      capabilities,
+      firstSeenAt,
+      lastSeenAt,
     })),
+    views: await Promise.all(
+      agents.map(async (a) => {
+        const { remoteConfigStatus, effectiveConfig, description: agentDescription } = await json(`${url}/api/v1/agents/${a.instanceUid}`);
+        return { remoteConfigStatus, effectiveConfig, agentDescription };
+      }),
+    ),
     configs: await json(`${url}/api/v1/configs`),
     config: await json(`${url}/api/v1/configs/prod`),
     assignments: await json(`${url}/api/v1/assignments`),
@@ -75,10 +84,13 @@ describe('the local backend stopped and started again on the same data directory
     const { token } = await json<{ token: string }>(`${url}/api/v1/tokens`, { method: 'POST', body: JSON.stringify({ name: 'fleet' }) });
     await json(`${url}/api/v1/configs/prod`, { method: 'PUT', body: JSON.stringify({ files: { 'collector.yaml': { content: 'receivers:\n  otlp: {}\n' } } }) });
     await json(`${url}/api/v1/assignments/prod`, { method: 'PUT', body: JSON.stringify({ config: 'prod', selector: 'deployment.environment=prod' }) });
-    const agents = ['checkout', 'cart', 'search'].map((service) => new ScriptedAgent(opampUrl, {
-      headers: { authorization: `Bearer ${token}` },
-      report: (uid, seq) => fullReport(uid, seq, { capabilities: COLLECTOR_CAPS, agentDescription: description({ 'service.name': service }, { 'deployment.environment': 'prod' }) }),
-    }));
+    const agents = ['checkout', 'cart', 'search'].map(
+      (service) =>
+        new ScriptedAgent(opampUrl, {
+          headers: { authorization: `Bearer ${token}` },
+          report: (uid, seq) => fullReport(uid, seq, { capabilities: COLLECTOR_CAPS, agentDescription: description({ 'service.name': service }, { 'deployment.environment': 'prod' }) }),
+        }),
+    );
     for (const agent of agents) {
       let offer: ExchangeResult = await agent.sendFullReport();
       expect(offer.status).toBe(200);
@@ -109,9 +121,15 @@ describe('the local backend stopped and started again on the same data directory
       expect(backend.url).toBe(url);
       expect(after, `after ${signal}`).toEqual({ ...before, agents: after.agents });
       // Heartbeats that change nothing write nothing, except last-seen now and then.
-      expect(after.agents.map(({ lastSeenAt: _, ...a }) => a), `after ${signal}`).toEqual(before.agents.map(({ lastSeenAt: _, ...a }) => a));
+      expect(
+        after.agents.map(({ lastSeenAt: _, ...a }) => a),
+        `after ${signal}`,
+      ).toEqual(before.agents.map(({ lastSeenAt: _, ...a }) => a));
       // The token still admits the agents, which are neither asked for their full state nor sent their configuration again.
-      expect(polls.map((p) => p.status), `after ${signal}`).toEqual([200, 200, 200]);
+      expect(
+        polls.map((p) => p.status),
+        `after ${signal}`,
+      ).toEqual([200, 200, 200]);
       for (const poll of polls) {
         expect(hasFlag(poll.reply, ServerToAgentFlags.ServerToAgentFlags_ReportFullState), `after ${signal}`).toBe(false);
         expect(poll.reply?.remoteConfig, `after ${signal}`).toBeUndefined();

@@ -54,10 +54,11 @@ describe('credentials in settings documents, by reference', () => {
     await backend.ingested();
     return out;
   }
-  const agent = () => new ScriptedAgent(backend.opampUrl, {
-    beforeSend: () => backend.clock.advance(30_000),
-    report: (uid, seq) => fullReport(uid, seq, { capabilities: CAPS, agentDescription: description({ 'service.name': 'checkout' }) }),
-  });
+  const agent = () =>
+    new ScriptedAgent(backend.opampUrl, {
+      beforeSend: () => backend.clock.advance(30_000),
+      report: (uid, seq) => fullReport(uid, seq, { capabilities: CAPS, agentDescription: description({ 'service.name': 'checkout' }) }),
+    });
   const apiKey = (reply: ServerToAgent | undefined) => reply?.connectionSettings?.ownMetrics?.headers?.headers.find((h) => h.key === 'x-api-key')?.value;
   const applied = (reply: ServerToAgent | undefined) =>
     create(ConnectionSettingsStatusSchema, { lastConnectionSettingsHash: reply!.connectionSettings!.hash, status: ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED });

@@ -26,10 +26,11 @@ describe('revoking an agent token that live agents still use', () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
-  const agent = (token: string) => new ScriptedAgent(backend.opampUrl, {
-    headers: { authorization: `Bearer ${token}` },
-    report: (uid, seq) => fullReport(uid, seq, { capabilities: STEERABLE, agentDescription: description({ 'service.name': 'checkout' }) }),
-  });
+  const agent = (token: string) =>
+    new ScriptedAgent(backend.opampUrl, {
+      headers: { authorization: `Bearer ${token}` },
+      report: (uid, seq) => fullReport(uid, seq, { capabilities: STEERABLE, agentDescription: description({ 'service.name': 'checkout' }) }),
+    });
   const applied = (reply: ServerToAgent | undefined) =>
     create(ConnectionSettingsStatusSchema, { lastConnectionSettingsHash: reply!.connectionSettings!.hash, status: ConnectionSettingsStatuses.ConnectionSettingsStatuses_APPLIED });
 

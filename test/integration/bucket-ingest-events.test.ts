@@ -139,7 +139,7 @@ async function history(bucket: Bucket): Promise<number> {
 }
 
 describe('BucketIngest fed by s3rver events', () => {
-  it('records the bucket\'s final state whether the events arrive in delivery order or reversed', async () => {
+  it("records the bucket's final state whether the events arrive in delivery order or reversed", async () => {
     // Prepare
     const bucket = await newBucket();
     const events = await eventsOf(bucket, await history(bucket));
@@ -243,7 +243,7 @@ describe('BucketIngest fed by s3rver events', () => {
   it.each([
     ['a "+"', 'a+b.yaml'],
     ['a "%"', '100%.yaml'],
-  ])('records a file whose name contains %s under its own key, from s3rver\'s event as the local backend passes it on', async (_name, fileName) => {
+  ])("records a file whose name contains %s under its own key, from s3rver's event as the local backend passes it on", async (_name, fileName) => {
     // Prepare
     const bucket = await newBucket();
     await bucket.put(`configs/checkout/${fileName}`, 'receivers: {}\n');
@@ -251,7 +251,10 @@ describe('BucketIngest fed by s3rver events', () => {
     const { fleet, ingest } = await newIngest(bucket);
 
     // Act
-    const failure = await ingest.handleEvent(events).then(() => undefined, (error: Error) => error);
+    const failure = await ingest.handleEvent(events).then(
+      () => undefined,
+      (error: Error) => error,
+    );
 
     // Assess
     expect(failure).toBeUndefined();

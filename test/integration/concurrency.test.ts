@@ -68,10 +68,7 @@ describe('concurrent polls', () => {
         if (status !== 503 || attempt === 5) return status;
       }
     };
-    const statuses = await Promise.all(agents.map(async ({ uid, label }) => [
-      await untilAnswered(fullReport(uid, 1n)),
-      await untilAnswered(change(uid, 2n, label)),
-    ]));
+    const statuses = await Promise.all(agents.map(async ({ uid, label }) => [await untilAnswered(fullReport(uid, 1n)), await untilAnswered(change(uid, 2n, label))]));
 
     // Assess
     expect(statuses.flat().filter((status) => status !== 200)).toEqual([]);

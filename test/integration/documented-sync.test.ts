@@ -103,11 +103,12 @@ describe('the documented GitOps sync, with --delete', () => {
     await ctl('certificate', 'upload', 'shipper', '--cert', join(scratch, 'upload/cert.pem'), '--key', join(scratch, 'upload/key.pem'));
     // An agent whose effective configuration is too large for a table item.
     const agent = new ScriptedAgent(backend.opampUrl, {
-      report: (uid, seq) => fullReport(uid, seq, {
-        agentDescription: description({ 'service.name': 'checkout' }),
-        health: health(true, { 'pipeline:traces': true }),
-        effectiveConfig: effectiveConfig({ 'collector.yaml': LARGE_CONFIG }),
-      }),
+      report: (uid, seq) =>
+        fullReport(uid, seq, {
+          agentDescription: description({ 'service.name': 'checkout' }),
+          health: health(true, { 'pipeline:traces': true }),
+          effectiveConfig: effectiveConfig({ 'collector.yaml': LARGE_CONFIG }),
+        }),
     });
     await agent.sendFullReport();
     const before = await storedState(agent.uidText);
@@ -129,15 +130,12 @@ describe('the documented GitOps sync, with --delete', () => {
     expect(await ctl('packages', '--json')).toEqual(packagesBefore);
     expect(JSON.parse(await ctl('certificates', '--json')).certificates).toEqual(certificatesBefore);
     expect(certificatesBefore).toEqual([expect.objectContaining({ name: 'shipper', error: null })]);
-    expect(await bucketKeys(bucket)).toEqual(expect.arrayContaining([
-      'packages/ext/1.0.0/ext.tar.gz',
-      'packages/ext/1.0.0/ext.tar.gz.sig',
-      'certificates/shipper/cert.pem',
-      'certificates/shipper/key.pem',
-    ]));
+    expect(await bucketKeys(bucket)).toEqual(
+      expect.arrayContaining(['packages/ext/1.0.0/ext.tar.gz', 'packages/ext/1.0.0/ext.tar.gz.sig', 'certificates/shipper/cert.pem', 'certificates/shipper/key.pem']),
+    );
   });
 
-  it('keeps every object the server writes out of the operator\'s bucket, so that even a sync of its root with --delete cannot reach agent state', async () => {
+  it("keeps every object the server writes out of the operator's bucket, so that even a sync of its root with --delete cannot reach agent state", async () => {
     // Prepare
     const agent = new ScriptedAgent(backend.opampUrl, {
       report: (uid, seq) => fullReport(uid, seq, { effectiveConfig: effectiveConfig({ 'collector.yaml': LARGE_CONFIG }) }),

@@ -45,11 +45,13 @@ function skOf(write: SectionWrite): string {
 }
 
 async function rawSectionItem(s: Stores, instanceUid: string, kind: SectionKind, id: string) {
-  const out = await s.clients.dynamodb.send(new GetItemCommand({
-    TableName: s.tableName,
-    Key: { pk: { S: agentKey(instanceUid) }, sk: { S: sectionSortKey(kind, id) } },
-    ConsistentRead: true,
-  }));
+  const out = await s.clients.dynamodb.send(
+    new GetItemCommand({
+      TableName: s.tableName,
+      Key: { pk: { S: agentKey(instanceUid) }, sk: { S: sectionSortKey(kind, id) } },
+      ConsistentRead: true,
+    }),
+  );
   return out.Item;
 }
 
@@ -58,14 +60,16 @@ async function itemSortKeys(s: Stores, instanceUid: string, prefix: string): Pro
   const keys: string[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const out = await s.clients.dynamodb.send(new QueryCommand({
-      TableName: s.tableName,
-      ConsistentRead: true,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': { S: agentKey(instanceUid) }, ':prefix': { S: prefix } },
-      ProjectionExpression: 'sk',
-      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-    }));
+    const out = await s.clients.dynamodb.send(
+      new QueryCommand({
+        TableName: s.tableName,
+        ConsistentRead: true,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: agentKey(instanceUid) }, ':prefix': { S: prefix } },
+        ProjectionExpression: 'sk',
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
     keys.push(...(out.Items ?? []).map((item) => item.sk?.S ?? ''));
     startKey = out.LastEvaluatedKey;
   } while (startKey);
@@ -131,7 +135,10 @@ describe('DynamoAgentStore record round trip', () => {
       customCapabilities: ['io.opentelemetry.custom.a', 'com.example.b'],
       customCapabilitiesTruncated: { kept: 2, total: 90_000, omitted: ['c.2', 'c.3'] },
       attributesTruncated: { kept: 3, total: 100_003, omitted: ['attr.0'] },
-      supersededSections: [{ kind: 'health', id: 'b2xkLWhlYWx0aA~v6' }, { kind: 'effectiveConfig', id: 'b2xkLWNvbmZpZw~Zz-_09' }],
+      supersededSections: [
+        { kind: 'health', id: 'b2xkLWhlYWx0aA~v6' },
+        { kind: 'effectiveConfig', id: 'b2xkLWNvbmZpZw~Zz-_09' },
+      ],
       configOffer: {
         hash: 'q83vASNFZ4k=',
         name: 'gateway',
@@ -368,11 +375,7 @@ describe('DynamoAgentStore sections', () => {
     // Prepare
     const a = newUid();
     const b = newUid();
-    const writes = [
-      section(a, 'description', bytesOfLength(200, 1)),
-      section(a, 'health', bytesOfLength(50, 2)),
-      section(b, 'health', bytesOfLength(70, 3)),
-    ];
+    const writes = [section(a, 'description', bytesOfLength(200, 1)), section(a, 'health', bytesOfLength(50, 2)), section(b, 'health', bytesOfLength(70, 3))];
 
     // Act
     await stores.agents.writeSections(writes);
@@ -472,11 +475,14 @@ describe('DynamoAgentStore sections', () => {
     const aConfigNext = section(a, 'effectiveConfig', bytesOfLength(30, 6), 'v3');
 
     // Act: delete a's old health, a's config and a's first description, put a's next config.
-    await stores.agents.writeSections([aConfigNext], [
-      { instanceUid: a, ...refOf(aHealthOld) },
-      { instanceUid: a, ...refOf(aConfig) },
-      { instanceUid: a, ...refOf(aDescription) },
-    ]);
+    await stores.agents.writeSections(
+      [aConfigNext],
+      [
+        { instanceUid: a, ...refOf(aHealthOld) },
+        { instanceUid: a, ...refOf(aConfig) },
+        { instanceUid: a, ...refOf(aDescription) },
+      ],
+    );
 
     // Assess: the named items are gone, everything else (b's item with the same id, and a's
     // other item of the same description content, included) is there.
@@ -517,11 +523,19 @@ describe('DynamoAgentStore sections', () => {
 
     // Act 2: 36 new contents and 36 deletes of the old ones in one call.
     const next = uids.flatMap((uid, i) => kinds.map((kind, k) => section(uid, kind, bytesOfLength(64, 100 + i * 3 + k), 'v2')));
-    await stores.agents.writeSections(next, writes.map((w) => ({ instanceUid: w.instanceUid, ...refOf(w) })));
+    await stores.agents.writeSections(
+      next,
+      writes.map((w) => ({ instanceUid: w.instanceUid, ...refOf(w) })),
+    );
 
     // Assess 2
     for (const [i, uid] of uids.entries()) {
-      expect((await sectionItems(stores, uid)).sort()).toEqual(next.slice(i * 3, i * 3 + 3).map(skOf).sort());
+      expect((await sectionItems(stores, uid)).sort()).toEqual(
+        next
+          .slice(i * 3, i * 3 + 3)
+          .map(skOf)
+          .sort(),
+      );
     }
   });
 
@@ -620,7 +634,10 @@ describe('DynamoAgentStore sections', () => {
     const mediumId = sectionId(medium.hash, 'v1');
 
     // Act
-    await stores.agents.writeSections([{ instanceUid: uid, id: bigId, content: big }, { instanceUid: other, id: mediumId, content: medium }]);
+    await stores.agents.writeSections([
+      { instanceUid: uid, id: bigId, content: big },
+      { instanceUid: other, id: mediumId, content: medium },
+    ]);
 
     // Assess
     expect(await objectExists(stores, `agent-state/effectiveConfig/${big.hash}.binpb`)).toBe(true);
@@ -646,12 +663,7 @@ describe('DynamoAgentStore sections', () => {
 
     // Act: packageStatuses is named but the source has none; health is named with an id the source lacks
     // (the current health's content under another stamp).
-    await s.agents.copySections(from, to, [
-      refOf(description),
-      refOf(config),
-      { kind: 'packageStatuses', id: 'not-stored~v1' },
-      { kind: 'health', id: sectionId(health.content.hash, 'v9') },
-    ]);
+    await s.agents.copySections(from, to, [refOf(description), refOf(config), { kind: 'packageStatuses', id: 'not-stored~v1' }, { kind: 'health', id: sectionId(health.content.hash, 'v9') }]);
 
     // Assess: the copies keep their ids.
     for (const copied of [description, config]) {
@@ -794,12 +806,15 @@ describe('DynamoAgentStore superseded sections, through PollService', () => {
     clock.now += 15_000;
 
     // Act
-    const outcome = await poll(loser, agentToServer({
-      instanceUid: uidBytes,
-      sequenceNum: 4n,
-      capabilities: COLLECTOR_CAPS,
-      agentDescription: description({ 'service.name': 'io.opentelemetry.collector', 'service.version': '0.141.0' }),
-    }));
+    const outcome = await poll(
+      loser,
+      agentToServer({
+        instanceUid: uidBytes,
+        sequenceNum: 4n,
+        capabilities: COLLECTOR_CAPS,
+        agentDescription: description({ 'service.name': 'io.opentelemetry.collector', 'service.version': '0.141.0' }),
+      }),
+    );
 
     // Assess: the race happened as arranged (the loser deleted health A as superseded, lost once and
     // decided again on the winner's record); the committed record refers to health A, stored by the
@@ -832,16 +847,17 @@ describe('DynamoAgentStore list', () => {
     // table holds more items than one scan request evaluates.
     s = await provisionStores();
     for (let i = 0; i < 34; i++) {
-      visible.push(minimalRecord(newUid(), {
-        sequenceNum: BigInt(i + 1),
-        attributes: { env: i % 3 === 0 ? 'prod' : 'dev', index: String(i) },
-        ...(i % 4 === 0 ? { healthy: false } : {}),
-      }));
+      visible.push(
+        minimalRecord(newUid(), {
+          sequenceNum: BigInt(i + 1),
+          attributes: { env: i % 3 === 0 ? 'prod' : 'dev', index: String(i) },
+          ...(i % 4 === 0 ? { healthy: false } : {}),
+        }),
+      );
     }
     for (let i = 0; i < 4; i++) redirects.push(minimalRecord(newUid(), { movedTo: visible[i]!.instanceUid, attributes: { env: 'prod' } }));
     await Promise.all([...visible, ...redirects].map((record) => s.agents.put({ record, expectedVersion: 0 })));
-    await s.agents.writeSections(visible.flatMap((r, i) =>
-      (['description', 'health', 'effectiveConfig'] as const).map((kind) => section(r.instanceUid, kind, bytesOfLength(32, i)))));
+    await s.agents.writeSections(visible.flatMap((r, i) => (['description', 'health', 'effectiveConfig'] as const).map((kind) => section(r.instanceUid, kind, bytesOfLength(32, i)))));
   });
 
   async function listAll(query: { limit: number; where?: (r: AgentRecord) => boolean }) {
@@ -881,7 +897,10 @@ describe('DynamoAgentStore list', () => {
 
   it('filters with a where predicate, across pages', async () => {
     // Prepare
-    const prod = visible.filter((r) => r.attributes.env === 'prod').map((r) => r.instanceUid).sort();
+    const prod = visible
+      .filter((r) => r.attributes.env === 'prod')
+      .map((r) => r.instanceUid)
+      .sort();
 
     // Act
     const pages = await listAll({ limit: 3, where: (r) => r.attributes.env === 'prod' });

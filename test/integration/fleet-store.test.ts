@@ -43,11 +43,13 @@ const assignment = (config: string, selector = 'service.name=checkout', priority
 });
 
 async function rawItem(sortKey: string) {
-  const out = await clients.dynamodb.send(new GetItemCommand({
-    TableName: tableName,
-    Key: { pk: { S: FLEET_PARTITION }, sk: { S: sortKey } },
-    ConsistentRead: true,
-  }));
+  const out = await clients.dynamodb.send(
+    new GetItemCommand({
+      TableName: tableName,
+      Key: { pk: { S: FLEET_PARTITION }, sk: { S: sortKey } },
+      ConsistentRead: true,
+    }),
+  );
   return out.Item;
 }
 
@@ -199,14 +201,16 @@ describe('DynamoFleetStore', () => {
       // Assess
       expect(rejected).toBe(true);
       const { assignments, state } = await store.load();
-      expect(assignments).toEqual([{
-        name: 'route',
-        assignment: valid,
-        error: 'assignments/route.json: prio: unknown field',
-        errorAt: T0 + 1_000,
-        etag: '"etag-2"',
-        updatedAt: T0 + 1_000,
-      }]);
+      expect(assignments).toEqual([
+        {
+          name: 'route',
+          assignment: valid,
+          error: 'assignments/route.json: prio: unknown field',
+          errorAt: T0 + 1_000,
+          etag: '"etag-2"',
+          updatedAt: T0 + 1_000,
+        },
+      ]);
       expect(state.assignments).toEqual([{ ...valid, error: 'assignments/route.json: prio: unknown field' }]);
     });
 
@@ -315,14 +319,16 @@ describe('DynamoFleetStore', () => {
       // Assess
       expect(rejected).toBe(true);
       const { settings, state } = await store.load();
-      expect(settings).toEqual([{
-        name: 'rotation',
-        settings: ROTATION,
-        error: 'settings/rotation.json: opamp.tokn: unknown field',
-        errorAt: T0 + 1_000,
-        etag: '"etag-2"',
-        updatedAt: T0 + 1_000,
-      }]);
+      expect(settings).toEqual([
+        {
+          name: 'rotation',
+          settings: ROTATION,
+          error: 'settings/rotation.json: opamp.tokn: unknown field',
+          errorAt: T0 + 1_000,
+          etag: '"etag-2"',
+          updatedAt: T0 + 1_000,
+        },
+      ]);
       expect(state.settings.get('rotation')).toEqual(ROTATION);
     });
 
@@ -400,8 +406,7 @@ describe('DynamoFleetStore', () => {
   });
 
   describe('certificate folders', () => {
-    const file = (name: string, role: string, sha = 'a'.repeat(64), versionId?: string) =>
-      ({ objectKey: `certificates/${name}/${role}.pem`, sha256: sha, ...(versionId ? { versionId } : {}) });
+    const file = (name: string, role: string, sha = 'a'.repeat(64), versionId?: string) => ({ objectKey: `certificates/${name}/${role}.pem`, sha256: sha, ...(versionId ? { versionId } : {}) });
     const VALID: CertificateRecord = {
       name: 'client',
       cert: file('client', 'cert', 'c'.repeat(64), 'v1'),
@@ -436,7 +441,7 @@ describe('DynamoFleetStore', () => {
       expect((await store.load()).certificates).toEqual([keyOnly]);
     });
 
-    it('writes only over the revision read before the listing, whatever the listings\' clocks say', async () => {
+    it("writes only over the revision read before the listing, whatever the listings' clocks say", async () => {
       // Prepare
       await store.putCertificate(VALID, 0);
       const later: CertificateRecord = { ...VALID, fingerprint: 'e'.repeat(64), scannedAt: T0 - 1 };
@@ -500,8 +505,7 @@ describe('DynamoFleetStore', () => {
     it('pages through more than 1 MB of items', async () => {
       // Prepare: 160 files with long names and long content types, about 8 KB per item.
       const longType = `text/yaml; profile=${'p'.repeat(6_000)}`;
-      const files = Array.from({ length: 160 }, (_, i) =>
-        fileRecord(`${String(i).padStart(4, '0')}-${'n'.repeat(900)}.yaml`, `content ${i}`, { contentType: longType }));
+      const files = Array.from({ length: 160 }, (_, i) => fileRecord(`${String(i).padStart(4, '0')}-${'n'.repeat(900)}.yaml`, `content ${i}`, { contentType: longType }));
       for (let i = 0; i < files.length; i += 20) {
         await Promise.all(files.slice(i, i + 20).map((f) => store.putConfigFile(f, { sequencer: '01' })));
       }

@@ -75,11 +75,7 @@ export function countCommands(client: DynamoDBClient | S3Client): Map<string, nu
  * 'finalizeRequest' it goes through them, as a service error does. Returns the
  * errors thrown, latest last.
  */
-export function injectFault(
-  client: DynamoDBClient | S3Client,
-  makeError: () => Error,
-  step: 'initialize' | 'finalizeRequest' = 'initialize',
-): Error[] {
+export function injectFault(client: DynamoDBClient | S3Client, makeError: () => Error, step: 'initialize' | 'finalizeRequest' = 'initialize'): Error[] {
   const thrown: Error[] = [];
   const middleware = () => async (): Promise<never> => {
     const error = makeError();

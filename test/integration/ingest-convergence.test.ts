@@ -100,13 +100,10 @@ function recorded(snapshot: FleetSnapshot) {
   const roles = ['ca', 'cert', 'key'] as const;
   return {
     configs: snapshot.configFiles.map((f) => `${f.objectKey} ${f.sha256} ${f.size} ${f.etag}`).sort(),
-    documents: [
-      ...snapshot.assignments.map((a) => `assignment ${a.name} ${a.etag}`),
-      ...snapshot.settings.map((d) => `settings ${d.name} ${d.etag}`),
-    ].sort(),
-    packages: snapshot.packageVersions.map((p) => (p.error !== undefined
-      ? `${packageVersionPrefix(packageFolderOfName(p.name), p.version)} error`
-      : `${p.objectKey} ${p.sha256} ${p.size} sig=${p.signature ?? '-'}`)).sort(),
+    documents: [...snapshot.assignments.map((a) => `assignment ${a.name} ${a.etag}`), ...snapshot.settings.map((d) => `settings ${d.name} ${d.etag}`)].sort(),
+    packages: snapshot.packageVersions
+      .map((p) => (p.error !== undefined ? `${packageVersionPrefix(packageFolderOfName(p.name), p.version)} error` : `${p.objectKey} ${p.sha256} ${p.size} sig=${p.signature ?? '-'}`))
+      .sort(),
     certificates: snapshot.certificates.map((c) => `${c.name}: ${roles.flatMap((r) => (c[r] ? [`${r} ${c[r].sha256}`] : [])).join(', ')}`).sort(),
   };
 }
@@ -128,9 +125,12 @@ async function runIteration(seed: number) {
   const running: Promise<void>[] = [];
   // An instance handles one event; a failed invocation is retried later, as Lambda retries it.
   const handle = (event: BucketEventRecord): Promise<void> =>
-    instances[Math.floor(rng() * INSTANCES)]!.handleEvent([event]).then(() => undefined, () => {
-      pool.push(event);
-    });
+    instances[Math.floor(rng() * INSTANCES)]!.handleEvent([event]).then(
+      () => undefined,
+      () => {
+        pool.push(event);
+      },
+    );
   const takeRandom = () => pool.splice(Math.floor(rng() * pool.length), 1)[0]!;
 
   const present = new Set<string>();

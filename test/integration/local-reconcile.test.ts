@@ -52,10 +52,12 @@ describe('local backend over the embedded S3', () => {
     const before = await packages();
 
     // Act
-    await s3.send(new DeleteObjectsCommand({
-      Bucket: config.bucketName,
-      Delete: { Objects: [{ Key: 'packages/ext/1.0.0/ext.tar.gz' }, { Key: 'packages/ext/1.0.0/ext.tar.gz.sig' }] },
-    }));
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: config.bucketName,
+        Delete: { Objects: [{ Key: 'packages/ext/1.0.0/ext.tar.gz' }, { Key: 'packages/ext/1.0.0/ext.tar.gz.sig' }] },
+      }),
+    );
     let after = await packages();
     for (let i = 0; i < 50 && after.length > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));

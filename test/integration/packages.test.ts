@@ -52,7 +52,7 @@ describe('DynamoFleetStore: package versions', () => {
   const named = (name: string, overrides: Partial<PackageVersionRecord> = {}) => version({ name, objectKey: `packages/${name}/0.140.0/f.tgz`, ...overrides });
   const loaded = async (name: string) => (await store.load()).packageVersions.filter((p) => p.name === name);
 
-  it('round-trips every field through load(), including the agent\'s empty name, a signature and an error', async () => {
+  it("round-trips every field through load(), including the agent's empty name, a signature and an error", async () => {
     // Prepare
     const signed = version();
     const broken = named('broken', { signature: undefined, error: 'packages/broken/0.140.0/ holds 2 files', sha256: '', size: 0 });
@@ -84,7 +84,7 @@ describe('DynamoFleetStore: package versions', () => {
     expect((await loaded('revised')).map((p) => p.sha256)).toEqual(['33'.repeat(32)]);
   });
 
-  it('orders removals with puts by revision, whatever the listings\' clocks say: a put over the removal\'s revision cannot bring it back', async () => {
+  it("orders removals with puts by revision, whatever the listings' clocks say: a put over the removal's revision cannot bring it back", async () => {
     // Prepare
     await store.putPackageVersion(named('removed', { scannedAt: T0 + 10 }), 0);
 
@@ -103,9 +103,13 @@ describe('DynamoFleetStore: package versions', () => {
     expect(afterRemove).toEqual([]);
     expect(afterStalePut).toEqual([]);
     expect(await loaded('removed')).toEqual([named('removed', { scannedAt: T0 + 1 })]);
-    const item = await clients.dynamodb.send(new GetItemCommand({
-      TableName: tableName, Key: { pk: { S: FLEET_PARTITION }, sk: { S: packageVersionSortKey('removed', '0.140.0') } }, ConsistentRead: true,
-    }));
+    const item = await clients.dynamodb.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: FLEET_PARTITION }, sk: { S: packageVersionSortKey('removed', '0.140.0') } },
+        ConsistentRead: true,
+      }),
+    );
     expect(item.Item?.removed).toBeUndefined();
     expect(item.Item?.revision).toEqual({ N: '3' });
   });
@@ -222,8 +226,15 @@ describe('DynamoAgentStore: the management fields of the agent record', () => {
       outbox: [{ id: 'm1', capability: 'io.example.pause', type: 'pause', data: 'Zm9y', queuedAt: T0, expiresAt: T0 + 900_000 }],
       customCapabilities: ['io.example.pause', 'io.example.other'],
       fingerprint: {
-        identity: 'id-a', previousIdentity: 'id-b', identityChangedAt: T0, identityFlips: 1,
-        startTime: '1800000000000000000', previousStartTime: '1700000000000000000', startTimeChangedAt: T0, lastResetAt: T0, preResetSeq: '18446744073709551615',
+        identity: 'id-a',
+        previousIdentity: 'id-b',
+        identityChangedAt: T0,
+        identityFlips: 1,
+        startTime: '1800000000000000000',
+        previousStartTime: '1700000000000000000',
+        startTimeChangedAt: T0,
+        lastResetAt: T0,
+        preResetSeq: '18446744073709551615',
       },
       duplicates: [{ at: T0, newInstanceUid: newUid(), reason: 'two sequence counters interleave' }],
       packagesOffer: { hash: 'BcWwV4hq7V+EODXkl9eKVPvLDuUK9y/hd0KxuaqLK9Y=', offeredAt: T0, offeredSeq: 18_446_744_073_709_551_615n, attempts: 2 },

@@ -25,19 +25,25 @@ describe('reads per poll', () => {
     const fleet = new FleetStateCache(new DynamoFleetStore(clients.dynamodb, stores.tableName), () => clock.now, 10_000, NO_TELEMETRY);
     const auth = new AgentAuthenticator(tokenStore, () => clock.now, 10_000, NO_TELEMETRY);
     const service = new PollService({
-      agents: stores.agents, now: () => clock.now, newInstanceUid: () => 'unused', options: DEFAULT_CORE_OPTIONS,
-      fleet, tokens: auth.revalidation,
+      agents: stores.agents,
+      now: () => clock.now,
+      newInstanceUid: () => 'unused',
+      options: DEFAULT_CORE_OPTIONS,
+      fleet,
+      tokens: auth.revalidation,
     });
     const uid = newUidBytes();
     const poll = async (message: ReturnType<typeof heartbeat>) => {
-      const verify = auth.check(`Bearer ${token}`).verdict === 'revalidate'
-        ? async () => { if (!(await auth.verify(`Bearer ${token}`))) throw new Error('refused'); }
-        : undefined;
+      const verify =
+        auth.check(`Bearer ${token}`).verdict === 'revalidate'
+          ? async () => {
+              if (!(await auth.verify(`Bearer ${token}`))) throw new Error('refused');
+            }
+          : undefined;
       return service.poll(message, contentId(toBinary(AgentToServerSchema, message)), { authorize: verify });
     };
     await poll(fullReport(uid, 0n)); // warms both caches
-    const reads = () => ['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand']
-      .reduce((sum, name) => sum + (counts.get(name) ?? 0), 0);
+    const reads = () => ['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand'].reduce((sum, name) => sum + (counts.get(name) ?? 0), 0);
 
     // Act: a heartbeat with fresh caches, then one after the revalidation interval.
     let before = reads();

@@ -10,13 +10,7 @@ import { DEFAULT_CORE_OPTIONS } from '../../functions/core/core-options.js';
 import { instanceUidFromText, instanceUidToText } from '../../functions/core/instance-uid.js';
 import { encodeSection, sectionHash } from '../../functions/core/sections.js';
 import type { SectionKind, SectionRef } from '../../functions/core/sections.js';
-import {
-  AgentToServerFlags,
-  AgentToServerSchema,
-  ConnectionSettingsStatuses,
-  RemoteConfigStatuses,
-  ServerToAgentFlags,
-} from '../../functions/gen/opamp/v1/opamp_pb.js';
+import { AgentToServerFlags, AgentToServerSchema, ConnectionSettingsStatuses, RemoteConfigStatuses, ServerToAgentFlags } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentStore } from '../../functions/ports/agent-store.js';
 import { StoreUnavailableError } from '../../functions/ports/errors.js';
@@ -57,17 +51,18 @@ async function harness(inlineSectionLimitBytes?: number): Promise<Harness> {
     faults,
     clock,
     issuedUids,
-    service: (options = {}) => new PollService({
-      agents: stores.agents,
-      now: () => clock.now,
-      newInstanceUid: () => {
-        const uid = newUid();
-        issuedUids.push(uid);
-        return uid;
-      },
-      options: DEFAULT_CORE_OPTIONS,
-      ...options,
-    }),
+    service: (options = {}) =>
+      new PollService({
+        agents: stores.agents,
+        now: () => clock.now,
+        newInstanceUid: () => {
+          const uid = newUid();
+          issuedUids.push(uid);
+          return uid;
+        },
+        options: DEFAULT_CORE_OPTIONS,
+        ...options,
+      }),
     writes: () => (counts.get('PutItemCommand') ?? 0) + (counts.get('BatchWriteItemCommand') ?? 0),
   };
 }
@@ -97,14 +92,16 @@ async function sectionItemKeys(stores: Stores, uid: string): Promise<string[]> {
   const keys: string[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const out = await stores.clients.dynamodb.send(new QueryCommand({
-      TableName: stores.tableName,
-      ConsistentRead: true,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': { S: agentKey(uid) }, ':prefix': { S: 'section#' } },
-      ProjectionExpression: 'sk',
-      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-    }));
+    const out = await stores.clients.dynamodb.send(
+      new QueryCommand({
+        TableName: stores.tableName,
+        ConsistentRead: true,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: agentKey(uid) }, ':prefix': { S: 'section#' } },
+        ProjectionExpression: 'sk',
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
     keys.push(...(out.Items ?? []).map((item) => item.sk?.S ?? ''));
     startKey = out.LastEvaluatedKey;
   } while (startKey);
@@ -234,10 +231,7 @@ describe('PollService over DynamoAgentStore: concurrent polls for one agent', ()
   function changes(uidBytes: Uint8Array, caps: bigint) {
     const unhealthy = health(false, { 'pipeline:traces': false }, 'exporter failed');
     const config = effectiveConfig({ '': 'receivers: {otlp: {}}\n' });
-    const desc = description(
-      { 'service.name': 'io.opentelemetry.collector', 'service.version': '0.140.0' },
-      { 'os.type': 'linux', 'host.name': 'host-1', 'deployment.environment': 'prod' },
-    );
+    const desc = description({ 'service.name': 'io.opentelemetry.collector', 'service.version': '0.140.0' }, { 'os.type': 'linux', 'host.name': 'host-1', 'deployment.environment': 'prod' });
     const inits = [
       { health: unhealthy },
       { customCapabilities: { capabilities: ['io.example.custom-a', 'io.example.custom-b'] } },
@@ -472,7 +466,10 @@ describe('PollService over DynamoAgentStore: RequestInstanceUid', () => {
 
     // Act: the store throttles the section copy (the only batch write of this poll); the agent gets a 503 and retries.
     h.faults.failNext('BatchWriteItemCommand', () => serviceError('ProvisionedThroughputExceededException', 400));
-    const failed = await poll(service, request).then(() => undefined, (e: unknown) => e);
+    const failed = await poll(service, request).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     h.clock.now += 1_000;
     const retried = await poll(service, request);
 

@@ -17,20 +17,26 @@ describe('credentials from Secrets Manager (settings secret references)', () => 
   let resolver: SecretResolver;
   const fleet: FleetState = {
     ...EMPTY_FLEET,
-    settings: new Map([['default', validateSettings({
-      ownMetrics: { endpoint: 'https://otlp.example.com/v1/metrics', headers: { 'x-api-key': { secret: 'otel/keys', key: 'ingest' }, 'x-plain': { secret: 'otel/plain' } } },
-    })]]),
+    settings: new Map([
+      [
+        'default',
+        validateSettings({
+          ownMetrics: { endpoint: 'https://otlp.example.com/v1/metrics', headers: { 'x-api-key': { secret: 'otel/keys', key: 'ingest' }, 'x-plain': { secret: 'otel/plain' } } },
+        }),
+      ],
+    ]),
   };
   const ingest = { secret: 'otel/keys', key: 'ingest' };
   const plain = { secret: 'otel/plain' };
-  const make = () => new SecretResolver({
-    // One attempt: an injected outage should not be retried by the SDK behind the test's back.
-    secrets: new SecretsManagerReader({ ...clientSettings({ secretsManagerEndpoint: endpoint.url, emulated: true }).secretsManager, maxAttempts: 1 }),
-    prefix: PREFIX,
-    now: () => now,
-    refreshMs: REFRESH_MS,
-    telemetry: NO_TELEMETRY,
-  });
+  const make = () =>
+    new SecretResolver({
+      // One attempt: an injected outage should not be retried by the SDK behind the test's back.
+      secrets: new SecretsManagerReader({ ...clientSettings({ secretsManagerEndpoint: endpoint.url, emulated: true }).secretsManager, maxAttempts: 1 }),
+      prefix: PREFIX,
+      now: () => now,
+      refreshMs: REFRESH_MS,
+      telemetry: NO_TELEMETRY,
+    });
 
   beforeAll(async () => {
     await endpoint.start();
@@ -51,7 +57,10 @@ describe('credentials from Secrets Manager (settings secret references)', () => 
 
     expect(lookup(ingest)).toEqual({ value: 'k-1', version: keys });
     expect(lookup(plain)).toEqual({ value: 'p-1', version: plainVersion });
-    expect(endpoint.requests.map((r) => [r.secretId, r.versionStage]).sort()).toEqual([['opamp/otel/keys', 'AWSCURRENT'], ['opamp/otel/plain', 'AWSCURRENT']]);
+    expect(endpoint.requests.map((r) => [r.secretId, r.versionStage]).sort()).toEqual([
+      ['opamp/otel/keys', 'AWSCURRENT'],
+      ['opamp/otel/plain', 'AWSCURRENT'],
+    ]);
   });
 
   it('sees a rotation after the refresh period, as a new value with a new version', async () => {

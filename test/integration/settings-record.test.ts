@@ -50,7 +50,7 @@ describe('connection settings state in the agent record', () => {
     return stores.agents.get(record.instanceUid);
   }
 
-  it('keeps the offer, the applied settings (the offer\'s or others), the interval asked for, the token and an issued certificate', async () => {
+  it("keeps the offer, the applied settings (the offer's or others), the interval asked for, the token and an issued certificate", async () => {
     const { heartbeatSeconds: _interval, ...withoutInterval } = offer;
     const applied: AppliedSettings = { hash: 'b3RoZXI=', baseHash: 'b3RoZXJiYXNl', parts: { opamp: 'cHJldmlvdXM' }, heartbeatSeconds: 300, at: 1_767_225_000_000, assumed: false };
     const cases: Array<Partial<AgentRecord>> = [
@@ -87,7 +87,7 @@ describe('connection settings state in the agent record', () => {
     }
   });
 
-  it('keeps a steered agent\'s record within one write unit: the applied settings are not stored twice', async () => {
+  it("keeps a steered agent's record within one write unit: the applied settings are not stored twice", async () => {
     const attributes = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`attribute.${i}`, 'x'.repeat(20)]));
     const bare = minimalRecord(newUid(), { attributes });
     const steered = minimalRecord(newUid(), {
@@ -100,11 +100,16 @@ describe('connection settings state in the agent record', () => {
     });
     await roundTrip(bare);
     await roundTrip(steered);
-    const raw = async (uid: string) => (await stores.clients.dynamodb.send(new GetItemCommand({
-      TableName: stores.tableName,
-      Key: { pk: { S: agentKey(uid) }, sk: { S: AGENT_STATE_SORT_KEY } },
-      ConsistentRead: true,
-    }))).Item!;
+    const raw = async (uid: string) =>
+      (
+        await stores.clients.dynamodb.send(
+          new GetItemCommand({
+            TableName: stores.tableName,
+            Key: { pk: { S: agentKey(uid) }, sk: { S: AGENT_STATE_SORT_KEY } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item!;
 
     const before = itemBytes(await raw(bare.instanceUid));
     const after = itemBytes(await raw(steered.instanceUid));

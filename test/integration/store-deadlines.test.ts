@@ -43,7 +43,10 @@ describe('store calls under a request deadline', () => {
 
     // Act
     const started = performance.now();
-    const error = await withDeadline(60, () => store.get(newUid())).then(() => undefined, (e: unknown) => e);
+    const error = await withDeadline(60, () => store.get(newUid())).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const elapsedMs = performance.now() - started;
     const attemptsAtDeadline = attempts.length;
     await sleep(1_500);
@@ -61,7 +64,10 @@ describe('store calls under a request deadline', () => {
     const store = new DynamoAgentStore({ client: clients.dynamodb, tableName: stores.tableName, blobs: stores.blobs });
 
     // Act
-    const error = await store.get(newUid()).then(() => undefined, (e: unknown) => e);
+    const error = await store.get(newUid()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess: every attempt the client allows was made.
     expect(error).toBeInstanceOf(StoreUnavailableError);

@@ -5,16 +5,7 @@ import { S3BlobStore } from '../../functions/adapters/s3/blob-store.js';
 import { contentId } from '../../functions/core/canonical-hash.js';
 import { sectionId } from '../../functions/core/sections.js';
 import { StoreUnavailableError } from '../../functions/ports/errors.js';
-import {
-  bytesOfLength,
-  closedPort,
-  emulatorClients,
-  injectFault,
-  minimalRecord,
-  newUid,
-  provisionStores,
-  serviceError,
-} from './harness.js';
+import { bytesOfLength, closedPort, emulatorClients, injectFault, minimalRecord, newUid, provisionStores, serviceError } from './harness.js';
 import type { Stores } from './harness.js';
 
 /**
@@ -60,7 +51,10 @@ describe('DynamoAgentStore error translation', () => {
     const { store, thrown } = faultyStore(() => serviceError('ProvisionedThroughputExceededException', 400));
 
     // Act
-    const error = await call(store).then(() => undefined, (e: unknown) => e);
+    const error = await call(store).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess
     expect(error).toBeInstanceOf(StoreUnavailableError);
@@ -73,7 +67,10 @@ describe('DynamoAgentStore error translation', () => {
     const { store, thrown } = faultyStore(() => serviceError('ValidationException', 400));
 
     // Act
-    const error = await call(store).then(() => undefined, (e: unknown) => e);
+    const error = await call(store).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess
     expect(thrown.length).toBeGreaterThan(0);
@@ -104,7 +101,10 @@ describe('DynamoAgentStore error translation', () => {
     const { store, thrown } = faultyStore(() => serviceError(name, status));
 
     // Act
-    const error = await store.put({ record: minimalRecord(newUid()), expectedVersion: 0 }).then(() => undefined, (e: unknown) => e);
+    const error = await store.put({ record: minimalRecord(newUid()), expectedVersion: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess
     expect(error).toBe(thrown.at(-1));
@@ -115,7 +115,10 @@ describe('DynamoAgentStore error translation', () => {
     const { store, thrown } = faultyStore(() => serviceError('ProvisionedThroughputExceededException', 400), 'finalizeRequest');
 
     // Act
-    const error = await store.get(uid).then(() => undefined, (e: unknown) => e);
+    const error = await store.get(uid).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess
     expect(thrown.length).toBe(3); // createAwsClients allows 3 attempts
@@ -130,9 +133,18 @@ describe('DynamoAgentStore error translation', () => {
 
     // Act
     const results = await Promise.all([
-      store.get(uid).then(() => undefined, (e: unknown) => e),
-      store.put({ record: minimalRecord(newUid()), expectedVersion: 0 }).then(() => undefined, (e: unknown) => e),
-      store.ping().then(() => undefined, (e: unknown) => e),
+      store.get(uid).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      store.put({ record: minimalRecord(newUid()), expectedVersion: 0 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      store.ping().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
     ]);
 
     // Assess
@@ -168,8 +180,14 @@ describe('S3BlobStore error translation', () => {
     const { blobs, thrown } = faultyBlobs(() => serviceError('AccessDenied', 403));
 
     // Act
-    const putError = await blobs.put('k', payload).then(() => undefined, (e: unknown) => e);
-    const getError = await blobs.get('k').then(() => undefined, (e: unknown) => e);
+    const putError = await blobs.put('k', payload).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const getError = await blobs.get('k').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess
     expect(putError).toBe(thrown[0]);

@@ -40,7 +40,12 @@ export async function startFaultProxy(target: string, service: 'dynamodb' | 's3'
   const log: FaultProxy['log'] = [];
 
   const operationOf = (req: IncomingMessage): string => {
-    if (service === 'dynamodb') return String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    if (service === 'dynamodb')
+      return (
+        String(req.headers['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? ''
+      );
     return `${req.method} ${decodeURIComponent(new URL(req.url ?? '/', 'http://proxy').pathname)}`;
   };
 
@@ -54,15 +59,12 @@ export async function startFaultProxy(target: string, service: 'dynamodb' | 's3'
 
   const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> =>
     new Promise((resolve, reject) => {
-      const out = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-          res.on('error', reject);
-        },
-      );
+      const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
       out.on('error', reject);
       out.end(body);
     });

@@ -26,7 +26,12 @@ export function runGoAgent(args: string[], timeoutMs: number): Promise<GoAgentEv
   return new Promise((done, fail) => {
     execFile(GO_AGENT!, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
       if (error) return fail(error);
-      done(stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as GoAgentEvent));
+      done(
+        stdout
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as GoAgentEvent),
+      );
     });
   });
 }

@@ -41,11 +41,7 @@ export function keyValues(attrs: Record<string, string | number | boolean>): Key
     create(KeyValueSchema, {
       key,
       value: create(AnyValueSchema, {
-        value: typeof v === 'string'
-          ? { case: 'stringValue', value: v }
-          : typeof v === 'boolean'
-            ? { case: 'boolValue', value: v }
-            : { case: 'intValue', value: BigInt(v) },
+        value: typeof v === 'string' ? { case: 'stringValue', value: v } : typeof v === 'boolean' ? { case: 'boolValue', value: v } : { case: 'intValue', value: BigInt(v) },
       }),
     }),
   );

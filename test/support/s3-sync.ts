@@ -21,7 +21,10 @@ export function syncCommandsIn(readme: string, heading: string): SyncCommand[] {
   const level = heading.slice(0, heading.indexOf(' ') + 1);
   const end = readme.indexOf(`\n${level}`, start + heading.length + 1);
   const section = readme.slice(start, end < 0 ? undefined : end);
-  return section.split('\n').filter((line) => line.startsWith('aws s3 sync ')).map(parseSyncCommand);
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('aws s3 sync '))
+    .map(parseSyncCommand);
 }
 
 export function parseSyncCommand(line: string): SyncCommand {
@@ -41,7 +44,10 @@ export function parseSyncCommand(line: string): SyncCommand {
 
 /** The AWS CLI's filter patterns: `*` matches anything (also `/`), `?` one character. */
 function matches(pattern: string, path: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`).test(path);
 }
 
@@ -60,7 +66,11 @@ function filesUnder(folder: string): string[] {
 export async function runSync(client: S3Client, bucket: string, cwd: string, command: SyncCommand): Promise<string[]> {
   const root = join(cwd, command.source);
   const kept = (path: string) => !command.excludes.some((pattern) => matches(pattern, path));
-  const local = new Set(filesUnder(root).map((file) => relative(root, file).split(sep).join('/')).filter(kept));
+  const local = new Set(
+    filesUnder(root)
+      .map((file) => relative(root, file).split(sep).join('/'))
+      .filter(kept),
+  );
   for (const path of local) {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${command.prefix}${path}`, Body: readFileSync(join(root, path)) }));
   }

@@ -2,11 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { stringify as uuidText } from 'uuid';
-import {
-  AgentToServerSchema,
-  ServerToAgentFlags,
-  ServerToAgentSchema,
-} from '../../functions/gen/opamp/v1/opamp_pb.js';
+import { AgentToServerSchema, ServerToAgentFlags, ServerToAgentSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { fullReport, newUidBytes } from './messages.js';
 

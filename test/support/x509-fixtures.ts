@@ -80,20 +80,14 @@ export async function createTestCa(options: TestCaOptions = {}): Promise<TestCa>
   const keyPair = options.keyPair ?? (await generateKeyPair(options.kind ?? 'ec-p256'));
   const isCa = options.isCa ?? true;
   const subject = options.subject ?? 'CN=OpAMP Test CA, O=Example';
-  const usages = isCa
-    ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature
-    : x509.KeyUsageFlags.digitalSignature;
+  const usages = isCa ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature : x509.KeyUsageFlags.digitalSignature;
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     name: subject,
     keys: keyPair.keys,
     signingAlgorithm: KEY_ALGORITHMS[keyPair.kind].sign,
     notBefore: options.notBefore ?? new Date(Date.now() - 60 * 60 * 1000),
     notAfter: options.notAfter ?? new Date(Date.now() + 10 * 365 * 24 * 60 * 60 * 1000),
-    extensions: [
-      new x509.BasicConstraintsExtension(isCa, undefined, true),
-      new x509.KeyUsagesExtension(usages, true),
-      await x509.SubjectKeyIdentifierExtension.create(keyPair.keys.publicKey),
-    ],
+    extensions: [new x509.BasicConstraintsExtension(isCa, undefined, true), new x509.KeyUsagesExtension(usages, true), await x509.SubjectKeyIdentifierExtension.create(keyPair.keys.publicKey)],
   });
   const certPem = `${certificate.toString('pem')}\n`;
   return { certPem, keyPem: keyPair.privateKeyPem, keyPair, subject: certificate.subject, material: { cert: certPem, key: keyPair.privateKeyPem } };
@@ -196,9 +190,7 @@ export async function verifyCertificateChain(certPem: string, caPem: string): Pr
     subjectAltNameCritical: san?.critical,
     extendedKeyUsages: (eku?.usages ?? []).map(String),
     basicConstraints: basic ? { ca: basic.ca, pathLength: basic.pathLength, critical: basic.critical } : undefined,
-    keyUsage: keyUsage
-      ? { usages: usageNames.filter((name) => (keyUsage.usages & flags[name as keyof typeof flags]) !== 0), critical: keyUsage.critical }
-      : undefined,
+    keyUsage: keyUsage ? { usages: usageNames.filter((name) => (keyUsage.usages & flags[name as keyof typeof flags]) !== 0), critical: keyUsage.critical } : undefined,
     subjectKeyIdentifier: ski?.keyId,
     authorityKeyIdentifier: aki?.keyId,
     publicKeySpkiHex: normalisedSpkiHex(Buffer.from(parsed.publicKey.rawData)),
@@ -248,7 +240,7 @@ function tbsField(certificateDer: Buffer, field: 'issuer' | 'subject'): Buffer {
 function derChildren(der: Buffer, at: number): Array<{ tag: number; start: number; end: number }> {
   const outer = derHeader(der, at);
   const children: Array<{ tag: number; start: number; end: number }> = [];
-  for (let position = outer.contentStart; position < outer.end;) {
+  for (let position = outer.contentStart; position < outer.end; ) {
     const child = derHeader(der, position);
     children.push({ tag: der[position] ?? 0, start: position, end: child.end });
     position = child.end;

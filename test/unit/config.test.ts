@@ -104,8 +104,7 @@ describe('loadConfig', () => {
   it('keeps server state in a bucket of its own: next to the operator bucket by default, or as named', () => {
     expect(loadConfig({ OPAMP_BUCKET: 'fleet-files' }).stateBucketName).toBe('fleet-files-state');
     expect(loadConfig({ OPAMP_BUCKET: 'fleet-files', OPAMP_STATE_BUCKET: 'fleet-private' }).stateBucketName).toBe('fleet-private');
-    expect(() => loadConfig({ OPAMP_BUCKET: 'fleet-files', OPAMP_STATE_BUCKET: 'fleet-files' }))
-      .toThrow('OPAMP_STATE_BUCKET: must name a bucket other than OPAMP_BUCKET');
+    expect(() => loadConfig({ OPAMP_BUCKET: 'fleet-files', OPAMP_STATE_BUCKET: 'fleet-files' })).toThrow('OPAMP_STATE_BUCKET: must name a bucket other than OPAMP_BUCKET');
   });
 
   it('names every bad setting in one error', () => {

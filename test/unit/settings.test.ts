@@ -22,10 +22,19 @@ describe('declared settings', () => {
   });
 
   it('parses what the environment sets', () => {
-    const { values, problems } = readSettings({
-      X_INTERVAL: '0.5', X_COUNT: '9', X_NAME: 'table', X_TAGS: ' a, b ,,', X_ON: '1', X_MODE: 'b',
-      X_URL: 'https://example.com/v1/opamp', X_CA: ' secretsmanager:opamp/ca ',
-    }, table);
+    const { values, problems } = readSettings(
+      {
+        X_INTERVAL: '0.5',
+        X_COUNT: '9',
+        X_NAME: 'table',
+        X_TAGS: ' a, b ,,',
+        X_ON: '1',
+        X_MODE: 'b',
+        X_URL: 'https://example.com/v1/opamp',
+        X_CA: ' secretsmanager:opamp/ca ',
+      },
+      table,
+    );
     expect(problems).toEqual([]);
     expect(values).toEqual({ interval: 0.5, count: 9, name: 'table', tags: ['a', 'b'], on: true, mode: 'b', url: 'https://example.com/v1/opamp', ca: 'secretsmanager:opamp/ca' });
   });
@@ -37,9 +46,17 @@ describe('declared settings', () => {
   });
 
   it('names every bad value, what it expected and what it got, and keeps the default', () => {
-    const { values, problems } = readSettings({
-      X_INTERVAL: '0', X_COUNT: '2.5', X_ON: 'yes', X_MODE: 'c', X_URL: 'ftp://x', X_CA: 'vault:x',
-    }, table);
+    const { values, problems } = readSettings(
+      {
+        X_INTERVAL: '0',
+        X_COUNT: '2.5',
+        X_ON: 'yes',
+        X_MODE: 'c',
+        X_URL: 'ftp://x',
+        X_CA: 'vault:x',
+      },
+      table,
+    );
     expect(problems).toEqual([
       'X_INTERVAL: expected a number > 0, got "0"',
       'X_COUNT: expected an integer >= 1 and <= 9, got "2.5"',
@@ -53,8 +70,14 @@ describe('declared settings', () => {
 
   it('describes the values each parser takes, for the reference', () => {
     expect([
-      number({ above: 0 }).accepts, number({ integer: true, min: 1 }).accepts, number({ integer: true, min: 0, max: 9 }).accepts,
-      text({ minLength: 3 }).accepts, list().show([]), list().show(['a', 'b']), flag().show(false), choice(['a', 'b']).accepts,
+      number({ above: 0 }).accepts,
+      number({ integer: true, min: 1 }).accepts,
+      number({ integer: true, min: 0, max: 9 }).accepts,
+      text({ minLength: 3 }).accepts,
+      list().show([]),
+      list().show(['a', 'b']),
+      flag().show(false),
+      choice(['a', 'b']).accepts,
     ]).toEqual(['number > 0', 'integer >= 1', 'integer, 0 to 9', 'text, at least 3 characters', 'empty', '`a,b`', '`false`', '`a`, `b`']);
   });
 });
@@ -62,23 +85,39 @@ describe('declared settings', () => {
 describe('loadLocalSettings', () => {
   it('gives the local backend defaults', () => {
     expect(loadLocalSettings({})).toEqual({
-      port: 4320, host: '127.0.0.1', dataDir: '.data', reconcileIntervalMs: 10_000, dynamodbEndpoint: undefined, s3Endpoint: undefined,
+      port: 4320,
+      host: '127.0.0.1',
+      dataDir: '.data',
+      reconcileIntervalMs: 10_000,
+      dynamodbEndpoint: undefined,
+      s3Endpoint: undefined,
     });
   });
 
   it('reads the local settings and the external store endpoints', () => {
-    expect(loadLocalSettings({
-      OPAMP_PORT: '0', OPAMP_HOST: '0.0.0.0', OPAMP_DATA_DIR: '/tmp/opamp', OPAMP_RECONCILE_SECONDS: '5',
-      AWS_ENDPOINT_URL_DYNAMODB: 'http://localhost:4566', AWS_ENDPOINT_URL_S3: 'http://localhost:4566',
-    })).toEqual({
-      port: 0, host: '0.0.0.0', dataDir: '/tmp/opamp', reconcileIntervalMs: 5000,
-      dynamodbEndpoint: 'http://localhost:4566', s3Endpoint: 'http://localhost:4566',
+    expect(
+      loadLocalSettings({
+        OPAMP_PORT: '0',
+        OPAMP_HOST: '0.0.0.0',
+        OPAMP_DATA_DIR: '/tmp/opamp',
+        OPAMP_RECONCILE_SECONDS: '5',
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://localhost:4566',
+        AWS_ENDPOINT_URL_S3: 'http://localhost:4566',
+      }),
+    ).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      dataDir: '/tmp/opamp',
+      reconcileIntervalMs: 5000,
+      dynamodbEndpoint: 'http://localhost:4566',
+      s3Endpoint: 'http://localhost:4566',
     });
   });
 
   it('stops on a bad port or reconcile interval, naming both', () => {
     expect(() => loadLocalSettings({ OPAMP_PORT: '70000', OPAMP_RECONCILE_SECONDS: '0' })).toThrow(ConfigError);
     expect(() => loadLocalSettings({ OPAMP_PORT: '70000', OPAMP_RECONCILE_SECONDS: '0' })).toThrow(
-      'invalid configuration: OPAMP_PORT: expected an integer >= 0 and <= 65535, got "70000"; OPAMP_RECONCILE_SECONDS: expected an integer >= 1 and <= 86400, got "0"');
+      'invalid configuration: OPAMP_PORT: expected an integer >= 0 and <= 65535, got "70000"; OPAMP_RECONCILE_SECONDS: expected an integer >= 1 and <= 86400, got "0"',
+    );
   });
 });

@@ -40,9 +40,10 @@ export function recordToItem(record: AgentRecord): Item {
   if (record.connectionSettingsStatus) {
     // Usually the status of the last offer: its hash is then not stored twice.
     const status = record.connectionSettingsStatus;
-    item.css = status.hash !== '' && status.hash === record.settingsOffer?.hash
-      ? { M: { offered: { BOOL: true }, status: { N: String(status.status) }, error: { S: status.errorMessage } } }
-      : applyStatusToItem(status);
+    item.css =
+      status.hash !== '' && status.hash === record.settingsOffer?.hash
+        ? { M: { offered: { BOOL: true }, status: { N: String(status.status) }, error: { S: status.errorMessage } } }
+        : applyStatusToItem(status);
   }
   if (record.serverProvidedAllPackagesHash !== undefined) item.pkgsHash = { S: record.serverProvidedAllPackagesHash };
   if (record.customCapabilities) item.customCaps = { L: record.customCapabilities.map((c) => ({ S: c })) };
@@ -114,9 +115,10 @@ export function itemToRecord(item: Item, instanceUid: string): AgentRecord {
   if (item.sentCustomCaps?.S !== undefined) record.sentCustomCapabilities = item.sentCustomCaps.S;
   if (item.inboxCount) record.inboxCount = num(item.inboxCount);
   if (item.extra?.S) {
-    const extra = JSON.parse(item.extra.S) as Partial<Omit<AgentRecord, 'packagesOffer'>> & CompactSettings & {
-      packagesOffer?: Omit<PackagesOffer, 'offeredSeq'> & { offeredSeq: string };
-    };
+    const extra = JSON.parse(item.extra.S) as Partial<Omit<AgentRecord, 'packagesOffer'>> &
+      CompactSettings & {
+        packagesOffer?: Omit<PackagesOffer, 'offeredSeq'> & { offeredSeq: string };
+      };
     if (extra.packagesOffer) record.packagesOffer = { ...extra.packagesOffer, offeredSeq: BigInt(extra.packagesOffer.offeredSeq) };
     if (extra.packages) record.packages = extra.packages;
     if (extra.attributesTruncated) record.attributesTruncated = extra.attributesTruncated;
@@ -175,8 +177,12 @@ function compactSettings(record: AgentRecord): CompactSettings {
     };
   }
   if (applied) {
-    const sameAsOffer = offer !== undefined && applied.hash === offer.hash && applied.baseHash === offer.baseHash &&
-      applied.heartbeatSeconds === offer.heartbeatSeconds && JSON.stringify(applied.parts) === JSON.stringify(offer.parts);
+    const sameAsOffer =
+      offer !== undefined &&
+      applied.hash === offer.hash &&
+      applied.baseHash === offer.baseHash &&
+      applied.heartbeatSeconds === offer.heartbeatSeconds &&
+      JSON.stringify(applied.parts) === JSON.stringify(offer.parts);
     out.sa = sameAsOffer
       ? { t: applied.at, a: applied.assumed ? 1 : 0 }
       : {

@@ -1,13 +1,4 @@
-import {
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  ConditionalCheckFailedException,
-  DescribeTableCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, BatchWriteItemCommand, ConditionalCheckFailedException, DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { AGENT_STATE_PREFIX } from '../../core/bucket-layout.js';
 import type { AgentRecord } from '../../core/agent-record.js';
@@ -18,16 +9,7 @@ import type { BlobStore } from '../../ports/blob-store.js';
 import { InvalidCursorError, StoreUnavailableError, WriteConflictError } from '../../ports/errors.js';
 import { itemToRecord, recordToItem } from './agent-item.js';
 import { translateDynamoError } from './errors.js';
-import {
-  AGENT_STATE_SORT_KEY,
-  AUTH_GENERATION_ATTRIBUTE,
-  CONTROL_KEY,
-  FLEET_GENERATION_ATTRIBUTE,
-  TTL_ATTRIBUTE,
-  agentKey,
-  inboxSortKey,
-  sectionSortKey,
-} from './table-schema.js';
+import { AGENT_STATE_SORT_KEY, AUTH_GENERATION_ATTRIBUTE, CONTROL_KEY, FLEET_GENERATION_ATTRIBUTE, TTL_ATTRIBUTE, agentKey, inboxSortKey, sectionSortKey } from './table-schema.js';
 import type { ReceivedMessage } from '../../core/agent-commands.js';
 
 export interface DynamoAgentStoreOptions {
@@ -58,9 +40,7 @@ export class DynamoAgentStore implements AgentStore {
   }
 
   async get(instanceUid: string): Promise<AgentRecord | undefined> {
-    const out = await this.client
-      .send(new GetItemCommand({ TableName: this.table, Key: stateKey(instanceUid), ConsistentRead: true }))
-      .catch((e) => translateDynamoError(e, 'GetItem'));
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: stateKey(instanceUid), ConsistentRead: true })).catch((e) => translateDynamoError(e, 'GetItem'));
     return out.Item ? itemToRecord(out.Item, instanceUid) : undefined;
   }
 
@@ -70,9 +50,7 @@ export class DynamoAgentStore implements AgentStore {
     let pending: Record<string, AttributeValue>[] = keys;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > BATCH_WRITE_ATTEMPTS) throw new StoreUnavailableError('dynamodb', `BatchGetItem left ${pending.length} keys unprocessed`);
-      const out = await this.client
-        .send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }))
-        .catch((e) => translateDynamoError(e, 'BatchGetItem'));
+      const out = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } })).catch((e) => translateDynamoError(e, 'BatchGetItem'));
       found.push(...(out.Responses?.[this.table] ?? []));
       pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, AttributeValue>[];
       if (pending.length > 0) await sleep(25 * 2 ** attempt);
@@ -94,9 +72,10 @@ export class DynamoAgentStore implements AgentStore {
    * without transactions.
    */
   async put({ record, expectedVersion }: RecordWrite): Promise<void> {
-    const condition = expectedVersion === 0
-      ? { ConditionExpression: 'attribute_not_exists(pk)' }
-      : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } };
+    const condition =
+      expectedVersion === 0
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } };
     try {
       await this.client.send(new PutItemCommand({ TableName: this.table, Item: recordToItem(record), ...condition }));
     } catch (error) {
@@ -138,13 +117,15 @@ export class DynamoAgentStore implements AgentStore {
     do {
       // Inline sections reach 350 KB each, so they can span several 1 MB query pages.
       const out = await this.client
-        .send(new QueryCommand({
-          TableName: this.table,
-          ConsistentRead: true,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': { S: agentKey(from) }, ':prefix': { S: 'section#' } },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }))
+        .send(
+          new QueryCommand({
+            TableName: this.table,
+            ConsistentRead: true,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': { S: agentKey(from) }, ':prefix': { S: 'section#' } },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        )
         .catch((e) => translateDynamoError(e, 'Query'));
       for (const item of out.Items ?? []) {
         if (wanted.has(item.sk?.S ?? '')) requests.push({ PutRequest: { Item: { ...item, pk: { S: agentKey(to) } } } });
@@ -156,10 +137,12 @@ export class DynamoAgentStore implements AgentStore {
 
   async getSection(instanceUid: string, { kind, id }: SectionRef): Promise<StoredSection | undefined> {
     const out = await this.client
-      .send(new GetItemCommand({
-        TableName: this.table,
-        Key: { pk: { S: agentKey(instanceUid) }, sk: { S: sectionSortKey(kind, id) } },
-      }))
+      .send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: { pk: { S: agentKey(instanceUid) }, sk: { S: sectionSortKey(kind, id) } },
+        }),
+      )
       .catch((e) => translateDynamoError(e, 'GetItem'));
     const item = out.Item;
     if (!item?.hash?.S) return undefined;
@@ -176,13 +159,15 @@ export class DynamoAgentStore implements AgentStore {
     let startKey = cursor ? decodeCursor(cursor) : undefined;
     do {
       const out = await this.client
-        .send(new ScanCommand({
-          TableName: this.table,
-          FilterExpression: 'sk = :state AND attribute_not_exists(movedTo)',
-          ExpressionAttributeValues: { ':state': { S: AGENT_STATE_SORT_KEY } },
-          Limit: Math.max(limit * 4, 100),
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }))
+        .send(
+          new ScanCommand({
+            TableName: this.table,
+            FilterExpression: 'sk = :state AND attribute_not_exists(movedTo)',
+            ExpressionAttributeValues: { ':state': { S: AGENT_STATE_SORT_KEY } },
+            Limit: Math.max(limit * 4, 100),
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        )
         .catch((e) => translateDynamoError(e, 'Scan'));
       for (const item of out.Items ?? []) {
         if (records.length === limit) {
@@ -199,32 +184,36 @@ export class DynamoAgentStore implements AgentStore {
 
   async appendInbox(instanceUid: string, index: number, message: ReceivedMessage, keep: number): Promise<void> {
     const pk = { S: agentKey(instanceUid) };
-    const requests: WriteRequest[] = [{
-      PutRequest: {
-        Item: {
-          pk,
-          sk: { S: inboxSortKey(index) },
-          capability: { S: message.capability },
-          type: { S: message.type },
-          data: { B: Buffer.from(message.data, 'base64') },
-          truncated: { BOOL: message.truncated },
-          receivedAt: { N: String(message.receivedAt) },
-          [TTL_ATTRIBUTE]: { N: String(Math.floor(message.receivedAt / 1000) + INBOX_RETENTION_SECONDS) },
+    const requests: WriteRequest[] = [
+      {
+        PutRequest: {
+          Item: {
+            pk,
+            sk: { S: inboxSortKey(index) },
+            capability: { S: message.capability },
+            type: { S: message.type },
+            data: { B: Buffer.from(message.data, 'base64') },
+            truncated: { BOOL: message.truncated },
+            receivedAt: { N: String(message.receivedAt) },
+            [TTL_ATTRIBUTE]: { N: String(Math.floor(message.receivedAt / 1000) + INBOX_RETENTION_SECONDS) },
+          },
         },
       },
-    }];
+    ];
     if (index > keep) requests.push({ DeleteRequest: { Key: { pk, sk: { S: inboxSortKey(index - keep) } } } });
     await this.batchWrite(requests);
   }
 
   async listInbox(instanceUid: string): Promise<ReceivedMessage[]> {
     const out = await this.client
-      .send(new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': { S: agentKey(instanceUid) }, ':prefix': { S: 'inbox#' } },
-        ScanIndexForward: false,
-      }))
+      .send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: agentKey(instanceUid) }, ':prefix': { S: 'inbox#' } },
+          ScanIndexForward: false,
+        }),
+      )
       .catch((e) => translateDynamoError(e, 'Query'));
     return (out.Items ?? []).map((item) => ({
       capability: item.capability?.S ?? '',
@@ -236,9 +225,7 @@ export class DynamoAgentStore implements AgentStore {
   }
 
   async ping(): Promise<void> {
-    await this.client
-      .send(new DescribeTableCommand({ TableName: this.table }))
-      .catch((e) => translateDynamoError(e, 'DescribeTable'));
+    await this.client.send(new DescribeTableCommand({ TableName: this.table })).catch((e) => translateDynamoError(e, 'DescribeTable'));
   }
 
   private async batchWrite(requests: WriteRequest[]): Promise<void> {
@@ -248,9 +235,7 @@ export class DynamoAgentStore implements AgentStore {
         if (attempt > BATCH_WRITE_ATTEMPTS) {
           throw new StoreUnavailableError('dynamodb', `BatchWriteItem left ${pending.length} items unprocessed`);
         }
-        const out = await this.client
-          .send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }))
-          .catch((e) => translateDynamoError(e, 'BatchWriteItem'));
+        const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } })).catch((e) => translateDynamoError(e, 'BatchWriteItem'));
         pending = out.UnprocessedItems?.[this.table] ?? [];
         if (pending.length > 0) await sleep(25 * 2 ** attempt);
       }

@@ -30,7 +30,7 @@ export function translateDynamoError(error: unknown, operation: string): never {
 function isRetryable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (RETRYABLE.has(error.name)) return true;
-  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string; $response?: unknown; $fault?: unknown });
+  const meta = error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string; $response?: unknown; $fault?: unknown };
   if (meta.$retryable) return true;
   if (isUnreadableResponse(meta)) return true;
   const status = meta.$metadata?.httpStatusCode;

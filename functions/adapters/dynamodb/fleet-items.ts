@@ -59,15 +59,18 @@ function itemToValidated<T>(item: Item, content: (item: Item, name: string) => T
 }
 
 export function itemToAssignment(item: Item): AssignmentRecord {
-  const { content, ...rest } = itemToValidated(item, (i, name): Omit<ConfigAssignment, 'error'> => ({
-    name,
-    ...(i.config?.S !== undefined ? { config: i.config.S } : {}),
-    ...(i.packages?.M ? { packages: Object.fromEntries(Object.entries(i.packages.M).map(([k, v]) => [k, v.S ?? ''])) } : {}),
-    ...(i.settings?.S !== undefined ? { settings: i.settings.S } : {}),
-    priority: Number(i.priority?.N ?? 0),
-    ...(i.instanceUid?.S ? { instanceUid: i.instanceUid.S } : {}),
-    ...(i.selector?.S ? { selector: parseSelector(i.selector.S) } : {}),
-  }));
+  const { content, ...rest } = itemToValidated(
+    item,
+    (i, name): Omit<ConfigAssignment, 'error'> => ({
+      name,
+      ...(i.config?.S !== undefined ? { config: i.config.S } : {}),
+      ...(i.packages?.M ? { packages: Object.fromEntries(Object.entries(i.packages.M).map(([k, v]) => [k, v.S ?? ''])) } : {}),
+      ...(i.settings?.S !== undefined ? { settings: i.settings.S } : {}),
+      priority: Number(i.priority?.N ?? 0),
+      ...(i.instanceUid?.S ? { instanceUid: i.instanceUid.S } : {}),
+      ...(i.selector?.S ? { selector: parseSelector(i.selector.S) } : {}),
+    }),
+  );
   return { ...rest, ...(content ? { assignment: content } : {}) };
 }
 

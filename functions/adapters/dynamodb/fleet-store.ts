@@ -1,46 +1,14 @@
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
 import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { buildFleetState } from '../../core/fleet.js';
 import { formatSelector } from '../../core/selector.js';
-import type {
-  AssignmentRecord,
-  CertificateRecord,
-  ConfigFileRecord,
-  FleetSnapshot,
-  FleetStore,
-  IngestOrder,
-  PackageVersionRecord,
-  SettingsRecord,
-} from '../../ports/fleet-store.js';
+import type { AssignmentRecord, CertificateRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder, PackageVersionRecord, SettingsRecord } from '../../ports/fleet-store.js';
 import { translateDynamoError } from './errors.js';
-import {
-  CERTIFICATE_ROLES,
-  certificateFileItem,
-  itemToAssignment,
-  itemToCertificate,
-  itemToConfigFile,
-  itemToPackageVersion,
-  itemToSettings,
-} from './fleet-items.js';
-import {
-  FLEET_PARTITION,
-  FLEET_META_SORT_KEY,
-  TTL_ATTRIBUTE,
-  assignmentSortKey,
-  certificateSortKey,
-  configFileSortKey,
-  packageVersionSortKey,
-  settingsSortKey,
-} from './table-schema.js';
+import { CERTIFICATE_ROLES, certificateFileItem, itemToAssignment, itemToCertificate, itemToConfigFile, itemToPackageVersion, itemToSettings } from './fleet-items.js';
+import { FLEET_PARTITION, FLEET_META_SORT_KEY, TTL_ATTRIBUTE, assignmentSortKey, certificateSortKey, configFileSortKey, packageVersionSortKey, settingsSortKey } from './table-schema.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -61,9 +29,7 @@ export class DynamoFleetStore implements FleetStore {
   ) {}
 
   async generation(): Promise<string> {
-    const out = await this.client
-      .send(new GetItemCommand({ TableName: this.table, Key: key(FLEET_META_SORT_KEY), ConsistentRead: true }))
-      .catch((e) => translateDynamoError(e, 'GetItem'));
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: key(FLEET_META_SORT_KEY), ConsistentRead: true })).catch((e) => translateDynamoError(e, 'GetItem'));
     return out.Item?.generation?.N ?? '0';
   }
 
@@ -72,13 +38,15 @@ export class DynamoFleetStore implements FleetStore {
     let startKey: Item | undefined;
     do {
       const out = await this.client
-        .send(new QueryCommand({
-          TableName: this.table,
-          ConsistentRead: true,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: FLEET_PARTITION } },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }))
+        .send(
+          new QueryCommand({
+            TableName: this.table,
+            ConsistentRead: true,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: FLEET_PARTITION } },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        )
         .catch((e) => translateDynamoError(e, 'Query'));
       items.push(...(out.Items ?? []));
       startKey = out.LastEvaluatedKey;
@@ -188,14 +156,16 @@ export class DynamoFleetStore implements FleetStore {
     const values: Item = { ':name': { S: name }, ':error': { S: error }, ':now': { N: String(now) }, ':etag': { S: etag ?? '' } };
     if (sequencer !== undefined) values[':seq'] = { S: sequencer };
     try {
-      await this.client.send(new UpdateItemCommand({
-        TableName: this.table,
-        Key: key(sortKey),
-        UpdateExpression: `SET #name = :name, #error = :error, errorAt = :now, updatedAt = :now, etag = :etag${sequencer === undefined ? '' : ', sequencer = :seq'} REMOVE removed, ${TTL_ATTRIBUTE}`,
-        ...(sequencer === undefined ? {} : { ConditionExpression: 'attribute_not_exists(sk) OR sequencer <= :seq' }),
-        ExpressionAttributeNames: { '#name': 'name', '#error': 'error' },
-        ExpressionAttributeValues: values,
-      }));
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(sortKey),
+          UpdateExpression: `SET #name = :name, #error = :error, errorAt = :now, updatedAt = :now, etag = :etag${sequencer === undefined ? '' : ', sequencer = :seq'} REMOVE removed, ${TTL_ATTRIBUTE}`,
+          ...(sequencer === undefined ? {} : { ConditionExpression: 'attribute_not_exists(sk) OR sequencer <= :seq' }),
+          ExpressionAttributeNames: { '#name': 'name', '#error': 'error' },
+          ExpressionAttributeValues: values,
+        }),
+      );
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -256,13 +226,15 @@ export class DynamoFleetStore implements FleetStore {
   /** A folder record's revision, read strongly (it must not be older than the listing that follows). */
   private async revision(sortKey: string): Promise<number> {
     const out = await this.client
-      .send(new GetItemCommand({
-        TableName: this.table,
-        Key: key(sortKey),
-        ConsistentRead: true,
-        ProjectionExpression: '#rev',
-        ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE },
-      }))
+      .send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: key(sortKey),
+          ConsistentRead: true,
+          ProjectionExpression: '#rev',
+          ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE },
+        }),
+      )
       .catch((e) => translateDynamoError(e, 'GetItem'));
     return Number(out.Item?.[REVISION_ATTRIBUTE]?.N ?? 0);
   }
@@ -274,13 +246,15 @@ export class DynamoFleetStore implements FleetStore {
    */
   private async putRevised(item: Item, revision: number): Promise<boolean> {
     try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.table,
-        Item: { ...item, [REVISION_ATTRIBUTE]: { N: String(revision + 1) } },
-        ...(revision === 0
-          ? { ConditionExpression: 'attribute_not_exists(#rev)', ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE } }
-          : { ConditionExpression: '#rev = :rev', ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE }, ExpressionAttributeValues: { ':rev': { N: String(revision) } } }),
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { ...item, [REVISION_ATTRIBUTE]: { N: String(revision + 1) } },
+          ...(revision === 0
+            ? { ConditionExpression: 'attribute_not_exists(#rev)', ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE } }
+            : { ConditionExpression: '#rev = :rev', ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE }, ExpressionAttributeValues: { ':rev': { N: String(revision) } } }),
+        }),
+      );
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -290,12 +264,14 @@ export class DynamoFleetStore implements FleetStore {
 
   async bumpGeneration(): Promise<void> {
     await this.client
-      .send(new UpdateItemCommand({
-        TableName: this.table,
-        Key: key(FLEET_META_SORT_KEY),
-        UpdateExpression: 'ADD generation :one',
-        ExpressionAttributeValues: { ':one': { N: '1' } },
-      }))
+      .send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(FLEET_META_SORT_KEY),
+          UpdateExpression: 'ADD generation :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        }),
+      )
       .catch((e) => translateDynamoError(e, 'UpdateItem'));
   }
 
@@ -316,12 +292,14 @@ export class DynamoFleetStore implements FleetStore {
         return true;
       }
       item.sequencer = { S: sequencer };
-      await this.client.send(new PutItemCommand({
-        TableName: this.table,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(sk) OR sequencer <= :seq',
-        ExpressionAttributeValues: { ':seq': { S: sequencer } },
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(sk) OR sequencer <= :seq',
+          ExpressionAttributeValues: { ':seq': { S: sequencer } },
+        }),
+      );
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;

@@ -21,16 +21,18 @@ export class DynamoPresenceStore implements PresenceStore {
   async write(batch: PresenceBatch, windowMs: number, expiresAtSeconds: number): Promise<void> {
     const { baseSeconds, bytes } = encodePresence(batch.entries);
     await this.client
-      .send(new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          pk: { S: presencePartition(windowStartOf(batch.flushedAt, windowMs)) },
-          sk: { S: presenceSortKey(batch.instanceId, batch.sequence) },
-          base: { N: String(baseSeconds) },
-          agents: { B: bytes },
-          [TTL_ATTRIBUTE]: { N: String(expiresAtSeconds) },
-        },
-      }))
+      .send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: { S: presencePartition(windowStartOf(batch.flushedAt, windowMs)) },
+            sk: { S: presenceSortKey(batch.instanceId, batch.sequence) },
+            base: { N: String(baseSeconds) },
+            agents: { B: bytes },
+            [TTL_ATTRIBUTE]: { N: String(expiresAtSeconds) },
+          },
+        }),
+      )
       .catch((e) => translateDynamoError(e, 'PutItem'));
   }
 
@@ -40,12 +42,14 @@ export class DynamoPresenceStore implements PresenceStore {
     do {
       // Eventually consistent: a batch a moment old is as good, at half the price.
       const out = await this.client
-        .send(new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: presencePartition(windowStart) } },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }))
+        .send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: presencePartition(windowStart) } },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        )
         .catch((e) => translateDynamoError(e, 'Query'));
       for (const item of out.Items ?? []) {
         const bytes = item.agents?.B;

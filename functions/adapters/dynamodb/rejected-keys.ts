@@ -26,12 +26,14 @@ export class DynamoRejectedKeyLog implements RejectedKeyLog {
       const { list, changed } = mergeRejectedKeys(current, entries);
       if (!changed) return false;
       try {
-        await this.client.send(new PutItemCommand({
-          TableName: this.table,
-          Item: { ...REJECTED_KEYS_KEY, entries: { S: JSON.stringify(list) }, version: { N: String(version + 1) } },
-          ConditionExpression: 'attribute_not_exists(pk) OR version = :version',
-          ExpressionAttributeValues: { ':version': { N: String(version) } },
-        }));
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: { ...REJECTED_KEYS_KEY, entries: { S: JSON.stringify(list) }, version: { N: String(version + 1) } },
+            ConditionExpression: 'attribute_not_exists(pk) OR version = :version',
+            ExpressionAttributeValues: { ':version': { N: String(version) } },
+          }),
+        );
         return true;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException && attempt < ATTEMPTS) {
@@ -48,9 +50,7 @@ export class DynamoRejectedKeyLog implements RejectedKeyLog {
   }
 
   private async read(): Promise<{ list: RejectedKey[]; version: number }> {
-    const out = await this.client
-      .send(new GetItemCommand({ TableName: this.table, Key: REJECTED_KEYS_KEY, ConsistentRead: true }))
-      .catch((e) => translateDynamoError(e, 'GetItem'));
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: REJECTED_KEYS_KEY, ConsistentRead: true })).catch((e) => translateDynamoError(e, 'GetItem'));
     const text = out.Item?.entries?.S;
     return { list: text ? (JSON.parse(text) as RejectedKey[]) : [], version: Number(out.Item?.version?.N ?? 0) };
   }

@@ -1,11 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AgentTokenRecord, TokenStore } from '../../ports/token-store.js';
 import { TokenExistsError } from '../../ports/errors.js';
@@ -21,9 +14,7 @@ export class DynamoTokenStore implements TokenStore {
 
   /** Kept on the control item beside the fleet's generation, so one read revalidates both caches. */
   async generation(): Promise<string> {
-    const out = await this.client
-      .send(new GetItemCommand({ TableName: this.table, Key: CONTROL_KEY, ConsistentRead: true }))
-      .catch((e) => translateDynamoError(e, 'GetItem'));
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: CONTROL_KEY, ConsistentRead: true })).catch((e) => translateDynamoError(e, 'GetItem'));
     return out.Item?.[AUTH_GENERATION_ATTRIBUTE]?.N ?? '0';
   }
 
@@ -32,13 +23,15 @@ export class DynamoTokenStore implements TokenStore {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const out = await this.client
-        .send(new QueryCommand({
-          TableName: this.table,
-          ConsistentRead: true,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': { S: AUTH_PARTITION }, ':prefix': { S: tokenSortKey('') } },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }))
+        .send(
+          new QueryCommand({
+            TableName: this.table,
+            ConsistentRead: true,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': { S: AUTH_PARTITION }, ':prefix': { S: tokenSortKey('') } },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        )
         .catch((e) => translateDynamoError(e, 'Query'));
       for (const item of out.Items ?? []) {
         tokens.push({
@@ -56,17 +49,19 @@ export class DynamoTokenStore implements TokenStore {
 
   async create(token: AgentTokenRecord): Promise<void> {
     try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          ...key(tokenSortKey(token.name)),
-          name: { S: token.name },
-          sha256: { S: token.sha256 },
-          createdAt: { N: String(token.createdAt) },
-          ...(token.value !== undefined ? { value: { S: token.value } } : {}),
-        },
-        ConditionExpression: 'attribute_not_exists(sk)',
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            ...key(tokenSortKey(token.name)),
+            name: { S: token.name },
+            sha256: { S: token.sha256 },
+            createdAt: { N: String(token.createdAt) },
+            ...(token.value !== undefined ? { value: { S: token.value } } : {}),
+          },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new TokenExistsError(`a token named ${token.name} exists`);
       translateDynamoError(error, 'PutItem');
@@ -87,13 +82,15 @@ export class DynamoTokenStore implements TokenStore {
 
   async replace(name: string, replacement: string): Promise<boolean> {
     try {
-      await this.client.send(new UpdateItemCommand({
-        TableName: this.table,
-        Key: key(tokenSortKey(name)),
-        UpdateExpression: 'SET replacedBy = :replacement',
-        ConditionExpression: 'attribute_exists(sk)',
-        ExpressionAttributeValues: { ':replacement': { S: replacement } },
-      }));
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(tokenSortKey(name)),
+          UpdateExpression: 'SET replacedBy = :replacement',
+          ConditionExpression: 'attribute_exists(sk)',
+          ExpressionAttributeValues: { ':replacement': { S: replacement } },
+        }),
+      );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       translateDynamoError(error, 'UpdateItem');
@@ -104,12 +101,14 @@ export class DynamoTokenStore implements TokenStore {
 
   private async bumpGeneration(): Promise<void> {
     await this.client
-      .send(new UpdateItemCommand({
-        TableName: this.table,
-        Key: CONTROL_KEY,
-        UpdateExpression: `ADD ${AUTH_GENERATION_ATTRIBUTE} :one`,
-        ExpressionAttributeValues: { ':one': { N: '1' } },
-      }))
+      .send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: CONTROL_KEY,
+          UpdateExpression: `ADD ${AUTH_GENERATION_ATTRIBUTE} :one`,
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        }),
+      )
       .catch((e) => translateDynamoError(e, 'UpdateItem'));
   }
 }

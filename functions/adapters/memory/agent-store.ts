@@ -53,9 +53,7 @@ export class MemoryAgentStore implements AgentStore {
   }
 
   async list({ limit, cursor, where }: AgentListQuery): Promise<AgentPage> {
-    const all = [...this.records.values()]
-      .filter((r) => !r.movedTo && (!where || where(r)))
-      .sort((a, b) => compareStrings(a.instanceUid, b.instanceUid));
+    const all = [...this.records.values()].filter((r) => !r.movedTo && (!where || where(r))).sort((a, b) => compareStrings(a.instanceUid, b.instanceUid));
     const start = cursor ? all.findIndex((r) => r.instanceUid > cursor) : 0;
     const page = start < 0 ? [] : all.slice(start, start + limit);
     const last = page.at(-1);

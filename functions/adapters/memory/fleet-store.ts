@@ -2,16 +2,7 @@ import type { ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
 import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { buildFleetState } from '../../core/fleet.js';
-import type {
-  AssignmentRecord,
-  CertificateRecord,
-  ConfigFileRecord,
-  FleetSnapshot,
-  FleetStore,
-  IngestOrder,
-  PackageVersionRecord,
-  SettingsRecord,
-} from '../../ports/fleet-store.js';
+import type { AssignmentRecord, CertificateRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder, PackageVersionRecord, SettingsRecord } from '../../ports/fleet-store.js';
 import { packageKey } from '../../core/packages.js';
 
 /** A document validated at ingest (an assignment, a settings document): its last valid content, and its last error. */

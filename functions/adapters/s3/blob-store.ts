@@ -13,13 +13,15 @@ export class S3BlobStore implements BlobStore {
   async put(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
     const [client, { PutObjectCommand }] = await Promise.all([resolveS3(this.client), loadS3Module()]);
     await client
-      .send(new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        // A buffer, not a stream: the length is known, and S3 emulators store streamed bodies faithfully only without checksum trailers.
-        Body: bytes,
-        ...(contentType ? { ContentType: contentType } : {}),
-      }))
+      .send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          // A buffer, not a stream: the length is known, and S3 emulators store streamed bodies faithfully only without checksum trailers.
+          Body: bytes,
+          ...(contentType ? { ContentType: contentType } : {}),
+        }),
+      )
       .catch((e) => translateS3Error(e, 'PutObject'));
   }
 
@@ -43,8 +45,12 @@ export function isNoSuchKey(error: unknown): boolean {
 export function translateS3Error(error: unknown, operation: string): never {
   const meta = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string; $response?: unknown; $fault?: unknown };
   const status = meta.$metadata?.httpStatusCode;
-  const retryable = meta.$retryable !== undefined || (status !== undefined && (status >= 500 || status === 429)) ||
-    meta.name === 'SlowDown' || meta.name === 'TimeoutError' || isUnreadableResponse(meta) ||
+  const retryable =
+    meta.$retryable !== undefined ||
+    (status !== undefined && (status >= 500 || status === 429)) ||
+    meta.name === 'SlowDown' ||
+    meta.name === 'TimeoutError' ||
+    isUnreadableResponse(meta) ||
     (status === undefined && typeof meta.code === 'string' && /^E[A-Z]+/.test(meta.code));
   if (retryable) throw new StoreUnavailableError('s3', `S3 ${operation} failed: ${meta.name ?? 'Error'}`, { cause: error });
   throw error;

@@ -30,9 +30,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async putObject(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
     const [client, { PutObjectCommand }] = await this.sdk();
-    await client
-      .send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ...(contentType ? { ContentType: contentType } : {}) }))
-      .catch((e) => translateS3Error(e, 'PutObject'));
+    await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ...(contentType ? { ContentType: contentType } : {}) })).catch((e) => translateS3Error(e, 'PutObject'));
   }
 
   async deleteObject(key: string): Promise<void> {

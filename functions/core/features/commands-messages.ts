@@ -42,9 +42,7 @@ export function deliverMessages({ input, record: next, verdict }: PollContext): 
   const reply: ReplyPart = {};
   const events: PollEvent[] = [];
   // With the agent's list kept only in part, a queued message's capability may be in the part left out.
-  const announced = next.customCapabilitiesTruncated
-    ? [...(next.customCapabilities ?? []), ...(next.outbox ?? []).map((m) => m.capability)]
-    : next.customCapabilities;
+  const announced = next.customCapabilitiesTruncated ? [...(next.customCapabilities ?? []), ...(next.outbox ?? []).map((m) => m.capability)] : next.customCapabilities;
   const { deliver, expired } = nextMessage(next.outbox, announced, input.now);
   if (deliver || expired.length > 0) {
     const remaining = (next.outbox ?? []).filter((m) => m !== deliver && !expired.includes(m));

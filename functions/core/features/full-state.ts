@@ -79,14 +79,7 @@ export function isFullReport(message: AgentToServer, capabilities: bigint): bool
  * agent it is asked at most once per `fullStateRetryMs`, so that a client that
  * misnumbers its messages cannot make every poll a full upload.
  */
-function shouldRequestFullState(
-  verdict: SequenceVerdict,
-  base: AgentRecord,
-  message: AgentToServer,
-  capabilities: bigint,
-  now: number,
-  options: CoreOptions,
-): boolean {
+function shouldRequestFullState(verdict: SequenceVerdict, base: AgentRecord, message: AgentToServer, capabilities: bigint, now: number, options: CoreOptions): boolean {
   const suspect = verdict === 'first' || verdict === 'gap' || verdict === 'reset';
   if (!suspect || isFullReport(message, capabilities)) return false;
   if (verdict === 'first') return true;
@@ -138,13 +131,16 @@ export function mustWrite(args: {
 }): boolean {
   const { stored, base, next, verdict, message, now, options } = args;
   const rebaseline = verdict === 'reset' || answersFullStateRequest(base, message) || (verdict === 'gap' && isFullReport(message, next.capabilities));
-  const write = !stored || args.sectionsWritten || rebaseline || stateChanged(base, next) ||
-    now - base.lastSeenAt >= options.lastSeenRefreshMs;
+  const write = !stored || args.sectionsWritten || rebaseline || stateChanged(base, next) || now - base.lastSeenAt >= options.lastSeenRefreshMs;
   if (write) {
     // Measured only for records about to be written: most polls write nothing.
     const state = recordState(next);
     if (!recordFits(state)) {
-      throw new ProtocolError('state-too-large', `the agent's state would take ${state.length} bytes, over the ${RECORD_BOUNDS.recordBytes} a record holds; report less (fewer packages or shorter texts)`, message.instanceUid);
+      throw new ProtocolError(
+        'state-too-large',
+        `the agent's state would take ${state.length} bytes, over the ${RECORD_BOUNDS.recordBytes} a record holds; report less (fewer packages or shorter texts)`,
+        message.instanceUid,
+      );
     }
   }
   return write;

@@ -22,15 +22,7 @@ export function answerRetriedUidRequest(redirect: AgentRecord, movedTo: string, 
  * uid's record keeps a pointer so that a retry gets the same answer. The
  * pointer is written first: it is what makes the assignment stable.
  */
-export function assignNewUid(args: {
-  uid: string;
-  base: AgentRecord;
-  next: AgentRecord;
-  reply: ServerToAgent;
-  applied: AppliedStatus;
-  input: PollInput;
-  events: readonly PollEvent[];
-}): PollDecision {
+export function assignNewUid(args: { uid: string; base: AgentRecord; next: AgentRecord; reply: ServerToAgent; applied: AppliedStatus; input: PollInput; events: readonly PollEvent[] }): PollDecision {
   const { uid, base, next, applied, input } = args;
   const { now, options } = input;
   const newUid = input.newInstanceUid();
@@ -48,9 +40,7 @@ export function assignNewUid(args: {
   redirect.sections = { ...base.sections };
   redirect.sectionIds = { ...base.sectionIds };
   // Sections the temporary uid had stored before and that this message did not replace.
-  const carried = (Object.entries(base.sectionIds) as Array<[SectionKind, string]>)
-    .filter(([kind]) => !applied.sections.some((s) => s.kind === kind))
-    .map(([kind, id]) => ({ kind, id }));
+  const carried = (Object.entries(base.sectionIds) as Array<[SectionKind, string]>).filter(([kind]) => !applied.sections.some((s) => s.kind === kind)).map(([kind, id]) => ({ kind, id }));
   return {
     reply: gateReply(reply, next),
     records: [

@@ -34,9 +34,7 @@ export function offerConfig({ input, record: next, desired }: PollContext): Feat
 /** The configuration a retried message's lost reply offered, if it can still be served. */
 export function reofferedConfig(stored: AgentRecord, input: PollInput): ConfigMeta | undefined {
   const offer = stored.configOffer;
-  return offer?.offeredSeq === input.message.sequenceNum
-    ? [...(input.fleet ?? EMPTY_FLEET).configs.values()].find((c) => c.hash === offer.hash && !input.withheldConfigs?.has(c.hash))
-    : undefined;
+  return offer?.offeredSeq === input.message.sequenceNum ? [...(input.fleet ?? EMPTY_FLEET).configs.values()].find((c) => c.hash === offer.hash && !input.withheldConfigs?.has(c.hash)) : undefined;
 }
 
 export function remoteConfigReply(config: ConfigMeta): ServerToAgent['remoteConfig'] {

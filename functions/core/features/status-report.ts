@@ -1,8 +1,4 @@
-import {
-  AgentCapabilities,
-  RemoteConfigStatuses,
-  ServerToAgentFlags,
-} from '../../gen/opamp/v1/opamp_pb.js';
+import { AgentCapabilities, RemoteConfigStatuses, ServerToAgentFlags } from '../../gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, RemoteConfigStatus, ConnectionSettingsStatus } from '../../gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord, ReportedApplyStatus } from '../agent-record.js';
 import { agentHas } from '../capabilities.js';

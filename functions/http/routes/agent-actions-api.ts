@@ -33,8 +33,7 @@ export function agentActionsApi(actions: AgentActions, body: JsonBodyOptions): H
 
   api.post('/agents/:instanceUid/restart', agent, async (c) => c.json(await actions.queueRestart(c.req.valid('param').instanceUid), 202));
 
-  api.post('/restarts', jsonBody(restartsBody, body), async (c) =>
-    c.json(await actions.queueRestarts(parseSelector(c.req.valid('json').selector)), 202));
+  api.post('/restarts', jsonBody(restartsBody, body), async (c) => c.json(await actions.queueRestarts(parseSelector(c.req.valid('json').selector)), 202));
 
   api.get('/agents/:instanceUid/messages', agent, async (c) => c.json(await actions.messages(c.req.valid('param').instanceUid)));
 

@@ -39,4 +39,3 @@ export function agentsApi(queries: AgentQueries): Hono {
 
   return api;
 }
-

@@ -49,8 +49,11 @@ export function certificateHoldersApi(deps: CertificateHoldersDeps): Hono {
     if (c.req.valid('query').force !== 'true') {
       const { liveAgents } = await certificateHolders(deps.agents, name, liveness);
       if (liveAgents.length > 0) {
-        throw new HttpError(409, 'certificate-in-use',
-          `certificate ${name} is held by ${liveAgents.length} live agent(s) (e.g. ${liveAgents.slice(0, 3).join(', ')}). Upload its replacement under the same name or move their settings to another certificate first, or force the removal`);
+        throw new HttpError(
+          409,
+          'certificate-in-use',
+          `certificate ${name} is held by ${liveAgents.length} live agent(s) (e.g. ${liveAgents.slice(0, 3).join(', ')}). Upload its replacement under the same name or move their settings to another certificate first, or force the removal`,
+        );
       }
     }
     await next();

@@ -20,8 +20,7 @@ const named = pathParams({ name: 'certificate' });
 export function certificatesApi(admin: FleetAdmin, body: JsonBodyOptions): Hono {
   const api = new Hono();
   api.get('/', async (c) => c.json({ certificates: await admin.listCertificates() }));
-  api.put('/:name', named, jsonBody(certificateBody, body), async (c) =>
-    c.json({ ...(await admin.putCertificate(c.req.valid('param').name, c.req.valid('json'))), ...ACCEPTED }, 202));
+  api.put('/:name', named, jsonBody(certificateBody, body), async (c) => c.json({ ...(await admin.putCertificate(c.req.valid('param').name, c.req.valid('json'))), ...ACCEPTED }, 202));
   api.delete('/:name', named, async (c) => {
     await admin.deleteCertificate(c.req.valid('param').name);
     return c.json(ACCEPTED, 202);

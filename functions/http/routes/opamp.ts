@@ -88,6 +88,15 @@ const EVENT_METRICS = {
 
 /** Events worth a line at the default level; a steady heartbeat logs nothing. */
 const LOGGED_EVENTS = new Set<PollEvent>([
-  'new-agent', 'sequence-gap', 'sequence-reset', 'disconnected', 'instance-uid-assigned', 'config-failed', 'config-rolled-back',
-  'command-delivered', 'command-expired', 'duplicate-uid', 'certificate-issued',
+  'new-agent',
+  'sequence-gap',
+  'sequence-reset',
+  'disconnected',
+  'instance-uid-assigned',
+  'config-failed',
+  'config-rolled-back',
+  'command-delivered',
+  'command-expired',
+  'duplicate-uid',
+  'certificate-issued',
 ]);

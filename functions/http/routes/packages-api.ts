@@ -10,7 +10,10 @@ import { ACCEPTED } from './accepted.js';
 
 /** POST /api/v1/packages/{name}/{version}/upload: the file to upload (and whether a signature comes with it). */
 export const uploadBody = z.strictObject({
-  file: z.string().check(z.minLength(1), z.refine((f) => !f.includes('/') && !f.endsWith(SIGNATURE_SUFFIX), `a file name without "/", not ending in ${SIGNATURE_SUFFIX}`)),
+  file: z.string().check(
+    z.minLength(1),
+    z.refine((f) => !f.includes('/') && !f.endsWith(SIGNATURE_SUFFIX), `a file name without "/", not ending in ${SIGNATURE_SUFFIX}`),
+  ),
   signature: z._default(z.boolean(), false),
 });
 

@@ -76,13 +76,7 @@ export async function deleteCertificate(deps: AdminDeps, name: string): Promise<
 
 /** The bucket certificates (by folder name) a settings document refers to, sorted, each once. */
 export function bucketCertificates(spec: ConnectionSettingsSpec): string[] {
-  const refs = [
-    spec.opamp?.certificate,
-    spec.ownMetrics?.certificate,
-    spec.ownTraces?.certificate,
-    spec.ownLogs?.certificate,
-    ...Object.values(spec.otherConnections ?? {}).map((o) => o.certificate),
-  ];
+  const refs = [spec.opamp?.certificate, spec.ownMetrics?.certificate, spec.ownTraces?.certificate, spec.ownLogs?.certificate, ...Object.values(spec.otherConnections ?? {}).map((o) => o.certificate)];
   const names = refs.flatMap((ref) => {
     const parsed = ref === undefined ? undefined : parseCertificateRef(ref);
     return parsed?.source === 'bucket' ? [parsed.name] : [];

@@ -110,11 +110,13 @@ export async function putConfig(deps: AdminDeps, name: string, files: readonly U
   for (const file of files) await deps.objects.putObject(configObjectKey(name, file.name), file.body, file.contentType);
   const keep = new Set(files.map((f) => configObjectKey(name, f.name)));
   for (const object of existing) if (!keep.has(object.key)) await deps.objects.deleteObject(object.key);
-  const hash = configHash(files.map((f) => ({
-    fileName: f.name,
-    contentType: configContentType(f.name, f.contentType),
-    sha256: sha256(f.body).toString('hex'),
-  })));
+  const hash = configHash(
+    files.map((f) => ({
+      fileName: f.name,
+      contentType: configContentType(f.name, f.contentType),
+      sha256: sha256(f.body).toString('hex'),
+    })),
+  );
   return { name, hash: hex(hash) };
 }
 
@@ -141,9 +143,7 @@ export async function configRollout(deps: AdminDeps, configName: string): Promis
         state,
         via: target.via,
         reportedHash: hex(record.remoteConfigStatus?.hash ?? ''),
-        errorMessage: record.configOffer?.rollbackMessage && state === 'rolled-back'
-          ? record.configOffer.rollbackMessage
-          : record.remoteConfigStatus?.errorMessage ?? '',
+        errorMessage: record.configOffer?.rollbackMessage && state === 'rolled-back' ? record.configOffer.rollbackMessage : (record.remoteConfigStatus?.errorMessage ?? ''),
       });
     }
   }

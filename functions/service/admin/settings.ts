@@ -40,7 +40,10 @@ export async function listSettings(deps: AdminDeps): Promise<SettingsView[]> {
         error: d.error ?? null,
         errorAt: isoOrNull(d.errorAt),
         isDefault: d.name === DEFAULT_SETTINGS_NAME,
-        assignments: snapshot.state.assignments.filter((a) => a.settings === d.name).map((a) => a.name).sort(),
+        assignments: snapshot.state.assignments
+          .filter((a) => a.settings === d.name)
+          .map((a) => a.name)
+          .sort(),
         certificates,
         problems: certificates.flatMap((name) => certificateProblem(name, snapshot.state.certificates.get(name))),
         warnings: d.settings ? literalCredentialWarnings(d.settings) : [],

@@ -3,7 +3,10 @@ import type { CostRow } from '../../../scripts/bench/cost-model.js';
 import { crossovers, SERVER_ASSUMPTIONS, serverCost } from '../../../scripts/bench/crossover.js';
 
 /** A serverless cost that grows by `perAgent` dollars a month per agent. */
-const linear = (perAgent: number) => (agents: number): CostRow => ({ total: agents * perAgent }) as CostRow;
+const linear =
+  (perAgent: number) =>
+  (agents: number): CostRow =>
+    ({ total: agents * perAgent }) as CostRow;
 
 describe('serverCost', () => {
   it('prices at least the instance pair and the load balancer, however small the fleet', () => {

@@ -17,10 +17,7 @@ describe('dead exports', () => {
   it('reports an export nobody mentions, and not one that a test or its own file uses', () => {
     mkdirSync(join(scratch, 'functions'), { recursive: true });
     mkdirSync(join(scratch, 'test'), { recursive: true });
-    writeFileSync(
-      join(scratch, 'functions', 'a.ts'),
-      'export function unused() {}\nexport const testedOnly = 1;\nexport type Inner = string;\nexport function user(x: Inner) { return x; }\n',
-    );
+    writeFileSync(join(scratch, 'functions', 'a.ts'), 'export function unused() {}\nexport const testedOnly = 1;\nexport type Inner = string;\nexport function user(x: Inner) { return x; }\n');
     writeFileSync(join(scratch, 'test', 'a.test.ts'), "import { testedOnly, user } from '../functions/a.js';\n");
 
     expect(deadExports(scratch)).toEqual([{ file: join('functions', 'a.ts'), name: 'unused' }]);

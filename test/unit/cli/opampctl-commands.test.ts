@@ -31,7 +31,11 @@ describe('opampctl command table', () => {
   });
 
   const run = (...args: string[]) => main([...args, '--api', url, '--wait', '0'], () => {});
-  const refusal = (...args: string[]) => run(...args).then(() => undefined, (error: unknown) => error);
+  const refusal = (...args: string[]) =>
+    run(...args).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
 
   it.each<[string, string[], RegExp]>([
     ['an option of another command', ['token', 'revoke', 'x', '--deliverable'], /^token revoke does not take --deliverable$/],
@@ -46,7 +50,10 @@ describe('opampctl command table', () => {
     ['a --wait that is not a number', ['tokens', '--wait', 'soon'], /^--wait takes a number of seconds$/],
   ])('refuses %s as a usage error, sending nothing', async (_what, args, message) => {
     // Act
-    const error = await main([...args, '--api', url], () => {}).then(() => undefined, (e: unknown) => e);
+    const error = await main([...args, '--api', url], () => {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess
     expect(error).toBeInstanceOf(UsageError);
@@ -56,8 +63,10 @@ describe('opampctl command table', () => {
 
   it('checks names before it looks the API up in a stack', async () => {
     // Act: a stack lookup would call CloudFormation; the name is refused first.
-    const error = await main(['config', 'delete', 'a/b', '--stack', 'no-such-stack', '--region', 'eu-west-1'], () => {})
-      .then(() => undefined, (e: unknown) => e);
+    const error = await main(['config', 'delete', 'a/b', '--stack', 'no-such-stack', '--region', 'eu-west-1'], () => {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     // Assess
     expect((error as Error).message).toMatch(/^configuration name "a\/b" is not valid/);
@@ -93,7 +102,7 @@ describe('opampctl command table', () => {
     expect(text).toMatch(/\n {2}--wait <seconds> {2}how long/);
   });
 
-  it('prints one command\'s usage for <command> --help, and sends nothing', async () => {
+  it("prints one command's usage for <command> --help, and sends nothing", async () => {
     // Act
     const lines: string[] = [];
     await main(['package', 'upload', '--help'], (line) => lines.push(line));
@@ -105,8 +114,10 @@ describe('opampctl command table', () => {
 
   it('exits 2 with the message and the usage on stderr for a usage error', async () => {
     // Act
-    const failure = await promisify(execFile)(process.execPath, [join(root, 'bin/opampctl.mjs'), 'tokens', '--force', '--api', url], { cwd: root })
-      .then(() => undefined, (error: { code: number; stderr: string }) => error);
+    const failure = await promisify(execFile)(process.execPath, [join(root, 'bin/opampctl.mjs'), 'tokens', '--force', '--api', url], { cwd: root }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
 
     // Assess
     expect(failure?.code).toBe(2);

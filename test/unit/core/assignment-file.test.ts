@@ -6,23 +6,46 @@ const UID = '0192f9e4-8a1b-7c3d-9e4f-a1b2c3d4e5f6';
 
 describe('parseAssignment', () => {
   it.each<[string, string, Omit<ConfigAssignment, 'error'>]>([
-    ['a selector string with a priority',
+    [
+      'a selector string with a priority',
       '{"config": "checkout", "selector": "service.name=checkout,deployment.environment=prod", "priority": 10}',
-      { name: 'route', config: 'checkout', priority: 10, selector: [{ key: 'service.name', value: 'checkout' }, { key: 'deployment.environment', value: 'prod' }] }],
-    ['a selector object',
+      {
+        name: 'route',
+        config: 'checkout',
+        priority: 10,
+        selector: [
+          { key: 'service.name', value: 'checkout' },
+          { key: 'deployment.environment', value: 'prod' },
+        ],
+      },
+    ],
+    [
+      'a selector object',
       '{"config": "checkout", "selector": {"service.name": "checkout", "deployment.environment": "prod"}}',
-      { name: 'route', config: 'checkout', priority: 0, selector: [{ key: 'service.name', value: 'checkout' }, { key: 'deployment.environment', value: 'prod' }] }],
-    ['a selector value containing "="',
+      {
+        name: 'route',
+        config: 'checkout',
+        priority: 0,
+        selector: [
+          { key: 'service.name', value: 'checkout' },
+          { key: 'deployment.environment', value: 'prod' },
+        ],
+      },
+    ],
+    [
+      'a selector value containing "="',
       '{"config": "checkout", "selector": "url=https://x?a=b"}',
-      { name: 'route', config: 'checkout', priority: 0, selector: [{ key: 'url', value: 'https://x?a=b' }] }],
-    ['an instance uid, lower-cased',
-      `{"config": "canary", "instanceUid": "${UID.toUpperCase()}"}`,
-      { name: 'route', config: 'canary', priority: 0, instanceUid: UID }],
+      { name: 'route', config: 'checkout', priority: 0, selector: [{ key: 'url', value: 'https://x?a=b' }] },
+    ],
+    ['an instance uid, lower-cased', `{"config": "canary", "instanceUid": "${UID.toUpperCase()}"}`, { name: 'route', config: 'canary', priority: 0, instanceUid: UID }],
     ['priority defaults to 0', `{"config": "a", "instanceUid": "${UID}"}`, { name: 'route', config: 'a', priority: 0, instanceUid: UID }],
     ['a negative priority', '{"config": "a", "selector": "k=v", "priority": -5}', { name: 'route', config: 'a', priority: -5, selector: [{ key: 'k', value: 'v' }] }],
     ['an integral float priority', '{"config": "a", "selector": "k=v", "priority": 3.0}', { name: 'route', config: 'a', priority: 3, selector: [{ key: 'k', value: 'v' }] }],
-    ['a config name of 128 allowed characters', `{"config": "${'a.b_c-9'.repeat(18).slice(0, 128)}", "selector": "k=v"}`,
-      { name: 'route', config: 'a.b_c-9'.repeat(18).slice(0, 128), priority: 0, selector: [{ key: 'k', value: 'v' }] }],
+    [
+      'a config name of 128 allowed characters',
+      `{"config": "${'a.b_c-9'.repeat(18).slice(0, 128)}", "selector": "k=v"}`,
+      { name: 'route', config: 'a.b_c-9'.repeat(18).slice(0, 128), priority: 0, selector: [{ key: 'k', value: 'v' }] },
+    ],
   ])('reads %s', (_name, text, expected) => {
     // Act
     const assignment = parseAssignment('route', text);

@@ -15,7 +15,12 @@ const ARRAY = any({ value: { case: 'arrayValue', value: { values: [str('a'), int
 const KVLIST = any({
   value: {
     case: 'kvlistValue',
-    value: { values: [{ key: 'k', value: str('v') }, { key: 'n', value: { value: { case: 'arrayValue', value: { values: [int(1n)] } } } }] },
+    value: {
+      values: [
+        { key: 'k', value: str('v') },
+        { key: 'n', value: { value: { case: 'arrayValue', value: { values: [int(1n)] } } } },
+      ],
+    },
   },
 });
 
@@ -62,11 +67,7 @@ describe('anyValueToJson', () => {
 describe('keyValuesToJson', () => {
   it('maps keys to values, the last of a repeated key winning', () => {
     // Prepare
-    const values = [
-      create(KeyValueSchema, { key: 'a', value: str('1') }),
-      create(KeyValueSchema, { key: 'b' }),
-      create(KeyValueSchema, { key: 'a', value: str('2') }),
-    ];
+    const values = [create(KeyValueSchema, { key: 'a', value: str('1') }), create(KeyValueSchema, { key: 'b' }), create(KeyValueSchema, { key: 'a', value: str('2') })];
 
     // Act
     const json = keyValuesToJson(values);

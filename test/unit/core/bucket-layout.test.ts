@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assignmentObjectKey,
-  classifyObjectKey,
-  comparableSequencer,
-  configObjectKey,
-  decodeEventKey,
-} from '../../../functions/core/bucket-layout.js';
+import { assignmentObjectKey, classifyObjectKey, comparableSequencer, configObjectKey, decodeEventKey } from '../../../functions/core/bucket-layout.js';
 import type { BucketObject } from '../../../functions/core/bucket-layout.js';
 import { isValidName } from '../../../functions/core/names.js';
 
@@ -79,22 +73,41 @@ describe('classifyObjectKey', () => {
   });
 
   it('reads back what configObjectKey and assignmentObjectKey write', () => {
-    fc.assert(fc.property(
-      fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/),
-      fc.array(fc.stringMatching(/^[a-z0-9.]{1,6}$/).filter((s) => s !== '.' && s !== '..'), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/')),
-      (name, fileName) => {
-        // Act / Assess
-        expect(classifyObjectKey(configObjectKey(name, fileName))).toEqual({ kind: 'config-file', configName: name, fileName });
-        expect(classifyObjectKey(assignmentObjectKey(name))).toEqual({ kind: 'assignment', name });
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/),
+        fc
+          .array(
+            fc.stringMatching(/^[a-z0-9.]{1,6}$/).filter((s) => s !== '.' && s !== '..'),
+            { minLength: 1, maxLength: 3 },
+          )
+          .map((parts) => parts.join('/')),
+        (name, fileName) => {
+          // Act / Assess
+          expect(classifyObjectKey(configObjectKey(name, fileName))).toEqual({ kind: 'config-file', configName: name, fileName });
+          expect(classifyObjectKey(assignmentObjectKey(name))).toEqual({ kind: 'assignment', name });
+        },
+      ),
+    );
   });
 });
 
 describe('isValidName', () => {
   it.each<[string, boolean]>([
-    ['a', true], ['A1', true], ['9', true], ['a.b_c-d', true], ['a'.repeat(128), true],
-    ['', false], ['.a', false], ['-a', false], ['_a', false], ['a b', false], ['a/b', false], ['a#b', false], ['a'.repeat(129), false], ['é', false],
+    ['a', true],
+    ['A1', true],
+    ['9', true],
+    ['a.b_c-d', true],
+    ['a'.repeat(128), true],
+    ['', false],
+    ['.a', false],
+    ['-a', false],
+    ['_a', false],
+    ['a b', false],
+    ['a/b', false],
+    ['a#b', false],
+    ['a'.repeat(129), false],
+    ['é', false],
   ])('%j → %s', (name, valid) => {
     // Act / Assess
     expect(isValidName(name)).toBe(valid);
@@ -118,13 +131,15 @@ describe('decodeEventKey', () => {
   });
 
   it('inverts the encoding S3 uses in event notifications (URL-encoding, spaces as "+")', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (key) => {
-      // Prepare
-      const encoded = encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (key) => {
+        // Prepare
+        const encoded = encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
 
-      // Act / Assess
-      expect(decodeEventKey(encoded)).toBe(key);
-    }));
+        // Act / Assess
+        expect(decodeEventKey(encoded)).toBe(key);
+      }),
+    );
   });
 });
 
@@ -152,15 +167,17 @@ describe('comparableSequencer', () => {
   });
 
   it('orders sequencers as the hexadecimal numbers they are', () => {
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 124n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 124n) - 1n }), (a, b) => {
-      // Prepare
-      const [x, y] = [a.toString(16), b.toString(16).toUpperCase()];
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 124n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 124n) - 1n }), (a, b) => {
+        // Prepare
+        const [x, y] = [a.toString(16), b.toString(16).toUpperCase()];
 
-      // Act
-      const [cx, cy] = [comparableSequencer(x), comparableSequencer(y)];
+        // Act
+        const [cx, cy] = [comparableSequencer(x), comparableSequencer(y)];
 
-      // Assess
-      expect(Math.sign(cx < cy ? -1 : cx > cy ? 1 : 0)).toBe(a < b ? -1 : a > b ? 1 : 0);
-    }));
+        // Assess
+        expect(Math.sign(cx < cy ? -1 : cx > cy ? 1 : 0)).toBe(a < b ? -1 : a > b ? 1 : 0);
+      }),
+    );
   });
 });

@@ -47,8 +47,7 @@ describe('agentCapabilityNames', () => {
 
 describe('serverCapabilities', () => {
   const S = ServerCapabilities;
-  const base = BigInt(S.ServerCapabilities_AcceptsStatus) | BigInt(S.ServerCapabilities_AcceptsEffectiveConfig) |
-    BigInt(S.ServerCapabilities_AcceptsPackagesStatus);
+  const base = BigInt(S.ServerCapabilities_AcceptsStatus) | BigInt(S.ServerCapabilities_AcceptsEffectiveConfig) | BigInt(S.ServerCapabilities_AcceptsPackagesStatus);
 
   it.each<[string, Partial<ServerFeatures>, bigint]>([
     ['no extra features', {}, base],

@@ -10,7 +10,11 @@ describe('compareStrings', () => {
   });
 
   it('orders entries by key and records by name the same way', () => {
-    expect(Object.entries({ b: 1, B: 2, a: 3 }).sort(byKey).map(([k]) => k)).toEqual(['B', 'a', 'b']);
+    expect(
+      Object.entries({ b: 1, B: 2, a: 3 })
+        .sort(byKey)
+        .map(([k]) => k),
+    ).toEqual(['B', 'a', 'b']);
     expect([{ name: 'b' }, { name: 'B' }, { name: 'a' }].sort(byName).map((r) => r.name)).toEqual(['B', 'a', 'b']);
   });
 });

@@ -23,17 +23,19 @@ describe('configHash', () => {
   });
 
   it('gives the same hash for the same files in any order', () => {
-    fc.assert(fc.property(
-      filesArb.chain((files) => fc.tuple(fc.constant(files), fc.shuffledSubarray(files, { minLength: files.length, maxLength: files.length }))),
-      ([files, shuffled]) => {
-        // Act
-        const a = configHash(files);
-        const b = configHash(shuffled);
+    fc.assert(
+      fc.property(
+        filesArb.chain((files) => fc.tuple(fc.constant(files), fc.shuffledSubarray(files, { minLength: files.length, maxLength: files.length }))),
+        ([files, shuffled]) => {
+          // Act
+          const a = configHash(files);
+          const b = configHash(shuffled);
 
-        // Assess
-        expect(b).toBe(a);
-      },
-    ));
+          // Assess
+          expect(b).toBe(a);
+        },
+      ),
+    );
   });
 
   it('ignores fields other than name, content type and content hash (size, object key, version)', () => {
@@ -50,42 +52,60 @@ describe('configHash', () => {
     ['the content type', (f) => ({ ...f, contentType: `${f.contentType}; charset=utf-8` })],
     ['the content hash', (f) => ({ ...f, sha256: hexSha(f.sha256) })],
   ])('changes when %s of any one file changes', (_field, change) => {
-    fc.assert(fc.property(filesArb, fc.nat(), (files, pick) => {
-      // Prepare
-      const index = pick % files.length;
-      const changed = files.map((f, i) => (i === index ? change(f) : f));
-      fc.pre(new Set(changed.map((f) => f.fileName)).size === changed.length);
+    fc.assert(
+      fc.property(filesArb, fc.nat(), (files, pick) => {
+        // Prepare
+        const index = pick % files.length;
+        const changed = files.map((f, i) => (i === index ? change(f) : f));
+        fc.pre(new Set(changed.map((f) => f.fileName)).size === changed.length);
 
-      // Act
-      const before = configHash(files);
-      const after = configHash(changed);
+        // Act
+        const before = configHash(files);
+        const after = configHash(changed);
 
-      // Assess
-      expect(after).not.toBe(before);
-    }));
+        // Assess
+        expect(after).not.toBe(before);
+      }),
+    );
   });
 
   it('changes when a file is added or removed', () => {
-    fc.assert(fc.property(filesArb, fileArb, (files, extra) => {
-      // Prepare
-      fc.pre(!files.some((f) => f.fileName === extra.fileName));
+    fc.assert(
+      fc.property(filesArb, fileArb, (files, extra) => {
+        // Prepare
+        fc.pre(!files.some((f) => f.fileName === extra.fileName));
 
-      // Act / Assess
-      expect(configHash([...files, extra])).not.toBe(configHash(files));
-      expect(configHash(files.slice(1))).not.toBe(configHash(files));
-    }));
+        // Act / Assess
+        expect(configHash([...files, extra])).not.toBe(configHash(files));
+        expect(configHash(files.slice(1))).not.toBe(configHash(files));
+      }),
+    );
   });
 
   it.each<[string, HashedFile[], HashedFile[]]>([
-    ['characters moved from the name to the content type',
-      [{ fileName: 'a', contentType: 'bc', sha256: hexSha('x') }],
-      [{ fileName: 'ab', contentType: 'c', sha256: hexSha('x') }]],
-    ['content types swapped between two files',
-      [{ fileName: 'a', contentType: 'text/yaml', sha256: hexSha('x') }, { fileName: 'b', contentType: 'text/plain', sha256: hexSha('x') }],
-      [{ fileName: 'a', contentType: 'text/plain', sha256: hexSha('x') }, { fileName: 'b', contentType: 'text/yaml', sha256: hexSha('x') }]],
-    ['contents swapped between two files',
-      [{ fileName: 'a', contentType: 'text/yaml', sha256: hexSha('1') }, { fileName: 'b', contentType: 'text/yaml', sha256: hexSha('2') }],
-      [{ fileName: 'a', contentType: 'text/yaml', sha256: hexSha('2') }, { fileName: 'b', contentType: 'text/yaml', sha256: hexSha('1') }]],
+    ['characters moved from the name to the content type', [{ fileName: 'a', contentType: 'bc', sha256: hexSha('x') }], [{ fileName: 'ab', contentType: 'c', sha256: hexSha('x') }]],
+    [
+      'content types swapped between two files',
+      [
+        { fileName: 'a', contentType: 'text/yaml', sha256: hexSha('x') },
+        { fileName: 'b', contentType: 'text/plain', sha256: hexSha('x') },
+      ],
+      [
+        { fileName: 'a', contentType: 'text/plain', sha256: hexSha('x') },
+        { fileName: 'b', contentType: 'text/yaml', sha256: hexSha('x') },
+      ],
+    ],
+    [
+      'contents swapped between two files',
+      [
+        { fileName: 'a', contentType: 'text/yaml', sha256: hexSha('1') },
+        { fileName: 'b', contentType: 'text/yaml', sha256: hexSha('2') },
+      ],
+      [
+        { fileName: 'a', contentType: 'text/yaml', sha256: hexSha('2') },
+        { fileName: 'b', contentType: 'text/yaml', sha256: hexSha('1') },
+      ],
+    ],
   ])('tells apart files that differ only in how fields are split: %s', (_name, a, b) => {
     // Act / Assess
     expect(configHash(a)).not.toBe(configHash(b));

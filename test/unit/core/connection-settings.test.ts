@@ -1,21 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assumeApplied,
-  awaitedInterval,
-  noteSettingsStatus,
-  recordSettingsOffer,
-  settingsOffers,
-  settingsRolloutState,
-  settingsToOffer,
-} from '../../../functions/core/connection-settings.js';
-import type {
-  AppliedSettings,
-  ConnectionSettingsSpec,
-  DesiredSettings,
-  SettingsOffer,
-  SettingsRolloutState,
-} from '../../../functions/core/connection-settings.js';
+import { assumeApplied, awaitedInterval, noteSettingsStatus, recordSettingsOffer, settingsOffers, settingsRolloutState, settingsToOffer } from '../../../functions/core/connection-settings.js';
+import type { AppliedSettings, ConnectionSettingsSpec, DesiredSettings, SettingsOffer, SettingsRolloutState } from '../../../functions/core/connection-settings.js';
 import type { ReportedApplyStatus } from '../../../functions/core/agent-record.js';
 import { MINUTE, SECOND, T0 } from './fixtures.js';
 import {
@@ -79,7 +65,11 @@ function full(overrides: DesiredInit = {}, context: ContextInit = {}): DesiredSe
 function reordered<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(reordered) as T;
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reordered(v)])) as T;
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reordered(v)]),
+  ) as T;
 }
 
 function without<K extends keyof ConnectionSettingsSpec>(spec: ConnectionSettingsSpec, key: K): ConnectionSettingsSpec {
@@ -103,55 +93,107 @@ describe('desiredSettings', () => {
 
     it('does not depend on the order of object keys or header maps anywhere in the document', () => {
       const headerMap = fc.dictionary(fc.constantFrom('x-a', 'x-b', 'x-tenant', 'accept', 'x-api-key'), fc.string({ maxLength: 8 }), { maxKeys: 4 });
-      const destination = fc.record({
-        endpoint: fc.constantFrom('https://a.example.com/v1/metrics', 'https://b.example.com/v1/metrics'),
-        headers: headerMap,
-        tls: fc.record({ minVersion: fc.constantFrom('1.2', '1.3'), insecureSkipVerify: fc.boolean(), cipherSuites: fc.array(fc.constantFrom('A', 'B', 'C'), { maxLength: 3 }) }, { requiredKeys: [] }),
-        proxy: fc.record({ url: fc.constant('http://proxy:3128'), connectHeaders: headerMap }, { requiredKeys: ['url'] }),
-      }, { requiredKeys: ['endpoint'] });
-      const spec: fc.Arbitrary<ConnectionSettingsSpec> = fc.record({
-        opamp: fc.record({ headers: headerMap, tls: fc.record({ minVersion: fc.constantFrom('1.2', '1.3'), includeSystemCaCertsPool: fc.boolean() }) }, { requiredKeys: [] }),
-        ownMetrics: destination,
-        ownLogs: destination,
-        otherConnections: fc.dictionary(fc.constantFrom('archive', 'audit', 'backup'), fc.record({
-          endpoint: fc.constant('host:1'),
-          otherSettings: fc.dictionary(fc.constantFrom('bucket', 'region', 'mode'), fc.string({ maxLength: 4 }), { maxKeys: 3 }),
-        }), { maxKeys: 3 }),
-      }, { requiredKeys: [] });
+      const destination = fc.record(
+        {
+          endpoint: fc.constantFrom('https://a.example.com/v1/metrics', 'https://b.example.com/v1/metrics'),
+          headers: headerMap,
+          tls: fc.record(
+            { minVersion: fc.constantFrom('1.2', '1.3'), insecureSkipVerify: fc.boolean(), cipherSuites: fc.array(fc.constantFrom('A', 'B', 'C'), { maxLength: 3 }) },
+            { requiredKeys: [] },
+          ),
+          proxy: fc.record({ url: fc.constant('http://proxy:3128'), connectHeaders: headerMap }, { requiredKeys: ['url'] }),
+        },
+        { requiredKeys: ['endpoint'] },
+      );
+      const spec: fc.Arbitrary<ConnectionSettingsSpec> = fc.record(
+        {
+          opamp: fc.record({ headers: headerMap, tls: fc.record({ minVersion: fc.constantFrom('1.2', '1.3'), includeSystemCaCertsPool: fc.boolean() }) }, { requiredKeys: [] }),
+          ownMetrics: destination,
+          ownLogs: destination,
+          otherConnections: fc.dictionary(
+            fc.constantFrom('archive', 'audit', 'backup'),
+            fc.record({
+              endpoint: fc.constant('host:1'),
+              otherSettings: fc.dictionary(fc.constantFrom('bucket', 'region', 'mode'), fc.string({ maxLength: 4 }), { maxKeys: 3 }),
+            }),
+            { maxKeys: 3 },
+          ),
+        },
+        { requiredKeys: [] },
+      );
 
-      fc.assert(fc.property(spec, fc.boolean(), (document, pending) => {
-        // Act
-        const straight = desired({ spec: document, pending });
-        const reversed = desired({ spec: reordered(document), pending });
+      fc.assert(
+        fc.property(spec, fc.boolean(), (document, pending) => {
+          // Act
+          const straight = desired({ spec: document, pending });
+          const reversed = desired({ spec: reordered(document), pending });
 
-        // Assess
-        expect(reversed.hash).toBe(straight.hash);
-        expect(reversed.baseHash).toBe(straight.baseHash);
-        const keys = partKeys(straight);
-        expect(settingsOffers(reversed, keys)).toEqual(settingsOffers(straight, keys));
-      }), { numRuns: 100 });
+          // Assess
+          expect(reversed.hash).toBe(straight.hash);
+          expect(reversed.baseHash).toBe(straight.baseHash);
+          const keys = partKeys(straight);
+          expect(settingsOffers(reversed, keys)).toEqual(settingsOffers(straight, keys));
+        }),
+        { numRuns: 100 },
+      );
     });
 
     it.each<[string, () => DesiredSettings, 'both' | 'hash only']>([
       ['the server URL', () => full({}, { endpoint: 'https://opamp2.example.com/v1/opamp' }), 'both'],
       ['the name of the token the agent presented', () => full({}, { presented: { header: PRESENTED.header, tokenName: 'fleet-b' } }), 'both'],
-      ['an opamp token that replaces the presented credential', () => desired({ spec: { ...FULL, opamp: { ...FULL.opamp, token: 'fleet-b' } }, context: connectionContext({ ...FULL_CONTEXT, tokens: { 'fleet-b': 'secret-of-fleet-b' } }) }), 'both'],
-      ['a declared opamp header value', () => desired({ spec: { ...FULL, opamp: { ...FULL.opamp, headers: { 'x-tenant': 'other', 'x-region': 'eu' } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
+      [
+        'an opamp token that replaces the presented credential',
+        () => desired({ spec: { ...FULL, opamp: { ...FULL.opamp, token: 'fleet-b' } }, context: connectionContext({ ...FULL_CONTEXT, tokens: { 'fleet-b': 'secret-of-fleet-b' } }) }),
+        'both',
+      ],
+      [
+        'a declared opamp header value',
+        () => desired({ spec: { ...FULL, opamp: { ...FULL.opamp, headers: { 'x-tenant': 'other', 'x-region': 'eu' } } }, context: connectionContext(FULL_CONTEXT) }),
+        'both',
+      ],
       ['an added opamp header', () => desired({ spec: { ...FULL, opamp: { ...FULL.opamp, headers: { ...FULL.opamp!.headers, 'x-more': '1' } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
       ['the fingerprint of the opamp certificate', () => full({}, { certificates: { ...FULL_CONTEXT.certificates, 'opamp-client': resolvedCertificate('renewed-opamp-client') } }), 'both'],
       ['an issued certificate', () => full({ issued: issuedCertificate('02') }), 'both'],
-      ['the opamp TLS settings', () => desired({ spec: { ...FULL, opamp: { ...FULL.opamp, tls: { minVersion: '1.3', includeSystemCaCertsPool: true } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
+      [
+        'the opamp TLS settings',
+        () => desired({ spec: { ...FULL, opamp: { ...FULL.opamp, tls: { minVersion: '1.3', includeSystemCaCertsPool: true } } }, context: connectionContext(FULL_CONTEXT) }),
+        'both',
+      ],
       ['the opamp proxy', () => desired({ spec: { ...FULL, opamp: { ...FULL.opamp, proxy: { url: 'http://proxy2.internal:3128' } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
       ['the heartbeat interval (pending instead of idle)', () => full({ pending: true }), 'hash only'],
       ['the heartbeat interval (another idle interval)', () => full({ heartbeat: { ...HEARTBEAT, idleSeconds: 120 } }), 'hash only'],
-      ['the own metrics endpoint', () => desired({ spec: { ...FULL, ownMetrics: { ...FULL.ownMetrics!, endpoint: 'https://otlp2.example.com/v1/metrics' } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
+      [
+        'the own metrics endpoint',
+        () => desired({ spec: { ...FULL, ownMetrics: { ...FULL.ownMetrics!, endpoint: 'https://otlp2.example.com/v1/metrics' } }, context: connectionContext(FULL_CONTEXT) }),
+        'both',
+      ],
       ['an own traces header', () => desired({ spec: { ...FULL, ownTraces: { ...FULL.ownTraces!, headers: { 'x-api-key': 'k2' } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
       ['the own logs TLS settings', () => desired({ spec: { ...FULL, ownLogs: { ...FULL.ownLogs!, tls: { insecureSkipVerify: false } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
       ['a removed own logs destination', () => desired({ spec: without(FULL, 'ownLogs'), context: connectionContext(FULL_CONTEXT) }), 'both'],
       ['the own metrics certificate fingerprint', () => full({}, { certificates: { ...FULL_CONTEXT.certificates, 'metrics-client': resolvedCertificate('renewed-metrics-client') } }), 'both'],
-      ['an other connection setting', () => desired({ spec: { ...FULL, otherConnections: { ...FULL.otherConnections, archive: { ...FULL.otherConnections!.archive!, otherSettings: { bucket: 'logs2', region: 'eu-west-1' } } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
-      ['an added other connection', () => desired({ spec: { ...FULL, otherConnections: { ...FULL.otherConnections, backup: { endpoint: 'backup:1' } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
-      ['the endpoint of an other connection', () => desired({ spec: { ...FULL, otherConnections: { ...FULL.otherConnections, audit: { endpoint: 'audit2.example.com:4317', headers: { 'x-audit': 'on' } } } }, context: connectionContext(FULL_CONTEXT) }), 'both'],
+      [
+        'an other connection setting',
+        () =>
+          desired({
+            spec: { ...FULL, otherConnections: { ...FULL.otherConnections, archive: { ...FULL.otherConnections!.archive!, otherSettings: { bucket: 'logs2', region: 'eu-west-1' } } } },
+            context: connectionContext(FULL_CONTEXT),
+          }),
+        'both',
+      ],
+      [
+        'an added other connection',
+        () => desired({ spec: { ...FULL, otherConnections: { ...FULL.otherConnections, backup: { endpoint: 'backup:1' } } }, context: connectionContext(FULL_CONTEXT) }),
+        'both',
+      ],
+      [
+        'the endpoint of an other connection',
+        () =>
+          desired({
+            spec: { ...FULL, otherConnections: { ...FULL.otherConnections, audit: { endpoint: 'audit2.example.com:4317', headers: { 'x-audit': 'on' } } } },
+            context: connectionContext(FULL_CONTEXT),
+          }),
+        'both',
+      ],
     ])('changes with %s', (_name, changed, which) => {
       // Prepare
       const before = full();
@@ -285,7 +327,7 @@ describe('desiredSettings', () => {
       ['an agent without ReportsHeartbeat and an issued certificate', { capabilities: STEERABLE & ~REPORTS_HEARTBEAT, issued: issuedCertificate() }, true],
       ['a document that steers although the server does not', { capabilities: STEERABLE, heartbeat: { idleSeconds: 0, pendingSeconds: 0 }, spec: { opamp: { heartbeat: { idleSeconds: 30 } } } }, true],
       ['an agent that does not accept it, with a section and a certificate', { capabilities: STEERABLE & ~ACCEPTS_OPAMP, spec: { opamp: {} }, issued: issuedCertificate() }, false],
-      ['an agent with other parts only (no opamp section, no heartbeat)', { capabilities: (TAKES_ALL & ~REPORTS_HEARTBEAT), spec: { ownLogs: { endpoint: 'https://l.example.com/v1/logs' } } }, false],
+      ['an agent with other parts only (no opamp section, no heartbeat)', { capabilities: TAKES_ALL & ~REPORTS_HEARTBEAT, spec: { ownLogs: { endpoint: 'https://l.example.com/v1/logs' } } }, false],
     ])('is produced for %s: %s', (_name, init, expected) => {
       // Act
       const settings = desired(init);
@@ -369,7 +411,10 @@ describe('desiredSettings', () => {
   describe('certificates', () => {
     it('gives a destination its declared certificate, and withholds the destination with a problem when it is missing', () => {
       // Act
-      const found = desired({ spec: { ownMetrics: { endpoint: 'https://m.example.com/v1/metrics', certificate: 'metrics-client' } }, context: connectionContext({ certificates: { 'metrics-client': METRICS_CERT } }) });
+      const found = desired({
+        spec: { ownMetrics: { endpoint: 'https://m.example.com/v1/metrics', certificate: 'metrics-client' } },
+        context: connectionContext({ certificates: { 'metrics-client': METRICS_CERT } }),
+      });
       const missing = desired({ spec: { ownMetrics: { endpoint: 'https://m.example.com/v1/metrics', certificate: 'metrics-client' } } });
 
       // Assess
@@ -399,20 +444,23 @@ describe('desiredSettings', () => {
 
   describe('heartbeat interval', () => {
     it('is the idle interval when nothing is pending, and min(pending, idle) when something is (0: idle throughout)', () => {
-      fc.assert(fc.property(fc.integer({ min: 1, max: 86_400 }), fc.integer({ min: 0, max: 86_400 }), fc.boolean(), fc.boolean(), (idleSeconds, pendingSeconds, pending, inDocument) => {
-        // Prepare
-        const init: DesiredInit = inDocument
-          ? { capabilities: STEERABLE, heartbeat: { idleSeconds: 1, pendingSeconds: 1 }, spec: { opamp: { heartbeat: { idleSeconds, pendingSeconds } } }, pending }
-          : { capabilities: STEERABLE, heartbeat: { idleSeconds, pendingSeconds }, pending };
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 86_400 }), fc.integer({ min: 0, max: 86_400 }), fc.boolean(), fc.boolean(), (idleSeconds, pendingSeconds, pending, inDocument) => {
+          // Prepare
+          const init: DesiredInit = inDocument
+            ? { capabilities: STEERABLE, heartbeat: { idleSeconds: 1, pendingSeconds: 1 }, spec: { opamp: { heartbeat: { idleSeconds, pendingSeconds } } }, pending }
+            : { capabilities: STEERABLE, heartbeat: { idleSeconds, pendingSeconds }, pending };
 
-        // Act
-        const settings = desired(init);
+          // Act
+          const settings = desired(init);
 
-        // Assess
-        const expected = pending && pendingSeconds > 0 ? Math.min(pendingSeconds, idleSeconds) : idleSeconds;
-        expect(settings.heartbeatSeconds).toBe(expected);
-        expect(settingsOffers(settings, ['opamp']).opamp?.heartbeatIntervalSeconds).toBe(BigInt(expected));
-      }), { numRuns: 200 });
+          // Assess
+          const expected = pending && pendingSeconds > 0 ? Math.min(pendingSeconds, idleSeconds) : idleSeconds;
+          expect(settings.heartbeatSeconds).toBe(expected);
+          expect(settingsOffers(settings, ['opamp']).opamp?.heartbeatIntervalSeconds).toBe(BigInt(expected));
+        }),
+        { numRuns: 200 },
+      );
     });
 
     it('takes from the document only what it says: a document idle interval with the policy pending interval', () => {
@@ -508,7 +556,11 @@ describe('settingsToOffer', () => {
     expect(send).toBeUndefined();
   });
 
-  it.each([['APPLIED', APPLIED], ['APPLYING', APPLYING], ['FAILED', FAILED]])('offers nothing to a reporting agent that reports the desired hash %s, however long ago the offer was', (_name, status) => {
+  it.each([
+    ['APPLIED', APPLIED],
+    ['APPLYING', APPLYING],
+    ['FAILED', FAILED],
+  ])('offers nothing to a reporting agent that reports the desired hash %s, however long ago the offer was', (_name, status) => {
     // Act
     const send = decide({ reported: reportedStatus(settings.hash, status), offer: offered(settings), now: T0 + 100 * RESEND });
 

@@ -64,12 +64,15 @@ const AGENT_140 = pkg('', '0.140.0', { content: 'collector 0.140.0' });
 const AGENT_141 = pkg('', '0.141.0', { content: 'collector 0.141.0', signature: 'sig of 0.141.0' });
 const EXT = pkg('ext', '1.0.0', { content: 'extension 1.0.0', signature: 'sig of ext' });
 
-const FLEET: FleetState = packageFleet([AGENT_140, AGENT_141, EXT], [
-  packagesAssignment('default', { '': '0.140.0' }),
-  packagesAssignment('checkout', { '': '0.141.0', ext: '1.0.0' }, { selector: 'service.name=checkout' }),
-  // A configuration-only assignment: it decides nothing about packages.
-  { name: 'cart-config', config: 'cart', selector: parseSelector('service.name=cart'), priority: 100 },
-]);
+const FLEET: FleetState = packageFleet(
+  [AGENT_140, AGENT_141, EXT],
+  [
+    packagesAssignment('default', { '': '0.140.0' }),
+    packagesAssignment('checkout', { '': '0.141.0', ext: '1.0.0' }, { selector: 'service.name=checkout' }),
+    // A configuration-only assignment: it decides nothing about packages.
+    { name: 'cart-config', config: 'cart', selector: parseSelector('service.name=cart'), priority: 100 },
+  ],
+);
 const SET_DEFAULT = allPackagesHash([AGENT_140]);
 const SET_CHECKOUT = allPackagesHash([AGENT_141, EXT]);
 
@@ -148,7 +151,10 @@ describe('decidePoll: packages', () => {
       expect(Object.keys(offered.packages).sort()).toEqual(['', 'ext']);
       expect(offered.packages['']).toMatchObject({ type: PackageType.PackageType_TopLevel, version: '0.141.0', hash: bytes(packageHash(AGENT_141)) });
       expect(offered.packages.ext).toMatchObject({ type: PackageType.PackageType_Addon, version: '1.0.0', hash: bytes(packageHash(EXT)) });
-      for (const [meta, content, signature] of [[AGENT_141, 'collector 0.141.0', 'sig of 0.141.0'], [EXT, 'extension 1.0.0', 'sig of ext']] as const) {
+      for (const [meta, content, signature] of [
+        [AGENT_141, 'collector 0.141.0', 'sig of 0.141.0'],
+        [EXT, 'extension 1.0.0', 'sig of ext'],
+      ] as const) {
         const entry = offered.packages[meta.name]!;
         expect(entry.hash).toHaveLength(32);
         expect(Buffer.from(entry.file!.contentHash).toString('hex')).toBe(sha256Hex(content));
@@ -189,12 +195,20 @@ describe('decidePoll: packages', () => {
       ['the agent does not accept packages', () => decide(report(1n, { capabilities: PKG_CAPS & ~ACCEPTS_PACKAGES }))],
       ['the server has packages switched off', () => decide(report(1n), { options: { ...OPTS, features: { ...OPTS.features, packages: false } } })],
       ['there is no fleet state', () => decide(report(1n), { fleet: null })],
-      ['one version of the set is not in the bucket (never a partial set)', () => decide(report(1n), {
-        fleet: packageFleet([AGENT_141], [packagesAssignment('default', { '': '0.141.0', ext: '1.0.0' })]),
-      })],
-      ['one version of the set was recorded with an error', () => decide(report(1n), {
-        fleet: packageFleet([AGENT_141, { ...EXT, error: 'two files' }], [packagesAssignment('default', { '': '0.141.0', ext: '1.0.0' })]),
-      })],
+      [
+        'one version of the set is not in the bucket (never a partial set)',
+        () =>
+          decide(report(1n), {
+            fleet: packageFleet([AGENT_141], [packagesAssignment('default', { '': '0.141.0', ext: '1.0.0' })]),
+          }),
+      ],
+      [
+        'one version of the set was recorded with an error',
+        () =>
+          decide(report(1n), {
+            fleet: packageFleet([AGENT_141, { ...EXT, error: 'two files' }], [packagesAssignment('default', { '': '0.141.0', ext: '1.0.0' })]),
+          }),
+      ],
       ['the agent reports the desired set as the one it was given', () => decide(report(1n, { packageStatuses: statusesReport(SET_CHECKOUT, { '': { has: '0.141.0' }, ext: { has: '1.0.0' } }) }))],
       ['no assignment names packages', () => decide(report(1n), { fleet: packageFleet([AGENT_140], []) })],
     ])('is not made when %s', (_name, act) => {
@@ -214,16 +228,18 @@ describe('decidePoll: packages', () => {
       // Prepare
       const agent = session();
       agent.send(report(1n), { now: T0 });
-      agent.send(beat(2n, {
-        packageStatuses: statusesReport(SET_CHECKOUT, {
-          '': { has: '0.140.0', offered: '0.141.0', status: PackageStatusEnum.PackageStatusEnum_InstallFailed, error: 'checksum mismatch' },
-          ext: { has: '', offered: '1.0.0', status: PackageStatusEnum.PackageStatusEnum_InstallFailed },
+      agent.send(
+        beat(2n, {
+          packageStatuses: statusesReport(SET_CHECKOUT, {
+            '': { has: '0.140.0', offered: '0.141.0', status: PackageStatusEnum.PackageStatusEnum_InstallFailed, error: 'checksum mismatch' },
+            ext: { has: '', offered: '1.0.0', status: PackageStatusEnum.PackageStatusEnum_InstallFailed },
+          }),
         }),
-      }), { now: T0 + 30 * SECOND });
+        { now: T0 + 30 * SECOND },
+      );
 
       // Act
-      const later = [RESEND, 60 * MINUTE, 24 * 60 * MINUTE, 30 * 24 * 60 * MINUTE].map((after, i) =>
-        agent.send(beat(3n + BigInt(i)), { now: T0 + after }));
+      const later = [RESEND, 60 * MINUTE, 24 * 60 * MINUTE, 30 * 24 * 60 * MINUTE].map((after, i) => agent.send(beat(3n + BigInt(i)), { now: T0 + after }));
 
       // Assess
       for (const decision of later) expect(decision.reply.packagesAvailable).toBeUndefined();
@@ -288,9 +304,7 @@ describe('decidePoll: packages', () => {
       agent.send(report(1n), { now: T0 });
       agent.send(beat(2n, { packageStatuses: statusesReport(SET_CHECKOUT, { '': { has: '0.141.0', offered: '0.141.0' }, ext: { has: '1.0.0', offered: '1.0.0' } }) }), { now: T0 + MINUTE });
       const quiet = agent.send(beat(3n), { now: T0 + 2 * MINUTE });
-      const downgraded = packageFleet([AGENT_140, AGENT_141, EXT], [
-        packagesAssignment('checkout', { '': '0.140.0', ext: '1.0.0' }, { selector: 'service.name=checkout' }),
-      ]);
+      const downgraded = packageFleet([AGENT_140, AGENT_141, EXT], [packagesAssignment('checkout', { '': '0.140.0', ext: '1.0.0' }, { selector: 'service.name=checkout' })]);
 
       // Act
       const decision = agent.send(beat(4n), { now: T0 + 3 * MINUTE, fleet: downgraded });
@@ -339,11 +353,13 @@ describe('decidePoll: restart command', () => {
     const decision = decide(message, { record, now: T0 + MINUTE, options });
 
     // Assess
-    expect(decision.reply).toEqual(create(ServerToAgentSchema, {
-      instanceUid: AGENT_UID,
-      capabilities: serverCapabilities(options.features),
-      command: create(ServerToAgentCommandSchema, { type: CommandType.CommandType_Restart }),
-    }));
+    expect(decision.reply).toEqual(
+      create(ServerToAgentSchema, {
+        instanceUid: AGENT_UID,
+        capabilities: serverCapabilities(options.features),
+        command: create(ServerToAgentCommandSchema, { type: CommandType.CommandType_Restart }),
+      }),
+    );
     expect(decision.attachPackages).toBeUndefined();
     expect(decision.events).toContain('command-delivered');
     const after = storedAfter(decision);
@@ -455,7 +471,12 @@ describe('decidePoll: restart command', () => {
 
 describe('decidePoll: custom messages', () => {
   const message = (id: string, capability: string, expiresAt = T0 + 60 * MINUTE): QueuedMessage => ({
-    id, capability, type: `type-${id}`, data: Buffer.from(`data of ${id}`).toString('base64'), queuedAt: T0, expiresAt,
+    id,
+    capability,
+    type: `type-${id}`,
+    data: Buffer.from(`data of ${id}`).toString('base64'),
+    queuedAt: T0,
+    expiresAt,
   });
 
   function advertising(...capabilities: string[]): AgentRecord {
@@ -505,7 +526,7 @@ describe('decidePoll: custom messages', () => {
     expect(storedAfter(decision).outbox).toBeUndefined();
   });
 
-  describe('the server\'s custom capabilities', () => {
+  describe("the server's custom capabilities", () => {
     const options = { ...OPTS, serverCustomCapabilities: ['io.server.a', 'io.server.b'] };
 
     it('are sent once, again after a sequence reset, and again when they change', () => {
@@ -676,7 +697,7 @@ describe('decidePoll: duplicate instance uid', () => {
     expect(decision.reply.agentIdentification !== undefined).toBe(split);
   });
 
-  it('splits: the sender gets a new 16-byte uid and its own record with its message\'s state; the original record notes the event', () => {
+  it("splits: the sender gets a new 16-byte uid and its own record with its message's state; the original record notes the event", () => {
     // Prepare
     const { stored, resetAt } = afterClone();
     const now = resetAt + 30 * SECOND;
@@ -705,7 +726,7 @@ describe('decidePoll: duplicate instance uid', () => {
     expect(decision.events).toContain('duplicate-uid');
   });
 
-  it('keeps a custom message the sender sent with the message that split it, in the newcomer\'s inbox', () => {
+  it("keeps a custom message the sender sent with the message that split it, in the newcomer's inbox", () => {
     // Prepare
     const { stored, resetAt } = afterClone();
     const message = beat(16n, { customMessage: create(CustomMessageSchema, { capability: 'io.example.ping', type: 'hello', data: new Uint8Array([1, 2]) }) });

@@ -9,19 +9,7 @@ import type { CoreOptions } from '../../../functions/core/core-options.js';
 import type { PollDecision } from '../../../functions/core/poll-types.js';
 import type { ConfigMeta, FleetState } from '../../../functions/core/fleet.js';
 import { description, fullReport, heartbeat } from '../../support/messages.js';
-import {
-  ACCEPTS_ONLY,
-  APPLIED,
-  APPLYING,
-  FAILED,
-  FULL_CAPS,
-  NO_ACCEPT,
-  POLICY,
-  config,
-  file,
-  fleet,
-  selectorAssignment,
-} from './fleet-fixtures.js';
+import { ACCEPTS_ONLY, APPLIED, APPLYING, FAILED, FULL_CAPS, NO_ACCEPT, POLICY, config, file, fleet, selectorAssignment } from './fleet-fixtures.js';
 import { AGENT_UID, OPTIONS, SECOND, T0, digestOf, storedAfter } from './fixtures.js';
 
 const RESEND = POLICY.resendAfterMs;
@@ -75,7 +63,7 @@ function status(seq: bigint, hash: Uint8Array, value: number, errorMessage = '',
 
 describe('decidePoll with a fleet state', () => {
   describe('an offer', () => {
-    it('carries the targeted configuration\'s 32-byte hash, names it in attachConfig, and records the offer', () => {
+    it("carries the targeted configuration's 32-byte hash, names it in attachConfig, and records the offer", () => {
       // Prepare
       const request = report(1n);
 
@@ -88,7 +76,12 @@ describe('decidePoll with a fleet state', () => {
       expect(decision.attachConfig).toBe(CHECKOUT);
       expect(decision.events).toContain('config-offered');
       expect(storedAfter(decision).configOffer).toEqual({
-        hash: CHECKOUT.hash, name: 'checkout', offeredAt: T0, offeredSeq: 1n, attempts: 1, acknowledged: false,
+        hash: CHECKOUT.hash,
+        name: 'checkout',
+        offeredAt: T0,
+        offeredSeq: 1n,
+        attempts: 1,
+        acknowledged: false,
       });
     });
 
@@ -234,7 +227,10 @@ describe('decidePoll with a fleet state', () => {
       expect(rolledBack.events).toContain('config-rolled-back');
       expect(rolledBack.reply.remoteConfig).toBeUndefined();
       expect(storedAfter(rolledBack).configOffer).toMatchObject({
-        hash: CHECKOUT.hash, rolledBackAt: T0 + 2 * SECOND, rolledBackTo: DEFAULT.hash, rollbackMessage: 'collector did not come up',
+        hash: CHECKOUT.hash,
+        rolledBackAt: T0 + 2 * SECOND,
+        rolledBackTo: DEFAULT.hash,
+        rollbackMessage: 'collector did not come up',
       });
       expect(later.reply.remoteConfig).toBeUndefined();
     });

@@ -173,10 +173,13 @@ describe('decidePoll: connection settings', () => {
       const idleHash = offeredHash(first.reply);
       const assigned = agent.send(beat(2n, REPORTING, { connectionSettingsStatus: settingsStatus(idleHash, APPLIED) }), { now: at(1), fleet: WITH_CONFIG });
       const pendingHash = offeredHash(assigned.reply);
-      const applied = agent.send(beat(3n, REPORTING, {
-        remoteConfigStatus: configApplied(CHECKOUT.hash),
-        connectionSettingsStatus: settingsStatus(pendingHash, APPLIED),
-      }), { now: at(2), fleet: WITH_CONFIG });
+      const applied = agent.send(
+        beat(3n, REPORTING, {
+          remoteConfigStatus: configApplied(CHECKOUT.hash),
+          connectionSettingsStatus: settingsStatus(pendingHash, APPLIED),
+        }),
+        { now: at(2), fleet: WITH_CONFIG },
+      );
       const confirmed = agent.send(beat(4n, REPORTING, { connectionSettingsStatus: settingsStatus(offeredHash(applied.reply), APPLIED) }), { now: at(3), fleet: WITH_CONFIG });
       const later = [at(3) + RESEND, at(3) + 10 * RESEND].map((now, i) => agent.send(beat(5n + BigInt(i), REPORTING), { now, fleet: WITH_CONFIG }));
 
@@ -214,8 +217,7 @@ describe('decidePoll: connection settings', () => {
       agent.send(hello(1n, REPORTING), { now: at(0) });
 
       // Act
-      const offered = Array.from({ length: 12 }, (_, i) => agent.send(beat(2n + BigInt(i), REPORTING), { now: at(0) + (i + 1) * RESEND }))
-        .map((d) => d.reply.connectionSettings !== undefined);
+      const offered = Array.from({ length: 12 }, (_, i) => agent.send(beat(2n + BigInt(i), REPORTING), { now: at(0) + (i + 1) * RESEND })).map((d) => d.reply.connectionSettings !== undefined);
 
       // Assess
       expect(offered.slice(-4)).toEqual([false, false, false, false]);

@@ -48,53 +48,82 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 const b64url = (text: string) => Buffer.from(text).toString('base64url');
 const kinds = (decision: PollDecision) => decision.sections.map((s) => s.content.kind).sort();
 const assignUid = () => ASSIGNED_UID_TEXT;
-const differ = <S extends DescMessage>(schema: S, a: MessageShape<S>, b: MessageShape<S>) =>
-  Buffer.compare(toBinary(schema, a), toBinary(schema, b)) !== 0;
+const differ = <S extends DescMessage>(schema: S, a: MessageShape<S>, b: MessageShape<S>) => Buffer.compare(toBinary(schema, a), toBinary(schema, b)) !== 0;
 
 describe('decidePoll', () => {
   describe('every successful reply', () => {
     const scenarios: Array<[string, () => { request: AgentToServer; decision: PollDecision }]> = [
-      ['unknown agent, heartbeat', () => {
-        const request = hb(0n);
-        return { request, decision: poll(request) };
-      }],
-      ['unknown agent, full report', () => {
-        const request = fullReport(AGENT_UID, 0n);
-        return { request, decision: poll(request) };
-      }],
-      ['consecutive heartbeat', () => {
-        const request = hb(11n);
-        return { request, decision: poll(request, { record: knownAgent(), now: T0 + 30 * SECOND }) };
-      }],
-      ['retried message', () => {
-        const request = fullReport(AGENT_UID, 10n);
-        return { request, decision: poll(request, { record: knownAgent(), now: T0 + SECOND }) };
-      }],
-      ['sequence gap', () => {
-        const request = hb(500n);
-        return { request, decision: poll(request, { record: knownAgent(), now: T0 + 30 * SECOND }) };
-      }],
-      ['sequence reset', () => {
-        const request = hb(0n);
-        return { request, decision: poll(request, { record: knownAgent(), now: T0 + 30 * SECOND }) };
-      }],
-      ['agent disconnect', () => {
-        const request = msg(11n, { agentDisconnect: {} });
-        return { request, decision: poll(request, { record: knownAgent(), now: T0 + 30 * SECOND }) };
-      }],
-      ['RequestInstanceUid', () => {
-        const request = requestsUid(fullReport(AGENT_UID, 0n));
-        return { request, decision: poll(request, { newInstanceUid: assignUid }) };
-      }],
-      ['retried RequestInstanceUid', () => {
-        const request = requestsUid(fullReport(AGENT_UID, 0n));
-        const redirect = poll(request, { newInstanceUid: assignUid }).records[0]!.record;
-        return { request, decision: poll(request, { record: redirect, now: T0 + SECOND }) };
-      }],
-      ['every server feature enabled', () => {
-        const request = hb(11n);
-        return { request, decision: poll(request, { record: knownAgent(), options: ALL_FEATURES }) };
-      }],
+      [
+        'unknown agent, heartbeat',
+        () => {
+          const request = hb(0n);
+          return { request, decision: poll(request) };
+        },
+      ],
+      [
+        'unknown agent, full report',
+        () => {
+          const request = fullReport(AGENT_UID, 0n);
+          return { request, decision: poll(request) };
+        },
+      ],
+      [
+        'consecutive heartbeat',
+        () => {
+          const request = hb(11n);
+          return { request, decision: poll(request, { record: knownAgent(), now: T0 + 30 * SECOND }) };
+        },
+      ],
+      [
+        'retried message',
+        () => {
+          const request = fullReport(AGENT_UID, 10n);
+          return { request, decision: poll(request, { record: knownAgent(), now: T0 + SECOND }) };
+        },
+      ],
+      [
+        'sequence gap',
+        () => {
+          const request = hb(500n);
+          return { request, decision: poll(request, { record: knownAgent(), now: T0 + 30 * SECOND }) };
+        },
+      ],
+      [
+        'sequence reset',
+        () => {
+          const request = hb(0n);
+          return { request, decision: poll(request, { record: knownAgent(), now: T0 + 30 * SECOND }) };
+        },
+      ],
+      [
+        'agent disconnect',
+        () => {
+          const request = msg(11n, { agentDisconnect: {} });
+          return { request, decision: poll(request, { record: knownAgent(), now: T0 + 30 * SECOND }) };
+        },
+      ],
+      [
+        'RequestInstanceUid',
+        () => {
+          const request = requestsUid(fullReport(AGENT_UID, 0n));
+          return { request, decision: poll(request, { newInstanceUid: assignUid }) };
+        },
+      ],
+      [
+        'retried RequestInstanceUid',
+        () => {
+          const request = requestsUid(fullReport(AGENT_UID, 0n));
+          const redirect = poll(request, { newInstanceUid: assignUid }).records[0]!.record;
+          return { request, decision: poll(request, { record: redirect, now: T0 + SECOND }) };
+        },
+      ],
+      [
+        'every server feature enabled',
+        () => {
+          const request = hb(11n);
+          return { request, decision: poll(request, { record: knownAgent(), options: ALL_FEATURES }) };
+        },
+      ],
     ];
 
     it.each(scenarios)('echoes instance_uid and announces AcceptsStatus with no undefined bits: %s', (_name, scenario) => {
@@ -230,9 +259,10 @@ describe('decidePoll', () => {
       },
       {
         name: 'description',
-        message: () => msg(11n, {
-          agentDescription: description({ 'service.name': 'io.opentelemetry.collector', 'service.version': '0.141.0' }, { 'os.type': 'linux', 'host.name': 'host-1' }),
-        }),
+        message: () =>
+          msg(11n, {
+            agentDescription: description({ 'service.name': 'io.opentelemetry.collector', 'service.version': '0.141.0' }, { 'os.type': 'linux', 'host.name': 'host-1' }),
+          }),
         sections: ['description'],
         check: (r) => expect(r.attributes['service.version']).toBe('0.141.0'),
       },
@@ -256,15 +286,17 @@ describe('decidePoll', () => {
       },
       {
         name: 'connection settings status',
-        message: () => msg(11n, {
-          connectionSettingsStatus: connectionSettingsStatus('cs-1', ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED, 'bad cert'),
-        }),
+        message: () =>
+          msg(11n, {
+            connectionSettingsStatus: connectionSettingsStatus('cs-1', ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED, 'bad cert'),
+          }),
         sections: [],
-        check: (r) => expect(r.connectionSettingsStatus).toEqual({
-          hash: b64('cs-1'),
-          status: ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED,
-          errorMessage: 'bad cert',
-        }),
+        check: (r) =>
+          expect(r.connectionSettingsStatus).toEqual({
+            hash: b64('cs-1'),
+            status: ConnectionSettingsStatuses.ConnectionSettingsStatuses_FAILED,
+            errorMessage: 'bad cert',
+          }),
       },
       {
         name: 'custom capabilities',
@@ -332,22 +364,52 @@ describe('decidePoll', () => {
     });
 
     const reordered: Array<[string, () => { first: AgentToServer; again: AgentToServer; wireDiffers: boolean }]> = [
-      ['component health map', () => {
-        const [a, b] = [health(true, { 'pipeline:traces': true, 'pipeline:logs': false }), health(true, { 'pipeline:logs': false, 'pipeline:traces': true })];
-        return { first: fullReport(AGENT_UID, 10n, { health: a }), again: msg(11n, { health: b }), wireDiffers: differ(ComponentHealthSchema, a, b) };
-      }],
-      ['effective config map', () => {
-        const [a, b] = [effectiveConfig({ 'a.yaml': 'a: 1\n', 'b.yaml': 'b: 2\n' }), effectiveConfig({ 'b.yaml': 'b: 2\n', 'a.yaml': 'a: 1\n' })];
-        return { first: fullReport(AGENT_UID, 10n, { effectiveConfig: a }), again: msg(11n, { effectiveConfig: b }), wireDiffers: differ(EffectiveConfigSchema, a, b) };
-      }],
-      ['package statuses map', () => {
-        const [a, b] = [packageStatuses([['a', '1'], ['b', '2']]), packageStatuses([['b', '2'], ['a', '1']])];
-        return { first: fullReport(AGENT_UID, 10n, { packageStatuses: a }), again: msg(11n, { packageStatuses: b }), wireDiffers: differ(PackageStatusesSchema, a, b) };
-      }],
-      ['available components map', () => {
-        const [a, b] = [availableComponents('comp-1', [['a', '1'], ['b', '2']]), availableComponents('comp-1', [['b', '2'], ['a', '1']])];
-        return { first: fullReport(AGENT_UID, 10n, { availableComponents: a }), again: msg(11n, { availableComponents: b }), wireDiffers: differ(AvailableComponentsSchema, a, b) };
-      }],
+      [
+        'component health map',
+        () => {
+          const [a, b] = [health(true, { 'pipeline:traces': true, 'pipeline:logs': false }), health(true, { 'pipeline:logs': false, 'pipeline:traces': true })];
+          return { first: fullReport(AGENT_UID, 10n, { health: a }), again: msg(11n, { health: b }), wireDiffers: differ(ComponentHealthSchema, a, b) };
+        },
+      ],
+      [
+        'effective config map',
+        () => {
+          const [a, b] = [effectiveConfig({ 'a.yaml': 'a: 1\n', 'b.yaml': 'b: 2\n' }), effectiveConfig({ 'b.yaml': 'b: 2\n', 'a.yaml': 'a: 1\n' })];
+          return { first: fullReport(AGENT_UID, 10n, { effectiveConfig: a }), again: msg(11n, { effectiveConfig: b }), wireDiffers: differ(EffectiveConfigSchema, a, b) };
+        },
+      ],
+      [
+        'package statuses map',
+        () => {
+          const [a, b] = [
+            packageStatuses([
+              ['a', '1'],
+              ['b', '2'],
+            ]),
+            packageStatuses([
+              ['b', '2'],
+              ['a', '1'],
+            ]),
+          ];
+          return { first: fullReport(AGENT_UID, 10n, { packageStatuses: a }), again: msg(11n, { packageStatuses: b }), wireDiffers: differ(PackageStatusesSchema, a, b) };
+        },
+      ],
+      [
+        'available components map',
+        () => {
+          const [a, b] = [
+            availableComponents('comp-1', [
+              ['a', '1'],
+              ['b', '2'],
+            ]),
+            availableComponents('comp-1', [
+              ['b', '2'],
+              ['a', '1'],
+            ]),
+          ];
+          return { first: fullReport(AGENT_UID, 10n, { availableComponents: a }), again: msg(11n, { availableComponents: b }), wireDiffers: differ(AvailableComponentsSchema, a, b) };
+        },
+      ],
     ];
 
     it.each(reordered)('writes nothing for the same %s sent with its entries in another order', (_name, build) => {
@@ -439,15 +501,16 @@ describe('decidePoll', () => {
       // Prepare: two polls read the same record and carry the same new health.
       const stored = knownAgent(10n, T0);
       const message = msg(11n, { health: health(false, { 'pipeline:traces': false }) });
-      const decide = (writeId: string) => decidePoll({
-        record: structuredClone(stored),
-        message,
-        messageDigest: digestOf(message),
-        now: T0 + 30 * SECOND,
-        newInstanceUid: assignUid,
-        options: OPTIONS,
-        writeId,
-      });
+      const decide = (writeId: string) =>
+        decidePoll({
+          record: structuredClone(stored),
+          message,
+          messageDigest: digestOf(message),
+          now: T0 + 30 * SECOND,
+          newInstanceUid: assignUid,
+          options: OPTIONS,
+          writeId,
+        });
 
       // Act
       const a = decide('poll-a');
@@ -836,9 +899,7 @@ describe('decidePoll', () => {
         { kind: 'description', id: stored.sectionIds.description },
         { kind: 'effectiveConfig', id: stored.sectionIds.effectiveConfig },
       ]);
-      expect(decision.sections).toEqual([
-        { instanceUid: ASSIGNED_UID_TEXT, id: expect.any(String), content: expect.objectContaining({ kind: 'health' }) },
-      ]);
+      expect(decision.sections).toEqual([{ instanceUid: ASSIGNED_UID_TEXT, id: expect.any(String), content: expect.objectContaining({ kind: 'health' }) }]);
       // The new uid's record points at the copies (same ids) and at the health it just wrote.
       const moved = decision.records[1]!.record;
       expect(moved.sectionIds).toEqual({

@@ -19,7 +19,8 @@ const resolved = vi.hoisted(() => ({ config: 0, packages: 0, settings: 0, packag
 // feature that resolves on its own (through any of them) shows up here.
 vi.mock('../../../functions/core/targeting.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../../functions/core/targeting.js')>();
-  const counted = <A extends unknown[], R>(kinds: Array<'config' | 'packages' | 'settings'>, f: (...args: A) => R) =>
+  const counted =
+    <A extends unknown[], R>(kinds: Array<'config' | 'packages' | 'settings'>, f: (...args: A) => R) =>
     (...args: A): R => {
       for (const kind of kinds) resolved[kind]++;
       return f(...args);
@@ -175,7 +176,10 @@ describe('resolveTargets', () => {
         const fleet: FleetState = {
           ...FLEET,
           configs: new Map([CHECKOUT, config('c1'), config('default')].map((c) => [c.name, c])),
-          settings: new Map([['s1', {}], ['default', {}]]),
+          settings: new Map([
+            ['s1', {}],
+            ['default', {}],
+          ]),
           assignments,
         };
         const agent = { instanceUid: AGENT_UID_TEXT, attributes: Object.fromEntries(held.map((k) => [k, '1'])) };

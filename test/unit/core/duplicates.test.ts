@@ -158,8 +158,16 @@ describe('observe', () => {
 
   it('counts flips back only within the window, and starts over after a new identity', () => {
     // Act
-    const { fp: flipped } = replay([{ identity: ID_A, now: T0 }, { identity: ID_B, now: T0 + MINUTE }, { identity: ID_A, now: T0 + 2 * MINUTE }]);
-    const { fp: late } = replay([{ identity: ID_A, now: T0 }, { identity: ID_B, now: T0 + MINUTE }, { identity: ID_A, now: T0 + MINUTE + WINDOW }]);
+    const { fp: flipped } = replay([
+      { identity: ID_A, now: T0 },
+      { identity: ID_B, now: T0 + MINUTE },
+      { identity: ID_A, now: T0 + 2 * MINUTE },
+    ]);
+    const { fp: late } = replay([
+      { identity: ID_A, now: T0 },
+      { identity: ID_B, now: T0 + MINUTE },
+      { identity: ID_A, now: T0 + MINUTE + WINDOW },
+    ]);
 
     // Assess
     expect(flipped).toEqual({ identity: ID_A, previousIdentity: ID_B, identityChangedAt: T0 + 2 * MINUTE, identityFlips: 1 });

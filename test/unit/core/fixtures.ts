@@ -10,14 +10,7 @@ import {
   RemoteConfigStatusSchema,
   ServerToAgentFlags,
 } from '../../../functions/gen/opamp/v1/opamp_pb.js';
-import type {
-  AgentToServer,
-  AvailableComponents,
-  ConnectionSettingsStatus,
-  PackageStatuses,
-  RemoteConfigStatus,
-  ServerToAgent,
-} from '../../../functions/gen/opamp/v1/opamp_pb.js';
+import type { AgentToServer, AvailableComponents, ConnectionSettingsStatus, PackageStatuses, RemoteConfigStatus, ServerToAgent } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
 import { contentId } from '../../../functions/core/canonical-hash.js';
 import { DEFAULT_CORE_OPTIONS } from '../../../functions/core/core-options.js';
@@ -92,9 +85,11 @@ export function poll(message: AgentToServer, args: PollArgs = {}): PollDecision 
     message,
     messageDigest: args.digest ?? digestOf(message),
     now: args.now ?? T0,
-    newInstanceUid: args.newInstanceUid ?? (() => {
-      throw new Error('newInstanceUid called although no uid was requested');
-    }),
+    newInstanceUid:
+      args.newInstanceUid ??
+      (() => {
+        throw new Error('newInstanceUid called although no uid was requested');
+      }),
     options: args.options ?? OPTIONS,
   });
 }

@@ -19,11 +19,14 @@ describe('isFullReport', () => {
     ['a Collector report without health', () => fullReport(AGENT_UID, 1n, { health: undefined }), COLLECTOR_CAPS, false],
     ['a Collector report without effective config', () => fullReport(AGENT_UID, 1n, { effectiveConfig: undefined }), COLLECTOR_CAPS, false],
     ['a Collector report without remote config status', () => fullReport(AGENT_UID, 1n, { remoteConfigStatus: undefined }), COLLECTOR_CAPS, false],
-    ['a report without health from an agent that does not report health', () => fullReport(AGENT_UID, 1n, { health: undefined }),
-      COLLECTOR_CAPS & ~BigInt(AgentCapabilities.AgentCapabilities_ReportsHealth), true],
+    [
+      'a report without health from an agent that does not report health',
+      () => fullReport(AGENT_UID, 1n, { health: undefined }),
+      COLLECTOR_CAPS & ~BigInt(AgentCapabilities.AgentCapabilities_ReportsHealth),
+      true,
+    ],
     ['a report without package statuses from an agent that reports them', () => fullReport(AGENT_UID, 1n), PACKAGES_CAPS, false],
-    ['a report with package statuses from an agent that reports them',
-      () => fullReport(AGENT_UID, 1n, { packageStatuses: create(PackageStatusesSchema, {}) }), PACKAGES_CAPS, true],
+    ['a report with package statuses from an agent that reports them', () => fullReport(AGENT_UID, 1n, { packageStatuses: create(PackageStatusesSchema, {}) }), PACKAGES_CAPS, true],
   ])('%s → %s', (_name, build, capabilities, expected) => {
     // Prepare
     const message = build();

@@ -61,11 +61,13 @@ describe('golden hashes', () => {
   });
 
   it('settings hash of a settings document', () => {
-    const spec = parseSettings(JSON.stringify({
-      opamp: { heartbeat: { idleSeconds: 300, pendingSeconds: 30 } },
-      ownMetrics: { endpoint: 'https://metrics.example.com/v1/metrics', headers: { 'x-team': 'checkout' } },
-      ownLogs: { endpoint: 'https://logs.example.com/v1/logs', certificate: 'logs-client' },
-    }));
+    const spec = parseSettings(
+      JSON.stringify({
+        opamp: { heartbeat: { idleSeconds: 300, pendingSeconds: 30 } },
+        ownMetrics: { endpoint: 'https://metrics.example.com/v1/metrics', headers: { 'x-team': 'checkout' } },
+        ownLogs: { endpoint: 'https://logs.example.com/v1/logs', certificate: 'logs-client' },
+      }),
+    );
     const context = connectionContext({ certificates: { 'logs-client': resolvedCertificate('logs-client') } });
     const settings = desired({ spec, context });
     expect(settings.problems).toEqual([]);

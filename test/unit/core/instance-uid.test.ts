@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  INSTANCE_UID_BYTES,
-  instanceUidFromText,
-  instanceUidToText,
-  isCanonicalInstanceUid,
-  isInstanceUidBytes,
-} from '../../../functions/core/instance-uid.js';
+import { INSTANCE_UID_BYTES, instanceUidFromText, instanceUidToText, isCanonicalInstanceUid, isInstanceUidBytes } from '../../../functions/core/instance-uid.js';
 import { AGENT_UID, AGENT_UID_TEXT, hexBytes } from './fixtures.js';
 
 describe('instanceUidToText', () => {
@@ -94,7 +88,12 @@ describe('instanceUidFromText', () => {
 });
 
 describe('isInstanceUidBytes', () => {
-  it.each([[0, false], [15, false], [16, true], [17, false]])('%i bytes → %s', (length, expected) => {
+  it.each([
+    [0, false],
+    [15, false],
+    [16, true],
+    [17, false],
+  ])('%i bytes → %s', (length, expected) => {
     // Act / Assess
     expect(isInstanceUidBytes(new Uint8Array(length))).toBe(expected);
   });

@@ -72,24 +72,26 @@ describe('pathViolation: hostile file names', () => {
   const segment = fc.array(piece, { maxLength: 3 }).map((parts) => parts.join(''));
 
   it('never lets a key through that resolves outside its prefix, holds a control character or is too long', () => {
-    fc.assert(fc.property(fc.array(segment, { maxLength: 6 }), (parts) => {
-      // Prepare
-      const path = parts.join('/');
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 6 }), (parts) => {
+        // Prepare
+        const path = parts.join('/');
 
-      // Act
-      const accepted = pathViolation('file name', path) === undefined;
+        // Act
+        const accepted = pathViolation('file name', path) === undefined;
 
-      // Assess
-      if (accepted) {
-        const segments = path.split('/');
-        expect(segments.every((s) => s !== '' && s !== '.' && s !== '..')).toBe(true);
-        expect(segments.every((s) => Buffer.byteLength(s) <= MAX_SEGMENT_BYTES)).toBe(true);
-        expect(Buffer.from(path, 'utf8').toString('utf8')).toBe(path);
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may pass
-        expect(/[\u0000-\u001f\u007f-\u009f\\]/.test(path)).toBe(false);
-        expect(Buffer.byteLength(path)).toBeLessThanOrEqual(MAX_OBJECT_KEY_BYTES);
-      }
-    }));
+        // Assess
+        if (accepted) {
+          const segments = path.split('/');
+          expect(segments.every((s) => s !== '' && s !== '.' && s !== '..')).toBe(true);
+          expect(segments.every((s) => Buffer.byteLength(s) <= MAX_SEGMENT_BYTES)).toBe(true);
+          expect(Buffer.from(path, 'utf8').toString('utf8')).toBe(path);
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may pass
+          expect(/[\u0000-\u001f\u007f-\u009f\\]/.test(path)).toBe(false);
+          expect(Buffer.byteLength(path)).toBeLessThanOrEqual(MAX_OBJECT_KEY_BYTES);
+        }
+      }),
+    );
   });
 
   it('shows a long name cut, and control characters escaped, in the message', () => {
@@ -139,22 +141,40 @@ describe('mergeRejectedKeys', () => {
 
   it('keeps the newest first, one entry per key, and writes nothing for a repeat', () => {
     // Prepare
-    const first = mergeRejectedKeys([], [{ key: 'configs/a', reason: 'r1', at: at(1) }, { key: 'configs/b', reason: 'r2', at: at(2) }]);
+    const first = mergeRejectedKeys(
+      [],
+      [
+        { key: 'configs/a', reason: 'r1', at: at(1) },
+        { key: 'configs/b', reason: 'r2', at: at(2) },
+      ],
+    );
 
     // Act
     const repeat = mergeRejectedKeys(first.list, [{ key: 'configs/a', reason: 'r1', at: at(3) }]);
     const changed = mergeRejectedKeys(first.list, [{ key: 'configs/a', reason: 'other', at: at(4) }]);
 
     // Assess
-    expect(first).toEqual({ changed: true, list: [{ key: 'configs/b', reason: 'r2', at: at(2) }, { key: 'configs/a', reason: 'r1', at: at(1) }] });
+    expect(first).toEqual({
+      changed: true,
+      list: [
+        { key: 'configs/b', reason: 'r2', at: at(2) },
+        { key: 'configs/a', reason: 'r1', at: at(1) },
+      ],
+    });
     expect(repeat.changed).toBe(false);
     expect(repeat.list).toEqual(first.list);
-    expect(changed.list.map((e) => [e.key, e.reason])).toEqual([['configs/a', 'other'], ['configs/b', 'r2']]);
+    expect(changed.list.map((e) => [e.key, e.reason])).toEqual([
+      ['configs/a', 'other'],
+      ['configs/b', 'r2'],
+    ]);
   });
 
   it(`keeps the latest ${MAX_REJECTED_KEYS}`, () => {
     // Act
-    const { list } = mergeRejectedKeys([], Array.from({ length: 150 }, (_, i) => ({ key: `configs/k${i}`, reason: 'r', at: at(i) })));
+    const { list } = mergeRejectedKeys(
+      [],
+      Array.from({ length: 150 }, (_, i) => ({ key: `configs/k${i}`, reason: 'r', at: at(i) })),
+    );
 
     // Assess
     expect(list).toHaveLength(MAX_REJECTED_KEYS);
@@ -164,7 +184,10 @@ describe('mergeRejectedKeys', () => {
 
   it('stays within one DynamoDB item even for keys that JSON escapes six-fold', () => {
     // Act
-    const { list } = mergeRejectedKeys([], Array.from({ length: 150 }, (_, i) => ({ key: `${i}${'\u0001'.repeat(2000)}`, reason: 'x'.repeat(1000), at: at(i) })));
+    const { list } = mergeRejectedKeys(
+      [],
+      Array.from({ length: 150 }, (_, i) => ({ key: `${i}${'\u0001'.repeat(2000)}`, reason: 'x'.repeat(1000), at: at(i) })),
+    );
 
     // Assess
     expect(list.length).toBeGreaterThan(0);

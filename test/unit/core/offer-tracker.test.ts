@@ -5,8 +5,7 @@ import { MINUTE, T0 } from './fixtures.js';
 
 const POLICY = { resendAfterMs: 5 * MINUTE, maxAttempts: 3 };
 const offered = (overrides: Partial<OfferRecord> = {}): OfferRecord => ({ hash: 'h1', offeredAt: T0, offeredSeq: 1n, attempts: 1, ...overrides });
-const due = (overrides: Partial<OfferDueInput>): boolean =>
-  offerDue({ desired: 'h1', has: false, offer: offered(), reports: true, now: T0 + POLICY.resendAfterMs, policy: POLICY, ...overrides });
+const due = (overrides: Partial<OfferDueInput>): boolean => offerDue({ desired: 'h1', has: false, offer: offered(), reports: true, now: T0 + POLICY.resendAfterMs, policy: POLICY, ...overrides });
 
 describe('nextOffer', () => {
   it('counts replies that carry the same hash, and starts over for another', () => {

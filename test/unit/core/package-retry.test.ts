@@ -53,7 +53,7 @@ describe('package download failures', () => {
     expect(retryBackoffMs(50, policy)).toBe(MAX_RETRY_BACKOFF_MS);
   });
 
-  it('never retries a content mismatch, an unexplained failure, another version\'s failure, or a set without failures', () => {
+  it("never retries a content mismatch, an unexplained failure, another version's failure, or a set without failures", () => {
     const later = 7 * 24 * 60 * 60_000;
     expect(due(failedWith('hash mismatch'), later)).toBe(false);
     expect(due(failedWith('installer crashed'), later)).toBe(false);

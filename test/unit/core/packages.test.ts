@@ -29,29 +29,36 @@ const metaArb: fc.Arbitrary<PackageVersionMeta> = fc.record({
   objectKey: fc.string({ maxLength: 40 }),
   sha256: hexSha,
   size: fc.nat(),
-  signature: fc.option(fc.uint8Array({ minLength: 1, maxLength: 24 }).map((b) => Buffer.from(b).toString('base64')), { nil: undefined }),
+  signature: fc.option(
+    fc.uint8Array({ minLength: 1, maxLength: 24 }).map((b) => Buffer.from(b).toString('base64')),
+    { nil: undefined },
+  ),
 });
 
 describe('packageHash', () => {
   it('is 32 bytes, and the same for equal content', () => {
-    fc.assert(fc.property(metaArb, (meta) => {
-      // Act
-      const hash = packageHash(meta);
+    fc.assert(
+      fc.property(metaArb, (meta) => {
+        // Act
+        const hash = packageHash(meta);
 
-      // Assess
-      expect(bytesOf(hash)).toHaveLength(32);
-      expect(packageHash(structuredClone(meta))).toBe(hash);
-    }));
+        // Assess
+        expect(bytesOf(hash)).toHaveLength(32);
+        expect(packageHash(structuredClone(meta))).toBe(hash);
+      }),
+    );
   });
 
   it('never changes with the object key or size (where and how the file is fetched)', () => {
-    fc.assert(fc.property(metaArb, fc.string({ maxLength: 60 }), fc.nat(), (meta, objectKey, size) => {
-      // Prepare: the object key is what the presigned URL is made from.
-      const moved = { ...meta, objectKey: `https://bucket.example/${objectKey}?X-Amz-Signature=${size}`, size };
+    fc.assert(
+      fc.property(metaArb, fc.string({ maxLength: 60 }), fc.nat(), (meta, objectKey, size) => {
+        // Prepare: the object key is what the presigned URL is made from.
+        const moved = { ...meta, objectKey: `https://bucket.example/${objectKey}?X-Amz-Signature=${size}`, size };
 
-      // Act / Assess
-      expect(packageHash(moved)).toBe(packageHash(meta));
-    }));
+        // Act / Assess
+        expect(packageHash(moved)).toBe(packageHash(meta));
+      }),
+    );
   });
 
   const changes: Array<[string, (m: PackageVersionMeta) => PackageVersionMeta]> = [
@@ -63,10 +70,12 @@ describe('packageHash', () => {
   ];
 
   it.each(changes)('changes with the %s', (_name, change) => {
-    fc.assert(fc.property(metaArb, (meta) => {
-      // Act / Assess
-      expect(packageHash(change(meta))).not.toBe(packageHash(meta));
-    }));
+    fc.assert(
+      fc.property(metaArb, (meta) => {
+        // Act / Assess
+        expect(packageHash(change(meta))).not.toBe(packageHash(meta));
+      }),
+    );
   });
 
   it('depends on the type: the agent itself (TopLevel) and an addon with otherwise equal fields differ', () => {
@@ -85,30 +94,37 @@ describe('allPackagesHash', () => {
   const uniqueSet = fc.uniqueArray(metaArb, { selector: (m) => m.name, minLength: 1, maxLength: 6 });
 
   it('is 32 bytes and independent of the order of the set', () => {
-    fc.assert(fc.property(uniqueSet.chain((set) => fc.tuple(fc.constant(set), fc.shuffledSubarray(set, { minLength: set.length, maxLength: set.length }))), ([set, shuffled]) => {
-      // Act
-      const hash = allPackagesHash(set);
+    fc.assert(
+      fc.property(
+        uniqueSet.chain((set) => fc.tuple(fc.constant(set), fc.shuffledSubarray(set, { minLength: set.length, maxLength: set.length }))),
+        ([set, shuffled]) => {
+          // Act
+          const hash = allPackagesHash(set);
 
-      // Assess
-      expect(bytesOf(hash)).toHaveLength(32);
-      expect(allPackagesHash(shuffled)).toBe(hash);
-    }));
+          // Assess
+          expect(bytesOf(hash)).toHaveLength(32);
+          expect(allPackagesHash(shuffled)).toBe(hash);
+        },
+      ),
+    );
   });
 
   it('changes when any one package of the set changes', () => {
-    fc.assert(fc.property(uniqueSet, fc.nat(), fc.constantFrom<'version' | 'sha256' | 'signature'>('version', 'sha256', 'signature'), (set, pick, field) => {
-      // Prepare
-      const i = pick % set.length;
-      const changed = set.map((m, j) => {
-        if (j !== i) return m;
-        if (field === 'version') return { ...m, version: `${m.version}-rc` };
-        if (field === 'sha256') return { ...m, sha256: createHash('sha256').update(m.sha256).digest('hex') };
-        return { ...m, signature: m.signature === undefined ? 'c2ln' : undefined };
-      });
+    fc.assert(
+      fc.property(uniqueSet, fc.nat(), fc.constantFrom<'version' | 'sha256' | 'signature'>('version', 'sha256', 'signature'), (set, pick, field) => {
+        // Prepare
+        const i = pick % set.length;
+        const changed = set.map((m, j) => {
+          if (j !== i) return m;
+          if (field === 'version') return { ...m, version: `${m.version}-rc` };
+          if (field === 'sha256') return { ...m, sha256: createHash('sha256').update(m.sha256).digest('hex') };
+          return { ...m, signature: m.signature === undefined ? 'c2ln' : undefined };
+        });
 
-      // Act / Assess
-      expect(allPackagesHash(changed)).not.toBe(allPackagesHash(set));
-    }));
+        // Act / Assess
+        expect(allPackagesHash(changed)).not.toBe(allPackagesHash(set));
+      }),
+    );
   });
 
   it('changes when a package is added to or removed from the set, and ignores object keys', () => {
@@ -119,7 +135,10 @@ describe('allPackagesHash', () => {
     // Act
     const one = allPackagesHash([agent]);
     const two = allPackagesHash([agent, ext]);
-    const movedKeys = allPackagesHash([{ ...agent, objectKey: 'elsewhere' }, { ...ext, objectKey: 'elsewhere/too' }]);
+    const movedKeys = allPackagesHash([
+      { ...agent, objectKey: 'elsewhere' },
+      { ...ext, objectKey: 'elsewhere/too' },
+    ]);
 
     // Assess
     expect(two).not.toBe(one);
@@ -144,7 +163,7 @@ describe('resolvePackageSet', () => {
 
   it.each<[string, Record<string, string>, RegExp[]]>([
     ['a version not in the bucket', { '': '0.140.0', ext: '9.9.9' }, [/ext 9\.9\.9 is not in the bucket/]],
-    ['the agent\'s version not in the bucket', { '': '0.999.0', ext: '1.0.0' }, [/_agent \(the agent\) 0\.999\.0 is not in the bucket/]],
+    ["the agent's version not in the bucket", { '': '0.999.0', ext: '1.0.0' }, [/_agent \(the agent\) 0\.999\.0 is not in the bucket/]],
     ['a version recorded with an error', { '': '0.140.0', ext: '2.0.0' }, [/ext 2\.0\.0: packages\/ext\/2\.0\.0\/ holds 2 files/]],
     ['two unusable versions (both reported)', { '': '0.1.0', ext: '2.0.0' }, [/0\.1\.0 is not in the bucket/, /ext 2\.0\.0:/]],
   ])('yields errors and no set (never a partial set) for %s', (_name, spec, expected) => {
@@ -160,7 +179,10 @@ describe('resolvePackageSet', () => {
 });
 
 describe('the top-level package folder', () => {
-  it.each<[string, string]>([['_agent', ''], ['otelcol-contrib', 'otelcol-contrib']])('folder %j is package %j, and back', (folder, name) => {
+  it.each<[string, string]>([
+    ['_agent', ''],
+    ['otelcol-contrib', 'otelcol-contrib'],
+  ])('folder %j is package %j, and back', (folder, name) => {
     // Act / Assess
     expect(packageNameOfFolder(folder)).toBe(name);
     expect(packageFolderOfName(name)).toBe(folder);
@@ -217,7 +239,7 @@ describe('recordPackagesOffer', () => {
 });
 
 describe('summarizePackageStatuses', () => {
-  it('keeps each package\'s versions, status name, error and download progress, compactly', () => {
+  it("keeps each package's versions, status name, error and download progress, compactly", () => {
     // Prepare
     const statuses = statusesReport('aGFzaA==', {
       '': { has: '0.140.0', offered: '0.141.0', status: S.PackageStatusEnum_Downloading, downloadPercent: 42.5 },

@@ -22,10 +22,7 @@ const SET = allPackagesHash([AGENT_141]);
 const FLEET: FleetState = {
   generation: '1',
   configs: new Map([[CHECKOUT.name, CHECKOUT]]),
-  assignments: [
-    selectorAssignment('checkout-config', 'checkout', 'service.name=checkout'),
-    packagesAssignment('checkout-packages', { '': '0.141.0' }, { selector: 'service.name=checkout' }),
-  ],
+  assignments: [selectorAssignment('checkout-config', 'checkout', 'service.name=checkout'), packagesAssignment('checkout-packages', { '': '0.141.0' }, { selector: 'service.name=checkout' })],
   packages: catalog(AGENT_141),
   settings: new Map(),
   certificates: new Map(),
@@ -151,7 +148,12 @@ describe('pendingWork', () => {
       ['InstallFailed', undefined],
     ])('after the set was acknowledged, a package reported %s makes it %s', (status, expected) => {
       // Prepare
-      const record = agent({ capabilities: PACKAGE_AGENT, serverProvidedAllPackagesHash: SET, packagesOffer: { hash: SET, offeredAt: T0, offeredSeq: 1n, attempts: 1 }, packages: packageState(status) });
+      const record = agent({
+        capabilities: PACKAGE_AGENT,
+        serverProvidedAllPackagesHash: SET,
+        packagesOffer: { hash: SET, offeredAt: T0, offeredSeq: 1n, attempts: 1 },
+        packages: packageState(status),
+      });
 
       // Act
       const pending = pendingWork(record, FLEET, POLICY, NOW);
@@ -174,22 +176,25 @@ describe('pendingWork', () => {
 
   it('names the first kind of pending work: restart, message, configuration, packages', () => {
     const kinds = fc.record({ command: fc.boolean(), message: fc.boolean(), config: fc.boolean(), packages: fc.boolean() });
-    fc.assert(fc.property(kinds, (has) => {
-      // Prepare
-      const record = agent({
-        capabilities: ACCEPTS_RESTART | CONFIG_AGENT | PACKAGE_AGENT,
-        ...(has.command ? { pendingCommand: restart } : {}),
-        ...(has.message ? { customCapabilities: ['io.example.ping'], outbox: [message('io.example.ping')] } : {}),
-        ...(has.config ? {} : { remoteConfigStatus: reported(CHECKOUT.hash, APPLIED) }),
-        ...(has.packages ? {} : { serverProvidedAllPackagesHash: SET }),
-      });
+    fc.assert(
+      fc.property(kinds, (has) => {
+        // Prepare
+        const record = agent({
+          capabilities: ACCEPTS_RESTART | CONFIG_AGENT | PACKAGE_AGENT,
+          ...(has.command ? { pendingCommand: restart } : {}),
+          ...(has.message ? { customCapabilities: ['io.example.ping'], outbox: [message('io.example.ping')] } : {}),
+          ...(has.config ? {} : { remoteConfigStatus: reported(CHECKOUT.hash, APPLIED) }),
+          ...(has.packages ? {} : { serverProvidedAllPackagesHash: SET }),
+        });
 
-      // Act
-      const pending = pendingWork(record, FLEET, POLICY, NOW + SECOND);
+        // Act
+        const pending = pendingWork(record, FLEET, POLICY, NOW + SECOND);
 
-      // Assess
-      const expected = has.command ? 'command' : has.message ? 'message' : has.config ? 'config' : has.packages ? 'packages' : undefined;
-      expect(pending).toBe(expected);
-    }), { numRuns: 40 });
+        // Assess
+        const expected = has.command ? 'command' : has.message ? 'message' : has.config ? 'config' : has.packages ? 'packages' : undefined;
+        expect(pending).toBe(expected);
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -22,12 +22,16 @@ const BASE: AgentRecord = {
 describe('stateChanged', () => {
   it.each<[string, Partial<AgentRecord> | ((r: AgentRecord) => void), boolean]>([
     ['nothing but bookkeeping', { version: 4, sequenceNum: 6n, lastMessageDigest: 'd6', lastSeenAt: T0 + 1, expiresAt: 200 }, false],
-    ['equal copies of every field, keys in another order', {
-      attributes: { 'host.name': 'h1', 'service.name': 'checkout' },
-      sections: { description: 'desc-1' },
-      packages: { '': { status: 'Installing', offeredVersion: '2', hasVersion: '1' } },
-      outbox: [{ expiresAt: T0 + 1, queuedAt: T0, data: '', type: 't', capability: 'c', id: 'm1' }],
-    }, false],
+    [
+      'equal copies of every field, keys in another order',
+      {
+        attributes: { 'host.name': 'h1', 'service.name': 'checkout' },
+        sections: { description: 'desc-1' },
+        packages: { '': { status: 'Installing', offeredVersion: '2', hasVersion: '1' } },
+        outbox: [{ expiresAt: T0 + 1, queuedAt: T0, data: '', type: 't', capability: 'c', id: 'm1' }],
+      },
+      false,
+    ],
     ['a field set to undefined where it was absent', { disconnectedAt: undefined }, false],
     ['the capabilities', { capabilities: 15n }, true],
     ['a nested value', { packages: { '': { hasVersion: '1', offeredVersion: '2', status: 'InstallFailed' } } }, true],

@@ -26,25 +26,27 @@ describe('presenceKey', () => {
 
 describe('encodePresence / decodePresence', () => {
   it('gives back every entry, to the second or a sixtieth of its interval, whatever the mix of times and intervals', () => {
-    fc.assert(fc.property(
-      fc.uniqueArray(fc.record({ uid: uidArb, offset: fc.integer({ min: 0, max: 3_600_000 }), interval: fc.constantFrom(0, 15, 30, 60, 300, 86_400) }), {
-        selector: (e) => e.uid,
-        maxLength: 300,
-      }),
-      (raw) => {
-        const entries: PresenceEntry[] = raw.map((e) => ({ key: presenceKey(e.uid), seenAt: T0 + e.offset, intervalSeconds: e.interval }));
-        const { baseSeconds, bytes } = encodePresence(entries);
-        const decoded = new Map(decodePresence(baseSeconds, bytes).map((e) => [e.key, e]));
-        expect(decoded.size).toBe(entries.length);
-        for (const e of entries) {
-          const back = decoded.get(e.key)!;
-          const step = Math.max(1, Math.floor(e.intervalSeconds / 60)) * 1000;
-          expect(back.intervalSeconds).toBe(e.intervalSeconds);
-          expect(back.seenAt).toBeLessThanOrEqual(e.seenAt);
-          expect(e.seenAt - back.seenAt).toBeLessThan(step);
-        }
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.record({ uid: uidArb, offset: fc.integer({ min: 0, max: 3_600_000 }), interval: fc.constantFrom(0, 15, 30, 60, 300, 86_400) }), {
+          selector: (e) => e.uid,
+          maxLength: 300,
+        }),
+        (raw) => {
+          const entries: PresenceEntry[] = raw.map((e) => ({ key: presenceKey(e.uid), seenAt: T0 + e.offset, intervalSeconds: e.interval }));
+          const { baseSeconds, bytes } = encodePresence(entries);
+          const decoded = new Map(decodePresence(baseSeconds, bytes).map((e) => [e.key, e]));
+          expect(decoded.size).toBe(entries.length);
+          for (const e of entries) {
+            const back = decoded.get(e.key)!;
+            const step = Math.max(1, Math.floor(e.intervalSeconds / 60)) * 1000;
+            expect(back.intervalSeconds).toBe(e.intervalSeconds);
+            expect(back.seenAt).toBeLessThanOrEqual(e.seenAt);
+            expect(e.seenAt - back.seenAt).toBeLessThan(step);
+          }
+        },
+      ),
+    );
   });
 
   it('costs eight bytes an agent and two a time step', () => {

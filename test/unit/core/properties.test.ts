@@ -1,11 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  AgentCapabilities,
-  CommandType,
-  ServerToAgentSchema,
-} from '../../../functions/gen/opamp/v1/opamp_pb.js';
+import { AgentCapabilities, CommandType, ServerToAgentSchema } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer, ServerToAgent } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentRecord } from '../../../functions/core/agent-record.js';
 import { selectorAttributes } from '../../../functions/core/attributes.js';
@@ -77,11 +73,23 @@ const statusArb: fc.Arbitrary<AgentStatus> = fc.record({
   config: fc.constantFrom('receivers: {}\n', 'receivers: {otlp: {}}\n'),
   remoteConfig: fc.record({ hash: fc.constantFrom('', 'cfg-1'), status: fc.integer({ min: 0, max: 3 }), error: fc.constantFrom('', 'bad') }),
   packages: fc.record({
-    versions: fc.constantFrom<Array<[string, string]>>([['otelcol', '1']], [['otelcol', '2'], ['addon', '1']]),
+    versions: fc.constantFrom<Array<[string, string]>>(
+      [['otelcol', '1']],
+      [
+        ['otelcol', '2'],
+        ['addon', '1'],
+      ],
+    ),
     offered: fc.constantFrom('all-1', 'all-2'),
   }),
   components: fc.constantFrom(
-    { hash: 'comp-1', list: [['otlpreceiver', '1'], ['batchprocessor', '1']] as Array<[string, string]> },
+    {
+      hash: 'comp-1',
+      list: [
+        ['otlpreceiver', '1'],
+        ['batchprocessor', '1'],
+      ] as Array<[string, string]>,
+    },
     { hash: 'comp-2', list: [['otlpreceiver', '2']] as Array<[string, string]> },
   ),
   custom: fc.constantFrom([], ['io.example.ping'], ['io.example.ping', 'io.example.pong']),
@@ -92,20 +100,25 @@ const reversedPairs = <T>(pairs: T[], reverse: boolean) => (reverse ? [...pairs]
 
 /** The AgentToServer for a status, with the parts in `include`; `reverse` sends map entries in reverse order. */
 function statusMessage(status: AgentStatus, seq: bigint, include: PartFlags, reverse: PartFlags): AgentToServer {
-  const components = Object.fromEntries(
-    reversedPairs(['pipeline:traces', 'pipeline:logs', 'pipeline:metrics'], reverse.health).map((name) => [name, !status.health.failing.includes(name)]),
+  const components = Object.fromEntries(reversedPairs(['pipeline:traces', 'pipeline:logs', 'pipeline:metrics'], reverse.health).map((name) => [name, !status.health.failing.includes(name)]));
+  const files = Object.fromEntries(
+    reversedPairs<[string, string]>(
+      [
+        ['collector.yaml', status.config],
+        ['extra.yaml', 'x: 1\n'],
+      ],
+      reverse.config,
+    ),
   );
-  const files = Object.fromEntries(reversedPairs<[string, string]>([['collector.yaml', status.config], ['extra.yaml', 'x: 1\n']], reverse.config));
   return agentToServer({
     instanceUid: AGENT_UID,
     sequenceNum: seq,
     capabilities: status.capabilities,
-    ...(include.description ? {
-      agentDescription: description(
-        { 'service.name': status.description.service, 'service.version': status.description.version },
-        { 'host.name': status.description.host },
-      ),
-    } : {}),
+    ...(include.description
+      ? {
+          agentDescription: description({ 'service.name': status.description.service, 'service.version': status.description.version }, { 'host.name': status.description.host }),
+        }
+      : {}),
     ...(include.health ? { health: health(status.health.healthy, components) } : {}),
     ...(include.config ? { effectiveConfig: effectiveConfig(files) } : {}),
     ...(include.remoteConfig ? { remoteConfigStatus: remoteConfigStatus(status.remoteConfig.hash, status.remoteConfig.status, status.remoteConfig.error) } : {}),
@@ -255,8 +268,16 @@ function excluded(reply: ServerToAgent, acc: AgentAcceptance): string[] {
   if (reply.customMessage && !(acc.customCapabilities ?? []).includes(reply.customMessage.capability)) found.push('custom_message');
   if (reply.command) {
     if (!has(acc, A.AgentCapabilities_AcceptsRestartCommand)) found.push('command');
-    if (reply.remoteConfig || reply.connectionSettings || reply.packagesAvailable || reply.agentIdentification ||
-      reply.customCapabilities || reply.customMessage || reply.errorResponse || reply.flags !== 0n) {
+    if (
+      reply.remoteConfig ||
+      reply.connectionSettings ||
+      reply.packagesAvailable ||
+      reply.agentIdentification ||
+      reply.customCapabilities ||
+      reply.customMessage ||
+      reply.errorResponse ||
+      reply.flags !== 0n
+    ) {
       found.push('command not alone');
     }
   }
@@ -289,16 +310,18 @@ function replyFor(offer: Offer): ServerToAgent {
     flags: (offer.fullState ? REPORT_FULL_STATE : 0n) | (offer.components ? REPORT_AVAILABLE_COMPONENTS : 0n),
     ...(offer.remoteConfig ? { remoteConfig: { configHash: bytes('cfg'), config: { configMap: { '': { body: bytes('a: 1') } } } } } : {}),
     ...(offer.packages ? { packagesAvailable: { allPackagesHash: bytes('all'), packages: { p: { version: '1' } } } } : {}),
-    ...(anyConnection ? {
-      connectionSettings: {
-        hash: bytes('cs'),
-        ...(offer.opamp ? { opamp: { destinationEndpoint: 'https://opamp' } } : {}),
-        ...(offer.ownMetrics ? { ownMetrics: { destinationEndpoint: 'https://m' } } : {}),
-        ...(offer.ownTraces ? { ownTraces: { destinationEndpoint: 'https://t' } } : {}),
-        ...(offer.ownLogs ? { ownLogs: { destinationEndpoint: 'https://l' } } : {}),
-        ...(offer.other ? { otherConnections: { kafka: { destinationEndpoint: 'kafka:9092' } } } : {}),
-      },
-    } : {}),
+    ...(anyConnection
+      ? {
+          connectionSettings: {
+            hash: bytes('cs'),
+            ...(offer.opamp ? { opamp: { destinationEndpoint: 'https://opamp' } } : {}),
+            ...(offer.ownMetrics ? { ownMetrics: { destinationEndpoint: 'https://m' } } : {}),
+            ...(offer.ownTraces ? { ownTraces: { destinationEndpoint: 'https://t' } } : {}),
+            ...(offer.ownLogs ? { ownLogs: { destinationEndpoint: 'https://l' } } : {}),
+            ...(offer.other ? { otherConnections: { kafka: { destinationEndpoint: 'kafka:9092' } } } : {}),
+          },
+        }
+      : {}),
     ...(offer.command ? { command: { type: CommandType.CommandType_Restart } } : {}),
     ...(offer.customMessage ? { customMessage: { capability: offer.customMessage, type: 't', data: bytes('d') } } : {}),
     ...(offer.identification ? { agentIdentification: { newInstanceUid: bytes('0123456789abcdef') } } : {}),
@@ -332,8 +355,7 @@ describe('capability gating (property)', () => {
         expect(out.connectionSettings?.ownMetrics !== undefined).toBe(keeps(offer.ownMetrics, has(acc, A.AgentCapabilities_ReportsOwnMetrics)));
         expect(out.connectionSettings?.ownTraces !== undefined).toBe(keeps(offer.ownTraces, has(acc, A.AgentCapabilities_ReportsOwnTraces)));
         expect(out.connectionSettings?.ownLogs !== undefined).toBe(keeps(offer.ownLogs, has(acc, A.AgentCapabilities_ReportsOwnLogs)));
-        expect(Object.keys(out.connectionSettings?.otherConnections ?? {}).length > 0)
-          .toBe(keeps(offer.other, has(acc, A.AgentCapabilities_AcceptsOtherConnectionSettings)));
+        expect(Object.keys(out.connectionSettings?.otherConnections ?? {}).length > 0).toBe(keeps(offer.other, has(acc, A.AgentCapabilities_AcceptsOtherConnectionSettings)));
         expect(out.customMessage !== undefined).toBe(keeps(offer.customMessage !== undefined, (customCapabilities ?? []).includes(offer.customMessage ?? '')));
         expect(out.agentIdentification !== undefined).toBe(keeps(offer.identification, true));
         expect((out.flags & REPORT_FULL_STATE) !== 0n).toBe(keeps(offer.fullState, true));
@@ -362,13 +384,9 @@ describe('capability gating (property)', () => {
     fc.assert(
       fc.property(pollArb, (p) => {
         // Prepare
-        const stored = p.known
-          ? knownWith(p.storedCaps, p.storedCustom)
-          : undefined;
+        const stored = p.known ? knownWith(p.storedCaps, p.storedCustom) : undefined;
         const seq = 10n + p.seqOffset;
-        const message = p.fullReport
-          ? fullReport(AGENT_UID, seq, { capabilities: p.messageCaps })
-          : heartbeat(AGENT_UID, seq, p.messageCaps);
+        const message = p.fullReport ? fullReport(AGENT_UID, seq, { capabilities: p.messageCaps }) : heartbeat(AGENT_UID, seq, p.messageCaps);
         if (p.messageCustom) message.customCapabilities = customCapabilities(...p.messageCustom);
         if (p.requestUid) message.flags |= REQUEST_INSTANCE_UID;
         const acc: AgentAcceptance = {

@@ -1,12 +1,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { AgentDescriptionSchema, AgentToServerSchema, EffectiveConfigSchema } from '../../../functions/gen/opamp/v1/opamp_pb.js';
-import {
-  boundedCustomCapabilities,
-  boundedErrorMessage,
-  boundedSelectorAttributes,
-  RECORD_BOUNDS,
-} from '../../../functions/core/record-bounds.js';
+import { boundedCustomCapabilities, boundedErrorMessage, boundedSelectorAttributes, RECORD_BOUNDS } from '../../../functions/core/record-bounds.js';
 import { LARGE_SECTION_BYTES, rawSections, sectionHash } from '../../../functions/core/sections.js';
 import { description, fullReport } from '../../support/messages.js';
 import { ProtocolError } from '../../../functions/core/errors.js';

@@ -5,20 +5,7 @@ import type { ConfigMeta } from '../../../functions/core/fleet.js';
 import { configRolloutState, configToOffer, noteRemoteConfigStatus, recordOffer } from '../../../functions/core/remote-config.js';
 import type { ConfigRolloutState, DeliveryInput, RemoteConfigOffer } from '../../../functions/core/remote-config.js';
 import type { ConfigTarget } from '../../../functions/core/targeting.js';
-import {
-  ACCEPTS_ONLY,
-  APPLIED,
-  APPLYING,
-  FAILED,
-  FULL_CAPS,
-  NO_ACCEPT,
-  POLICY,
-  config,
-  file,
-  offerOf,
-  reported,
-  target,
-} from './fleet-fixtures.js';
+import { ACCEPTS_ONLY, APPLIED, APPLYING, FAILED, FULL_CAPS, NO_ACCEPT, POLICY, config, file, offerOf, reported, target } from './fleet-fixtures.js';
 import { MINUTE, SECOND, T0 } from './fixtures.js';
 
 const HOUR = 60 * MINUTE;
@@ -43,25 +30,48 @@ describe('configToOffer', () => {
     ['reported hash equal, UNSET → nothing', { reported: reported(DESIRED.hash, RemoteConfigStatuses.RemoteConfigStatuses_UNSET) }, undefined],
     ['reported hash equal though never offered by us → nothing', { reported: reported(DESIRED.hash, APPLIED), offer: undefined }, undefined],
     ['FAILED with the desired hash → nothing', { reported: reported(DESIRED.hash, FAILED, 'bad'), offer: offerOf(DESIRED, { acknowledged: true }) }, undefined],
-    ['FAILED with the desired hash, long after resendAfterMs → nothing', {
-      reported: reported(DESIRED.hash, FAILED, 'bad'), offer: offerOf(DESIRED, { acknowledged: true }), now: T0 + 100 * RESEND,
-    }, undefined],
+    [
+      'FAILED with the desired hash, long after resendAfterMs → nothing',
+      {
+        reported: reported(DESIRED.hash, FAILED, 'bad'),
+        offer: offerOf(DESIRED, { acknowledged: true }),
+        now: T0 + 100 * RESEND,
+      },
+      undefined,
+    ],
     ['FAILED with the desired hash and no offer on record → nothing', { reported: reported(DESIRED.hash, FAILED, 'bad'), now: T0 + 100 * RESEND }, undefined],
     ['offered, not reported, before resendAfterMs → nothing', { offer: offerOf(DESIRED), now: T0 + RESEND - 1 }, undefined],
     ['offered, not reported, at resendAfterMs → offered again', { offer: offerOf(DESIRED), now: T0 + RESEND }, DESIRED],
     ['offered twice, after resendAfterMs → offered a third time', { offer: offerOf(DESIRED, { attempts: 2 }), now: T0 + RESEND }, DESIRED],
     ['offered maxAttempts times, long after → nothing', { offer: offerOf(DESIRED, { attempts: POLICY.maxAttempts }), now: T0 + 100 * RESEND }, undefined],
-    ['offered, agent still reports the previous hash APPLIED, after resend → offered again', {
-      offer: offerOf(DESIRED), reported: reported(PREVIOUS.hash, APPLIED), now: T0 + RESEND,
-    }, DESIRED],
+    [
+      'offered, agent still reports the previous hash APPLIED, after resend → offered again',
+      {
+        offer: offerOf(DESIRED),
+        reported: reported(PREVIOUS.hash, APPLIED),
+        now: T0 + RESEND,
+      },
+      DESIRED,
+    ],
     ['agent without ReportsRemoteConfig, never offered → offered', { capabilities: ACCEPTS_ONLY }, DESIRED],
-    ['agent without ReportsRemoteConfig, offered once → nothing, even much later', {
-      capabilities: ACCEPTS_ONLY, offer: offerOf(DESIRED), now: T0 + 100 * RESEND,
-    }, undefined],
-    ['agent rolled back from the desired hash → nothing, even much later', {
-      offer: offerOf(DESIRED, { acknowledged: true, rolledBackAt: T0 + SECOND, rolledBackTo: PREVIOUS.hash }),
-      reported: reported(PREVIOUS.hash, APPLIED), now: T0 + 100 * RESEND,
-    }, undefined],
+    [
+      'agent without ReportsRemoteConfig, offered once → nothing, even much later',
+      {
+        capabilities: ACCEPTS_ONLY,
+        offer: offerOf(DESIRED),
+        now: T0 + 100 * RESEND,
+      },
+      undefined,
+    ],
+    [
+      'agent rolled back from the desired hash → nothing, even much later',
+      {
+        offer: offerOf(DESIRED, { acknowledged: true, rolledBackAt: T0 + SECOND, rolledBackTo: PREVIOUS.hash }),
+        reported: reported(PREVIOUS.hash, APPLIED),
+        now: T0 + 100 * RESEND,
+      },
+      undefined,
+    ],
     ['agent without AcceptsRemoteConfig → nothing', { capabilities: NO_ACCEPT }, undefined],
     ['agent with no capabilities at all → nothing', { capabilities: 0n }, undefined],
     ['the desired hash is withheld → nothing', { withheld: new Set([DESIRED.hash]) }, undefined],
@@ -142,8 +152,16 @@ describe('noteRemoteConfigStatus', () => {
     ['an offer not yet taken, while the agent still runs the previous hash', offerOf(DESIRED), reported(PREVIOUS.hash, APPLIED)],
     ['an acknowledged offer, then APPLYING another hash', offerOf(DESIRED, { acknowledged: true }), reported(PREVIOUS.hash, APPLYING)],
     ['an acknowledged offer, then FAILED with another hash', offerOf(DESIRED, { acknowledged: true }), reported(PREVIOUS.hash, FAILED)],
-    ['an offer already rolled back, then APPLIED with a third hash', offerOf(DESIRED, { acknowledged: true, rolledBackAt: T0, rolledBackTo: PREVIOUS.hash, rollbackMessage: 'first' }), reported('other', APPLIED)],
-    ['an offer already rolled back, then the offered hash reported', offerOf(DESIRED, { acknowledged: true, rolledBackAt: T0, rolledBackTo: PREVIOUS.hash, rollbackMessage: 'first' }), reported(DESIRED.hash, APPLIED)],
+    [
+      'an offer already rolled back, then APPLIED with a third hash',
+      offerOf(DESIRED, { acknowledged: true, rolledBackAt: T0, rolledBackTo: PREVIOUS.hash, rollbackMessage: 'first' }),
+      reported('other', APPLIED),
+    ],
+    [
+      'an offer already rolled back, then the offered hash reported',
+      offerOf(DESIRED, { acknowledged: true, rolledBackAt: T0, rolledBackTo: PREVIOUS.hash, rollbackMessage: 'first' }),
+      reported(DESIRED.hash, APPLIED),
+    ],
   ])('returns the very same offer when nothing changes: %s', (_name, offer, status) => {
     // Act
     const next = noteRemoteConfigStatus(offer, status, NOW);
@@ -153,7 +171,7 @@ describe('noteRemoteConfigStatus', () => {
   });
 
   it.each<[string, string, string]>([
-    ['with the agent\'s error message', 'new config did not start: port in use', 'new config did not start: port in use'],
+    ["with the agent's error message", 'new config did not start: port in use', 'new config did not start: port in use'],
     ['with a message of its own when the agent gave none', '', 'the agent took the configuration, then reported APPLIED with another one'],
   ])('records a rollback when an acknowledged offer is followed by APPLIED with another hash, %s', (_name, agentMessage, expectedMessage) => {
     // Prepare
@@ -215,7 +233,11 @@ describe('configRolloutState', () => {
     ['applied', 'reported APPLIED with the desired hash', { offer: offerOf(DESIRED, { acknowledged: true }), reported: reported(DESIRED.hash, APPLIED) }],
     ['applied', 'reported APPLIED with the desired hash, no offer on record', { reported: reported(DESIRED.hash, APPLIED) }],
     ['failed', 'reported FAILED with the desired hash', { offer: offerOf(DESIRED, { acknowledged: true }), reported: reported(DESIRED.hash, FAILED, 'bad') }],
-    ['rolled-back', 'took the desired hash, then APPLIED the previous one', { offer: offerOf(DESIRED, { acknowledged: true, rolledBackAt: T0, rolledBackTo: PREVIOUS.hash }), reported: reported(PREVIOUS.hash, APPLIED) }],
+    [
+      'rolled-back',
+      'took the desired hash, then APPLIED the previous one',
+      { offer: offerOf(DESIRED, { acknowledged: true, rolledBackAt: T0, rolledBackTo: PREVIOUS.hash }), reported: reported(PREVIOUS.hash, APPLIED) },
+    ],
     ['not-taken', 'offered maxAttempts times, resend period over', { offer: offerOf(DESIRED, { attempts: POLICY.maxAttempts }), now: LATER }],
   ];
 

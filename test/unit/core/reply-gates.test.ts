@@ -3,13 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AgentCapabilities, CommandType, ServerToAgentSchema } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { ServerToAgent } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import { gateReply } from '../../../functions/core/reply-gates.js';
-import {
-  AGENT_UID,
-  ASSIGNED_UID,
-  DEFINED_SERVER_CAPABILITY_BITS,
-  REPORT_AVAILABLE_COMPONENTS,
-  REPORT_FULL_STATE,
-} from './fixtures.js';
+import { AGENT_UID, ASSIGNED_UID, DEFINED_SERVER_CAPABILITY_BITS, REPORT_AVAILABLE_COMPONENTS, REPORT_FULL_STATE } from './fixtures.js';
 
 const A = AgentCapabilities;
 const bit = (c: AgentCapabilities) => BigInt(c);

@@ -15,7 +15,7 @@ function withSecrets(values: Record<string, SecretLookup>): ConnectionContext {
 const spec = (headers: Record<string, unknown>): ConnectionSettingsSpec => validateSettings({ ownMetrics: { endpoint: METRICS, headers } });
 
 describe('secret references in settings documents', () => {
-  it('are accepted wherever a credential goes: headers, proxy connect headers, other connections\' settings', () => {
+  it("are accepted wherever a credential goes: headers, proxy connect headers, other connections' settings", () => {
     const document = validateSettings({
       opamp: { headers: { 'x-tenant': { env: 'OPAMP_SECRET_TENANT' } }, proxy: { url: 'http://proxy:3128', connectHeaders: { 'proxy-authorization': { file: '/run/secrets/proxy' } } } },
       ownMetrics: { endpoint: METRICS, headers: { 'x-api-key': { secret: 'otel/keys', key: 'ingest' } } },
@@ -62,16 +62,19 @@ describe('settings with secret references', () => {
   const document = spec({ 'x-api-key': { secret: 'otel/api-key' }, 'x-tenant': 'blue' });
   const key = 'secret:otel/api-key';
 
-  it('carry the secret\'s value in the offer, and nowhere else', () => {
+  it("carry the secret's value in the offer, and nowhere else", () => {
     const settings = desired({ spec: document, context: withSecrets({ [key]: { value: 'k-123', version: 'v1' } }) });
     const offer = settingsOffers(settings, ['ownMetrics']);
 
-    expect(headerEntries(offer.ownMetrics?.headers)).toEqual([['x-api-key', 'k-123'], ['x-tenant', 'blue']]);
+    expect(headerEntries(offer.ownMetrics?.headers)).toEqual([
+      ['x-api-key', 'k-123'],
+      ['x-tenant', 'blue'],
+    ]);
     expect(settings.problems).toEqual([]);
     expect(JSON.stringify({ hash: settings.hash, base: settings.baseHash, parts: settings.parts.map((p) => [p.hash, p.baseHash]) })).not.toContain('k-123');
   });
 
-  it('hash by the secret\'s version: a new version is a new offer, the same version the same one', () => {
+  it("hash by the secret's version: a new version is a new offer, the same version the same one", () => {
     const v1 = desired({ spec: document, context: withSecrets({ [key]: { value: 'k-123', version: 'v1' } }) });
     const v2 = desired({ spec: document, context: withSecrets({ [key]: { value: 'k-456', version: 'v2' } }) });
     const sameVersion = desired({ spec: document, context: withSecrets({ [key]: { value: 'other', version: 'v1' } }) });

@@ -5,14 +5,29 @@ import { formatSelector, matchesSelector, parseSelector } from '../../../functio
 describe('parseSelector', () => {
   it.each([
     ['service.name=checkout', [{ key: 'service.name', value: 'checkout' }]],
-    ['service.name=checkout,deployment.environment=prod', [
-      { key: 'service.name', value: 'checkout' },
-      { key: 'deployment.environment', value: 'prod' },
-    ]],
-    [' service.name = checkout , os.type=linux ', [{ key: 'service.name', value: 'checkout' }, { key: 'os.type', value: 'linux' }]],
+    [
+      'service.name=checkout,deployment.environment=prod',
+      [
+        { key: 'service.name', value: 'checkout' },
+        { key: 'deployment.environment', value: 'prod' },
+      ],
+    ],
+    [
+      ' service.name = checkout , os.type=linux ',
+      [
+        { key: 'service.name', value: 'checkout' },
+        { key: 'os.type', value: 'linux' },
+      ],
+    ],
     ['url=https://x?a=b', [{ key: 'url', value: 'https://x?a=b' }]],
     ['a=', [{ key: 'a', value: '' }]],
-    ['a=b,,c=d,', [{ key: 'a', value: 'b' }, { key: 'c', value: 'd' }]],
+    [
+      'a=b,,c=d,',
+      [
+        { key: 'a', value: 'b' },
+        { key: 'c', value: 'd' },
+      ],
+    ],
   ])('parses %j', (text, expected) => {
     // Act
     const selector = parseSelector(text);

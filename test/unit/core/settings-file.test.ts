@@ -43,17 +43,25 @@ describe('parseSettings', () => {
 
   it.each<[string, ConnectionSettingsSpec]>([
     ['an empty opamp section (the server URL and credential alone)', { opamp: {} }],
-    ['every opamp field', {
-      opamp: {
-        token: 'fleet.b_2',
-        headers: { 'x-tenant': 'acme', "x-odd!#$%&'*+.^_`|~": 'v' },
-        certificate: 'opamp-client',
-        tls: { caPem: CA_PEM, includeSystemCaCertsPool: false, insecureSkipVerify: false, minVersion: '1.2', maxVersion: '1.3', cipherSuites: ['TLS_AES_128_GCM_SHA256'] },
-        proxy: { url: 'socks5://proxy.internal:1080', connectHeaders: { 'proxy-authorization': 'Basic eA==' } },
-        heartbeat: { idleSeconds: 86_400, pendingSeconds: 0 },
+    [
+      'every opamp field',
+      {
+        opamp: {
+          token: 'fleet.b_2',
+          headers: { 'x-tenant': 'acme', "x-odd!#$%&'*+.^_`|~": 'v' },
+          certificate: 'opamp-client',
+          tls: { caPem: CA_PEM, includeSystemCaCertsPool: false, insecureSkipVerify: false, minVersion: '1.2', maxVersion: '1.3', cipherSuites: ['TLS_AES_128_GCM_SHA256'] },
+          proxy: { url: 'socks5://proxy.internal:1080', connectHeaders: { 'proxy-authorization': 'Basic eA==' } },
+          heartbeat: { idleSeconds: 86_400, pendingSeconds: 0 },
+        },
       },
-    }],
-    ['a destination with a Secrets Manager certificate and an https proxy', { ownTraces: { endpoint: 'http://collector:4318/v1/traces', certificate: 'secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-AbCdEf', proxy: { url: 'https://proxy:443' } } }],
+    ],
+    [
+      'a destination with a Secrets Manager certificate and an https proxy',
+      {
+        ownTraces: { endpoint: 'http://collector:4318/v1/traces', certificate: 'secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-AbCdEf', proxy: { url: 'https://proxy:443' } },
+      },
+    ],
     ['a local certificate directory', { ownLogs: { endpoint: 'https://l.example.com/v1/logs', certificate: 'file:/etc/opamp/certs/logs' } }],
     ['an other connection to a destination that is not a URL', { otherConnections: { 'kafka-1': { endpoint: 'kafka-1.internal:9092', otherSettings: { topic: 'otlp', empty: '' } } } }],
     ['the smallest idle interval', { opamp: { heartbeat: { idleSeconds: 1 } } }],
@@ -72,9 +80,17 @@ describe('parseSettings', () => {
     ['an array', '[{"opamp": {}}]', /^settings: .*object/i],
     ['an empty document', '{}', /^settings: set at least one of "opamp", "ownMetrics", "ownTraces", "ownLogs", "otherConnections"$/],
     ['a misspelt section', '{"ownMetric": {"endpoint": "https://m/v1/metrics"}}', /ownMetric/],
-    ['an opamp endpoint (it is always the server\'s own)', '{"opamp": {"endpoint": "https://elsewhere/v1/opamp"}}', /^opamp: .*"endpoint"/],
-    ['an Authorization header in opamp headers', '{"opamp": {"headers": {"authorization": "Bearer x"}}}', /^opamp\.headers: "headers" may not hold Authorization: name an agent token in "token" instead$/],
-    ['an Authorization header in other case', '{"opamp": {"headers": {"AuThOrIzAtIoN": "Bearer x"}}}', /^opamp\.headers: "headers" may not hold Authorization: name an agent token in "token" instead$/],
+    ["an opamp endpoint (it is always the server's own)", '{"opamp": {"endpoint": "https://elsewhere/v1/opamp"}}', /^opamp: .*"endpoint"/],
+    [
+      'an Authorization header in opamp headers',
+      '{"opamp": {"headers": {"authorization": "Bearer x"}}}',
+      /^opamp\.headers: "headers" may not hold Authorization: name an agent token in "token" instead$/,
+    ],
+    [
+      'an Authorization header in other case',
+      '{"opamp": {"headers": {"AuThOrIzAtIoN": "Bearer x"}}}',
+      /^opamp\.headers: "headers" may not hold Authorization: name an agent token in "token" instead$/,
+    ],
     ['a token that is not a token name', '{"opamp": {"token": "fleet/2026"}}', /^opamp\.token: must be an agent token name$/],
     ['an empty token name', '{"opamp": {"token": ""}}', /^opamp\.token: must be an agent token name$/],
     ['an idle interval of 0', '{"opamp": {"heartbeat": {"idleSeconds": 0}}}', /^opamp\.heartbeat\.idleSeconds: /],
@@ -151,23 +167,26 @@ describe('parseSettings', () => {
 
   it('accepts exactly the documents whose every header name is an HTTP token', () => {
     const token = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-    fc.assert(fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 3 }), (headers) => {
-      // Prepare
-      const document = { ownLogs: { endpoint: 'https://l.example.com/v1/logs', headers } };
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 3 }), (headers) => {
+        // Prepare
+        const document = { ownLogs: { endpoint: 'https://l.example.com/v1/logs', headers } };
 
-      // Act
-      let accepted: boolean;
-      try {
-        validateSettings(document);
-        accepted = true;
-      } catch (error) {
-        expect(error).toBeInstanceOf(SettingsFileError);
-        accepted = false;
-      }
+        // Act
+        let accepted: boolean;
+        try {
+          validateSettings(document);
+          accepted = true;
+        } catch (error) {
+          expect(error).toBeInstanceOf(SettingsFileError);
+          accepted = false;
+        }
 
-      // Assess
-      expect(accepted).toBe(Object.keys(headers).every((name) => token.test(name)));
-    }), { numRuns: 200 });
+        // Assess
+        expect(accepted).toBe(Object.keys(headers).every((name) => token.test(name)));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -25,48 +25,36 @@ const CONFIGS = ['default', 'a', 'b', 'c'].map((name) => config(name));
 describe('resolveConfigTarget', () => {
   describe('precedence', () => {
     it.each<[string, ConfigAssignment[], string]>([
-      ['an instance uid assignment beats a selector of higher priority', [
-        selectorAssignment('by-selector', 'a', 'service.name=checkout', 1_000),
-        uidAssignment('by-uid', 'b', UID),
-      ], 'by-uid'],
-      ['an instance uid assignment beats a more specific selector', [
-        selectorAssignment('by-selector', 'a', 'service.name=checkout,deployment.environment=prod,os.type=linux'),
-        uidAssignment('z-by-uid', 'b', UID),
-      ], 'z-by-uid'],
-      ['higher priority wins', [
-        selectorAssignment('low', 'a', 'service.name=checkout', 1),
-        selectorAssignment('high', 'b', 'service.name=checkout', 5),
-      ], 'high'],
-      ['priority 0 beats a negative priority', [
-        selectorAssignment('negative', 'a', 'service.name=checkout', -1),
-        selectorAssignment('zero', 'b', 'service.name=checkout'),
-      ], 'zero'],
-      ['priority beats the number of terms', [
-        selectorAssignment('specific', 'a', 'service.name=checkout,deployment.environment=prod,os.type=linux', 0),
-        selectorAssignment('urgent', 'b', 'service.name=checkout', 1),
-      ], 'urgent'],
-      ['equal priority: more selector terms win', [
-        selectorAssignment('a-broad', 'a', 'service.name=checkout', 3),
-        selectorAssignment('z-narrow', 'b', 'service.name=checkout,deployment.environment=prod', 3),
-      ], 'z-narrow'],
-      ['equal priority and terms: the alphabetically first name wins', [
-        selectorAssignment('beta', 'a', 'service.name=checkout', 3),
-        selectorAssignment('alpha', 'b', 'deployment.environment=prod', 3),
-        selectorAssignment('gamma', 'c', 'os.type=linux', 3),
-      ], 'alpha'],
-      ['two uid assignments: priority, then name', [
-        uidAssignment('uid-b', 'a', UID, 1),
-        uidAssignment('uid-a', 'b', UID, 1),
-        uidAssignment('uid-c', 'c', UID, 0),
-      ], 'uid-a'],
-      ['a non-matching assignment of higher priority does not count', [
-        selectorAssignment('cart', 'a', 'service.name=cart', 100),
-        selectorAssignment('checkout', 'b', 'service.name=checkout', 0),
-      ], 'checkout'],
-      ['an assignment for another instance uid does not count', [
-        uidAssignment('someone-else', 'a', OTHER_UID, 100),
-        selectorAssignment('checkout', 'b', 'service.name=checkout'),
-      ], 'checkout'],
+      ['an instance uid assignment beats a selector of higher priority', [selectorAssignment('by-selector', 'a', 'service.name=checkout', 1_000), uidAssignment('by-uid', 'b', UID)], 'by-uid'],
+      [
+        'an instance uid assignment beats a more specific selector',
+        [selectorAssignment('by-selector', 'a', 'service.name=checkout,deployment.environment=prod,os.type=linux'), uidAssignment('z-by-uid', 'b', UID)],
+        'z-by-uid',
+      ],
+      ['higher priority wins', [selectorAssignment('low', 'a', 'service.name=checkout', 1), selectorAssignment('high', 'b', 'service.name=checkout', 5)], 'high'],
+      ['priority 0 beats a negative priority', [selectorAssignment('negative', 'a', 'service.name=checkout', -1), selectorAssignment('zero', 'b', 'service.name=checkout')], 'zero'],
+      [
+        'priority beats the number of terms',
+        [selectorAssignment('specific', 'a', 'service.name=checkout,deployment.environment=prod,os.type=linux', 0), selectorAssignment('urgent', 'b', 'service.name=checkout', 1)],
+        'urgent',
+      ],
+      [
+        'equal priority: more selector terms win',
+        [selectorAssignment('a-broad', 'a', 'service.name=checkout', 3), selectorAssignment('z-narrow', 'b', 'service.name=checkout,deployment.environment=prod', 3)],
+        'z-narrow',
+      ],
+      [
+        'equal priority and terms: the alphabetically first name wins',
+        [selectorAssignment('beta', 'a', 'service.name=checkout', 3), selectorAssignment('alpha', 'b', 'deployment.environment=prod', 3), selectorAssignment('gamma', 'c', 'os.type=linux', 3)],
+        'alpha',
+      ],
+      ['two uid assignments: priority, then name', [uidAssignment('uid-b', 'a', UID, 1), uidAssignment('uid-a', 'b', UID, 1), uidAssignment('uid-c', 'c', UID, 0)], 'uid-a'],
+      [
+        'a non-matching assignment of higher priority does not count',
+        [selectorAssignment('cart', 'a', 'service.name=cart', 100), selectorAssignment('checkout', 'b', 'service.name=checkout', 0)],
+        'checkout',
+      ],
+      ['an assignment for another instance uid does not count', [uidAssignment('someone-else', 'a', OTHER_UID, 100), selectorAssignment('checkout', 'b', 'service.name=checkout')], 'checkout'],
     ])('%s', (_name, assignments, expectedVia) => {
       // Prepare
       const state = fleet(CONFIGS, assignments);
@@ -191,9 +179,14 @@ describe('resolveConfigTarget', () => {
   describe('assignments that never validated', () => {
     it('do not match, whatever they once were meant to say', () => {
       // Prepare
-      const state = buildFleetState('1', [{ ...file('default', 'c.yaml'), configName: 'default' }, { ...file('a', 'c.yaml'), configName: 'a' }], [
-        { name: 'broken', error: 'assignments/broken.json: not valid JSON' },
-      ]);
+      const state = buildFleetState(
+        '1',
+        [
+          { ...file('default', 'c.yaml'), configName: 'default' },
+          { ...file('a', 'c.yaml'), configName: 'a' },
+        ],
+        [{ name: 'broken', error: 'assignments/broken.json: not valid JSON' }],
+      );
 
       // Act
       const result = resolveConfigTarget(CHECKOUT_PROD, state);
@@ -205,9 +198,14 @@ describe('resolveConfigTarget', () => {
 
     it('whereas one whose latest upload was rejected keeps matching with its last valid content', () => {
       // Prepare
-      const state = buildFleetState('1', [{ ...file('default', 'c.yaml'), configName: 'default' }, { ...file('a', 'c.yaml'), configName: 'a' }], [
-        { name: 'route', assignment: { name: 'route', config: 'a', selector: parseSelector('service.name=checkout'), priority: 0 }, error: 'assignments/route.json: bad' },
-      ]);
+      const state = buildFleetState(
+        '1',
+        [
+          { ...file('default', 'c.yaml'), configName: 'default' },
+          { ...file('a', 'c.yaml'), configName: 'a' },
+        ],
+        [{ name: 'route', assignment: { name: 'route', config: 'a', selector: parseSelector('service.name=checkout'), priority: 0 }, error: 'assignments/route.json: bad' }],
+      );
 
       // Act
       const result = resolveConfigTarget(CHECKOUT_PROD, state);
@@ -225,58 +223,59 @@ describe('resolveConfigTarget', () => {
     const assignmentArb = fc.record({
       config: fc.constantFrom('a', 'b', 'c', 'missing'),
       priority: fc.integer({ min: -2, max: 2 }),
-      target: fc.oneof(
-        fc.record({ uid: fc.constantFrom(UID, OTHER_UID) }),
-        fc.record({ terms: fc.uniqueArray(termArb, { minLength: 1, maxLength: 3, selector: (t) => t.key }) }),
-      ),
+      target: fc.oneof(fc.record({ uid: fc.constantFrom(UID, OTHER_UID) }), fc.record({ terms: fc.uniqueArray(termArb, { minLength: 1, maxLength: 3, selector: (t) => t.key }) })),
     });
     const scenarioArb = fc
       .uniqueArray(fc.tuple(fc.stringMatching(/^[a-e]{1,3}$/), assignmentArb), { maxLength: 8, selector: ([name]) => name })
-      .map((list): ConfigAssignment[] => list.map(([name, a]) => ({
-        name,
-        config: a.config,
-        priority: a.priority,
-        ...('uid' in a.target ? { instanceUid: a.target.uid } : { selector: a.target.terms }),
-      })))
+      .map((list): ConfigAssignment[] =>
+        list.map(([name, a]) => ({
+          name,
+          config: a.config,
+          priority: a.priority,
+          ...('uid' in a.target ? { instanceUid: a.target.uid } : { selector: a.target.terms }),
+        })),
+      )
       .chain((list) => fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length })));
     const attributesArb = fc.record({ 'service.name': fc.constantFrom(...VALUES), env: fc.constantFrom(...VALUES), region: fc.constantFrom(...VALUES) }, { requiredKeys: [] });
 
     it('the winner does not depend on the order of the assignments list', () => {
-      fc.assert(fc.property(scenarioArb, attributesArb, ([assignments, shuffled], attributes) => {
-        // Prepare
-        const subject: TargetAgent = { instanceUid: UID, attributes: attributes as Record<string, string> };
+      fc.assert(
+        fc.property(scenarioArb, attributesArb, ([assignments, shuffled], attributes) => {
+          // Prepare
+          const subject: TargetAgent = { instanceUid: UID, attributes: attributes as Record<string, string> };
 
-        // Act
-        const inOrder = resolveConfigTarget(subject, fleet(CONFIGS, assignments));
-        const inShuffledOrder = resolveConfigTarget(subject, fleet(CONFIGS, shuffled));
+          // Act
+          const inOrder = resolveConfigTarget(subject, fleet(CONFIGS, assignments));
+          const inShuffledOrder = resolveConfigTarget(subject, fleet(CONFIGS, shuffled));
 
-        // Assess
-        expect(inShuffledOrder).toEqual(inOrder);
-      }));
+          // Assess
+          expect(inShuffledOrder).toEqual(inOrder);
+        }),
+      );
     });
 
     it('the winner is the best match by (uid, priority, terms, name), or the default when none matches', () => {
-      fc.assert(fc.property(scenarioArb, attributesArb, ([assignments], attributes) => {
-        // Prepare
-        const subject: TargetAgent = { instanceUid: UID, attributes: attributes as Record<string, string> };
-        const matching = assignments.filter((a) => a.instanceUid !== undefined
-          ? a.instanceUid === UID
-          : a.selector!.every((t) => (attributes as Record<string, string>)[t.key] === t.value));
-        const key = (a: ConfigAssignment) => [a.instanceUid !== undefined ? 1 : 0, a.priority, a.selector?.length ?? 0] as const;
-        const best = matching.reduce<ConfigAssignment | undefined>((champion, a) => {
-          if (!champion) return a;
-          const [x, y] = [key(a), key(champion)];
-          for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! > y[i]! ? a : champion;
-          return a.name < champion.name ? a : champion;
-        }, undefined);
+      fc.assert(
+        fc.property(scenarioArb, attributesArb, ([assignments], attributes) => {
+          // Prepare
+          const subject: TargetAgent = { instanceUid: UID, attributes: attributes as Record<string, string> };
+          const matching = assignments.filter((a) => (a.instanceUid !== undefined ? a.instanceUid === UID : a.selector!.every((t) => (attributes as Record<string, string>)[t.key] === t.value)));
+          const key = (a: ConfigAssignment) => [a.instanceUid !== undefined ? 1 : 0, a.priority, a.selector?.length ?? 0] as const;
+          const best = matching.reduce<ConfigAssignment | undefined>((champion, a) => {
+            if (!champion) return a;
+            const [x, y] = [key(a), key(champion)];
+            for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! > y[i]! ? a : champion;
+            return a.name < champion.name ? a : champion;
+          }, undefined);
 
-        // Act
-        const result = resolveConfigTarget(subject, fleet(CONFIGS, assignments));
+          // Act
+          const result = resolveConfigTarget(subject, fleet(CONFIGS, assignments));
 
-        // Assess
-        expect(result?.via).toBe(best?.name ?? 'default');
-        expect(result?.config?.name).toBe(best ? (best.config === 'missing' ? undefined : best.config) : 'default');
-      }));
+          // Assess
+          expect(result?.via).toBe(best?.name ?? 'default');
+          expect(result?.config?.name).toBe(best ? (best.config === 'missing' ? undefined : best.config) : 'default');
+        }),
+      );
     });
   });
 });

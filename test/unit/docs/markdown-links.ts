@@ -91,7 +91,11 @@ export function brokenLinks(root: string, file: string, read: (path: string) => 
     const anchor = hash === -1 ? undefined : decodeURIComponent(target.slice(hash + 1));
     const destination = pathPart === '' ? absolute : pathPart.startsWith('/') ? join(root, pathPart) : resolve(dirname(absolute), pathPart);
     const where = `${file}:${line}: ${target}`;
-    if (!relative(root, destination).split(/[\\/]/).every((part) => part !== '..')) {
+    if (
+      !relative(root, destination)
+        .split(/[\\/]/)
+        .every((part) => part !== '..')
+    ) {
       problems.push(`${where}: points outside the repository`);
       continue;
     }

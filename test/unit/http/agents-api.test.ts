@@ -1,25 +1,11 @@
 import { create } from '@bufbuild/protobuf';
 import type { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  AgentToServerFlags,
-  EffectiveConfigSchema,
-  RemoteConfigStatusSchema,
-  RemoteConfigStatuses,
-} from '../../../functions/gen/opamp/v1/opamp_pb.js';
+import { AgentToServerFlags, EffectiveConfigSchema, RemoteConfigStatusSchema, RemoteConfigStatuses } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import type { AgentToServer } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import { InvalidCursorError, StoreUnavailableError } from '../../../functions/ports/errors.js';
 import type { AgentDetailView } from '../../../functions/service/agent-views.js';
-import {
-  agentToServer,
-  COLLECTOR_CAPS,
-  description,
-  effectiveConfig,
-  fullReport,
-  health,
-  heartbeat,
-  newUidBytes,
-} from '../../support/messages.js';
+import { agentToServer, COLLECTOR_CAPS, description, effectiveConfig, fullReport, health, heartbeat, newUidBytes } from '../../support/messages.js';
 import { buildApp, FaultyAgentStore, postMessage, readReply, T0, uidText } from './support.js';
 
 const MINUTE = 60_000;
@@ -314,15 +300,18 @@ describe('GET /api/v1/agents/{instanceUid}', () => {
     let clock = T0;
     const { app } = buildApp({ now: () => clock });
     const uid = newUidBytes();
-    await poll(app, fullReport(uid, 1n, {
-      agentDescription: description({ 'service.name': 'checkout', 'service.version': '1.4.2' }, { 'host.name': 'host-7', 'host.cpus': 8 }),
-      health: health(false, { 'pipeline:traces': true, 'exporter:otlp': false }, 'exporter down'),
-      effectiveConfig: effectiveConfig({ 'collector.yaml': 'receivers:\n  otlp: {}\n' }),
-      remoteConfigStatus: create(RemoteConfigStatusSchema, {
-        lastRemoteConfigHash: new Uint8Array([0xde, 0xad, 0xbe, 0xef]),
-        status: RemoteConfigStatuses.RemoteConfigStatuses_APPLIED,
+    await poll(
+      app,
+      fullReport(uid, 1n, {
+        agentDescription: description({ 'service.name': 'checkout', 'service.version': '1.4.2' }, { 'host.name': 'host-7', 'host.cpus': 8 }),
+        health: health(false, { 'pipeline:traces': true, 'exporter:otlp': false }, 'exporter down'),
+        effectiveConfig: effectiveConfig({ 'collector.yaml': 'receivers:\n  otlp: {}\n' }),
+        remoteConfigStatus: create(RemoteConfigStatusSchema, {
+          lastRemoteConfigHash: new Uint8Array([0xde, 0xad, 0xbe, 0xef]),
+          status: RemoteConfigStatuses.RemoteConfigStatuses_APPLIED,
+        }),
       }),
-    }));
+    );
     clock = T0 + 6 * MINUTE;
     await poll(app, heartbeat(uid, 2n));
 
@@ -351,9 +340,7 @@ describe('GET /api/v1/agents/{instanceUid}', () => {
       },
       remoteConfigStatus: { hash: 'deadbeef', status: 'APPLIED', errorMessage: '' },
     });
-    expect([...view.capabilities].sort()).toEqual(
-      ['ReportsStatus', 'AcceptsRemoteConfig', 'ReportsEffectiveConfig', 'ReportsHealth', 'ReportsRemoteConfig', 'ReportsHeartbeat'].sort(),
-    );
+    expect([...view.capabilities].sort()).toEqual(['ReportsStatus', 'AcceptsRemoteConfig', 'ReportsEffectiveConfig', 'ReportsHealth', 'ReportsRemoteConfig', 'ReportsHeartbeat'].sort());
     // Health is the ComponentHealth tree in protobuf JSON with every field shown, defaults included,
     // so that an unhealthy component reads `healthy: false` rather than leaving the field out.
     const component = (healthy: boolean): HealthJson => ({
@@ -384,9 +371,12 @@ describe('GET /api/v1/agents/{instanceUid}', () => {
     const { app } = buildApp();
     const uid = newUidBytes();
     const binary = new Uint8Array([0xff, 0xfe, 0x00, 0x80]);
-    await poll(app, fullReport(uid, 1n, {
-      effectiveConfig: create(EffectiveConfigSchema, { configMap: { configMap: { blob: { body: binary, contentType: 'application/octet-stream' } } } }),
-    }));
+    await poll(
+      app,
+      fullReport(uid, 1n, {
+        effectiveConfig: create(EffectiveConfigSchema, { configMap: { configMap: { blob: { body: binary, contentType: 'application/octet-stream' } } } }),
+      }),
+    );
 
     // Act
     const view = (await (await app.request(`/api/v1/agents/${uidText(uid)}`)).json()) as AgentDetailView;

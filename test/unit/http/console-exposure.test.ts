@@ -11,8 +11,14 @@ describe('where the console is served', () => {
   it('the public agent function and the fleet API function do not contain it', async () => {
     for (const entry of ['functions/entry/opamp.lambda.ts', 'functions/entry/api.lambda.ts']) {
       const inputs = await bundledInputs(entry);
-      expect(inputs.some((path) => path.startsWith('functions/entry/')), entry).toBe(true);
-      expect(inputs.filter((path) => path.startsWith('functions/console/')), entry).toEqual([]);
+      expect(
+        inputs.some((path) => path.startsWith('functions/entry/')),
+        entry,
+      ).toBe(true);
+      expect(
+        inputs.filter((path) => path.startsWith('functions/console/')),
+        entry,
+      ).toEqual([]);
     }
   });
 

@@ -27,8 +27,18 @@ const MISSING_AGENT = '0192f9e4-8a1b-7c3d-9e4f-00000000ffff';
 
 function record(instanceUid: string, overrides: Partial<AgentRecord>): AgentRecord {
   return {
-    instanceUid, version: 1, sequenceNum: 1n, lastMessageDigest: 'd', capabilities: 1n, firstSeenAt: T0, lastSeenAt: T0,
-    attributes: { 'service.name': 'checkout' }, sections: {}, sectionIds: {}, expiresAt: 0, ...overrides,
+    instanceUid,
+    version: 1,
+    sequenceNum: 1n,
+    lastMessageDigest: 'd',
+    capabilities: 1n,
+    firstSeenAt: T0,
+    lastSeenAt: T0,
+    attributes: { 'service.name': 'checkout' },
+    sections: {},
+    sectionIds: {},
+    expiresAt: 0,
+    ...overrides,
   };
 }
 
@@ -43,13 +53,16 @@ async function setup() {
   const tokens = new TokenAdmin(tokenStore, () => T0, { agents, fleet: { current: async () => (await fleet.load()).state } });
   await tokens.create('in-use');
   await tokens.create('idle');
-  const routes = fleetApiRoutes({
-    queries: new AgentQueries(agents, () => T0, LIVENESS),
-    admin: new FleetAdmin({ objects, fleet, agents, now: () => T0, remoteConfig: POLICY, uploads: { signPut: async (key) => `http://s3.invalid/${key}` } }),
-    actions: new AgentActions({ agents, now: () => T0, ttlMs: 60_000 }),
-    tokens,
-    rejectedKeys: new MemoryRejectedKeyLog(),
-  }, { maxJsonBytes: MAX_JSON_BYTES });
+  const routes = fleetApiRoutes(
+    {
+      queries: new AgentQueries(agents, () => T0, LIVENESS),
+      admin: new FleetAdmin({ objects, fleet, agents, now: () => T0, remoteConfig: POLICY, uploads: { signPut: async (key) => `http://s3.invalid/${key}` } }),
+      actions: new AgentActions({ agents, now: () => T0, ttlMs: 60_000 }),
+      tokens,
+      rejectedKeys: new MemoryRejectedKeyLog(),
+    },
+    { maxJsonBytes: MAX_JSON_BYTES },
+  );
   const app = createApp({ agents, routes: [routes], limits: DEFAULT_HTTP_LIMITS, telemetry: NO_TELEMETRY });
   const send = async (method: string, path: string, body?: string | Uint8Array, contentType = 'application/json') => {
     const response = await app.request(`/api/v1${path}`, {
@@ -85,13 +98,53 @@ interface BodyRoute {
 
 const BODY_ROUTES: BodyRoute[] = [
   { resource: 'configs', method: 'PUT', path: '/configs/web', valid: { files: { 'a.yaml': { content: 'a: 1' } } }, badPath: '/configs/bad%20name', badCode: 'invalid-config-name', accepted: 202 },
-  { resource: 'assignments', method: 'PUT', path: '/assignments/web', valid: { config: 'web', selector: 'service.name=checkout' }, badPath: '/assignments/-web', badCode: 'invalid-assignment-name', accepted: 202 },
-  { resource: 'packages', method: 'POST', path: '/packages/collector/1.0.0/upload', valid: { file: 'collector.tgz' }, badPath: '/packages/collector/-1/upload', badCode: 'invalid-package-version', accepted: 200 },
-  { resource: 'settings', method: 'PUT', path: '/settings/default', valid: { ownLogs: { endpoint: 'https://logs.example/v1/logs' } }, badPath: '/settings/a%2Fb', badCode: 'invalid-settings-name', accepted: 202 },
-  { resource: 'certificates', method: 'PUT', path: '/certificates/client', valid: { cert: 'PEM, checked by the service' }, badPath: '/certificates/_x', badCode: 'invalid-certificate-name', accepted: 400 },
+  {
+    resource: 'assignments',
+    method: 'PUT',
+    path: '/assignments/web',
+    valid: { config: 'web', selector: 'service.name=checkout' },
+    badPath: '/assignments/-web',
+    badCode: 'invalid-assignment-name',
+    accepted: 202,
+  },
+  {
+    resource: 'packages',
+    method: 'POST',
+    path: '/packages/collector/1.0.0/upload',
+    valid: { file: 'collector.tgz' },
+    badPath: '/packages/collector/-1/upload',
+    badCode: 'invalid-package-version',
+    accepted: 200,
+  },
+  {
+    resource: 'settings',
+    method: 'PUT',
+    path: '/settings/default',
+    valid: { ownLogs: { endpoint: 'https://logs.example/v1/logs' } },
+    badPath: '/settings/a%2Fb',
+    badCode: 'invalid-settings-name',
+    accepted: 202,
+  },
+  {
+    resource: 'certificates',
+    method: 'PUT',
+    path: '/certificates/client',
+    valid: { cert: 'PEM, checked by the service' },
+    badPath: '/certificates/_x',
+    badCode: 'invalid-certificate-name',
+    accepted: 400,
+  },
   { resource: 'tokens', method: 'POST', path: '/tokens', valid: { name: 'fresh' }, badPath: '/tokens/x%00y', badCode: 'invalid-token-name', badMethod: 'DELETE', accepted: 201 },
   { resource: 'restarts', method: 'POST', path: '/restarts', valid: { selector: 'service.name=checkout' }, badPath: '/agents/not-a-uid/restart', badCode: 'invalid-instance-uid', accepted: 202 },
-  { resource: 'messages', method: 'POST', path: `/agents/${AGENT}/messages`, valid: { capability: 'io.example.chat', type: 'hello' }, badPath: '/agents/0192f9e4/messages', badCode: 'invalid-instance-uid', accepted: 202 },
+  {
+    resource: 'messages',
+    method: 'POST',
+    path: `/agents/${AGENT}/messages`,
+    valid: { capability: 'io.example.chat', type: 'hello' },
+    badPath: '/agents/0192f9e4/messages',
+    badCode: 'invalid-instance-uid',
+    accepted: 202,
+  },
 ];
 
 describe.each(BODY_ROUTES)('fleet API edge: $method $path ($resource)', (route) => {

@@ -17,13 +17,7 @@ import type { TestAppOptions } from './support.js';
 type APIGatewayProxyEventV2 = Extract<LambdaEvent, { rawPath: string }>;
 
 /** A Lambda Function URL event (payload format 2.0), as AWS delivers it. */
-function functionUrlEvent(init: {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: Uint8Array;
-  base64?: boolean;
-}): APIGatewayProxyEventV2 {
+function functionUrlEvent(init: { method?: string; path?: string; headers?: Record<string, string>; body?: Uint8Array; base64?: boolean }): APIGatewayProxyEventV2 {
   const method = init.method ?? 'POST';
   const path = init.path ?? '/v1/opamp';
   const body = init.body === undefined ? null : init.base64 === false ? Buffer.from(init.body).toString('utf8') : Buffer.from(init.body).toString('base64');

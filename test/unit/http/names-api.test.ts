@@ -19,7 +19,12 @@ function setup() {
   const agents = new MemoryAgentStore();
   const tokenStore = new MemoryTokenStore();
   const signed: string[] = [];
-  const uploads = { signPut: async (key: string) => { signed.push(key); return `http://s3.invalid/${key}`; } };
+  const uploads = {
+    signPut: async (key: string) => {
+      signed.push(key);
+      return `http://s3.invalid/${key}`;
+    },
+  };
   const admin = new FleetAdmin({ objects, fleet, agents, now: () => T0, remoteConfig: POLICY, uploads });
   const rejectedKeys = new MemoryRejectedKeyLog();
   const routes = fleetApiRoutes({ admin, tokens: new TokenAdmin(tokenStore, () => T0), rejectedKeys });

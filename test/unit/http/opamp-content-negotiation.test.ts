@@ -24,23 +24,20 @@ describe('POST /v1/opamp request Content-Type', () => {
     expect(await agents.get(uidText(uid))).toMatchObject({ sequenceNum: 1n });
   });
 
-  it.each([
-    ['application/octet-stream'],
-    ['application/json'],
-    ['text/plain'],
-    ['application/x-protobuf-json'],
-    ['application/protobuf'],
-  ])('answers 415 to %s and stores nothing', async (contentType) => {
-    // Prepare
-    const { app, agents } = buildApp();
+  it.each([['application/octet-stream'], ['application/json'], ['text/plain'], ['application/x-protobuf-json'], ['application/protobuf']])(
+    'answers 415 to %s and stores nothing',
+    async (contentType) => {
+      // Prepare
+      const { app, agents } = buildApp();
 
-    // Act
-    const response = await postMessage(app, fullReport(newUidBytes(), 1n), { 'content-type': contentType });
+      // Act
+      const response = await postMessage(app, fullReport(newUidBytes(), 1n), { 'content-type': contentType });
 
-    // Assess
-    expect(response.status).toBe(415);
-    expect(await storedRecords(agents)).toEqual([]);
-  });
+      // Assess
+      expect(response.status).toBe(415);
+      expect(await storedRecords(agents)).toEqual([]);
+    },
+  );
 
   it('answers 415 when Content-Type is missing and stores nothing', async () => {
     // Prepare
@@ -111,25 +108,22 @@ describe('POST /v1/opamp response encoding', () => {
     expect(response.headers.get('content-type')).toBe(PROTOBUF);
   });
 
-  it.each([['gzip'], ['gzip, deflate, br'], ['br;q=1.0, gzip;q=0.5'], ['*'], ['x-gzip']])(
-    'gzips a reply of at least gzipMinBytes when Accept-Encoding is %s',
-    async (acceptEncoding) => {
-      // Prepare
-      const { app } = buildApp({ limits: { gzipMinBytes: 0 } });
-      const uid = newUidBytes();
+  it.each([['gzip'], ['gzip, deflate, br'], ['br;q=1.0, gzip;q=0.5'], ['*'], ['x-gzip']])('gzips a reply of at least gzipMinBytes when Accept-Encoding is %s', async (acceptEncoding) => {
+    // Prepare
+    const { app } = buildApp({ limits: { gzipMinBytes: 0 } });
+    const uid = newUidBytes();
 
-      // Act
-      const response = await postMessage(app, fullReport(uid, 1n), { 'accept-encoding': acceptEncoding });
+    // Act
+    const response = await postMessage(app, fullReport(uid, 1n), { 'accept-encoding': acceptEncoding });
 
-      // Assess
-      expect(response.status).toBe(200);
-      expect(response.headers.get('content-encoding')).toBe('gzip');
-      expect(response.headers.get('content-type')).toBe(PROTOBUF);
-      const reply = await readReply(response); // gunzips, then decodes
-      expect(reply.instanceUid).toEqual(uid);
-      expect(reply.capabilities).not.toBe(0n);
-    },
-  );
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    expect(response.headers.get('content-type')).toBe(PROTOBUF);
+    const reply = await readReply(response); // gunzips, then decodes
+    expect(reply.instanceUid).toEqual(uid);
+    expect(reply.capabilities).not.toBe(0n);
+  });
 
   it.each([
     ['no Accept-Encoding', {}],

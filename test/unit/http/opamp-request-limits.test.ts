@@ -8,16 +8,19 @@ const LIMIT = 1024;
 /** A pull-driven stream of `chunks` chunks of `chunkSize` bytes; `pulled()` tells how many were handed out. */
 function countingStream(chunks: number, chunkSize: number) {
   let pulled = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (pulled === chunks) {
-        controller.close();
-        return;
-      }
-      pulled += 1;
-      controller.enqueue(new Uint8Array(chunkSize).fill(0x41));
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (pulled === chunks) {
+          controller.close();
+          return;
+        }
+        pulled += 1;
+        controller.enqueue(new Uint8Array(chunkSize).fill(0x41));
+      },
     },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   return { stream, pulled: () => pulled };
 }
 

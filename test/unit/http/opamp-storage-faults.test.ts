@@ -22,25 +22,22 @@ function expectUnavailableReply(reply: ServerToAgent, uid: Uint8Array): void {
 }
 
 describe('POST /v1/opamp when the store is unavailable', () => {
-  it.each<[StoreOperation]>([['get'], ['writeSections'], ['put']])(
-    'answers 503 with Retry-After and an Unavailable ServerToAgent when %s fails',
-    async (operation) => {
-      // Prepare
-      const agents = new FaultyAgentStore().failNext(operation, throttled);
-      const { app } = buildApp({ agents, limits: { retryAfterSeconds: RETRY_AFTER_SECONDS } });
-      const uid = newUidBytes();
+  it.each<[StoreOperation]>([['get'], ['writeSections'], ['put']])('answers 503 with Retry-After and an Unavailable ServerToAgent when %s fails', async (operation) => {
+    // Prepare
+    const agents = new FaultyAgentStore().failNext(operation, throttled);
+    const { app } = buildApp({ agents, limits: { retryAfterSeconds: RETRY_AFTER_SECONDS } });
+    const uid = newUidBytes();
 
-      // Act
-      const response = await postMessage(app, fullReport(uid, 1n));
+    // Act
+    const response = await postMessage(app, fullReport(uid, 1n));
 
-      // Assess
-      expect(response.status).toBe(503);
-      expect(response.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
-      expect(response.headers.get('content-type')).toBe(PROTOBUF);
-      expectUnavailableReply(await readReply(response), uid);
-      expect(agents.calls[operation]).toBeGreaterThan(0);
-    },
-  );
+    // Assess
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+    expect(response.headers.get('content-type')).toBe(PROTOBUF);
+    expectUnavailableReply(await readReply(response), uid);
+    expect(agents.calls[operation]).toBeGreaterThan(0);
+  });
 
   it('stores no record for a new agent when the section write fails', async () => {
     // Prepare
@@ -159,21 +156,18 @@ describe('POST /v1/opamp under write conflicts', () => {
 });
 
 describe('POST /v1/opamp when the store fails unexpectedly', () => {
-  it.each<[StoreOperation]>([['get'], ['writeSections'], ['put']])(
-    'answers 500 without Retry-After when %s throws a non-retryable error',
-    async (operation) => {
-      // Prepare
-      const agents = new FaultyAgentStore().failNext(operation, () => new Error('ValidationException: item too large'));
-      const { app } = buildApp({ agents });
+  it.each<[StoreOperation]>([['get'], ['writeSections'], ['put']])('answers 500 without Retry-After when %s throws a non-retryable error', async (operation) => {
+    // Prepare
+    const agents = new FaultyAgentStore().failNext(operation, () => new Error('ValidationException: item too large'));
+    const { app } = buildApp({ agents });
 
-      // Act
-      const response = await postMessage(app, fullReport(newUidBytes(), 1n));
+    // Act
+    const response = await postMessage(app, fullReport(newUidBytes(), 1n));
 
-      // Assess
-      expect(response.status).toBe(500);
-      expect(response.headers.get('retry-after')).toBeNull();
-    },
-  );
+    // Assess
+    expect(response.status).toBe(500);
+    expect(response.headers.get('retry-after')).toBeNull();
+  });
 
   it('does not leak the error message in the 500 body', async () => {
     // Prepare

@@ -23,36 +23,35 @@ describe('method routing on /v1/opamp', () => {
 });
 
 describe('method routing on GET-only paths', () => {
-  it.each([['/healthz'], ['/api/v1/agents'], ['/api/v1/agents/0190a8b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b']])(
-    'answers POST %s with 405 and an Allow header naming GET',
-    async (path) => {
-      // Prepare
-      const { app } = buildApp();
+  it.each([['/healthz'], ['/api/v1/agents'], ['/api/v1/agents/0190a8b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b']])('answers POST %s with 405 and an Allow header naming GET', async (path) => {
+    // Prepare
+    const { app } = buildApp();
 
-      // Act
-      const response = await app.request(path, { method: 'POST', body: '{}' });
+    // Act
+    const response = await app.request(path, { method: 'POST', body: '{}' });
 
-      // Assess
-      expect(response.status).toBe(405);
-      expect(response.headers.get('allow')).toMatch(/\bGET\b/);
-    },
-  );
+    // Assess
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toMatch(/\bGET\b/);
+  });
 });
 
 describe('unknown paths', () => {
-  it.each([['GET', '/'], ['POST', '/v1/opamp/extra'], ['POST', '/v2/opamp'], ['GET', '/api/v1/agent']])(
-    'answers %s %s with 404',
-    async (method, path) => {
-      // Prepare
-      const { app } = buildApp();
+  it.each([
+    ['GET', '/'],
+    ['POST', '/v1/opamp/extra'],
+    ['POST', '/v2/opamp'],
+    ['GET', '/api/v1/agent'],
+  ])('answers %s %s with 404', async (method, path) => {
+    // Prepare
+    const { app } = buildApp();
 
-      // Act
-      const response = await app.request(path, { method });
+    // Act
+    const response = await app.request(path, { method });
 
-      // Assess
-      expect(response.status).toBe(404);
-    },
-  );
+    // Assess
+    expect(response.status).toBe(404);
+  });
 
   it('does not serve the agent route when the app has no poll service', async () => {
     // Prepare: the fleet API deployment.

@@ -71,7 +71,10 @@ describe('fleet API: /settings', () => {
     expect(objects.events).toEqual([]);
   });
 
-  it.each<[string, string]>([['GET', '/settings/absent'], ['DELETE', '/settings/absent']])('answers %s %s with 404', async (method, path) => {
+  it.each<[string, string]>([
+    ['GET', '/settings/absent'],
+    ['DELETE', '/settings/absent'],
+  ])('answers %s %s with 404', async (method, path) => {
     // Prepare
     const { send } = setup();
 

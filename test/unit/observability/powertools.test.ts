@@ -61,6 +61,11 @@ describe('createPowertools metrics', () => {
     powertools.flushMetrics();
 
     const rejected = documents(log).map((d) => [d.reason, d.RejectedRequests]);
-    expect(rejected).toEqual(expect.arrayContaining([['unauthorized', 2], ['payload-too-large', 1]]));
+    expect(rejected).toEqual(
+      expect.arrayContaining([
+        ['unauthorized', 2],
+        ['payload-too-large', 1],
+      ]),
+    );
   });
 });

@@ -33,9 +33,7 @@ describe('generated protobuf code', () => {
     const expected = filesUnder(out);
     expect(filesUnder(committed)).toEqual(expected);
     for (const file of expected) {
-      expect(readFileSync(join(committed, file), 'utf8'), `functions/gen/${file} is stale: run npm run generate`).toBe(
-        readFileSync(join(out, file), 'utf8'),
-      );
+      expect(readFileSync(join(committed, file), 'utf8'), `functions/gen/${file} is stale: run npm run generate`).toBe(readFileSync(join(out, file), 'utf8'));
     }
   });
 

@@ -81,12 +81,7 @@ describe('AgentActions.queueRestart', () => {
 describe('AgentActions.queueRestarts', () => {
   it('queues for every matching agent that accepts restarts and lists the others as skipped', async () => {
     // Prepare
-    const { agents, actions } = await setup(
-      record(uid(1)),
-      record(uid(2), { capabilities: STATUS }),
-      record(uid(3)),
-      record(uid(4), { attributes: { 'service.name': 'cart' } }),
-    );
+    const { agents, actions } = await setup(record(uid(1)), record(uid(2), { capabilities: STATUS }), record(uid(3)), record(uid(4), { attributes: { 'service.name': 'cart' } }));
 
     // Act
     const result = await actions.queueRestarts(parseSelector('service.name=checkout'));
@@ -125,9 +120,16 @@ describe('AgentActions.queueMessage', () => {
     const view = await actions.queueMessage(UID, { capability: 'io.example.pause', type: 'pause', data: new TextEncoder().encode('for 5m') });
 
     // Assess
-    expect((await agents.get(UID))?.outbox).toEqual([{
-      id: view.id, capability: 'io.example.pause', type: 'pause', data: Buffer.from('for 5m').toString('base64'), queuedAt: T0, expiresAt: T0 + TTL,
-    }]);
+    expect((await agents.get(UID))?.outbox).toEqual([
+      {
+        id: view.id,
+        capability: 'io.example.pause',
+        type: 'pause',
+        data: Buffer.from('for 5m').toString('base64'),
+        queuedAt: T0,
+        expiresAt: T0 + TTL,
+      },
+    ]);
     expect(view.expiresAt).toBe(new Date(T0 + TTL).toISOString());
   });
 
@@ -135,8 +137,12 @@ describe('AgentActions.queueMessage', () => {
     ['a capability the agent did not advertise', advertised(), { capability: 'io.example.other', data: bytes(1) }, /has not advertised the custom capability io\.example\.other/],
     ['an agent that advertised nothing', record(UID), { capability: 'io.example.pause', data: bytes(1) }, /has not advertised/],
     ['data over the size limit', advertised(), { capability: 'io.example.pause', data: bytes(OUTBOX_LIMITS.maxDataBytes + 1) }, /at most 8192 can be queued/],
-    ['a full queue', advertised({ outbox: Array.from({ length: OUTBOX_LIMITS.maxMessages }, (_, i) => queuedMessage(`m${i}`, T0 + 1)) }),
-      { capability: 'io.example.pause', data: bytes(1) }, /already has 5 messages waiting/],
+    [
+      'a full queue',
+      advertised({ outbox: Array.from({ length: OUTBOX_LIMITS.maxMessages }, (_, i) => queuedMessage(`m${i}`, T0 + 1)) }),
+      { capability: 'io.example.pause', data: bytes(1) },
+      /already has 5 messages waiting/,
+    ],
   ])('refuses %s and changes nothing', async (_name, stored, message, pattern) => {
     // Prepare
     const { agents, actions } = await setup(stored);
@@ -216,7 +222,7 @@ describe('AgentActions and a concurrent poll', () => {
   it.each<[string, (a: AgentActions) => Promise<unknown>, (r: AgentRecord) => void]>([
     ['queueRestart', (a) => a.queueRestart(UID), (r) => expect(r.pendingCommand?.type).toBe('restart')],
     ['queueMessage', (a) => a.queueMessage(UID, { capability: 'io.example.pause', type: 't', data: bytes(1) }), (r) => expect(r.outbox).toHaveLength(1)],
-  ])('%s retries after the poll\'s write and loses neither change', async (_name, act, check) => {
+  ])("%s retries after the poll's write and loses neither change", async (_name, act, check) => {
     // Prepare
     const agents = new RacingStore(1);
     await agents.put({ record: record(UID, { customCapabilities: ['io.example.pause'] }), expectedVersion: 0 });

@@ -54,16 +54,18 @@ describe('BucketIngest.handleEvent', () => {
       // Assess
       const snapshot = await fleet.load();
       expect(outcomes).toEqual(['recorded']);
-      expect(snapshot.configFiles).toEqual([expect.objectContaining({
-        configName: 'checkout',
-        fileName: 'collector.yaml',
-        objectKey: 'configs/checkout/collector.yaml',
-        sha256: sha256Hex('receivers: {}\n'),
-        size: 14,
-        contentType: 'text/yaml',
-        etag: (await objects.listObjects('configs/'))[0]!.etag,
-        updatedAt: T0,
-      })]);
+      expect(snapshot.configFiles).toEqual([
+        expect.objectContaining({
+          configName: 'checkout',
+          fileName: 'collector.yaml',
+          objectKey: 'configs/checkout/collector.yaml',
+          sha256: sha256Hex('receivers: {}\n'),
+          size: 14,
+          contentType: 'text/yaml',
+          etag: (await objects.listObjects('configs/'))[0]!.etag,
+          updatedAt: T0,
+        }),
+      ]);
       expect(snapshot.configFiles[0]!.error).toBeUndefined();
       expect(snapshot.state.configs.get('checkout')?.hash).toBe(configHash([{ fileName: 'collector.yaml', contentType: 'text/yaml', sha256: sha256Hex('receivers: {}\n') }]));
       expect(await fleet.generation()).toBe('1');
@@ -170,7 +172,7 @@ describe('BucketIngest.handleEvent', () => {
       const [created, removed] = objects.events as [BucketEventRecord, BucketEventRecord];
 
       // Act
-      const outcomes = [...await ingest.handleEvent([removed]), ...await ingest.handleEvent([created])];
+      const outcomes = [...(await ingest.handleEvent([removed])), ...(await ingest.handleEvent([created]))];
 
       // Assess
       expect(outcomes).toEqual(['recorded', 'stale']);
@@ -270,14 +272,16 @@ describe('BucketIngest.handleEvent', () => {
 
       // Assess
       const snapshot = await fleet.load();
-      expect(snapshot.assignments).toEqual([expect.objectContaining({
-        name: 'route',
-        assignment: { name: 'route', config: 'checkout', selector: [{ key: 'service.name', value: 'checkout' }], priority: 5 },
-      })]);
+      expect(snapshot.assignments).toEqual([
+        expect.objectContaining({
+          name: 'route',
+          assignment: { name: 'route', config: 'checkout', selector: [{ key: 'service.name', value: 'checkout' }], priority: 5 },
+        }),
+      ]);
       expect(resolveConfigTarget(CHECKOUT_AGENT, snapshot.state)?.via).toBe('route');
     });
 
-    it('records a malformed upload\'s error and keeps the previous valid assignment in force', async () => {
+    it("records a malformed upload's error and keeps the previous valid assignment in force", async () => {
       // Prepare
       const { objects, fleet, deliverNew } = await withConfigs();
       await objects.put('assignments/route.json', VALID);

@@ -5,15 +5,7 @@ import { CsrRejectedError, loadCertificateAuthority } from '../../../functions/s
 import type { CertificateAuthorityOptions } from '../../../functions/service/certificate-authority.js';
 import { CertificateMaterialError, inspectCertificate, loadX509, validatePemMaterial } from '../../../functions/service/x509.js';
 import type { X509Library } from '../../../functions/service/x509.js';
-import {
-  createCsrPem,
-  createTestCa,
-  generateKeyPair,
-  pemDer,
-  pemDigest,
-  tamperSignature,
-  verifyCertificateChain,
-} from '../../support/x509-fixtures.js';
+import { createCsrPem, createTestCa, generateKeyPair, pemDer, pemDigest, tamperSignature, verifyCertificateChain } from '../../support/x509-fixtures.js';
 import type { KeyKind, TestCa, TestKeyPair } from '../../support/x509-fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -31,11 +23,18 @@ let ecCa: TestCa;
 
 beforeAll(async () => {
   const kinds: Record<keyof typeof keys, KeyKind> = {
-    ecCa: 'ec-p256', ec384Ca: 'ec-p384', rsaCa: 'rsa-2048', ecAgent: 'ec-p256', rsaAgent: 'rsa-2048', edAgent: 'ed25519',
+    ecCa: 'ec-p256',
+    ec384Ca: 'ec-p384',
+    rsaCa: 'rsa-2048',
+    ecAgent: 'ec-p256',
+    rsaAgent: 'rsa-2048',
+    edAgent: 'ed25519',
   };
-  await Promise.all(Object.entries(kinds).map(async ([name, kind]) => {
-    keys[name as keyof typeof keys] = await generateKeyPair(kind);
-  }));
+  await Promise.all(
+    Object.entries(kinds).map(async ([name, kind]) => {
+      keys[name as keyof typeof keys] = await generateKeyPair(kind);
+    }),
+  );
   ecCa = await createTestCa({ keyPair: keys.ecCa, ...CA_VALIDITY });
 });
 
@@ -48,7 +47,10 @@ type CsrParams = Parameters<X509Library['Pkcs10CertificateRequestGenerator']['cr
 
 /** The error a promise rejects with (fails the test if it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<RejectedRequestError> {
-  const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof RejectedRequestError)) throw new Error(`expected a RejectedRequestError, got ${String(error)}`);
   return error;
 }
@@ -68,7 +70,7 @@ describe('CertificateAuthority.sign', () => {
     ['RSA CA, RSA agent key', 'rsaCa', 'rsaAgent', { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, ['digitalSignature', 'keyEncipherment']],
     ['P-384 CA, Ed25519 agent key', 'ec384Ca', 'edAgent', { name: 'ECDSA', hash: 'SHA-384' }, ['digitalSignature']],
   ];
-  it.each(pairs)('issues a certificate that chains to the CA, for the CSR\'s subject and key (%s)', async (_, caKey, agentKey, signature, usages) => {
+  it.each(pairs)("issues a certificate that chains to the CA, for the CSR's subject and key (%s)", async (_, caKey, agentKey, signature, usages) => {
     // Prepare
     const ca = await createTestCa({ keyPair: keys[caKey], ...CA_VALIDITY });
     const csr = await createCsrPem({ keyPair: keys[agentKey], subject: `CN=${UID}, O=Example` });
@@ -86,12 +88,16 @@ describe('CertificateAuthority.sign', () => {
     expect(cert.keyUsage).toEqual({ usages, critical: true });
   });
 
-  it('marks the certificate for client authentication only, not as a CA, naming only the agent\'s uid', async () => {
+  it("marks the certificate for client authentication only, not as a CA, naming only the agent's uid", async () => {
     // Prepare
     const csr = await createCsrPem({
       keyPair: keys.ecAgent,
       subject: 'CN=collector',
-      subjectAltNames: [{ type: 'url', value: `urn:uuid:${UID}` }, { type: 'dns', value: 'bank.example' }, { type: 'url', value: 'https://bank.example' }],
+      subjectAltNames: [
+        { type: 'url', value: `urn:uuid:${UID}` },
+        { type: 'dns', value: 'bank.example' },
+        { type: 'url', value: 'https://bank.example' },
+      ],
     });
     const caView = await verifyCertificateChain(ecCa.certPem, ecCa.certPem);
 
@@ -190,7 +196,7 @@ describe('CertificateAuthority.sign: the instance uid', () => {
     ['as 32 hex digits in a DNS subjectAltName', { sans: [{ type: 'dns', value: `${hex}.agents.example` }] }],
     ['in the CN and in a URI subjectAltName', { subject: `CN=${UID}`, sans: [{ type: 'url', value: `urn:uuid:${UID}` }] }],
   ];
-  it.each(accepted)('accepts the agent\'s uid %s', async (_, { subject, sans }) => {
+  it.each(accepted)("accepts the agent's uid %s", async (_, { subject, sans }) => {
     // Prepare
     const csr = await createCsrPem({ keyPair: keys.ecAgent, ...(subject ? { subject } : {}), ...(sans ? { subjectAltNames: sans } : {}) });
 
@@ -205,7 +211,7 @@ describe('CertificateAuthority.sign: the instance uid', () => {
     ['in the CN', { subject: `CN=${OTHER_UID}` }],
     ['in a URI subjectAltName', { subject: 'CN=collector', sans: [{ type: 'url', value: `urn:uuid:${OTHER_UID}` }] }],
     ['as 32 hex digits in an OU', { subject: `CN=collector, OU=${OTHER_UID.replaceAll('-', '')}` }],
-    ['next to the agent\'s own', { subject: `CN=${UID}`, sans: [{ type: 'url', value: `urn:uuid:${OTHER_UID}` }] }],
+    ["next to the agent's own", { subject: `CN=${UID}`, sans: [{ type: 'url', value: `urn:uuid:${OTHER_UID}` }] }],
     // "#..." makes the library encode a VisibleString, a type it reads back only as hex.
     ['in a VisibleString attribute', { subject: `CN=collector, OU=#1a24${Buffer.from(OTHER_UID).toString('hex')}` }],
   ];
@@ -228,7 +234,10 @@ describe('CertificateAuthority.sign: the instance uid', () => {
     const otherName = tlv(0xa0, tlv(0x06, Buffer.from([0x2a, 0x03, 0x04])), tlv(0xa0, tlv(0x0c, Buffer.from(OTHER_UID))));
     const san = new x509.Extension('2.5.29.17', false, tlv(0x30, otherName));
     const request = await x509.Pkcs10CertificateRequestGenerator.create({
-      name: 'CN=collector', keys: keys.ecAgent.keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as CsrParams['signingAlgorithm'], extensions: [san],
+      name: 'CN=collector',
+      keys: keys.ecAgent.keys,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as CsrParams['signingAlgorithm'],
+      extensions: [san],
     });
     expect(request.getExtension('2.5.29.17')).not.toBeNull();
 
@@ -301,7 +310,7 @@ describe('CertificateAuthority.sign: rejected requests', () => {
 
     // Assess
     expect(error).toBeInstanceOf(CsrRejectedError);
-    expect(error.message).toBe('the CSR\'s signature does not verify with the public key it carries');
+    expect(error.message).toBe("the CSR's signature does not verify with the public key it carries");
   });
 
   it('rejects a CSR larger than the limit, before reading it', async () => {
@@ -474,7 +483,7 @@ describe('validatePemMaterial and inspectCertificate', () => {
     expect(info).toEqual({ fingerprint: issued.fingerprint, subject: 'CN=collector', notBefore: issued.notBefore, notAfter: issued.notAfter, isCa: false });
   });
 
-  it('rejects a key that is not the certificate\'s', async () => {
+  it("rejects a key that is not the certificate's", async () => {
     // Prepare
     const { material } = await issuedMaterial();
 

@@ -10,12 +10,7 @@ import type { CoreOptions } from '../../../functions/core/core-options.js';
 import { EMPTY_FLEET } from '../../../functions/core/fleet.js';
 import type { BucketCertificateMeta, FleetState } from '../../../functions/core/fleet.js';
 import { certificateFingerprint } from '../../../functions/core/pem.js';
-import {
-  AgentToServerSchema,
-  CertificateRequestSchema,
-  ConnectionSettingsRequestSchema,
-  OpAMPConnectionSettingsRequestSchema,
-} from '../../../functions/gen/opamp/v1/opamp_pb.js';
+import { AgentToServerSchema, CertificateRequestSchema, ConnectionSettingsRequestSchema, OpAMPConnectionSettingsRequestSchema } from '../../../functions/gen/opamp/v1/opamp_pb.js';
 import { NO_TELEMETRY } from '../../../functions/observability/telemetry.js';
 import { StoreUnavailableError } from '../../../functions/ports/errors.js';
 import { CsrRejectedError } from '../../../functions/service/certificate-authority.js';
@@ -121,7 +116,13 @@ describe('CertificateResolver', () => {
     const local = new CertificateResolver({ readFile: fileReader, now: () => T0, refreshMs: 60_000, telemetry: NO_TELEMETRY });
     const lambda = new CertificateResolver({ now: () => T0, refreshMs: 60_000, telemetry: NO_TELEMETRY });
 
-    expect(await local.resolve(`file:${good}`, EMPTY_FLEET)).toEqual({ cert: ca.certPem, key: ca.keyPem, ca: other.certPem, fingerprint: certificateFingerprint(ca.certPem), notAfter: expect.any(Number) });
+    expect(await local.resolve(`file:${good}`, EMPTY_FLEET)).toEqual({
+      cert: ca.certPem,
+      key: ca.keyPem,
+      ca: other.certPem,
+      fingerprint: certificateFingerprint(ca.certPem),
+      notAfter: expect.any(Number),
+    });
     expect(await local.resolve(`file:${mismatched}`, EMPTY_FLEET)).toMatchObject({ error: expect.stringMatching(/key/i) });
     expect(await local.resolve(`file:${empty}`, EMPTY_FLEET)).toMatchObject({ error: expect.stringContaining('cert.pem does not exist') });
     expect(await lambda.resolve(`file:${good}`, EMPTY_FLEET)).toMatchObject({ error: expect.stringContaining('only read by a local backend') });
@@ -130,12 +131,13 @@ describe('CertificateResolver', () => {
 
 describe('CertificateIssuer', () => {
   const uid = '0192f9e4-8a1b-7c3d-9e4f-a1b2c3d4e5f6';
-  const issuerFor = (caRef: string, readFile = fileReader) => new CertificateIssuer({
-    caRef,
-    resolver: new CertificateResolver({ readFile, now: () => T0, refreshMs: 60_000, telemetry: NO_TELEMETRY }),
-    now: () => T0,
-    telemetry: NO_TELEMETRY,
-  });
+  const issuerFor = (caRef: string, readFile = fileReader) =>
+    new CertificateIssuer({
+      caRef,
+      resolver: new CertificateResolver({ readFile, now: () => T0, refreshMs: 60_000, telemetry: NO_TELEMETRY }),
+      now: () => T0,
+      telemetry: NO_TELEMETRY,
+    });
 
   it('signs with the CA it reads, for the agent uid', async () => {
     const issuer = issuerFor(`file:${directory({ 'cert.pem': ca.certPem, 'key.pem': ca.keyPem })}`);

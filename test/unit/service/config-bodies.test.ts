@@ -190,20 +190,21 @@ describe('PollService with configuration bodies', () => {
     const agents = new MemoryAgentStore();
     const clock = { now: T0 };
     /** A function instance: its own body cache over the shared stores. */
-    const instance = () => new PollService({
-      agents,
-      now: () => clock.now,
-      newInstanceUid: () => {
-        throw new Error('no uid was requested');
-      },
-      options: DEFAULT_CORE_OPTIONS,
-      fleet: { current: async () => state },
-      configBodies: new ConfigBodyCache(objects, 1 << 20),
-    });
+    const instance = () =>
+      new PollService({
+        agents,
+        now: () => clock.now,
+        newInstanceUid: () => {
+          throw new Error('no uid was requested');
+        },
+        options: DEFAULT_CORE_OPTIONS,
+        fleet: { current: async () => state },
+        configBodies: new ConfigBodyCache(objects, 1 << 20),
+      });
     return { objects, agents, service: instance(), instance, state, clock };
   }
 
-  it('fills the offered configuration\'s files into the reply', async () => {
+  it("fills the offered configuration's files into the reply", async () => {
     // Prepare
     const { service, state } = await setup();
     const message = fullReport(AGENT_UID, 1n);

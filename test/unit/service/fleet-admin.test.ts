@@ -57,7 +57,7 @@ describe('FleetAdmin.putConfig', () => {
     expect(new TextDecoder().decode(json?.bytes)).toBe('{}');
   });
 
-  it('removes the configuration\'s files not named, and leaves other configurations alone', async () => {
+  it("removes the configuration's files not named, and leaves other configurations alone", async () => {
     // Prepare
     const { objects, admin } = setup();
     await objects.put('configs/checkout/old.yaml', 'old');
@@ -69,27 +69,29 @@ describe('FleetAdmin.putConfig', () => {
     await admin.putConfig('checkout', [{ name: 'keep.yaml', body: bytes('keep v2') }]);
 
     // Assess
-    expect((await objects.listObjects('configs/')).map((o) => o.key)).toEqual([
-      'configs/checkout-canary/old.yaml',
-      'configs/checkout/keep.yaml',
-      'configs/other/old.yaml',
-    ]);
+    expect((await objects.listObjects('configs/')).map((o) => o.key)).toEqual(['configs/checkout-canary/old.yaml', 'configs/checkout/keep.yaml', 'configs/other/old.yaml']);
     expect(new TextDecoder().decode((await objects.getObject('configs/checkout/keep.yaml'))?.bytes)).toBe('keep v2');
   });
 
   const uploads: Array<[string, UploadedFile[]]> = [
     ['one file without a content type', [{ name: 'collector.yaml', body: bytes('receivers: {}') }]],
-    ['files with and without content types', [
-      { name: 'collector.yaml', body: bytes('receivers: {}'), contentType: 'application/x-yaml' },
-      { name: 'extra.json', body: bytes('{}') },
-      { name: 'notes', body: bytes('free text') },
-    ]],
+    [
+      'files with and without content types',
+      [
+        { name: 'collector.yaml', body: bytes('receivers: {}'), contentType: 'application/x-yaml' },
+        { name: 'extra.json', body: bytes('{}') },
+        { name: 'notes', body: bytes('free text') },
+      ],
+    ],
     ['the S3 default content type, which says nothing', [{ name: 'collector.yaml', body: bytes('x'), contentType: 'binary/octet-stream' }]],
-    ['nested file names, listed out of order', [
-      { name: 'z/last.yaml', body: bytes('z') },
-      { name: 'a/first.yaml', body: bytes('a') },
-      { name: 'm.yaml', body: bytes('m') },
-    ]],
+    [
+      'nested file names, listed out of order',
+      [
+        { name: 'z/last.yaml', body: bytes('z') },
+        { name: 'a/first.yaml', body: bytes('a') },
+        { name: 'm.yaml', body: bytes('m') },
+      ],
+    ],
   ];
 
   it.each(uploads)('returns the hash agents will get, once the ingest recorded the objects: %s', async (_name, files) => {
@@ -113,7 +115,10 @@ describe('FleetAdmin.putConfig', () => {
   ])('does not promise a hash agents will never get when a file name %s', async (_name, fileName) => {
     // Prepare
     const { objects, fleet, admin, ingestAll } = setup();
-    const files = [{ name: 'collector.yaml', body: bytes('receivers: {}') }, { name: fileName, body: bytes('x') }];
+    const files = [
+      { name: 'collector.yaml', body: bytes('receivers: {}') },
+      { name: fileName, body: bytes('x') },
+    ];
 
     // Act
     const result = await admin.putConfig('checkout', files).catch((error: Error) => error);
@@ -131,7 +136,10 @@ describe('FleetAdmin.putConfig', () => {
   it('returns the hash agents will get after a replacement that removes files', async () => {
     // Prepare
     const { fleet, admin, ingestAll } = setup();
-    await admin.putConfig('checkout', [{ name: 'a.yaml', body: bytes('a') }, { name: 'b.yaml', body: bytes('b') }]);
+    await admin.putConfig('checkout', [
+      { name: 'a.yaml', body: bytes('a') },
+      { name: 'b.yaml', body: bytes('b') },
+    ]);
     await ingestAll();
 
     // Act
@@ -162,7 +170,10 @@ describe('FleetAdmin.deleteConfig', () => {
   it('deletes every object of the configuration, and the ingest then drops it', async () => {
     // Prepare
     const { objects, fleet, admin, ingestAll } = setup();
-    await admin.putConfig('checkout', [{ name: 'a.yaml', body: bytes('a') }, { name: 'dir/b.yaml', body: bytes('b') }]);
+    await admin.putConfig('checkout', [
+      { name: 'a.yaml', body: bytes('a') },
+      { name: 'dir/b.yaml', body: bytes('b') },
+    ]);
     await objects.put('configs/other/a.yaml', 'a');
     await ingestAll();
 
@@ -341,16 +352,13 @@ describe('FleetAdmin settings', () => {
         isDefault: false,
         assignments: ['canary', 'prod'],
         certificates: ['client', 'metrics'],
-        problems: [
-          'certificate client: no folder certificates/client/ in the bucket',
-          expect.stringMatching(/^certificate metrics: .*PEM/),
-        ],
+        problems: ['certificate client: no folder certificates/client/ in the bucket', expect.stringMatching(/^certificate metrics: .*PEM/)],
         warnings: [],
       },
     ]);
   });
 
-  it('shows a rejected upload\'s error beside the document still in force, and one never valid as not in force', async () => {
+  it("shows a rejected upload's error beside the document still in force, and one never valid as not in force", async () => {
     // Prepare
     const { objects, admin, ingestAll, clock } = setup();
     await admin.putSettings('rotation', ROTATION);
@@ -419,13 +427,8 @@ describe('FleetAdmin certificates', () => {
 
     // Assess
     const text = async (key: string) => new TextDecoder().decode((await objects.getObject(key))?.bytes);
-    expect((await objects.listObjects('certificates/')).map((o) => o.key)).toEqual([
-      'certificates/client/ca.pem',
-      'certificates/client/cert.pem',
-      'certificates/client/key.pem',
-    ]);
-    expect([await text('certificates/client/cert.pem'), await text('certificates/client/key.pem'), await text('certificates/client/ca.pem')])
-      .toEqual([client.certPem, client.keyPem, root.certPem]);
+    expect((await objects.listObjects('certificates/')).map((o) => o.key)).toEqual(['certificates/client/ca.pem', 'certificates/client/cert.pem', 'certificates/client/key.pem']);
+    expect([await text('certificates/client/cert.pem'), await text('certificates/client/key.pem'), await text('certificates/client/ca.pem')]).toEqual([client.certPem, client.keyPem, root.certPem]);
     expect(returned).toEqual({ name: 'client', fingerprint: pemDigest(client.certPem), subject: 'CN=client, O=Example', notAfter: expect.stringMatching(/^\d{4}-/) });
   });
 
@@ -564,10 +567,13 @@ describe('FleetAdmin.rollout', () => {
       ['applying (offered)', agentRecord(CHECKOUT, { remoteConfigStatus: { hash: fallback, status: APPLIED, errorMessage: '' }, configOffer: offer(checkout) })],
       ['applying (offered, does not report)', agentRecord(CHECKOUT, { capabilities: ACCEPTS_ONLY, configOffer: offer(checkout, { attempts: 3 }) })],
       ['failed', agentRecord(CHECKOUT, { remoteConfigStatus: { hash: checkout, status: FAILED, errorMessage: 'unknown receiver' }, configOffer: offer(checkout, { acknowledged: true }) })],
-      ['failed (rolled back)', agentRecord(CHECKOUT, {
-        remoteConfigStatus: { hash: fallback, status: APPLIED, errorMessage: '' },
-        configOffer: offer(checkout, { acknowledged: true, rolledBackAt: T0, rolledBackTo: fallback, rollbackMessage: 'did not come up' }),
-      })],
+      [
+        'failed (rolled back)',
+        agentRecord(CHECKOUT, {
+          remoteConfigStatus: { hash: fallback, status: APPLIED, errorMessage: '' },
+          configOffer: offer(checkout, { acknowledged: true, rolledBackAt: T0, rolledBackTo: fallback, rollbackMessage: 'did not come up' }),
+        }),
+      ],
       ['failed (not taken)', agentRecord(CHECKOUT, { configOffer: offer(checkout, { attempts: POLICY.maxAttempts }) })],
       ['pending', agentRecord(CHECKOUT)],
       ['other configuration, applied', agentRecord(CART, { remoteConfigStatus: { hash: fallback, status: APPLIED, errorMessage: '' } })],

@@ -82,10 +82,7 @@ async function reported() {
  * Message 2 is held at the store call `at`; message 3, sent later, is stored
  * meanwhile; then message 2 goes on. Returns what became of message 2.
  */
-async function newerStoredFirst(
-  { agents, clock, poll, uid }: ReturnType<typeof setup> & { uid: Uint8Array },
-  at: 'get' | 'writeSections',
-): Promise<unknown> {
+async function newerStoredFirst({ agents, clock, poll, uid }: ReturnType<typeof setup> & { uid: Uint8Array }, at: 'get' | 'writeSections'): Promise<unknown> {
   const held = agents.hold(at);
   clock.now += 1_000;
   const older = poll(change(uid, 2n, 'change-2'));
@@ -93,7 +90,10 @@ async function newerStoredFirst(
   clock.now += 1_000;
   await poll(change(uid, 3n, 'change-3'));
   letGo();
-  return older.then(() => 'stored', (error: unknown) => error);
+  return older.then(
+    () => 'stored',
+    (error: unknown) => error,
+  );
 }
 
 /** The agent's stored health section, as text (its error message is in it). */

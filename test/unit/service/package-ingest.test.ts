@@ -105,15 +105,17 @@ describe('BucketIngest: package versions', () => {
     // Assess
     const snapshot = await fleet.load();
     expect(outcomes).toEqual(['recorded', 'recorded']);
-    expect(snapshot.packageVersions).toEqual([{
-      name: 'ext',
-      version: '1.0.0',
-      objectKey: 'packages/ext/1.0.0/ext.tar.gz',
-      sha256: sha(content),
-      size: content.byteLength,
-      signature: Buffer.from(signature).toString('base64'),
-      scannedAt: T0,
-    }]);
+    expect(snapshot.packageVersions).toEqual([
+      {
+        name: 'ext',
+        version: '1.0.0',
+        objectKey: 'packages/ext/1.0.0/ext.tar.gz',
+        sha256: sha(content),
+        size: content.byteLength,
+        signature: Buffer.from(signature).toString('base64'),
+        scannedAt: T0,
+      },
+    ]);
     expect(snapshot.state.packages.get('ext@1.0.0')?.signature).toBe('3q2+7wA=');
     expect(await fleet.generation()).toBe('1');
   });
@@ -132,7 +134,7 @@ describe('BucketIngest: package versions', () => {
     expect(version).not.toHaveProperty('signature');
   });
 
-  it('maps the _agent folder to the package name \'\' (the agent itself)', async () => {
+  it("maps the _agent folder to the package name '' (the agent itself)", async () => {
     // Prepare
     const { bucket, fleet, deliverNew } = setup();
     await bucket.put('packages/_agent/0.140.0/otelcol.tar.gz', 'collector');
@@ -210,20 +212,19 @@ describe('BucketIngest: package versions', () => {
     ['packages/ext/1.0.0/', 'ignored'],
     ['packages/bad name/1.0.0/f.tgz', 'rejected'],
     ['packages/ext/bad version/f.tgz', 'rejected'],
-  ])(
-    'does not record %s (not packages/<package>/<version>/<file>): %s', async (key, outcome) => {
-      // Prepare
-      const { bucket, fleet, deliverNew } = setup();
-      await bucket.put(key, 'x');
+  ])('does not record %s (not packages/<package>/<version>/<file>): %s', async (key, outcome) => {
+    // Prepare
+    const { bucket, fleet, deliverNew } = setup();
+    await bucket.put(key, 'x');
 
-      // Act
-      const outcomes = await deliverNew();
+    // Act
+    const outcomes = await deliverNew();
 
-      // Assess
-      expect(outcomes).toEqual([outcome]);
-      expect((await fleet.load()).packageVersions).toEqual([]);
-      expect(await fleet.generation()).toBe('0');
-    });
+    // Assess
+    expect(outcomes).toEqual([outcome]);
+    expect((await fleet.load()).packageVersions).toEqual([]);
+    expect(await fleet.generation()).toBe('0');
+  });
 
   it('does not let a listing older than the recorded one have the last word, even from an instance whose clock runs ahead', async () => {
     // Prepare: the first ingest (on a clock 5 s ahead) lists the folder (file only) and is held before it records.
@@ -252,7 +253,7 @@ describe('BucketIngest: package versions', () => {
     expect((await fleet.load()).packageVersions).toEqual([expect.objectContaining({ signature: b64('sig') })]);
   });
 
-  it('removes a version whose file was deleted while an earlier event\'s ingest was still recording it', async () => {
+  it("removes a version whose file was deleted while an earlier event's ingest was still recording it", async () => {
     // Prepare: an ingest lists the folder while the file is there, and is held before it records.
     const { bucket, objects, fleet, ingest, clock } = setup();
     await bucket.put('packages/ext/1.0.0/ext.tar.gz', 'ext');
@@ -316,11 +317,10 @@ describe('BucketIngest: package versions', () => {
   });
 });
 
-const PKG_CAPS = [
-  AgentCapabilities.AgentCapabilities_ReportsStatus,
-  AgentCapabilities.AgentCapabilities_AcceptsPackages,
-  AgentCapabilities.AgentCapabilities_ReportsPackageStatuses,
-].reduce((bits, c) => bits | BigInt(c), 0n);
+const PKG_CAPS = [AgentCapabilities.AgentCapabilities_ReportsStatus, AgentCapabilities.AgentCapabilities_AcceptsPackages, AgentCapabilities.AgentCapabilities_ReportsPackageStatuses].reduce(
+  (bits, c) => bits | BigInt(c),
+  0n,
+);
 
 /** Ingested packages and a default assignment, as the service layer sees them. */
 async function ingestedFleet() {
@@ -360,13 +360,17 @@ describe('package delivery in the service layer', () => {
         },
       },
     });
-    const poll = (uid: Uint8Array) => service.poll(create(AgentToServerSchema, {
-      instanceUid: uid,
-      sequenceNum: 1n,
-      capabilities: PKG_CAPS,
-      agentDescription: description({ 'service.name': 'checkout' }),
-      packageStatuses: create(PackageStatusesSchema, {}),
-    }), `digest-${n}`);
+    const poll = (uid: Uint8Array) =>
+      service.poll(
+        create(AgentToServerSchema, {
+          instanceUid: uid,
+          sequenceNum: 1n,
+          capabilities: PKG_CAPS,
+          agentDescription: description({ 'service.name': 'checkout' }),
+          packageStatuses: create(PackageStatusesSchema, {}),
+        }),
+        `digest-${n}`,
+      );
     const [uidA, uidB] = [newUidBytes(), newUidBytes()];
 
     // Act
@@ -409,15 +413,23 @@ describe('FleetAdmin: packages', () => {
     ]);
   });
 
-  it('sums up a package version\'s rollout over the agents whose set includes it', async () => {
+  it("sums up a package version's rollout over the agents whose set includes it", async () => {
     // Prepare
     const { fleet } = await ingestedFleet();
     const agents = new MemoryAgentStore();
     const status = (hasVersion: string, offeredVersion: string, s: string, error?: string): PackageStatusSummary => ({ hasVersion, offeredVersion, status: s, ...(error ? { error } : {}) });
     const agent = (i: number, service: string, packages?: Record<string, PackageStatusSummary>): AgentRecord => ({
       instanceUid: `0192f9e4-0000-7000-8000-${String(i).padStart(12, '0')}`,
-      version: 1, sequenceNum: 1n, lastMessageDigest: '', capabilities: PKG_CAPS, firstSeenAt: T0, lastSeenAt: T0,
-      attributes: { 'service.name': service }, sections: {}, sectionIds: {}, expiresAt: 0,
+      version: 1,
+      sequenceNum: 1n,
+      lastMessageDigest: '',
+      capabilities: PKG_CAPS,
+      firstSeenAt: T0,
+      lastSeenAt: T0,
+      attributes: { 'service.name': service },
+      sections: {},
+      sectionIds: {},
+      expiresAt: 0,
       ...(packages ? { packages } : {}),
     });
     const records = [
@@ -434,11 +446,13 @@ describe('FleetAdmin: packages', () => {
 
     // Assess
     expect(view).toMatchObject({ name: '_agent', version: '0.141.0', matched: 4, installed: 1, installing: 1, failed: 1, pending: 1 });
-    expect(view.agents).toEqual(expect.arrayContaining([
-      { instanceUid: records[1]!.instanceUid, state: 'failed', status: 'InstallFailed', error: 'checksum mismatch' },
-      { instanceUid: records[2]!.instanceUid, state: 'installing', status: 'Downloading', error: '' },
-      { instanceUid: records[3]!.instanceUid, state: 'pending', status: 'not reported', error: '' },
-    ]));
+    expect(view.agents).toEqual(
+      expect.arrayContaining([
+        { instanceUid: records[1]!.instanceUid, state: 'failed', status: 'InstallFailed', error: 'checksum mismatch' },
+        { instanceUid: records[2]!.instanceUid, state: 'installing', status: 'Downloading', error: '' },
+        { instanceUid: records[3]!.instanceUid, state: 'pending', status: 'not reported', error: '' },
+      ]),
+    );
     expect(view.agents).toHaveLength(3);
   });
 });

@@ -69,7 +69,12 @@ describe('PresenceBatcher', () => {
     expect(early).toBeUndefined();
     expect(due).toEqual({ written: 50, items: 1, kept: 0, dropped: 0 });
     expect(store.batches).toHaveLength(1);
-    expect(store.entries().map((e) => e.key).sort()).toEqual(Array.from({ length: 50 }, (_, i) => presenceKey(uid(i))).sort());
+    expect(
+      store
+        .entries()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(Array.from({ length: 50 }, (_, i) => presenceKey(uid(i))).sort());
     expect(batcher.pending).toBe(0);
   });
 
@@ -95,7 +100,12 @@ describe('PresenceBatcher', () => {
     expect(await batcher.flushIfDue()).toBeUndefined();
     clock.now = T0 + 300 * SECOND;
     expect((await batcher.flushIfDue())?.written).toBe(2);
-    expect(store.entries().map((e) => e.intervalSeconds).sort((a, b) => a - b)).toEqual([300, 3600]);
+    expect(
+      store
+        .entries()
+        .map((e) => e.intervalSeconds)
+        .sort((a, b) => a - b),
+    ).toEqual([300, 3600]);
   });
 
   it('writes as soon as a batch is full, and splits what does not fit one item', async () => {
@@ -184,7 +194,12 @@ describe('PresenceBatcher', () => {
 
     // Assess
     expect(batcher.stats.dropped).toBe(3);
-    expect(store.entries().map((e) => e.key).sort()).toEqual([4, 5, 6, 7, 8].map((i) => presenceKey(uid(i))).sort());
+    expect(
+      store
+        .entries()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual([4, 5, 6, 7, 8].map((i) => presenceKey(uid(i))).sort());
   });
 
   it('notes the interval it observes between two polls of an agent the server does not steer', async () => {

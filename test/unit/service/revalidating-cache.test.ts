@@ -171,13 +171,19 @@ describe('RevalidatingCache', () => {
   });
 
   it.each<[string, (source: FakeSource) => void]>([
-    ['the generation read fails', (source) => {
-      source.failGeneration = new Error('throttled');
-    }],
-    ['the reload fails', (source) => {
-      source.change('g2', 'value-2');
-      source.failLoad = new Error('throttled');
-    }],
+    [
+      'the generation read fails',
+      (source) => {
+        source.failGeneration = new Error('throttled');
+      },
+    ],
+    [
+      'the reload fails',
+      (source) => {
+        source.change('g2', 'value-2');
+        source.failLoad = new Error('throttled');
+      },
+    ],
   ])('serves the cached value when %s, and logs a warning', async (_name, breakStore) => {
     // Prepare
     const warn = vi.fn();
@@ -212,12 +218,18 @@ describe('RevalidatingCache', () => {
   });
 
   it.each<[string, (source: FakeSource) => void]>([
-    ['the generation read fails', (source) => {
-      source.failGeneration = new Error('store down');
-    }],
-    ['the load fails', (source) => {
-      source.failLoad = new Error('store down');
-    }],
+    [
+      'the generation read fails',
+      (source) => {
+        source.failGeneration = new Error('store down');
+      },
+    ],
+    [
+      'the load fails',
+      (source) => {
+        source.failLoad = new Error('store down');
+      },
+    ],
   ])('propagates the error when %s and nothing is cached, and caches no failure', async (_name, breakStore) => {
     // Prepare
     const { source, cache } = setup();
@@ -251,9 +263,18 @@ describe('RevalidatingCache', () => {
 describe('FleetStateCache', () => {
   async function setupFleet() {
     const store = new MemoryFleetStore();
-    await store.putConfigFile({
-      configName: 'default', fileName: 'c.yaml', objectKey: 'configs/default/c.yaml', sha256: 'aa', size: 1, contentType: 'text/yaml', updatedAt: T0,
-    }, { sequencer: '1' });
+    await store.putConfigFile(
+      {
+        configName: 'default',
+        fileName: 'c.yaml',
+        objectKey: 'configs/default/c.yaml',
+        sha256: 'aa',
+        size: 1,
+        contentType: 'text/yaml',
+        updatedAt: T0,
+      },
+      { sequencer: '1' },
+    );
     await store.bumpGeneration();
     const generation = vi.spyOn(store, 'generation');
     const load = vi.spyOn(store, 'load');
@@ -266,9 +287,18 @@ describe('FleetStateCache', () => {
     // Prepare
     const { store, generation, load, clock, cache } = await setupFleet();
     const first = await cache.current();
-    await store.putConfigFile({
-      configName: 'checkout', fileName: 'c.yaml', objectKey: 'configs/checkout/c.yaml', sha256: 'bb', size: 1, contentType: 'text/yaml', updatedAt: T0,
-    }, { sequencer: '2' });
+    await store.putConfigFile(
+      {
+        configName: 'checkout',
+        fileName: 'c.yaml',
+        objectKey: 'configs/checkout/c.yaml',
+        sha256: 'bb',
+        size: 1,
+        contentType: 'text/yaml',
+        updatedAt: T0,
+      },
+      { sequencer: '2' },
+    );
     await store.bumpGeneration();
 
     // Act

@@ -51,12 +51,14 @@ describe('BucketIngest: settings documents', () => {
     // Assess
     const snapshot = await fleet.load();
     expect(outcomes).toEqual(['recorded']);
-    expect(snapshot.settings).toEqual([{
-      name: 'default',
-      settings: { opamp: { token: 'rotation-2026', heartbeat: { idleSeconds: 120 } } },
-      etag: (await objects.listObjects('settings/'))[0]!.etag,
-      updatedAt: T0,
-    }]);
+    expect(snapshot.settings).toEqual([
+      {
+        name: 'default',
+        settings: { opamp: { token: 'rotation-2026', heartbeat: { idleSeconds: 120 } } },
+        etag: (await objects.listObjects('settings/'))[0]!.etag,
+        updatedAt: T0,
+      },
+    ]);
     expect(resolveSettingsTarget(OTHER_AGENT, snapshot.state)).toMatchObject({ name: 'default', via: 'default' });
     expect(await fleet.generation()).toBe('1');
   });
@@ -76,7 +78,7 @@ describe('BucketIngest: settings documents', () => {
     expect(resolveSettingsTarget(OTHER_AGENT, state)).toBeUndefined();
   });
 
-  it('records a rejected upload\'s error with the key, keeps the previous document in force, and counts it', async () => {
+  it("records a rejected upload's error with the key, keeps the previous document in force, and counts it", async () => {
     // Prepare
     const { objects, fleet, counted, deliverNew } = setup();
     await objects.put('settings/rotation.json', ROTATION);
@@ -198,7 +200,7 @@ describe('BucketIngest: certificate folders', () => {
     for (const [role, text] of Object.entries(files)) await objects.put(`certificates/${name}/${role}.pem`, text);
   }
 
-  it('records each file\'s key, SHA-256 and version, and the certificate\'s fingerprint, subject and expiry', async () => {
+  it("records each file's key, SHA-256 and version, and the certificate's fingerprint, subject and expiry", async () => {
     // Prepare
     const { objects, fleet, deliverNew } = setup();
     await putFolder(objects, 'client', { cert: client.certPem, key: client.keyPem, ca: ca.certPem });
@@ -210,16 +212,18 @@ describe('BucketIngest: certificate folders', () => {
     const snapshot = await fleet.load();
     const version = async (role: string) => (await objects.getObject(`certificates/client/${role}.pem`))?.versionId;
     expect(outcomes).toEqual(['recorded', 'recorded', 'recorded']);
-    expect(snapshot.certificates).toEqual([{
-      name: 'client',
-      cert: { objectKey: 'certificates/client/cert.pem', sha256: sha256Hex(client.certPem), versionId: await version('cert') },
-      key: { objectKey: 'certificates/client/key.pem', sha256: sha256Hex(client.keyPem), versionId: await version('key') },
-      ca: { objectKey: 'certificates/client/ca.pem', sha256: sha256Hex(ca.certPem), versionId: await version('ca') },
-      fingerprint: pemDigest(client.certPem),
-      subject: 'CN=telemetry-client, O=Example',
-      notAfter: expect.any(Number),
-      scannedAt: T0,
-    }]);
+    expect(snapshot.certificates).toEqual([
+      {
+        name: 'client',
+        cert: { objectKey: 'certificates/client/cert.pem', sha256: sha256Hex(client.certPem), versionId: await version('cert') },
+        key: { objectKey: 'certificates/client/key.pem', sha256: sha256Hex(client.keyPem), versionId: await version('key') },
+        ca: { objectKey: 'certificates/client/ca.pem', sha256: sha256Hex(ca.certPem), versionId: await version('ca') },
+        fingerprint: pemDigest(client.certPem),
+        subject: 'CN=telemetry-client, O=Example',
+        notAfter: expect.any(Number),
+        scannedAt: T0,
+      },
+    ]);
     expect(snapshot.certificates[0]!.notAfter).toBeGreaterThan(T0);
     expect(snapshot.state.certificates.get('client')?.fingerprint).toBe(pemDigest(client.certPem));
     expect(await fleet.generation()).toBe('1');
@@ -369,7 +373,10 @@ describe('BucketIngest.reconcile: settings and certificates', () => {
     // Assess
     const snapshot = await fleet.load();
     expect(changed).toBe(5);
-    expect(snapshot.settings.map((d) => [d.name, d.settings !== undefined, d.error !== undefined]).sort()).toEqual([['broken', false, true], ['default', true, false]]);
+    expect(snapshot.settings.map((d) => [d.name, d.settings !== undefined, d.error !== undefined]).sort()).toEqual([
+      ['broken', false, true],
+      ['default', true, false],
+    ]);
     expect(snapshot.certificates.map((c) => [c.name, c.fingerprint]).sort()).toEqual([
       ['client', pemDigest(rotated.certPem)],
       ['new', pemDigest(rotated.certPem)],

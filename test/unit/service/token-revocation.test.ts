@@ -14,8 +14,18 @@ const UID = (n: number) => `01890a5d-ac96-774b-bcce-${String(n).padStart(12, '0'
 
 async function agentOn(store: MemoryAgentStore, n: number, tokenName: string, lastSeenAt: number): Promise<string> {
   const record = {
-    instanceUid: UID(n), version: 1, sequenceNum: 0n, lastMessageDigest: '', capabilities: 0n, firstSeenAt: lastSeenAt, lastSeenAt,
-    attributes: {}, sections: {}, sectionIds: {}, tokenName, expiresAt: 0,
+    instanceUid: UID(n),
+    version: 1,
+    sequenceNum: 0n,
+    lastMessageDigest: '',
+    capabilities: 0n,
+    firstSeenAt: lastSeenAt,
+    lastSeenAt,
+    attributes: {},
+    sections: {},
+    sectionIds: {},
+    tokenName,
+    expiresAt: 0,
   } as AgentRecord;
   await store.put({ record, expectedVersion: 0 } as never);
   return record.instanceUid;
