@@ -5,6 +5,7 @@ import { CliError } from '../api-client.js';
 import { at, readText } from '../command.js';
 import type { CommandSpec } from '../command.js';
 import { table } from '../table.js';
+import { byKey } from '../../functions/core/compare.js';
 
 const SETTINGS = '/api/v1/settings';
 
@@ -92,7 +93,5 @@ function settingsReach(view: SettingsView): string {
 
 /** JSON with object keys sorted, to compare documents whatever order their keys come in. */
 function sortedJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
+  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(byKey)) : v));
 }

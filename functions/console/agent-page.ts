@@ -2,6 +2,7 @@ import { html } from 'hono/html';
 import type { FleetClient } from './fleet-client.js';
 import { healthBadge, json, livenessBadge, stateBadge, when } from './layout.js';
 import type { Html } from './layout.js';
+import { byKey } from '../core/compare.js';
 
 interface HealthJson {
   healthy?: boolean;
@@ -49,7 +50,7 @@ function attributeList(attrs: Record<string, unknown>): Html {
 
 /** The component health tree as nested lists, unhealthy parts marked in words as well as colour. */
 function healthTree(name: string, node: HealthJson): Html {
-  const children = Object.entries(node.componentHealthMap ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const children = Object.entries(node.componentHealthMap ?? {}).sort(byKey);
   return html`<li>${healthBadge(node.healthy ?? null)} <strong>${name}</strong> <span class="muted">${node.status ?? ''}</span>${node.lastError ? html` <span class="error-text">${node.lastError}</span>` : ''}
 ${children.length ? html`<ul class="tree">${children.map(([child, sub]) => healthTree(child, sub))}</ul>` : ''}</li>`;
 }

@@ -9,6 +9,7 @@ import type { CredentialValue, SecretLookup, SecretRef } from './secret-refs.js'
 import { certificatePart, resolveDestinationValues } from './settings-credentials.js';
 import type { CertificatePart } from './settings-credentials.js';
 import { headersMessage, proxyMessage, tlsMessage, utf8 } from './settings-messages.js';
+import { byKey } from './compare.js';
 
 /*
  * Connection settings: what the server offers agents about where and how to
@@ -221,7 +222,7 @@ export function desiredSettings(input: DesiredSettingsInput): {
     if (part) fixed.push(fixedPart(field, part.descriptor, () => ({ kind: 'telemetry', field, value: create(TelemetryConnectionSettingsSchema, part.message()) }), part.held?.(field)));
   }
   if (spec?.otherConnections && agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsOtherConnectionSettings)) {
-    for (const [name, other] of Object.entries(spec.otherConnections).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [name, other] of Object.entries(spec.otherConnections).sort(byKey)) {
       const part = destinationPart(`otherConnections.${name}`, other, context, problems);
       if (!part) continue;
       const { identity, pairs } = part.values.otherSettings;
@@ -380,7 +381,7 @@ export function settingsHashOf(parts: Readonly<Record<PartKey, string>>): string
 }
 
 function hashInput(parts: Readonly<Record<PartKey, string>>): string {
-  return stableJson(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return stableJson(Object.entries(parts).sort(byKey));
 }
 
 export * from './settings-progress.js';

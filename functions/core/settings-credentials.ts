@@ -5,6 +5,7 @@ import type { HeldCertificate } from './certificate-expiry.js';
 import type { ConnectionContext, HeaderMap, PartKey, ProxySpec } from './connection-settings.js';
 import { utf8 } from './settings-messages.js';
 import { isSecretRef, secretRefId } from './secret-refs.js';
+import { byKey } from './compare.js';
 
 /** Name/value pairs for an offer, and what identifies them in a settings hash. */
 export interface ResolvedValues {
@@ -25,7 +26,7 @@ export function resolveValues(label: string, values: HeaderMap | undefined, cont
   const pairs: Array<readonly [string, string]> = [];
   const identity: Array<readonly [string, string]> = [];
   let complete = true;
-  const entries = Object.entries(values ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(values ?? {}).sort(byKey);
   for (const [name, value] of entries) {
     if (!isSecretRef(value)) {
       pairs.push([name, value]);

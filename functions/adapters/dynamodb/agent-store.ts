@@ -9,6 +9,7 @@ import type { BlobStore } from '../../ports/blob-store.js';
 import { InvalidCursorError, StoreUnavailableError, WriteConflictError } from '../../ports/errors.js';
 import { itemToRecord, recordToItem } from './agent-item.js';
 import { translateDynamoError } from './errors.js';
+import { queryPartition } from './query-pages.js';
 import { AGENT_STATE_SORT_KEY, AUTH_GENERATION_ATTRIBUTE, CONTROL_KEY, FLEET_GENERATION_ATTRIBUTE, TTL_ATTRIBUTE, agentKey, inboxSortKey, sectionSortKey } from './table-schema.js';
 import type { ReceivedMessage } from '../../core/agent-commands.js';
 
@@ -113,25 +114,10 @@ export class DynamoAgentStore implements AgentStore {
   async copySections(from: string, to: string, sections: readonly SectionRef[]): Promise<void> {
     const wanted = new Set(sections.map((ref) => sectionSortKey(ref.kind, ref.id)));
     const requests: WriteRequest[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      // Inline sections reach 350 KB each, so they can span several 1 MB query pages.
-      const out = await this.client
-        .send(
-          new QueryCommand({
-            TableName: this.table,
-            ConsistentRead: true,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': { S: agentKey(from) }, ':prefix': { S: 'section#' } },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        )
-        .catch((e) => translateDynamoError(e, 'Query'));
-      for (const item of out.Items ?? []) {
-        if (wanted.has(item.sk?.S ?? '')) requests.push({ PutRequest: { Item: { ...item, pk: { S: agentKey(to) } } } });
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    // Inline sections reach 350 KB each, so they can span several 1 MB query pages.
+    for await (const item of queryPartition(this.client, { table: this.table, pk: agentKey(from), skPrefix: 'section#' })) {
+      if (wanted.has(item.sk?.S ?? '')) requests.push({ PutRequest: { Item: { ...item, pk: { S: agentKey(to) } } } });
+    }
     await this.batchWrite(requests);
   }
 

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
@@ -7,6 +7,7 @@ import { buildFleetState } from '../../core/fleet.js';
 import { formatSelector } from '../../core/selector.js';
 import type { AssignmentRecord, CertificateRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder, PackageVersionRecord, SettingsRecord } from '../../ports/fleet-store.js';
 import { translateDynamoError } from './errors.js';
+import { queryPartition } from './query-pages.js';
 import { CERTIFICATE_ROLES, certificateFileItem, itemToAssignment, itemToCertificate, itemToConfigFile, itemToPackageVersion, itemToSettings } from './fleet-items.js';
 import { FLEET_PARTITION, FLEET_META_SORT_KEY, TTL_ATTRIBUTE, assignmentSortKey, certificateSortKey, configFileSortKey, packageVersionSortKey, settingsSortKey } from './table-schema.js';
 
@@ -35,22 +36,7 @@ export class DynamoFleetStore implements FleetStore {
 
   async load(): Promise<FleetSnapshot> {
     const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const out = await this.client
-        .send(
-          new QueryCommand({
-            TableName: this.table,
-            ConsistentRead: true,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: FLEET_PARTITION } },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        )
-        .catch((e) => translateDynamoError(e, 'Query'));
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryPartition(this.client, { table: this.table, pk: FLEET_PARTITION })) items.push(item);
 
     let generation = '0';
     const configFiles: ConfigFileRecord[] = [];

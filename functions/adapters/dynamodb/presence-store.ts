@@ -1,10 +1,11 @@
-import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { decodePresence, encodePresence } from '../../core/presence.js';
 import type { PresenceEntry } from '../../core/presence.js';
 import { windowStartOf } from '../../ports/presence-store.js';
 import type { PresenceBatch, PresenceStore } from '../../ports/presence-store.js';
 import { translateDynamoError } from './errors.js';
+import { queryPartition } from './query-pages.js';
 import { TTL_ATTRIBUTE, presencePartition, presenceSortKey } from './table-schema.js';
 
 /**
@@ -38,26 +39,12 @@ export class DynamoPresenceStore implements PresenceStore {
 
   async readWindow(windowStart: number): Promise<PresenceEntry[]> {
     const entries: PresenceEntry[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      // Eventually consistent: a batch a moment old is as good, at half the price.
-      const out = await this.client
-        .send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: presencePartition(windowStart) } },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        )
-        .catch((e) => translateDynamoError(e, 'Query'));
-      for (const item of out.Items ?? []) {
-        const bytes = item.agents?.B;
-        if (!bytes) continue;
-        entries.push(...decodePresence(Number(item.base?.N ?? 0), bytes));
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    // Eventually consistent: a batch a moment old is as good, at half the price.
+    for await (const item of queryPartition(this.client, { table: this.table, pk: presencePartition(windowStart), consistent: false })) {
+      const bytes = item.agents?.B;
+      if (!bytes) continue;
+      entries.push(...decodePresence(Number(item.base?.N ?? 0), bytes));
+    }
     return entries;
   }
 }

@@ -1,8 +1,9 @@
-import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AgentTokenRecord, TokenStore } from '../../ports/token-store.js';
 import { TokenExistsError } from '../../ports/errors.js';
 import { translateDynamoError } from './errors.js';
+import { queryPartition } from './query-pages.js';
 import { AUTH_GENERATION_ATTRIBUTE, AUTH_PARTITION, CONTROL_KEY, tokenSortKey } from './table-schema.js';
 
 /** Tokens live in one partition, read whole when a function instance revalidates its cache. */
@@ -20,30 +21,15 @@ export class DynamoTokenStore implements TokenStore {
 
   async list(): Promise<AgentTokenRecord[]> {
     const tokens: AgentTokenRecord[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await this.client
-        .send(
-          new QueryCommand({
-            TableName: this.table,
-            ConsistentRead: true,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': { S: AUTH_PARTITION }, ':prefix': { S: tokenSortKey('') } },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        )
-        .catch((e) => translateDynamoError(e, 'Query'));
-      for (const item of out.Items ?? []) {
-        tokens.push({
-          name: item.name?.S ?? '',
-          sha256: item.sha256?.S ?? '',
-          createdAt: Number(item.createdAt?.N ?? 0),
-          ...(item.value?.S !== undefined ? { value: item.value.S } : {}),
-          ...(item.replacedBy?.S !== undefined ? { replacedBy: item.replacedBy.S } : {}),
-        });
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryPartition(this.client, { table: this.table, pk: AUTH_PARTITION, skPrefix: tokenSortKey('') })) {
+      tokens.push({
+        name: item.name?.S ?? '',
+        sha256: item.sha256?.S ?? '',
+        createdAt: Number(item.createdAt?.N ?? 0),
+        ...(item.value?.S !== undefined ? { value: item.value.S } : {}),
+        ...(item.replacedBy?.S !== undefined ? { replacedBy: item.replacedBy.S } : {}),
+      });
+    }
     return tokens;
   }
 

@@ -8,6 +8,7 @@ import { validatePemMaterial } from '../x509.js';
 import type { PemMaterial } from '../x509.js';
 import type { AdminDeps } from './deps.js';
 import { byName, deleteAllUnder, isoOrNull } from './deps.js';
+import { byKey } from '../../core/compare.js';
 
 export interface CertificateView {
   name: string;
@@ -93,7 +94,7 @@ export function certificateProblem(name: string, meta: BucketCertificateMeta | u
 /** Settings documents in force by the bucket certificate they refer to. */
 function certificateUsers(snapshot: FleetSnapshot): Map<string, string[]> {
   const users = new Map<string, string[]>();
-  for (const [settingsName, spec] of [...snapshot.state.settings].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [settingsName, spec] of [...snapshot.state.settings].sort(byKey)) {
     for (const name of bucketCertificates(spec)) users.set(name, [...(users.get(name) ?? []), settingsName]);
   }
   return users;
