@@ -1,26 +1,12 @@
 import { html } from 'hono/html';
+import type { CertificateView } from '../service/admin/certificates.js';
+import type { TokenView } from '../service/agent-tokens.js';
 import type { FleetClient } from './fleet-client.js';
 import { when } from './layout.js';
 import type { Html } from './layout.js';
 
-interface Token {
-  name: string;
-  createdAt: string;
-  fingerprint: string;
-  deliverable: boolean;
-  agents?: number;
-  settings: string[];
-}
-
-interface Certificate {
-  name: string;
-  fingerprint: string | null;
-  subject: string | null;
-  notAfter: string | null;
-  files: { cert: boolean; key: boolean; ca: boolean };
-  error: string | null;
-  settings: string[];
-}
+type Token = TokenView;
+type Certificate = CertificateView;
 
 const DAY_MS = 86_400_000;
 

@@ -1,3 +1,7 @@
+import type { AssignmentView } from '../service/admin/assignments.js';
+import type { ConfigView, RolloutView } from '../service/admin/configs.js';
+import type { AgentSummaryView } from '../service/agent-views.js';
+
 /**
  * How the console reaches the fleet API: any fetch-like function. Locally it
  * calls the backend's app in-process; `opampctl console` passes one that signs
@@ -63,49 +67,14 @@ export class ApiError extends Error {
   }
 }
 
-/** The fleet API's shapes, as far as the console reads them (docs/reference/fleet-api.md). */
-export interface AgentSummary {
-  instanceUid: string;
-  liveness: 'online' | 'stale' | 'disconnected';
-  healthy: boolean | null;
-  attributes: Record<string, string>;
-  capabilities: string[];
-  token: string | null;
-  firstSeenAt: string;
-  lastSeenAt: string;
-}
+/** The fleet API's shapes: the service layer's own view types (docs/reference/fleet-api.md). */
+export type AgentSummary = AgentSummaryView;
 
 export interface AgentPage {
   agents: AgentSummary[];
   nextCursor?: string;
 }
 
-export interface ConfigSummary {
-  name: string;
-  hash: string | null;
-  files: Array<{ name: string; size: number; contentType: string; sha256: string; error?: string }>;
-  errors: string[];
-}
-
-export interface Rollout {
-  config: string;
-  hash: string | null;
-  matched: number;
-  applied: number;
-  applying: number;
-  failed: number;
-  pending: number;
-  agents: Array<{ instanceUid: string; state: string; via: string; reportedHash: string | null; errorMessage: string | null }>;
-}
-
-export interface Assignment {
-  name: string;
-  config: string | null;
-  packages: unknown;
-  settings: string | null;
-  selector: string | null;
-  instanceUid: string | null;
-  priority: number | null;
-  inForce: boolean;
-  error: string | null;
-}
+export type ConfigSummary = ConfigView;
+export type Rollout = RolloutView;
+export type Assignment = AssignmentView;
