@@ -48,6 +48,9 @@ export function fleetApiRoutes(services: FleetApiServices, options: FleetApiOpti
   const router = new Hono();
   const body: JsonBodyOptions = { maxBytes: options.maxJsonBytes };
   const { queries, admin, actions, tokens, rejectedKeys, certificateHolders } = services;
+  // Built on first request: the schema conversion is needed only by whoever reads the description.
+  let description: Promise<unknown> | undefined;
+  router.get('/openapi.json', async (c) => c.json(await (description ??= import('./openapi.js').then((m) => m.openApiDocument()))));
   if (queries) router.route('/agents', agentsApi(queries));
   if (actions) router.route('/', agentActionsApi(actions, body));
   // Before the fleet routes: its DELETE guard runs ahead of the removal itself.

@@ -8,7 +8,7 @@ import type { AgentQueries } from '../../service/agent-queries.js';
 import { apiErrors } from '../errors.js';
 import { pathParams, validQuery } from '../validation.js';
 
-const listQuery = z.object({
+export const listQuery = z.object({
   selector: z.optional(z.string()),
   liveness: z.optional(z.enum(LIVENESS_VALUES as [Liveness, ...Liveness[]])),
   /** Agents whose last poll authenticated with this token. */

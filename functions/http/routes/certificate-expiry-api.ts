@@ -9,8 +9,8 @@ import type { LivenessSource } from '../../service/credential-revocation.js';
 import { HttpError } from '../errors.js';
 import { pathParams, validQuery } from '../validation.js';
 
-const expiringQuery = z.strictObject({ withinDays: z.optional(z.coerce.number().check(z.minimum(0), z.maximum(3650))) });
-const deleteQuery = z.object({ force: z.optional(z.enum(['true', 'false'], 'force must be true or false')) });
+export const expiringQuery = z.strictObject({ withinDays: z.optional(z.coerce.number().check(z.minimum(0), z.maximum(3650))) });
+export const deleteQuery = z.object({ force: z.optional(z.enum(['true', 'false'], 'force must be true or false')) });
 const named = pathParams({ name: 'certificate' });
 
 export interface CertificateHoldersDeps {

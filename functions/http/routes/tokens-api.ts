@@ -15,7 +15,7 @@ export const createTokenBody = z.strictObject({
 
 export type CreateTokenBody = z.input<typeof createTokenBody>;
 
-const revokeQuery = z.object({
+export const revokeQuery = z.object({
   force: z.optional(z.enum(['true', 'false'], 'force must be true or false')),
   replacement: z.optional(z.string().check(z.refine(isValidName, 'replacement must be a token name'))),
 });
