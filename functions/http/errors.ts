@@ -42,7 +42,7 @@ export class HttpError extends Error {
 /** What a path parameter names; each kind has its rule and its error code (`invalid-<kind>-name`, ...). */
 export type PathParamKind = 'config' | 'assignment' | 'settings' | 'certificate' | 'token' | 'package' | 'package-version' | 'instance-uid';
 
-const PARAM_RULE_TEXT: Record<PathParamKind, string> = {
+export const PARAM_RULE_TEXT: Record<PathParamKind, string> = {
   config: `config names are ${NAME_RULE_TEXT}`,
   assignment: `assignment names are ${NAME_RULE_TEXT}`,
   settings: `settings names are ${NAME_RULE_TEXT}`,

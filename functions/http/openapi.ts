@@ -8,6 +8,7 @@ import { certificateBody } from './routes/certificates-api.js';
 import { configBody } from './routes/configs-api.js';
 import { uploadBody } from './routes/packages-api.js';
 import { createTokenBody, revokeQuery } from './routes/tokens-api.js';
+import { PARAM_RULE_TEXT } from './errors.js';
 import type { PathParamKind } from './errors.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
@@ -143,7 +144,7 @@ function jsonSchema(schema: Schema): Record<string, unknown> {
 }
 
 function operation(route: RouteDoc) {
-  const parameters: unknown[] = Object.entries(route.params ?? {}).map(([name, kind]) => ({ name, in: 'path', required: true, description: kind, schema: { type: 'string' } }));
+  const parameters: unknown[] = Object.entries(route.params ?? {}).map(([name, kind]) => ({ name, in: 'path', required: true, description: PARAM_RULE_TEXT[kind!], schema: { type: 'string' } }));
   if (route.query) {
     const query = jsonSchema(route.query) as { properties?: Record<string, unknown>; required?: string[] };
     for (const [name, schema] of Object.entries(query.properties ?? {})) {

@@ -53,6 +53,11 @@ describe('OpenAPI description of the fleet API', () => {
     expect(documented(openApiDocument())).toEqual(registered(router.routes));
   });
 
+  it.each(FLEET_API_ROUTES.map((r) => [r.method, r.path, r] as const))('%s %s documents exactly the parameters of its path', (_m, path, described) => {
+    const segments = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    expect(Object.keys(described.params ?? {}).sort()).toEqual(segments);
+  });
+
   it('notices a route the table leaves out', () => {
     const { router } = services();
     const partial = openApiDocument(FLEET_API_ROUTES.filter((r) => r.path !== '/restarts'));
