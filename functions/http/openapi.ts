@@ -151,8 +151,11 @@ function operation(route: RouteDoc) {
       parameters.push({ name, in: 'query', required: query.required?.includes(name) ?? false, schema });
     }
   }
+  // Answers any route may give: the store not answering in time, and for a body, its envelope.
+  const common: Record<number, string> = { 503: 'the store is unavailable or slow: retry after Retry-After' };
+  if (route.body) Object.assign(common, { 413: 'the body is too large', 415: 'the body is not declared application/json' });
   const responses = Object.fromEntries(
-    Object.entries(route.responses).map(([status, description]) => [
+    Object.entries({ ...common, ...route.responses }).map(([status, description]) => [
       status,
       Number(status) >= 400 ? { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } } } : { description },
     ]),

@@ -47,6 +47,14 @@ function route(method: string, path: string): RouteDoc {
   return found;
 }
 
+/** The operation as the served document has it. */
+function operationOf(method: string, path: string): { responses: Record<string, unknown> } {
+  const methods = openApiDocument().paths[path] as Record<string, { responses: Record<string, unknown> }> | undefined;
+  const found = methods?.[method];
+  if (!found) throw new Error(`${method} ${path} is not in the document`);
+  return found;
+}
+
 describe('OpenAPI description of the fleet API', () => {
   it('describes every registered route with its methods, and no route that is not registered', () => {
     const { router } = services();
@@ -121,6 +129,13 @@ describe('OpenAPI description of the fleet API', () => {
       method: sendMethod,
       ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
     });
-    expect(Object.keys(route(method, path).responses)).toContain(String(response.status));
+    expect(Object.keys(operationOf(method, path).responses)).toContain(String(response.status));
+  });
+
+  it('documents the 415 a body route gives a body not declared JSON', async () => {
+    const app = createApp({ agents: new MemoryAgentStore(), routes: [services()], limits: DEFAULT_HTTP_LIMITS, telemetry: NO_TELEMETRY });
+    const response = await app.request('/api/v1/tokens', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"name":"x"}' });
+    expect(response.status).toBe(415);
+    expect(Object.keys(operationOf('post', '/tokens').responses)).toContain('415');
   });
 });
