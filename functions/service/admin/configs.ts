@@ -128,6 +128,8 @@ export async function deleteConfig(deps: AdminDeps, name: string): Promise<void>
 export async function configRollout(deps: AdminDeps, configName: string): Promise<RolloutView> {
   const { state: fleet } = await deps.fleet.load();
   const config = fleet.configs.get(configName);
+  // A name that is neither stored nor named by any assignment is a typo, not an empty rollout.
+  if (!config && !fleet.assignments.some((a) => a.config === configName)) throw new NotFoundError(`no configuration named ${configName}`);
   const view: RolloutView = { config: configName, hash: config ? hex(config.hash) : null, matched: 0, applied: 0, applying: 0, failed: 0, pending: 0, agents: [] };
   for await (const record of everyAgent(deps.agents)) {
     const target = desiredState(record, fleet).config;

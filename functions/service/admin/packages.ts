@@ -1,11 +1,11 @@
 import { packageVersionPrefix, SIGNATURE_SUFFIX } from '../../core/bucket-layout.js';
 import { desiredState } from '../../core/desired-state.js';
 import { assertNoViolation, pathViolation } from '../../core/names.js';
-import { packageFolderOfName, packageNameOfFolder, packageRolloutState } from '../../core/packages.js';
+import { packageFolderOfName, packageKey, packageNameOfFolder, packageRolloutState } from '../../core/packages.js';
 import type { PackageRolloutState } from '../../core/packages.js';
 import { everyAgent } from '../../ports/agent-store.js';
 import type { AdminDeps } from './deps.js';
-import { deleteAllUnder } from './deps.js';
+import { deleteAllUnder, NotFoundError } from './deps.js';
 
 /** Upload URLs are for one upload, now. */
 const UPLOAD_URL_TTL_SECONDS = 15 * 60;
@@ -83,6 +83,10 @@ export async function deletePackage(deps: AdminDeps, folder: string, version: st
 export async function packageRollout(deps: AdminDeps, folder: string, version: string): Promise<PackageRolloutView> {
   const { state: fleet } = await deps.fleet.load();
   const name = packageNameOfFolder(folder);
+  // A version neither in the bucket nor named by any assignment is a typo, not an empty rollout.
+  if (!fleet.packages.has(packageKey(name, version)) && !fleet.assignments.some((a) => a.packages?.[name] === version)) {
+    throw new NotFoundError(`no package ${folder} ${version}`);
+  }
   const view: PackageRolloutView = { name: folder, version, matched: 0, installed: 0, installing: 0, failed: 0, pending: 0, agents: [] };
   for await (const record of everyAgent(deps.agents)) {
     if (desiredState(record, fleet).packages?.spec[name] !== version) continue;

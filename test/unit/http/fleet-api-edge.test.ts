@@ -219,6 +219,8 @@ describe('fleet API edge: 404 for what does not exist', () => {
     ['GET', '/assignments/missing', 'not-found'],
     ['DELETE', '/assignments/missing', 'not-found'],
     ['DELETE', '/packages/collector/9.9.9', 'not-found'],
+    ['GET', '/configs/missing/rollout', 'not-found'],
+    ['GET', '/packages/collector/9.9.9/rollout', 'not-found'],
     ['GET', '/settings/missing', 'not-found'],
     ['DELETE', '/settings/missing', 'not-found'],
     ['DELETE', '/certificates/missing', 'not-found'],

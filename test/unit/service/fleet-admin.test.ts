@@ -626,6 +626,19 @@ describe('FleetAdmin.rollout', () => {
     expect(view).toMatchObject({ config: 'future', hash: null, matched: 0, applied: 0, applying: 0, failed: 0, pending: 0 });
   });
 
+  it('throws NotFoundError for a name that is neither stored nor assigned', async () => {
+    // Prepare
+    const s = setup();
+    await fleetWithCheckout(s);
+
+    // Act
+    const attempt = s.admin.rollout('chekout');
+
+    // Assess
+    await expect(attempt).rejects.toThrow(NotFoundError);
+    await expect(attempt).rejects.toThrow('no configuration named chekout');
+  });
+
   it('counts every page of agents', async () => {
     // Prepare
     const s = setup();

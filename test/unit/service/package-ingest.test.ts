@@ -13,7 +13,7 @@ import { AgentCapabilities, AgentToServerSchema, PackageStatusesSchema } from '.
 import { NO_TELEMETRY } from '../../../functions/observability/telemetry.js';
 import type { ObjectStore, StoredObject } from '../../../functions/ports/object-store.js';
 import { BucketIngest } from '../../../functions/service/bucket-ingest.js';
-import { FleetAdmin } from '../../../functions/service/fleet-admin.js';
+import { FleetAdmin, NotFoundError } from '../../../functions/service/fleet-admin.js';
 import { PollService } from '../../../functions/service/poll-service.js';
 import { description, newUidBytes } from '../../support/messages.js';
 import { MemoryObjectStore } from './memory-object-store.js';
@@ -411,6 +411,21 @@ describe('FleetAdmin: packages', () => {
       expect.objectContaining({ name: 'broken', version: '1.0.0', error: expect.stringMatching(/holds 2 files/) }),
       { name: 'ext', version: '1.0.0', file: 'ext.tar.gz', size: 9, sha256: sha('ext 1.0.0'), signed: false, error: null },
     ]);
+  });
+
+  it.each([
+    ['an unknown package', 'nosuch', '1.0.0'],
+    ['an unknown version of a known package', '_agent', '9.9.9'],
+  ])('throws NotFoundError for the rollout of %s', async (_label, folder, version) => {
+    // Prepare
+    const { fleet } = await ingestedFleet();
+
+    // Act
+    const attempt = admin(fleet).packageRollout(folder, version);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(NotFoundError);
+    await expect(attempt).rejects.toThrow(`no package ${folder} ${version}`);
   });
 
   it("sums up a package version's rollout over the agents whose set includes it", async () => {
