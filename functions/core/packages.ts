@@ -170,11 +170,13 @@ export function summarizePackageStatuses(statuses: PackageStatuses): Record<stri
  * Where one agent stands with one package version it should have:
  * installed, installing (offered and in progress, including downloading and
  * pending), failed (InstallFailed for that version), or pending (not yet
- * offered, or offered without a report yet).
+ * offered, or offered without a report yet), or not-accepted (the agent does
+ * not accept packages, so waiting would never end).
  */
-export type PackageRolloutState = 'installed' | 'installing' | 'failed' | 'pending';
+export type PackageRolloutState = 'installed' | 'installing' | 'failed' | 'pending' | 'not-accepted';
 
-export function packageRolloutState(version: string, summary: PackageStatusSummary | undefined): PackageRolloutState {
+export function packageRolloutState(capabilities: bigint, version: string, summary: PackageStatusSummary | undefined): PackageRolloutState {
+  if (!agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsPackages)) return 'not-accepted';
   // The version stands in for the hash: the agent reports on package versions.
   const state = offerState({ desired: version, reported: reportedPackage(version, summary), offer: undefined });
   return state === 'applied' ? 'installed' : state === 'applying' ? 'installing' : state === 'failed' ? 'failed' : 'pending';

@@ -78,14 +78,15 @@ export function recordOffer(previous: RemoteConfigOffer | undefined, config: Con
 
 /**
  * Where an agent stands with its desired configuration:
- * - `none`: no configuration targets it (or it does not accept remote config);
+ * - `none`: no configuration targets it;
+ * - `not-accepted`: one does, but the agent does not accept remote configuration, so it never will have it;
  * - `pending`: targeted, not yet offered;
  * - `offered`: offered, no report yet (or the agent does not report status);
  * - `applying`, `applied`, `failed`: as the agent reported for the desired hash;
  * - `rolled-back`: it took the configuration, then went back to another one;
  * - `not-taken`: offered the maximum number of times without the agent taking it.
  */
-export type ConfigRolloutState = OfferState;
+export type ConfigRolloutState = OfferState | 'not-accepted';
 
 export function configRolloutState(
   capabilities: bigint,
@@ -96,7 +97,8 @@ export function configRolloutState(
   now: number,
 ): ConfigRolloutState {
   const desired = target?.config;
-  if (!desired || !agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsRemoteConfig)) return 'none';
+  if (!desired) return 'none';
+  if (!agentHas(capabilities, AgentCapabilities.AgentCapabilities_AcceptsRemoteConfig)) return 'not-accepted';
   return offerState({
     desired: desired.hash,
     reported: reported && { hash: reported.hash, outcome: outcomeOf(reported.status, CONFIG_OUTCOMES) },

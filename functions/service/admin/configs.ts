@@ -31,7 +31,7 @@ export interface UploadedFile {
   contentType?: string | undefined;
 }
 
-export type RolloutBucket = 'applied' | 'applying' | 'failed' | 'pending';
+export type RolloutBucket = 'applied' | 'applying' | 'failed' | 'pending' | 'notAccepted';
 
 export interface RolloutAgentView {
   instanceUid: string;
@@ -49,12 +49,15 @@ export interface RolloutView {
   applying: number;
   failed: number;
   pending: number;
+  /** Targeted agents that do not accept remote configuration; not part of `matched`, since they never apply it. */
+  notAccepted: number;
   /** Every agent that is not (yet) applied, with what it reported. */
   agents: RolloutAgentView[];
 }
 
 const BUCKET_OF_STATE: Record<ConfigRolloutState, RolloutBucket | undefined> = {
   none: undefined,
+  'not-accepted': 'notAccepted',
   pending: 'pending',
   offered: 'applying',
   applying: 'applying',
@@ -130,14 +133,14 @@ export async function configRollout(deps: AdminDeps, configName: string): Promis
   const config = fleet.configs.get(configName);
   // A name that is neither stored nor named by any assignment is a typo, not an empty rollout.
   if (!config && !fleet.assignments.some((a) => a.config === configName)) throw new NotFoundError(`no configuration named ${configName}`);
-  const view: RolloutView = { config: configName, hash: config ? hex(config.hash) : null, matched: 0, applied: 0, applying: 0, failed: 0, pending: 0, agents: [] };
+  const view: RolloutView = { config: configName, hash: config ? hex(config.hash) : null, matched: 0, applied: 0, applying: 0, failed: 0, pending: 0, notAccepted: 0, agents: [] };
   for await (const record of everyAgent(deps.agents)) {
     const target = desiredState(record, fleet).config;
     if (target?.configName !== configName) continue;
     const state = configRolloutState(record.capabilities, target, record.remoteConfigStatus, record.configOffer, deps.remoteConfig, deps.now());
     const bucket = BUCKET_OF_STATE[state];
     if (!bucket) continue;
-    view.matched++;
+    if (bucket !== 'notAccepted') view.matched++;
     view[bucket]++;
     if (bucket !== 'applied') {
       view.agents.push({

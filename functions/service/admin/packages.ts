@@ -29,6 +29,8 @@ export interface PackageRolloutView {
   installing: number;
   failed: number;
   pending: number;
+  /** Agents it is meant for that do not accept packages; not part of `matched`, since they never install it. */
+  notAccepted: number;
   /** Every agent that does not have it installed yet, with what it reported. */
   agents: Array<{ instanceUid: string; state: PackageRolloutState; status: string; error: string }>;
 }
@@ -87,13 +89,16 @@ export async function packageRollout(deps: AdminDeps, folder: string, version: s
   if (!fleet.packages.has(packageKey(name, version)) && !fleet.assignments.some((a) => a.packages?.[name] === version)) {
     throw new NotFoundError(`no package ${folder} ${version}`);
   }
-  const view: PackageRolloutView = { name: folder, version, matched: 0, installed: 0, installing: 0, failed: 0, pending: 0, agents: [] };
+  const view: PackageRolloutView = { name: folder, version, matched: 0, installed: 0, installing: 0, failed: 0, pending: 0, notAccepted: 0, agents: [] };
   for await (const record of everyAgent(deps.agents)) {
     if (desiredState(record, fleet).packages?.spec[name] !== version) continue;
     const summary = record.packages?.[name];
-    const state = packageRolloutState(version, summary);
-    view.matched++;
-    view[state]++;
+    const state = packageRolloutState(record.capabilities, version, summary);
+    if (state === 'not-accepted') view.notAccepted++;
+    else {
+      view.matched++;
+      view[state]++;
+    }
     if (state !== 'installed') {
       view.agents.push({ instanceUid: record.instanceUid, state, status: summary?.status ?? 'not reported', error: summary?.error ?? '' });
     }

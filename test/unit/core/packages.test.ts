@@ -280,6 +280,14 @@ describe('packageRolloutState', () => {
     ['reporting Installed for the offered version while having another', summary('1.0.0', '2.0.0', 'Installed'), 'pending'],
   ])('is %s', (_name, s, expected) => {
     // Act / Assess
-    expect(packageRolloutState('2.0.0', s)).toBe(expected);
+    expect(packageRolloutState(PKG_CAPS, '2.0.0', s)).toBe(expected);
+  });
+
+  it.each<[string, PackageStatusSummary | undefined]>([
+    ['no report at all', undefined],
+    ['a report of the version installed', summary('2.0.0', '2.0.0', 'Installed')],
+  ])('is not-accepted, never pending, for an agent without AcceptsPackages and %s', (_name, s) => {
+    // Act / Assess
+    expect(packageRolloutState(PKG_CAPS & ~ACCEPTS_PACKAGES, '2.0.0', s)).toBe('not-accepted');
   });
 });

@@ -223,7 +223,8 @@ describe('configRolloutState', () => {
   const cases: Array<[ConfigRolloutState, string, Case]> = [
     ['none', 'no target', { target: undefined }],
     ['none', 'assigned configuration missing', { target: { configName: 'missing', via: 'route', config: undefined } }],
-    ['none', 'agent does not accept remote config', { caps: NO_ACCEPT, reported: reported(DESIRED.hash, APPLIED) }],
+    ['not-accepted', 'agent does not accept remote config', { caps: NO_ACCEPT, reported: reported(DESIRED.hash, APPLIED) }],
+    ['not-accepted', 'agent does not accept remote config, never offered', { caps: NO_ACCEPT }],
     ['pending', 'never offered', {}],
     ['pending', 'only the previous hash was offered', { offer: offerOf(PREVIOUS, { acknowledged: true }), reported: reported(PREVIOUS.hash, APPLIED) }],
     ['offered', 'offered, no report', { offer: offerOf(DESIRED) }],

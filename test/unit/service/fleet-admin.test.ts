@@ -589,10 +589,22 @@ describe('FleetAdmin.rollout', () => {
     const view = await s.admin.rollout('checkout');
 
     // Assess
-    expect(view).toMatchObject({ config: 'checkout', hash: hex(checkout), matched: 8, applied: 1, applying: 3, failed: 3, pending: 1 });
+    expect(view).toMatchObject({ config: 'checkout', hash: hex(checkout), matched: 8, applied: 1, applying: 3, failed: 3, pending: 1, notAccepted: 1 });
     expect(view.agents.map((a) => a.instanceUid).sort()).toEqual(
-      ['applying (reported)', 'applying (offered)', 'applying (offered, does not report)', 'failed', 'failed (rolled back)', 'failed (not taken)', 'pending'].map(uidOf).sort(),
+      [
+        'applying (reported)',
+        'applying (offered)',
+        'applying (offered, does not report)',
+        'failed',
+        'failed (rolled back)',
+        'failed (not taken)',
+        'pending',
+        'targeted, but accepts no remote configuration',
+      ]
+        .map(uidOf)
+        .sort(),
     );
+    expect(view.agents.find((a) => a.instanceUid === uidOf('targeted, but accepts no remote configuration'))?.state).toBe('not-accepted');
     expect(view.agents.find((a) => a.instanceUid === uidOf('failed'))).toMatchObject({ state: 'failed', via: 'checkout', errorMessage: 'unknown receiver', reportedHash: hex(checkout) });
     expect(view.agents.find((a) => a.instanceUid === uidOf('failed (rolled back)'))).toMatchObject({ state: 'rolled-back', errorMessage: 'did not come up', reportedHash: hex(fallback) });
     expect(view.agents.find((a) => a.instanceUid === uidOf('failed (not taken)'))?.state).toBe('not-taken');

@@ -453,6 +453,7 @@ describe('FleetAdmin: packages', () => {
       agent(3, 'checkout', { '': status('0.140.0', '0.141.0', 'Downloading') }),
       agent(4, 'checkout'),
       agent(5, 'legacy', { '': status('0.140.0', '0.140.0', 'Installed') }),
+      { ...agent(6, 'checkout'), capabilities: PKG_CAPS & ~BigInt(AgentCapabilities.AgentCapabilities_AcceptsPackages) },
     ];
     for (const r of records) await agents.put({ record: r, expectedVersion: 0 });
 
@@ -460,14 +461,15 @@ describe('FleetAdmin: packages', () => {
     const view = await admin(fleet, agents).packageRollout('_agent', '0.141.0');
 
     // Assess
-    expect(view).toMatchObject({ name: '_agent', version: '0.141.0', matched: 4, installed: 1, installing: 1, failed: 1, pending: 1 });
+    expect(view).toMatchObject({ name: '_agent', version: '0.141.0', matched: 4, installed: 1, installing: 1, failed: 1, pending: 1, notAccepted: 1 });
     expect(view.agents).toEqual(
       expect.arrayContaining([
         { instanceUid: records[1]!.instanceUid, state: 'failed', status: 'InstallFailed', error: 'checksum mismatch' },
         { instanceUid: records[2]!.instanceUid, state: 'installing', status: 'Downloading', error: '' },
         { instanceUid: records[3]!.instanceUid, state: 'pending', status: 'not reported', error: '' },
+        { instanceUid: records[5]!.instanceUid, state: 'not-accepted', status: 'not reported', error: '' },
       ]),
     );
-    expect(view.agents).toHaveLength(3);
+    expect(view.agents).toHaveLength(4);
   });
 });
