@@ -4,6 +4,25 @@ import type { OpampStackProps } from './opamp-stack.js';
 
 export const DEFAULT_STACK_NAME = 'OpampStack';
 
+/** The context keys read below; any other plain key is taken for a misspelling. */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'destroyOnRemoval',
+  'opampReservedConcurrency',
+  'logRetentionDays',
+  'tracing',
+  'alarmTopicArn',
+  'publicUrl',
+  'csrCa',
+  'heartbeatIdleSeconds',
+  'heartbeatPendingSeconds',
+] as const;
+
+/** A context value the stack cannot be built from; the app prints its message alone, without a stack trace. */
+export class ContextError extends Error {
+  override readonly name = 'ContextError';
+}
+
 export interface StackSettings {
   readonly stackName: string;
   readonly props: OpampStackProps;
@@ -26,6 +45,12 @@ export interface StackSettings {
  *   heartbeatPendingSeconds   15         poll interval while something is pending for an agent
  */
 export function settingsFromContext(node: Node): StackSettings {
+  // CDK's own keys (feature flags, aws:cdk:..., lookups) carry a colon or start with @, save the one
+  // `cdk acknowledge` writes; a plain key not known here would be ignored silently and deploy something
+  // other than was asked.
+  const known: readonly string[] = [...CONTEXT_KEYS, 'acknowledged-issue-numbers'];
+  const unknown = Object.keys(node.getAllContext()).filter((k) => !k.includes(':') && !k.startsWith('@') && !known.includes(k));
+  if (unknown.length > 0) throw new ContextError(`unknown context ${unknown.join(', ')}; the known keys are ${CONTEXT_KEYS.join(', ')}`);
   const get = (key: string): unknown => node.tryGetContext(key);
   const stackName = text(get('stackName'), 'stackName') ?? DEFAULT_STACK_NAME;
   const destroyOnRemoval = flag(get('destroyOnRemoval'), 'destroyOnRemoval');
@@ -60,24 +85,24 @@ function flag(value: unknown, key: string): boolean | undefined {
   if (value === undefined) return undefined;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
-  throw new Error(`context ${key} must be true or false, not ${JSON.stringify(value)}`);
+  throw new ContextError(`context ${key} must be true or false, not ${JSON.stringify(value)}`);
 }
 
 function text(value: unknown, key: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new Error(`context ${key} must be a non-empty string`);
+  if (typeof value !== 'string' || value === '') throw new ContextError(`context ${key} must be a non-empty string`);
   return value;
 }
 
 function count(value: unknown, key: string): number {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`context ${key} must be a whole number of at least 1, or none`);
+  if (!Number.isInteger(n) || n < 1) throw new ContextError(`context ${key} must be a whole number of at least 1, or none`);
   return n;
 }
 
 function seconds(value: unknown, key: string): number {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 86_400) throw new Error(`context ${key} must be a whole number of seconds from 0 to 86400`);
+  if (!Number.isInteger(n) || n < 0 || n > 86_400) throw new ContextError(`context ${key} must be a whole number of seconds from 0 to 86400`);
   return n;
 }
 
@@ -85,6 +110,6 @@ function retentionDays(value: unknown): RetentionDays {
   const n = typeof value === 'number' ? value : Number(value);
   // Never INFINITE: cdk-nag requires a retention.
   const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number' && v !== RetentionDays.INFINITE);
-  if (!allowed.includes(n)) throw new Error(`context logRetentionDays must be one of ${allowed.join(', ')}`);
+  if (!allowed.includes(n)) throw new ContextError(`context logRetentionDays must be one of ${allowed.join(', ')}`);
   return n as RetentionDays;
 }

@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STACK_NAME, settingsFromContext } from '../../cdk/lib/context.js';
+import { ContextError, DEFAULT_STACK_NAME, settingsFromContext } from '../../cdk/lib/context.js';
 
 const settings = (context: Record<string, unknown>) => settingsFromContext(new App({ context }).node);
 
@@ -72,7 +76,28 @@ describe('settingsFromContext', () => {
     [{ opampReservedConcurrency: '2.5' }, /opampReservedConcurrency/],
     [{ logRetentionDays: '10' }, /logRetentionDays must be one of 1, 3, 5, 7, 14, 30/],
     [{ stackName: '' }, /stackName must be a non-empty string/],
+    [{ destroyOnRemovel: 'true' }, /unknown context destroyOnRemovel; the known keys are stackName, destroyOnRemoval, .*heartbeatPendingSeconds$/],
+    [{ tracing: 'true', logRetension: '7', stackname: 'X' }, /unknown context logRetension, stackname;/],
   ])('rejects %j', (context, message) => {
+    expect(() => settings(context)).toThrow(ContextError);
     expect(() => settings(context)).toThrow(message);
+  });
+
+  it("leaves CDK's own context keys alone", () => {
+    expect(settings({ '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:version-reporting': false, 'acknowledged-issue-numbers': [32775] }).props).toEqual({});
+  });
+});
+
+describe('the CDK app', () => {
+  it('prints one line for a bad context value and exits 1, without a stack trace', () => {
+    // Act
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'cdk/bin/app.ts'], {
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ destroyOnRemovel: 'true' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-out-')) },
+      encoding: 'utf8',
+    });
+
+    // Assess
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^opamp: unknown context destroyOnRemovel; the known keys are stackName, /)]);
   });
 });
