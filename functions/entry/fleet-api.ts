@@ -16,7 +16,15 @@ export function createFleetApiRoutes(options: WiringOptions) {
   const presence = new PresenceReader({ store: stores.presence, now, ...config.presence });
   return fleetApiRoutes({
     queries: new AgentQueries(stores.agents, now, config.liveness, { fleet, policy: config.core.remoteConfig }, presence),
-    admin: new FleetAdmin({ objects: stores.objects, fleet: stores.fleet, agents: stores.agents, now, remoteConfig: config.core.remoteConfig, uploads: stores.signer }),
+    admin: new FleetAdmin({
+      objects: stores.objects,
+      fleet: stores.fleet,
+      agents: stores.agents,
+      now,
+      remoteConfig: config.core.remoteConfig,
+      uploads: stores.signer,
+      maxConfigFileBytes: config.maxConfigFileBytes,
+    }),
     actions: new AgentActions({ agents: stores.agents, now, ttlMs: config.commandTtlMs }),
     certificateHolders: { agents: stores.agents, now, warningMs: config.certificateExpiryWarningMs, liveness: config.liveness, presence },
     tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet, liveness: { policy: config.liveness, now, presence } }),

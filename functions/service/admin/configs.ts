@@ -108,6 +108,10 @@ export async function putConfig(deps: AdminDeps, name: string, files: readonly U
     if (target.kind !== 'config-file' || target.fileName !== file.name) {
       throw new InvalidInputError(`"${file.name}" cannot be a configuration file name`);
     }
+    const limit = deps.maxConfigFileBytes;
+    if (limit !== undefined && file.body.byteLength > limit) {
+      throw new InvalidInputError(`"${file.name}" has ${file.body.byteLength} bytes, more than the ${limit} a configuration file may have (OPAMP_MAX_CONFIG_FILE_BYTES)`);
+    }
   }
   const existing = await deps.objects.listObjects(`${CONFIGS_PREFIX}${name}/`);
   for (const file of files) await deps.objects.putObject(configObjectKey(name, file.name), file.body, file.contentType);

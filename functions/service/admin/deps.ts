@@ -12,6 +12,8 @@ export interface AdminDeps {
   now: () => number;
   remoteConfig: RemoteConfigPolicy;
   uploads?: UploadUrlSigner;
+  /** The ingest refuses larger configuration files, so an upload of one is refused at once. */
+  maxConfigFileBytes?: number;
 }
 
 /** The request names something that cannot exist (a file name the bucket layout cannot hold, ...). */

@@ -10,7 +10,7 @@ import { parseSettings, SettingsFileError } from '../../../functions/core/settin
 import type { SettingsDocument } from '../../../functions/core/settings-file.js';
 import { NO_TELEMETRY } from '../../../functions/observability/telemetry.js';
 import { BucketIngest } from '../../../functions/service/bucket-ingest.js';
-import { FleetAdmin, NotFoundError } from '../../../functions/service/fleet-admin.js';
+import { FleetAdmin, InvalidInputError, NotFoundError } from '../../../functions/service/fleet-admin.js';
 import type { UploadedFile } from '../../../functions/service/fleet-admin.js';
 import { CertificateMaterialError } from '../../../functions/service/x509.js';
 import { createTestCa, generateKeyPair, pemDigest } from '../../support/x509-fixtures.js';
@@ -150,6 +150,26 @@ describe('FleetAdmin.putConfig', () => {
     const { state } = await fleet.load();
     expect(state.configs.get('checkout')?.files.map((f) => f.fileName)).toEqual(['b.yaml']);
     expect(result.hash).toBe(hex(state.configs.get('checkout')!.hash));
+  });
+});
+
+describe('FleetAdmin.putConfig size limit', () => {
+  it('refuses a file over the configuration file limit, naming the limit, and writes nothing', async () => {
+    // Prepare
+    const objects = new MemoryObjectStore();
+    const admin = new FleetAdmin({ objects, fleet: new MemoryFleetStore(), agents: new MemoryAgentStore(), now: () => T0, remoteConfig: POLICY, maxConfigFileBytes: 10 });
+    const body = (text: string) => new TextEncoder().encode(text);
+
+    // Act
+    const attempt = admin.putConfig('checkout', [
+      { name: 'a.yaml', body: body('small') },
+      { name: 'b.yaml', body: body('eleven byte') },
+    ]);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(InvalidInputError);
+    await expect(attempt).rejects.toThrow('"b.yaml" has 11 bytes, more than the 10 a configuration file may have (OPAMP_MAX_CONFIG_FILE_BYTES)');
+    expect(await objects.listObjects('configs/')).toEqual([]);
   });
 });
 
