@@ -19,6 +19,16 @@ export interface ConfigFileRecord {
 }
 
 /** An assignment file as the ingest recorded it: its last valid content, and its last error. */
+/** A document validated at ingest (an assignment, a settings document): its last valid content, and its last error. */
+export interface ValidatedDocument<T> {
+  name: string;
+  content?: T;
+  error?: string;
+  errorAt?: number;
+  etag?: string;
+  updatedAt: number;
+}
+
 export interface AssignmentRecord {
   name: string;
   /** Absent when the file never passed validation. */

@@ -3,6 +3,7 @@ import type { CertificateFileMeta, ConfigAssignment } from '../../core/fleet.js'
 import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { parseSelector } from '../../core/selector.js';
 import type { AssignmentRecord, CertificateRecord, ConfigFileRecord, PackageVersionRecord, SettingsRecord } from '../../ports/fleet-store.js';
+import type { ValidatedDocument } from '../../ports/fleet-store.js';
 
 /** Fleet metadata items as DynamoFleetStore stores them, read back into records. */
 
@@ -34,16 +35,6 @@ export function itemToPackageVersion(item: Item): PackageVersionRecord {
     ...(item.error?.S !== undefined ? { error: item.error.S } : {}),
     scannedAt: Number(item.scannedAt?.N ?? 0),
   };
-}
-
-/** The parts every validated document item has (see putValidated and rejectValidated). */
-interface ValidatedDocument<T> {
-  name: string;
-  content?: T;
-  error?: string;
-  errorAt?: number;
-  etag?: string;
-  updatedAt: number;
 }
 
 function itemToValidated<T>(item: Item, content: (item: Item, name: string) => T): ValidatedDocument<T> {

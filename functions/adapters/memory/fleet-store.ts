@@ -4,16 +4,7 @@ import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { buildFleetState } from '../../core/fleet.js';
 import type { AssignmentRecord, CertificateRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder, PackageVersionRecord, SettingsRecord } from '../../ports/fleet-store.js';
 import { packageKey } from '../../core/packages.js';
-
-/** A document validated at ingest (an assignment, a settings document): its last valid content, and its last error. */
-interface ValidatedDocument<T> {
-  name: string;
-  content?: T;
-  error?: string;
-  errorAt?: number;
-  etag?: string;
-  updatedAt: number;
-}
+import type { ValidatedDocument } from '../../ports/fleet-store.js';
 
 type Ordered<T> = Map<string, { record?: T; sequencer: string }>;
 type Revised<T> = Map<string, { record?: T; revision: number }>;
