@@ -9,6 +9,8 @@ import { TOP_LEVEL_PACKAGE_FOLDER } from './bucket-layout.js';
 import { packageNameOfFolder } from './packages.js';
 import { parseSelector } from './selector.js';
 import type { Selector } from './selector.js';
+import { policyOfDocument, rolloutPolicyDocument } from './rollouts/policy.js';
+import type { RolloutPolicy } from './rollouts/policy.js';
 
 /**
  * An assignment file, `assignments/<name>.json`:
@@ -24,6 +26,9 @@ import type { Selector } from './selector.js';
  * `default`, which has neither: it is every agent's fallback. At least one of
  * `config`, `packages` (package name to version, `_agent` for the agent
  * itself) and `settings` (a connection settings document, settings/<name>.json). `priority` (an integer, default 0) orders selector assignments.
+ * `rollout` stages changes of the configuration and package set (see
+ * rollouts/policy.ts); on the `default` assignment it is also the fleet's
+ * default policy, and may be its only field.
  * Unknown fields are errors, so typos do not pass silently.
  */
 export const assignmentDocument = z
@@ -39,8 +44,9 @@ export const assignmentDocument = z
     selector: z.optional(z.union([z.string(), z.record(z.string(), z.string())])),
     instanceUid: z.optional(z.string().check(z.refine(isCanonicalInstanceUid, 'must be a canonical UUID (8-4-4-4-12 hex digits)'))),
     priority: z._default(z.int().check(z.minimum(-1_000_000), z.maximum(1_000_000)), 0),
+    rollout: z.optional(z.union([z.literal(false), rolloutPolicyDocument])),
   })
-  .check(z.refine((d) => d.config !== undefined || d.packages !== undefined || d.settings !== undefined, 'set at least one of "config", "packages" and "settings"'));
+  .check(z.refine((d) => d.config !== undefined || d.packages !== undefined || d.settings !== undefined || d.rollout !== undefined, 'set at least one of "config", "packages" and "settings"'));
 
 function checkTarget(name: string, doc: { selector?: unknown; instanceUid?: unknown }): void {
   const targets = Number(doc.selector !== undefined) + Number(doc.instanceUid !== undefined);
@@ -73,12 +79,33 @@ export function parseAssignment(name: string, text: string): Omit<ConfigAssignme
 }
 
 export function validateAssignment(name: string, json: unknown): Omit<ConfigAssignment, 'error'> {
+  // A policy is checked on its own first: the union with `false` would only say "Invalid input".
+  const policy = typeof json === 'object' && json !== null ? (json as { rollout?: unknown }).rollout : undefined;
+  if (typeof policy === 'object' && policy !== null) {
+    const checked = rolloutPolicyDocument.safeParse(policy);
+    if (!checked.success)
+      throw new AssignmentFileError(
+        describeIssues(
+          checked.error.issues.map((i) => ({ ...i, path: ['rollout', ...i.path] })),
+          'rollout',
+        ),
+      );
+  }
   const parsed = assignmentDocument.safeParse(json);
   if (!parsed.success) {
     throw new AssignmentFileError(describeIssues(parsed.error.issues, 'assignment'));
   }
   const doc = parsed.data;
   checkTarget(name, doc);
+  if (doc.config === undefined && doc.packages === undefined && doc.settings === undefined && name !== DEFAULT_ASSIGNMENT_NAME) {
+    throw new AssignmentFileError('set at least one of "config", "packages" and "settings" ("rollout" alone belongs in the default assignment)');
+  }
+  let rollout: RolloutPolicy | false | undefined;
+  if (doc.rollout !== undefined) {
+    const policy = doc.rollout === false ? false : policyOfDocument(doc.rollout);
+    if (typeof policy === 'string') throw new AssignmentFileError(`rollout.${policy}`);
+    rollout = policy;
+  }
   let selector: Selector | undefined;
   if (doc.selector !== undefined) {
     try {
@@ -96,6 +123,7 @@ export function validateAssignment(name: string, json: unknown): Omit<ConfigAssi
     priority: doc.priority,
     ...(doc.instanceUid !== undefined ? { instanceUid: doc.instanceUid.toLowerCase() } : {}),
     ...(selector ? { selector } : {}),
+    ...(rollout !== undefined ? { rollout } : {}),
   };
 }
 

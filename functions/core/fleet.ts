@@ -4,6 +4,8 @@ import { packageKey } from './packages.js';
 import type { PackageSetSpec, PackageVersionMeta } from './packages.js';
 import type { ConnectionSettingsSpec } from './connection-settings.js';
 import { compareStrings } from './compare.js';
+import type { RolloutPolicy } from './rollouts/policy.js';
+import type { Rollout } from './rollouts/rollout.js';
 
 /**
  * The fleet's desired state as the poll path sees it: every configuration's
@@ -22,6 +24,8 @@ export interface FleetState {
   settings: ReadonlyMap<string, ConnectionSettingsSpec>;
   /** Certificates kept in the bucket (certificates/<name>/), by name. */
   certificates: ReadonlyMap<string, BucketCertificateMeta>;
+  /** The current staged rollout of each assignment and aspect, by rolloutKey (see rollouts/staging.ts). */
+  rollouts: ReadonlyMap<string, Rollout>;
 }
 
 /** One file of a certificate folder in the bucket. */
@@ -90,6 +94,8 @@ export interface ConfigAssignment {
   selector?: Selector | undefined;
   /** Higher wins among selectors that match the same agent. */
   priority: number;
+  /** How changes reach the assignment's agents (see rollouts/policy.ts); false opts out of the fleet's default policy. */
+  rollout?: RolloutPolicy | false | undefined;
   error?: string | undefined;
 }
 
@@ -100,6 +106,7 @@ export const EMPTY_FLEET: FleetState = {
   packages: new Map(),
   settings: new Map(),
   certificates: new Map(),
+  rollouts: new Map(),
 };
 
 /** The parts of ingest records the fleet state is built from (see ports/fleet-store.ts). */
@@ -134,6 +141,7 @@ export function buildFleetState(
   packageVersions: readonly PackageVersionMeta[] = [],
   settingsDocuments: readonly SettingsInput[] = [],
   certificateFolders: readonly BucketCertificateMeta[] = [],
+  rolloutRecords: readonly Rollout[] = [],
 ): FleetState {
   const byConfig = new Map<string, ConfigFileInput[]>();
   for (const file of files) {
@@ -153,5 +161,6 @@ export function buildFleetState(
   const packages = new Map(packageVersions.map((p) => [packageKey(p.name, p.version), p] as const));
   const settings = new Map(settingsDocuments.flatMap((d) => (d.settings ? [[d.name, d.settings] as const] : [])));
   const certificates = new Map(certificateFolders.map((c) => [c.name, c] as const));
-  return { generation, configs, assignments: inForce, packages, settings, certificates };
+  const rollouts = new Map(rolloutRecords.map((r) => [`${r.assignment}/${r.aspect}`, r] as const));
+  return { generation, configs, assignments: inForce, packages, settings, certificates, rollouts };
 }

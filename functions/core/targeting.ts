@@ -4,10 +4,19 @@ import type { ConnectionSettingsSpec } from './connection-settings.js';
 import type { PackageSetSpec } from './packages.js';
 import { matchesSelector } from './selector.js';
 import { byName } from './compare.js';
+import { stagedConfig, stagedPackages, stagedWinner } from './rollouts/staging.js';
+import type { StagedAgent } from './rollouts/staging.js';
+import type { Rollout } from './rollouts/rollout.js';
 
-export interface TargetAgent {
-  instanceUid: string;
+/** The agent as targeting sees it: who it is, its attributes, and (for staged rollouts) what it reports having. */
+export interface TargetAgent extends StagedAgent {
   attributes: Readonly<Record<string, string>>;
+}
+
+/** The staged rollout that decided a target, and on which side of it the agent is. */
+export interface StagedBy {
+  id: string;
+  side: 'to' | 'from';
 }
 
 /** Which configuration an agent should run, and why. */
@@ -17,6 +26,7 @@ export interface ConfigTarget {
   via: string;
   /** Undefined when the assigned configuration does not exist (yet): nothing is offered then. */
   config: ConfigMeta | undefined;
+  rollout?: StagedBy | undefined;
 }
 
 /**
@@ -52,6 +62,7 @@ function configTargetOf(winner: ConfigAssignment | undefined, fleet: FleetState)
 export interface PackagesTarget {
   spec: PackageSetSpec;
   via: string;
+  rollout?: StagedBy | undefined;
 }
 
 /** The agent's package set, if any assignment gives it one. */
@@ -100,6 +111,7 @@ const ASPECTS = ['config', 'packages', 'settings'] as const;
  * else the first fallback).
  */
 export function resolveTargets(agent: TargetAgent, fleet: FleetState): Targets {
+  if (fleet.rollouts.size > 0) return resolveStagedTargets(agent, fleet);
   const best: Partial<Record<(typeof ASPECTS)[number], ConfigAssignment>> = {};
   const fallback: Partial<Record<(typeof ASPECTS)[number], ConfigAssignment>> = {};
   for (const assignment of fleet.assignments) {
@@ -117,6 +129,45 @@ export function resolveTargets(agent: TargetAgent, fleet: FleetState): Targets {
     packages: packagesTargetOf(best.packages ?? fallback.packages),
     settings: settingsTargetOf(best.settings ?? fallback.settings, fleet),
   };
+}
+
+/**
+ * The targets while staged rollouts exist: per aspect, the winning
+ * assignment's rollout decides which version the agent gets (see
+ * rollouts/staging.ts). Agents of assignments without a rollout get what
+ * resolveTargets gives them.
+ */
+function resolveStagedTargets(agent: TargetAgent, fleet: FleetState): Targets {
+  const pick = (has: (a: ConfigAssignment) => boolean) => (excluded: ReadonlySet<string>) => resolveAssignment(agent, fleet, (a) => has(a) && !excluded.has(a.name));
+  const config = stagedWinner(
+    fleet,
+    agent,
+    'config',
+    pick((a) => a.config !== undefined),
+    fleet.configs.has(DEFAULT_CONFIG_NAME),
+  );
+  const packages = stagedWinner(
+    fleet,
+    agent,
+    'packages',
+    pick((a) => a.packages !== undefined),
+    false,
+  );
+  return {
+    config: config.rollout ? stagedConfigTarget(config.rollout, config.side!, config.winner?.name ?? DEFAULT_CONFIG_NAME, fleet) : configTargetOf(config.winner, fleet),
+    packages: packages.rollout ? stagedPackagesTarget(packages.rollout, packages.side!, packages.winner!.name) : packagesTargetOf(packages.winner),
+    settings: resolveSettingsTarget(agent, fleet),
+  };
+}
+
+function stagedConfigTarget(rollout: Rollout, side: 'to' | 'from', via: string, fleet: FleetState): ConfigTarget | undefined {
+  const staged = stagedConfig(rollout[side], fleet);
+  return staged ? { configName: staged.name, via, config: staged.config, rollout: { id: rollout.id, side } } : undefined;
+}
+
+function stagedPackagesTarget(rollout: Rollout, side: 'to' | 'from', via: string): PackagesTarget | undefined {
+  const spec = stagedPackages(rollout[side]);
+  return spec ? { spec, via, rollout: { id: rollout.id, side } } : undefined;
 }
 
 function isFallback(assignment: ConfigAssignment): boolean {

@@ -1,6 +1,7 @@
 import type { BucketCertificateMeta, ConfigAssignment, FleetState } from '../core/fleet.js';
 import type { ConnectionSettingsSpec } from '../core/connection-settings.js';
 import type { PackageVersionMeta } from '../core/packages.js';
+import type { Rollout } from '../core/rollouts/rollout.js';
 
 /** One file of a configuration as the ingest recorded it. */
 export interface ConfigFileRecord {
@@ -79,6 +80,7 @@ export interface FleetSnapshot {
   packageVersions: PackageVersionRecord[];
   settings: SettingsRecord[];
   certificates: CertificateRecord[];
+  rollouts: Rollout[];
 }
 
 /**
@@ -114,5 +116,12 @@ export interface FleetStore {
   certificateRevision(name: string): Promise<number>;
   putCertificate(record: CertificateRecord, revision: number): Promise<boolean>;
   removeCertificate(name: string, scannedAt: number, revision: number): Promise<boolean>;
+  /**
+   * Stores a rollout whose stored revision is still `rollout.revision - 1`
+   * (nothing stored for revision 1); false when another writer changed it
+   * first, and the caller reads it again. The caller bumps the generation
+   * when the change moves agents.
+   */
+  putRollout(rollout: Rollout): Promise<boolean>;
   bumpGeneration(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CertificateFileMeta, ConfigAssignment } from '../../core/fleet.js';
 import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { parseSelector } from '../../core/selector.js';
+import type { RolloutPolicy } from '../../core/rollouts/policy.js';
 import type { AssignmentRecord, CertificateRecord, ConfigFileRecord, PackageVersionRecord, SettingsRecord } from '../../ports/fleet-store.js';
 import type { ValidatedDocument } from '../../ports/fleet-store.js';
 
@@ -60,6 +61,7 @@ export function itemToAssignment(item: Item): AssignmentRecord {
       priority: Number(i.priority?.N ?? 0),
       ...(i.instanceUid?.S ? { instanceUid: i.instanceUid.S } : {}),
       ...(i.selector?.S ? { selector: parseSelector(i.selector.S) } : {}),
+      ...(i.rollout?.S ? { rollout: JSON.parse(i.rollout.S) as RolloutPolicy | false } : {}),
     }),
   );
   return { ...rest, ...(content ? { assignment: content } : {}) };

@@ -5,11 +5,22 @@ import { comparableSequencer } from '../../core/bucket-layout.js';
 import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
 import { buildFleetState } from '../../core/fleet.js';
 import { formatSelector } from '../../core/selector.js';
+import type { Rollout } from '../../core/rollouts/rollout.js';
 import type { AssignmentRecord, CertificateRecord, ConfigFileRecord, FleetSnapshot, FleetStore, IngestOrder, PackageVersionRecord, SettingsRecord } from '../../ports/fleet-store.js';
 import { translateDynamoError } from './errors.js';
 import { queryPartition } from './query-pages.js';
 import { CERTIFICATE_ROLES, certificateFileItem, itemToAssignment, itemToCertificate, itemToConfigFile, itemToPackageVersion, itemToSettings } from './fleet-items.js';
-import { FLEET_PARTITION, FLEET_META_SORT_KEY, TTL_ATTRIBUTE, assignmentSortKey, certificateSortKey, configFileSortKey, packageVersionSortKey, settingsSortKey } from './table-schema.js';
+import {
+  FLEET_PARTITION,
+  FLEET_META_SORT_KEY,
+  TTL_ATTRIBUTE,
+  assignmentSortKey,
+  certificateSortKey,
+  configFileSortKey,
+  packageVersionSortKey,
+  rolloutSortKey,
+  settingsSortKey,
+} from './table-schema.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -44,6 +55,7 @@ export class DynamoFleetStore implements FleetStore {
     const packageVersions: PackageVersionRecord[] = [];
     const settings: SettingsRecord[] = [];
     const certificates: CertificateRecord[] = [];
+    const rollouts: Rollout[] = [];
     for (const item of items) {
       const sk = item.sk?.S ?? '';
       if (sk === FLEET_META_SORT_KEY) generation = item.generation?.N ?? '0';
@@ -53,14 +65,16 @@ export class DynamoFleetStore implements FleetStore {
       else if (sk.startsWith('package#')) packageVersions.push(itemToPackageVersion(item));
       else if (sk.startsWith('settings#')) settings.push(itemToSettings(item));
       else if (sk.startsWith('certificate#')) certificates.push(itemToCertificate(item));
+      else if (sk.startsWith('rollout#')) rollouts.push(JSON.parse(item.rollout?.S ?? '{}') as Rollout);
     }
     return {
-      state: buildFleetState(generation, configFiles, assignments, packageVersions, settings, certificates),
+      state: buildFleetState(generation, configFiles, assignments, packageVersions, settings, certificates, rollouts),
       configFiles,
       assignments,
       packageVersions,
       settings,
       certificates,
+      rollouts,
     };
   }
 
@@ -93,6 +107,8 @@ export class DynamoFleetStore implements FleetStore {
     if (assignment.settings !== undefined) content.settings = { S: assignment.settings };
     if (assignment.instanceUid !== undefined) content.instanceUid = { S: assignment.instanceUid };
     if (assignment.selector !== undefined) content.selector = { S: formatSelector(assignment.selector) };
+    // Validated at ingest and only ever read whole: one string attribute.
+    if (assignment.rollout !== undefined) content.rollout = { S: JSON.stringify(assignment.rollout) };
     return this.putValidated(assignmentSortKey(name), name, content, order, now, etag);
   }
 
@@ -246,6 +262,12 @@ export class DynamoFleetStore implements FleetStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       return translateDynamoError(error, 'PutItem');
     }
+  }
+
+  async putRollout(rollout: Rollout): Promise<boolean> {
+    // One string attribute: a rollout is only ever read whole, with the fleet state.
+    const item: Item = { ...key(rolloutSortKey(rollout.assignment, rollout.aspect)), rollout: { S: JSON.stringify(rollout) } };
+    return this.putRevised(item, rollout.revision - 1);
   }
 
   async bumpGeneration(): Promise<void> {

@@ -39,6 +39,7 @@ export const assignmentSortKey = (name: string) => `assignment#${name}`;
 export const packageVersionSortKey = (name: string, version: string) => `package#${name}#${version}`;
 export const settingsSortKey = (name: string) => `settings#${name}`;
 export const certificateSortKey = (name: string) => `certificate#${name}`;
+export const rolloutSortKey = (assignment: string, aspect: string) => `rollout#${assignment}#${aspect}`;
 
 export const presencePartition = (windowStartMs: number) => `presence#${Math.floor(windowStartMs / 1000)}`;
 export const presenceSortKey = (instanceId: string, sequence: number) => `${instanceId}#${String(sequence).padStart(10, '0')}`;

@@ -1,3 +1,4 @@
+import type { Rollout } from '../../core/rollouts/rollout.js';
 import type { ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
 import type { ConnectionSettingsSpec } from '../../core/connection-settings.js';
@@ -17,6 +18,7 @@ export class MemoryFleetStore implements FleetStore {
   private readonly settings: Ordered<ValidatedDocument<ConnectionSettingsSpec>> = new Map();
   private readonly packageVersions: Revised<PackageVersionRecord> = new Map();
   private readonly certificates: Revised<CertificateRecord> = new Map();
+  private readonly rollouts: Revised<Rollout> = new Map();
 
   async generation(): Promise<string> {
     return String(this.counter);
@@ -28,8 +30,10 @@ export class MemoryFleetStore implements FleetStore {
     const settings: SettingsRecord[] = records(this.settings).map(({ content, ...rest }) => ({ ...rest, ...(content ? { settings: content } : {}) }));
     const packageVersions = records(this.packageVersions);
     const certificates = records(this.certificates);
+    const rollouts = records(this.rollouts);
     return {
-      state: buildFleetState(String(this.counter), configFiles, assignments, packageVersions, settings, certificates),
+      state: buildFleetState(String(this.counter), configFiles, assignments, packageVersions, settings, certificates, rollouts),
+      rollouts,
       configFiles,
       assignments,
       packageVersions,
@@ -92,6 +96,10 @@ export class MemoryFleetStore implements FleetStore {
 
   async removeCertificate(name: string, _scannedAt: number, revision: number): Promise<boolean> {
     return revised(this.certificates, name, revision, undefined);
+  }
+
+  async putRollout(rollout: Rollout): Promise<boolean> {
+    return revised(this.rollouts, `${rollout.assignment}/${rollout.aspect}`, rollout.revision - 1, structuredClone(rollout));
   }
 
   async bumpGeneration(): Promise<void> {

@@ -34,7 +34,11 @@ export function offerConfig({ input, record: next, desired }: PollContext): Feat
 /** The configuration a retried message's lost reply offered, if it can still be served. */
 export function reofferedConfig(stored: AgentRecord, input: PollInput): ConfigMeta | undefined {
   const offer = stored.configOffer;
-  return offer?.offeredSeq === input.message.sequenceNum ? [...(input.fleet ?? EMPTY_FLEET).configs.values()].find((c) => c.hash === offer.hash && !input.withheldConfigs?.has(c.hash)) : undefined;
+  if (offer?.offeredSeq !== input.message.sequenceNum) return undefined;
+  const fleet = input.fleet ?? EMPTY_FLEET;
+  // A staged rollout may offer a kept version that the bucket no longer holds.
+  const kept = [...fleet.rollouts.values()].flatMap((r) => [r.to, r.from]).flatMap((t) => (t?.kind === 'config' && t.config ? [t.config] : []));
+  return [...fleet.configs.values(), ...kept].find((c) => c.hash === offer.hash && !input.withheldConfigs?.has(c.hash));
 }
 
 export function remoteConfigReply(config: ConfigMeta): ServerToAgent['remoteConfig'] {

@@ -60,6 +60,7 @@ const FLEET: FleetState = {
   packages: catalog(AGENT_141),
   settings: new Map([['steered', { opamp: { heartbeat: { idleSeconds: 120 } } }]]),
   certificates: new Map(),
+  rollouts: new Map(),
 };
 
 const OPTS: CoreOptions = {

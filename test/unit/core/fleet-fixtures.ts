@@ -58,7 +58,7 @@ export function uidAssignment(name: string, configName: string, instanceUid: str
 }
 
 export function fleet(configs: ConfigMeta[], assignments: ConfigAssignment[] = [], generation = '1'): FleetState {
-  return { generation, configs: new Map(configs.map((c) => [c.name, c])), assignments, packages: new Map(), settings: new Map(), certificates: new Map() };
+  return { generation, configs: new Map(configs.map((c) => [c.name, c])), assignments, packages: new Map(), settings: new Map(), certificates: new Map(), rollouts: new Map() };
 }
 
 export function target(desired: ConfigMeta | undefined, via = desired?.name ?? 'default'): ConfigTarget {

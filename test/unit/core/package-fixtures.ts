@@ -61,7 +61,7 @@ export function packagesAssignment(name: string, packages: PackageSetSpec, targe
 }
 
 export function packageFleet(versions: PackageVersionMeta[], assignments: ConfigAssignment[], generation = '1'): FleetState {
-  return { generation, configs: new Map(), assignments, packages: catalog(...versions), settings: new Map(), certificates: new Map() };
+  return { generation, configs: new Map(), assignments, packages: catalog(...versions), settings: new Map(), certificates: new Map(), rollouts: new Map() };
 }
 
 export interface StatusOf {

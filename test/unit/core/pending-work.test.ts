@@ -26,6 +26,7 @@ const FLEET: FleetState = {
   packages: catalog(AGENT_141),
   settings: new Map(),
   certificates: new Map(),
+  rollouts: new Map(),
 };
 
 const CONFIG_AGENT = REPORTS_STATUS | ACCEPTS_RC | REPORTS_RC;

@@ -170,5 +170,6 @@ export function settingsFleet(init: { settings?: Record<string, ConnectionSettin
     packages: new Map(),
     settings: new Map(Object.entries(init.settings ?? {})),
     certificates: new Map(),
+    rollouts: new Map(),
   };
 }

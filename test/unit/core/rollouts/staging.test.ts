@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { desiredState } from '../../../../functions/core/desired-state.js';
+import type { ConfigAssignment, FleetState } from '../../../../functions/core/fleet.js';
+import { plannedRollouts, startRollout } from '../../../../functions/core/rollouts/plan.js';
+import type { Rollout } from '../../../../functions/core/rollouts/rollout.js';
+import { packageSpecHash } from '../../../../functions/core/rollouts/rollout.js';
+import { admitted } from '../../../../functions/core/rollouts/waves.js';
+import { parseSelector } from '../../../../functions/core/selector.js';
+import { config, fleet } from '../fleet-fixtures.js';
+import { POLICY, rollout, uids, V1, V2 } from './rollout-fixtures.js';
+
+const BASE = config('default');
+const staged: ConfigAssignment = { name: 'checkout', config: 'checkout', selector: parseSelector('service.name=checkout'), priority: 0, rollout: POLICY };
+
+function fleetWith(current: Rollout | undefined, assignment: ConfigAssignment = staged): FleetState {
+  const state = fleet([V2, BASE], [assignment]);
+  return current ? { ...state, rollouts: new Map([[`${current.assignment}/${current.aspect}`, current]]) } : state;
+}
+
+const agentOf = (instanceUid: string, reportedHash?: string) => ({ instanceUid, attributes: { 'service.name': 'checkout' }, ...(reportedHash ? { remoteConfigStatus: { hash: reportedHash } } : {}) });
+
+describe('what a staged rollout gives each agent', () => {
+  const fleetUids = uids(100);
+  const running = rollout({ step: 0, cutoff: 0.1 });
+  const inWave = fleetUids.filter((u) => admitted(running, u));
+  const outside = fleetUids.filter((u) => !admitted(running, u));
+
+  it('gives the new version to the agents of the started waves and the previous one to the others', () => {
+    const state = fleetWith(running);
+    expect(inWave.length).toBeGreaterThan(0);
+    for (const uid of inWave) expect(desiredState(agentOf(uid), state).config).toMatchObject({ configName: 'checkout', config: { hash: V2.hash }, rollout: { id: running.id, side: 'to' } });
+    for (const uid of outside) expect(desiredState(agentOf(uid), state).config).toMatchObject({ config: { hash: V1.hash }, rollout: { side: 'from' } });
+  });
+
+  it('lets an agent outside the waves keep the new version when it has it already', () => {
+    expect(desiredState(agentOf(outside[0]!, V2.hash), fleetWith(running)).config?.config?.hash).toBe(V2.hash);
+  });
+
+  it('gives everyone the new version once completed and the previous one once rolled back', () => {
+    for (const uid of outside.slice(0, 5)) {
+      expect(desiredState(agentOf(uid), fleetWith({ ...running, state: 'completed', cutoff: 1 })).config?.config?.hash).toBe(V2.hash);
+      expect(desiredState(agentOf(inWave[0]!, V2.hash), fleetWith({ ...running, state: 'rolled-back' })).config?.config?.hash).toBe(V1.hash);
+    }
+  });
+
+  it('keeps serving the version the rollout names while the bucket already holds a newer one', () => {
+    const newer = { ...config('checkout-v3'), name: 'checkout' };
+    const state = { ...fleetWith({ ...running, state: 'completed', cutoff: 1 }), configs: new Map([['checkout', newer]]) };
+    expect(desiredState(agentOf(outside[0]!), state).config?.config?.hash).toBe(V2.hash);
+  });
+
+  it('leaves agents outside the waves of a new assignment to what other assignments give them', () => {
+    const fresh = rollout({ step: 0, cutoff: 0.1, from: undefined });
+    expect(desiredState(agentOf(outside[0]!), fleetWith(fresh)).config).toMatchObject({ configName: 'default', via: 'default' });
+    expect(desiredState(agentOf(inWave[0]!), fleetWith(fresh)).config).toMatchObject({ configName: 'checkout', via: 'checkout' });
+  });
+
+  it('ignores the rollout once the assignment has no policy: the bucket decides at once', () => {
+    const { rollout: _policy, ...plain } = staged;
+    expect(desiredState(agentOf(outside[0]!), fleetWith(running, plain)).config?.config?.hash).toBe(V2.hash);
+  });
+});
+
+describe('which changes start a rollout', () => {
+  it('starts one for a staged assignment without a rollout, and none once its target is the rollout target', () => {
+    const [plan] = plannedRollouts(fleetWith(undefined));
+    expect(plan).toMatchObject({ assignment: 'checkout', aspect: 'config', to: { name: 'checkout', hash: V2.hash } });
+    const first = startRollout(plan!, 5);
+    expect(first).toMatchObject({ id: 'checkout.config.1', state: 'running', step: -1, cutoff: 0, revision: 1 });
+    expect(first.from).toBeUndefined();
+    expect(plannedRollouts(fleetWith(first))).toEqual([]);
+  });
+
+  it('moves from what the previous rollout left every agent with', () => {
+    const completed = rollout({ state: 'completed', to: { kind: 'config', name: 'checkout', hash: V1.hash, config: V1 }, from: undefined });
+    const [plan] = plannedRollouts(fleetWith(completed));
+    const next = startRollout(plan!, 5);
+    expect(next).toMatchObject({ seq: 3, id: 'checkout.config.3', from: { hash: V1.hash }, to: { hash: V2.hash }, revision: 2 });
+    const replaced = startRollout(plannedRollouts(fleetWith(rollout({ state: 'paused', to: { kind: 'config', name: 'checkout', hash: 'other' } })))[0]!, 5);
+    expect(replaced.from?.hash).toBe(V1.hash);
+    expect(replaced.timeline[0]!.detail).toContain('replaces rollout checkout.config.2');
+  });
+
+  it('completes at once when the change goes back to what every agent has', () => {
+    const rolledBack = rollout({ state: 'rolled-back', from: { kind: 'config', name: 'checkout', hash: V2.hash }, to: { kind: 'config', name: 'checkout', hash: 'bad' } });
+    const next = startRollout(plannedRollouts(fleetWith(rolledBack))[0]!, 5);
+    expect(next).toMatchObject({ state: 'completed', cutoff: 1 });
+  });
+
+  it('stages package sets and the default configuration by the default assignment policy, and nothing without a policy', () => {
+    const packaged: ConfigAssignment = { name: 'agents', packages: { '': '0.141.0' }, selector: parseSelector('a=b'), priority: 0 };
+    const defaults: ConfigAssignment = { name: 'default', priority: 0, rollout: POLICY };
+    const plans = plannedRollouts(fleet([BASE], [packaged, defaults]));
+    expect(plans.map((p) => `${p.assignment}/${p.aspect}`).sort()).toEqual(['agents/packages', 'default/config']);
+    expect(plans.find((p) => p.aspect === 'packages')!.to).toEqual({ kind: 'packages', spec: { '': '0.141.0' }, hash: packageSpecHash({ '': '0.141.0' }) });
+    expect(plannedRollouts(fleet([BASE], [packaged, { ...defaults, rollout: undefined }]))).toEqual([]);
+    expect(plannedRollouts(fleet([BASE], [{ ...packaged, rollout: false }, defaults])).map((p) => p.assignment)).toEqual(['default']);
+  });
+});
