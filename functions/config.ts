@@ -241,6 +241,12 @@ export const LOCAL_SETTINGS = {
   host: setting('OPAMP_HOST', text(), '127.0.0.1', 'local backend address'),
   dataDir: setting('OPAMP_DATA_DIR', text(), '.data', 'where the embedded stores keep their data'),
   reconcileSeconds: setting('OPAMP_RECONCILE_SECONDS', number({ integer: true, min: 1, max: 86_400 }), 10, 'how often the local backend re-reads the bucket (for changes that send no event)'),
+  rolloutEvaluateSeconds: setting(
+    'OPAMP_ROLLOUT_EVALUATE_SECONDS',
+    number({ integer: true, min: 1, max: 3600 }),
+    10,
+    'how often the local backend evaluates staged rollouts (in AWS a scheduled function does, every minute)',
+  ),
   dynamodbEndpoint: optional<string>('AWS_ENDPOINT_URL_DYNAMODB', text(), 'use this DynamoDB endpoint instead of embedding an emulator, e.g. LocalStack'),
   s3Endpoint: optional<string>('AWS_ENDPOINT_URL_S3', text(), 'use this S3 endpoint instead of embedding an emulator, e.g. LocalStack'),
   s3Port: optional<number>(
@@ -346,6 +352,7 @@ export interface LocalSettings {
   host: string;
   dataDir: string;
   reconcileIntervalMs: number;
+  rolloutIntervalMs: number;
   dynamodbEndpoint: string | undefined;
   s3Endpoint: string | undefined;
   s3Port: number | undefined;
@@ -354,9 +361,9 @@ export interface LocalSettings {
 /** Reads the settings of `npm start`. */
 export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const {
-    values: { reconcileSeconds, ...rest },
+    values: { reconcileSeconds, rolloutEvaluateSeconds, ...rest },
     problems,
   } = readSettings(env, LOCAL_SETTINGS);
   throwIfAny(problems);
-  return { ...rest, reconcileIntervalMs: reconcileSeconds * 1000 };
+  return { ...rest, reconcileIntervalMs: reconcileSeconds * 1000, rolloutIntervalMs: rolloutEvaluateSeconds * 1000 };
 }

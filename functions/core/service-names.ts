@@ -6,7 +6,7 @@
  */
 
 /** Powertools service names: the `service` dimension of every metric and log line. */
-export const SERVICE_NAMES = { opamp: 'opamp', api: 'opamp-api', ingest: 'opamp-ingest', local: 'opamp-local' } as const;
+export const SERVICE_NAMES = { opamp: 'opamp', api: 'opamp-api', ingest: 'opamp-ingest', rollouts: 'opamp-rollouts', local: 'opamp-local' } as const;
 
 /** The CloudWatch namespace the functions publish their metrics to (EMF). */
 export const METRICS_NAMESPACE = 'OpAMP';

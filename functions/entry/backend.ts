@@ -9,6 +9,9 @@ import type { PresenceBatcher } from '../service/presence-batcher.js';
 import { createAgentEndpoint } from './agent-endpoint.js';
 import { createBucketIngest } from './bucket-ingest.js';
 import { createFleetApiRoutes } from './fleet-api.js';
+import { createRolloutEngine } from './rollouts.js';
+import type { RolloutEngine } from '../service/rollouts/rollout-engine.js';
+import { PresenceReader } from '../service/presence-reader.js';
 import { createStores } from './stores.js';
 
 export interface BackendOptions {
@@ -28,13 +31,17 @@ export interface Backend {
   configBodies: ConfigBodyCache;
   /** This process's presence batch: written when due, and on shutdown. */
   presence: PresenceBatcher;
+  /** Starts and moves staged rollouts (the local backend runs it on a timer, as the scheduled function does in AWS). */
+  rollouts: RolloutEngine;
 }
 
 /** Everything in one app, as the local backend serves it: agent endpoint, fleet API and bucket ingest. */
 export function createBackend(options: BackendOptions): Backend {
   const stores = createStores(options.config, options.clients);
   const wiring = { config: options.config, stores, telemetry: options.telemetry, now: options.now, readLocalFile: options.readLocalFile, localEnv: options.localEnv };
-  const api = createFleetApiRoutes(wiring);
+  const now = options.now ?? Date.now;
+  const rollouts = createRolloutEngine(wiring, new PresenceReader({ store: stores.presence, now, ...options.config.presence }));
+  const api = createFleetApiRoutes(wiring, rollouts);
   const endpoint = createAgentEndpoint({ ...wiring, extraRoutes: [api], ...(options.newInstanceUid ? { newInstanceUid: options.newInstanceUid } : {}) });
-  return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring), configBodies: endpoint.configBodies, presence: endpoint.presence };
+  return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring), configBodies: endpoint.configBodies, presence: endpoint.presence, rollouts };
 }

@@ -6,14 +6,17 @@ import { TokenAdmin } from '../service/agent-tokens.js';
 import { FleetAdmin } from '../service/fleet-admin.js';
 import { FleetStateCache } from '../service/fleet-cache.js';
 import { PresenceReader } from '../service/presence-reader.js';
+import type { RolloutEngine } from '../service/rollouts/rollout-engine.js';
+import { createRolloutEngine } from './rollouts.js';
 import type { WiringOptions } from './stores.js';
 
 /** The fleet API route group and its services. */
-export function createFleetApiRoutes(options: WiringOptions) {
+export function createFleetApiRoutes(options: WiringOptions, engine?: RolloutEngine) {
   const { config, stores, telemetry } = options;
   const now = options.now ?? Date.now;
   const fleet = new FleetStateCache(stores.fleet, now, config.fleetRevalidateMs, telemetry);
   const presence = new PresenceReader({ store: stores.presence, now, ...config.presence });
+  const rollouts = engine ?? createRolloutEngine(options, presence);
   return fleetApiRoutes({
     queries: new AgentQueries(stores.agents, now, config.liveness, { fleet, policy: config.core.remoteConfig }, presence),
     admin: new FleetAdmin({
@@ -29,6 +32,7 @@ export function createFleetApiRoutes(options: WiringOptions) {
     certificateHolders: { agents: stores.agents, now, warningMs: config.certificateExpiryWarningMs, liveness: config.liveness, presence },
     tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet, liveness: { policy: config.liveness, now, presence } }),
     rejectedKeys: stores.rejectedKeys,
+    rollouts: { engine: rollouts, principal: () => 'local' },
   });
 }
 

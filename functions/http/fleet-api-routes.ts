@@ -13,6 +13,9 @@ import { configsApi } from './routes/configs-api.js';
 import { packagesApi } from './routes/packages-api.js';
 import { settingsApi } from './routes/settings-api.js';
 import { tokensApi } from './routes/tokens-api.js';
+import { rolloutsApi } from './routes/rollouts-api.js';
+import type { RolloutsApiOptions } from './routes/rollouts-api.js';
+import type { RolloutEngine } from '../service/rollouts/rollout-engine.js';
 import type { JsonBodyOptions } from './validation.js';
 import { certificateHoldersApi } from './routes/certificate-expiry-api.js';
 import type { CertificateHoldersDeps } from './routes/certificate-expiry-api.js';
@@ -31,6 +34,8 @@ export interface FleetApiServices {
   rejectedKeys?: RejectedKeyLog | undefined;
   /** Certificates as agents hold them (expiry, holders, the removal guard). */
   certificateHolders?: CertificateHoldersDeps | undefined;
+  /** Staged rollouts: looked at, paused, resumed, aborted and promoted. */
+  rollouts?: ({ engine: RolloutEngine } & RolloutsApiOptions) | undefined;
 }
 
 export interface FleetApiOptions {
@@ -47,7 +52,7 @@ export interface FleetApiOptions {
 export function fleetApiRoutes(services: FleetApiServices, options: FleetApiOptions = {}): RouteGroup {
   const router = new Hono();
   const body: JsonBodyOptions = { maxBytes: options.maxJsonBytes };
-  const { queries, admin, actions, tokens, rejectedKeys, certificateHolders } = services;
+  const { queries, admin, actions, tokens, rejectedKeys, certificateHolders, rollouts } = services;
   // Built on first request: the schema conversion is needed only by whoever reads the description.
   let description: Promise<unknown> | undefined;
   router.get('/openapi.json', async (c) => c.json(await (description ??= import('./openapi.js').then((m) => m.openApiDocument()))));
@@ -63,6 +68,7 @@ export function fleetApiRoutes(services: FleetApiServices, options: FleetApiOpti
     router.route('/certificates', certificatesApi(admin, body));
   }
   if (tokens) router.route('/tokens', tokensApi(tokens, body));
+  if (rollouts) router.route('/rollouts', rolloutsApi(rollouts.engine, rollouts));
   if (rejectedKeys) router.route('/bucket', bucketApi(rejectedKeys));
   return { basePath: '/api/v1', router };
 }

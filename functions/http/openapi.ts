@@ -30,6 +30,7 @@ export interface RouteDoc {
 const uid = { instanceUid: 'instance-uid' } as const;
 const named = (kind: PathParamKind) => ({ name: kind });
 const pkg = { name: 'package', version: 'package-version' } as const;
+const rollout = { assignment: 'assignment', aspect: 'rollout-aspect' } as const;
 const ACCEPTED = 'accepted: takes effect once the bucket ingest recorded it';
 const INVALID = 'the request breaks a rule: a name, a parameter or the body';
 
@@ -87,6 +88,21 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
   },
   { method: 'delete', path: '/packages/{name}/{version}', summary: 'Remove a package version', params: pkg, responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such package' } },
   { method: 'get', path: '/packages/{name}/{version}/rollout', summary: 'How far a package reached', params: pkg, responses: { 200: 'the rollout', 400: INVALID, 404: 'no such package' } },
+  { method: 'get', path: '/rollouts', summary: 'List staged rollouts, one per assignment and aspect', responses: { 200: '{"rollouts": [...]}' } },
+  {
+    method: 'get',
+    path: '/rollouts/{assignment}/{aspect}',
+    summary: 'One staged rollout: state, step, counts, why it paused, timeline (a running one is evaluated first)',
+    params: rollout,
+    responses: { 200: 'the rollout', 400: INVALID, 404: 'the assignment has no rollout' },
+  },
+  {
+    method: 'post',
+    path: '/rollouts/{assignment}/{aspect}/{action}',
+    summary: 'Pause, resume, abort (roll back now) or promote (skip to 100 %) a rollout',
+    params: { ...rollout, action: 'rollout-action' },
+    responses: { 200: 'the rollout after the action', 400: INVALID, 404: 'the assignment has no rollout', 409: 'the action does not apply in the rollout state' },
+  },
   { method: 'get', path: '/settings', summary: 'List connection settings', responses: { 200: '{"settings": [...]}' } },
   { method: 'get', path: '/settings/{name}', summary: 'One connection settings document', params: named('settings'), responses: { 200: 'the settings', 400: INVALID, 404: 'no such settings' } },
   { method: 'put', path: '/settings/{name}', summary: 'Upload connection settings', params: named('settings'), body: settingsDocument, responses: { 202: ACCEPTED, 400: INVALID } },

@@ -1,6 +1,8 @@
 import { sValidator } from '@hono/standard-validator';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Env, MiddlewareHandler } from 'hono';
+import { ROLLOUT_ACTIONS } from '../core/rollouts/control.js';
+import { ROLLOUT_ASPECTS } from '../core/rollouts/rollout.js';
 import * as z from '../core/schema.js';
 import { isCanonicalInstanceUid } from '../core/instance-uid.js';
 import { isValidName, isValidVersion } from '../core/names.js';
@@ -94,6 +96,8 @@ const PARAM_SCHEMAS: Record<PathParamKind, z.ZodMiniType<string, string>> = {
       z.transform((u: string) => u.toLowerCase()),
     )
     .check(z.refine(isCanonicalInstanceUid)),
+  'rollout-aspect': z.string().check(z.refine((a) => (ROLLOUT_ASPECTS as readonly string[]).includes(a))),
+  'rollout-action': z.string().check(z.refine((a) => (ROLLOUT_ACTIONS as readonly string[]).includes(a))),
 };
 
 type ParamInput<K extends string> = { param: Record<K, string> };

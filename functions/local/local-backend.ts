@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createAwsClients } from '../adapters/aws-clients.js';
 import type { BackendConfig } from '../config.js';
 import { createConsoleApp, isConsolePath } from '../console/app.js';
+import { stageChanges } from '../service/rollouts/rollout-engine.js';
 import { createBackend } from '../entry/backend.js';
 import type { Backend } from '../entry/backend.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -35,6 +36,8 @@ export interface LocalBackendOptions {
    * multi-object deletes (DeleteObjects).
    */
   reconcileIntervalMs?: number;
+  /** How often staged rollouts are evaluated (default 10 s). */
+  rolloutIntervalMs?: number;
   telemetry: Telemetry;
   now?: () => number;
   /** How long an idle agent connection stays open; by default longer than any poll interval the server asks for. */
@@ -90,7 +93,12 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
     });
     // The bucket is the source of truth: catch up with changes made while stopped,
     // then follow the embedded S3's events, and re-read the bucket now and then for changes that send none.
-    let ingestion: Promise<unknown> = backend.ingest.reconcile();
+    // A change the ingest recorded starts its staged rollout at once (see stageChanges).
+    const ingest = (work: () => Promise<unknown>) => async () => {
+      await work();
+      await stageChanges(backend.rollouts);
+    };
+    let ingestion: Promise<unknown> = ingest(() => backend.ingest.reconcile())();
     await ingestion;
     const follow = (work: () => Promise<unknown>) => {
       ingestion = ingestion.then(work).catch((error: Error) => {
@@ -98,10 +106,13 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       });
     };
     if (s3) {
-      s3.server.on('event', (event: { Records: BucketEventRecord[] }) => follow(() => backend.ingest.handleEvent(asS3EventRecords(event.Records))));
+      s3.server.on('event', (event: { Records: BucketEventRecord[] }) => follow(ingest(() => backend.ingest.handleEvent(asS3EventRecords(event.Records)))));
     }
-    const timer = setInterval(() => follow(() => backend.ingest.reconcile()), options.reconcileIntervalMs ?? 10_000);
+    const timer = setInterval(() => follow(ingest(() => backend.ingest.reconcile())), options.reconcileIntervalMs ?? 10_000);
     timer.unref();
+    // What the scheduled function does in AWS: start rollouts for changes, and move running ones along.
+    const rolloutTimer = setInterval(() => follow(() => backend.rollouts.tick()), options.rolloutIntervalMs ?? 10_000);
+    rolloutTimer.unref();
 
     // A long-running process can write its presence batch on time, not only when a poll arrives.
     const presenceTimer = setInterval(() => void backend.presence.flushIfDue(), 5_000);
@@ -133,6 +144,7 @@ export async function startLocalBackend(options: LocalBackendOptions): Promise<L
       },
       async close() {
         clearInterval(timer);
+        clearInterval(rolloutTimer);
         clearInterval(presenceTimer);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Kept-alive agent connections would hold the server open for their whole idle time.

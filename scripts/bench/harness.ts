@@ -17,6 +17,7 @@ import { DynamoTokenStore } from '../../functions/adapters/dynamodb/token-store.
 import { loadConfig } from '../../functions/config.js';
 import type { BackendConfig } from '../../functions/config.js';
 import { createAgentEndpoint } from '../../functions/entry/agent-endpoint.js';
+import { createRolloutEngine } from '../../functions/entry/rollouts.js';
 import { createBucketIngest } from '../../functions/entry/bucket-ingest.js';
 import { createStores } from '../../functions/entry/stores.js';
 import type { Backend } from '../../functions/entry/backend.js';
@@ -162,7 +163,7 @@ export async function createInstance(name: string, endpoints: Endpoints, logs: L
   // Wired as functions/entry/opamp.lambda.ts wires the agent endpoint (and the ingest Lambda its ingest).
   const config = loadConfig({ ...benchSettings(), ...settings, OPAMP_TABLE: tableName, OPAMP_BUCKET: bucketName }, { agentAuth: auth });
   const wiring = { config, stores: createStores(config, clients), telemetry: powertools.telemetry, now: clock.now };
-  const backend: Backend = { ...createAgentEndpoint(wiring), agents: wiring.stores.agents, ingest: createBucketIngest(wiring) };
+  const backend: Backend = { ...createAgentEndpoint(wiring), agents: wiring.stores.agents, ingest: createBucketIngest(wiring), rollouts: createRolloutEngine(wiring) };
   const handler = lambdaHandler(backend.app, powertools);
   const headers: Record<string, string> = {
     'content-type': 'application/x-protobuf',

@@ -82,7 +82,7 @@ export class RolloutEngine {
   async get(assignment: string, aspect: RolloutAspect): Promise<Rollout | undefined> {
     const { state: fleet } = await this.deps.fleet.load();
     const rollout = fleet.rollouts.get(rolloutKey(assignment, aspect));
-    if (!rollout || rollout.state !== 'running') return rollout;
+    if (rollout?.state !== 'running') return rollout;
     return (await this.evaluateAll([rollout], fleet))[0];
   }
 
@@ -164,4 +164,12 @@ export class RolloutEngine {
     const config = await this.deps.keptConfig(target.name, target.hash);
     return config ? { ...target, config } : target;
   }
+}
+
+/**
+ * After the bucket ingest recorded changes: starts the rollouts they call
+ * for, and their first step, without waiting for the next scheduled look.
+ */
+export async function stageChanges(engine: Pick<RolloutEngine, 'reconcile' | 'tick'>): Promise<void> {
+  if ((await engine.reconcile()).length > 0) await engine.tick();
 }

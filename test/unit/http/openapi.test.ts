@@ -12,6 +12,7 @@ import { AgentActions } from '../../../functions/service/agent-actions.js';
 import { AgentQueries } from '../../../functions/service/agent-queries.js';
 import { TokenAdmin } from '../../../functions/service/agent-tokens.js';
 import { FleetAdmin } from '../../../functions/service/fleet-admin.js';
+import { RolloutEngine } from '../../../functions/service/rollouts/rollout-engine.js';
 import { POLICY } from '../core/fleet-fixtures.js';
 import { MemoryObjectStore } from '../service/memory-object-store.js';
 import { LIVENESS, T0 } from './support.js';
@@ -26,6 +27,7 @@ function services() {
     tokens: new TokenAdmin(new MemoryTokenStore(), () => T0, { agents, fleet: { current: async () => (await fleet.load()).state } }),
     rejectedKeys: new MemoryRejectedKeyLog(),
     certificateHolders: { agents, now: () => T0, warningMs: 0, liveness: LIVENESS },
+    rollouts: { engine: new RolloutEngine({ fleet, agents, liveness: LIVENESS, remoteConfig: POLICY, now: () => T0 }), principal: () => 'test' },
   });
 }
 

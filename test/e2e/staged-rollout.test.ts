@@ -1,0 +1,116 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bucketClient, uploadObject } from '../support/bucket.js';
+import { startTestBackend } from '../support/local-backend.js';
+import type { TestBackend } from '../support/local-backend.js';
+import { pollRound, SimulatedCollector } from '../support/simulated-fleet.js';
+
+const BUCKET = 'opamp-local';
+const FLEET_SIZE = 20;
+const BAKE_SECONDS = 60;
+const POLICY = { steps: [10, 50, 100], bakeSeconds: BAKE_SECONDS, maxFailed: 0, onFailure: 'pause' };
+
+describe('staged, health-gated rollouts', () => {
+  let backend: TestBackend;
+  let s3: S3Client;
+  let fleet: SimulatedCollector[];
+
+  beforeEach(async () => {
+    // Nobody goes silent in these tests unless a test says so; the fleet cache revalidates on every poll.
+    backend = await startTestBackend({ OPAMP_FLEET_REVALIDATE_SECONDS: '0', OPAMP_EXPECTED_POLL_INTERVAL_SECONDS: '3600' });
+    s3 = bucketClient(backend.s3Endpoint);
+    fleet = Array.from(
+      { length: FLEET_SIZE },
+      () =>
+        new SimulatedCollector(backend.opampUrl, { 'service.name': 'checkout' }, (text) =>
+          text.includes('broken') ? { status: 'failed', message: 'unknown exporter "broken"' } : { status: 'applied' },
+        ),
+    );
+    for (const collector of fleet) await collector.agent.sendFullReport();
+  });
+  afterEach(async () => {
+    await backend.close();
+  });
+
+  async function upload(key: string, body: string): Promise<void> {
+    await uploadObject(s3, BUCKET, key, body);
+    await backend.ingested();
+  }
+  async function api<T = any>(method: string, path: string, status = 200): Promise<T> {
+    const res = await fetch(`${backend.url}/api/v1${path}`, { method });
+    const body = (await res.json()) as T;
+    expect(res.status, `${method} ${path}: ${JSON.stringify(body)}`).toBe(status);
+    return body;
+  }
+  const rollout = () => api('GET', '/rollouts/checkout/config');
+  /** Time passes for the bake, and the scheduled evaluation looks (twice: once to see the step good, once after the bake). */
+  async function bake(): Promise<void> {
+    await backend.rollouts.tick();
+    const before = await rollout();
+    backend.clock.advance((BAKE_SECONDS / 2) * 1000);
+    await backend.rollouts.tick();
+    // Half the bake time is not enough.
+    expect((await rollout()).step).toBe(before.step);
+    backend.clock.advance((BAKE_SECONDS / 2) * 1000 + 1);
+    await backend.rollouts.tick();
+  }
+  /** Brings every agent onto `text` through a promoted rollout. */
+  async function baseline(text: string): Promise<void> {
+    await upload('configs/checkout/collector.yaml', text);
+    await upload('assignments/checkout.json', JSON.stringify({ config: 'checkout', selector: 'service.name=checkout', rollout: POLICY }));
+    await api('POST', '/rollouts/checkout/config/promote');
+    await pollRound(fleet);
+    expect(fleet.every((c) => c.running?.text === text)).toBe(true);
+  }
+
+  it('takes a good configuration through every step, each step waiting for its agents to stay good', async () => {
+    await baseline('receivers: {v: 1}\n');
+    await upload('configs/checkout/collector.yaml', 'receivers: {v: 2}\n');
+    expect(await rollout()).toMatchObject({ state: 'running', step: 1, id: 'checkout.config.2' });
+
+    const reached: number[] = [];
+    for (const expected of [2, 10, 20]) {
+      const offered = await pollRound(fleet);
+      reached.push(fleet.filter((c) => c.running?.text.includes('v: 2')).length);
+      expect(reached.at(-1)).toBe(expected);
+      expect([...offered.values()].every((t) => t.includes('v: 2'))).toBe(true);
+      await bake();
+    }
+    const done = await rollout();
+    expect(done.state).toBe('completed');
+    expect(done.timeline.filter((e: { event: string }) => e.event === 'step-started').map((e: { step: number }) => e.step)).toEqual([1, 2, 3]);
+    expect(done.counts).toMatchObject({ targeted: 20, failed: 0 });
+  });
+
+  it('pauses at the first step when an agent reports FAILED, leaving the other agents untouched, and resumes or aborts on command', async () => {
+    await baseline('receivers: {v: 1}\n');
+    await upload('configs/checkout/collector.yaml', 'exporters: {broken: {}}\n');
+    const offered = await pollRound(fleet);
+    expect(offered.size).toBe(2);
+    await backend.rollouts.tick();
+    const paused = await rollout();
+    expect(paused).toMatchObject({ state: 'paused', step: 1, failedCount: 2 });
+    expect(paused.reason).toContain('unknown exporter');
+    expect(paused.counts).toMatchObject({ targeted: 20, admitted: 2, failed: 2 });
+    // Nobody outside the first step was offered anything, and nothing moves while paused.
+    backend.clock.advance(10 * BAKE_SECONDS * 1000);
+    await backend.rollouts.tick();
+    expect((await pollRound(fleet)).size).toBe(0);
+    expect(fleet.filter((c) => c.running?.text.includes('v: 1'))).toHaveLength(20);
+
+    expect(await api('POST', '/rollouts/checkout/config/pause', 409)).toMatchObject({ error: { code: 'rollout-state', message: expect.stringContaining('only a running rollout can be paused') } });
+    expect((await api('POST', '/rollouts/checkout/config/resume')).state).toBe('running');
+    expect((await api('POST', '/rollouts/checkout/config/abort')).state).toBe('rolled-back');
+    const aborted = await rollout();
+    expect(aborted.timeline.map((e: { event: string; by: string }) => `${e.event} by ${e.by}`)).toEqual(expect.arrayContaining(['paused by rollout-engine', 'resumed by local', 'aborted by local']));
+  });
+
+  it('answers 404 for an assignment without a rollout, and 400 for an unknown aspect or action', async () => {
+    expect((await api('GET', '/rollouts/nothing/config', 404)).error.message).toContain('no rollout of the configuration of assignment nothing');
+    expect((await api('GET', '/rollouts/nothing/settings', 400)).error.message).toContain('`config` or `packages`');
+    expect((await api('POST', '/rollouts/nothing/config/explode', 400)).error.message).toContain('`pause`, `resume`, `abort`');
+    await api('POST', '/rollouts/nothing/config/pause', 404);
+    await api('GET', '/rollouts/bad%20name/config', 400);
+    expect((await api('GET', '/rollouts')).rollouts).toEqual([]);
+  });
+});
