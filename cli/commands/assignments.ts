@@ -34,9 +34,16 @@ export const assignmentCommands: CommandSpec[] = [
   },
   {
     words: ['assign'],
-    synopsis: '<assignment> [--config <name>] [--package <name>=<version>]... [--settings <name>] (--selector k=v,... [--priority n] | --agent <uid> | neither, for "default")',
-    summary: 'create or replace an assignment (any of configuration, package set and connection settings)',
+    synopsis:
+      '<assignment> [--config <name>] [--package <name>=<version>]... [--settings <name>] (--selector k=v,... [--priority n] | --agent <uid> | neither, for "default") [--rollout <step,...> [--bake <seconds>] [--max-failed <n|N%>] [--on-failure pause|rollback] | --no-rollout]',
+    summary:
+      'create or replace an assignment (any of configuration, package set and connection settings); --rollout stages its changes (steps are percentages, or "N" agents; on "default" it is the fleet default), --no-rollout opts out of the fleet default',
     options: {
+      rollout: { type: 'string' },
+      bake: { type: 'string' },
+      'max-failed': { type: 'string' },
+      'on-failure': { type: 'string' },
+      'no-rollout': { type: 'boolean', default: false },
       config: { type: 'string' },
       package: { type: 'string', multiple: true },
       settings: { type: 'string' },
@@ -58,7 +65,8 @@ export const assignmentCommands: CommandSpec[] = [
           JSON.stringify(a.packages ?? undefined) === JSON.stringify(document.packages) &&
           (a.settings ?? undefined) === document.settings &&
           (a.selector ?? undefined) === normalizeSelector(document.selector as string | undefined) &&
-          (a.instanceUid ?? undefined) === document.instanceUid?.toLowerCase()
+          (a.instanceUid ?? undefined) === document.instanceUid?.toLowerCase() &&
+          (document.rollout === undefined ? a.rollout === null : document.rollout === false ? a.rollout === false : a.rollout !== null)
         );
       });
       const target = document.instanceUid ?? document.selector ?? 'every agent (fallback)';
@@ -92,7 +100,8 @@ function assignmentDocument(ctx: CommandContext, name: string): AssignmentDocume
   checkName('configuration', config);
   checkName('settings', settings);
   if (selector !== undefined && agent !== undefined) throw ctx.usageError('give at most one of --selector and --agent');
-  if (config === undefined && packageSpecs === undefined && settings === undefined) {
+  const rollout = rolloutOption(ctx);
+  if (config === undefined && packageSpecs === undefined && settings === undefined && !(name === DEFAULT_ASSIGNMENT_NAME && rollout !== undefined)) {
     throw ctx.usageError('give at least one of --config, --package and --settings');
   }
   const packages =
@@ -114,6 +123,34 @@ function assignmentDocument(ctx: CommandContext, name: string): AssignmentDocume
     ...(selector !== undefined ? { selector } : {}),
     ...(agent !== undefined ? { instanceUid: agent } : {}),
     ...(priority !== undefined ? { priority } : {}),
+    ...(rollout !== undefined ? { rollout } : {}),
+  };
+}
+
+/** The rollout policy the options describe (checked by the server with the assignment file's rules). */
+function rolloutOption(ctx: CommandContext): AssignmentDocument['rollout'] {
+  const steps = ctx.option('rollout');
+  const [bake, maxFailed, onFailure] = ['bake', 'max-failed', 'on-failure'].map((o) => ctx.option(o));
+  if (ctx.flag('no-rollout')) {
+    if (steps !== undefined || bake !== undefined || maxFailed !== undefined || onFailure !== undefined) throw ctx.usageError('--no-rollout takes no other rollout option');
+    return false;
+  }
+  if (steps === undefined) {
+    if (bake !== undefined || maxFailed !== undefined || onFailure !== undefined) throw ctx.usageError('--bake, --max-failed and --on-failure need --rollout <steps>');
+    return undefined;
+  }
+  // A bare number of failures is a count of agents; "5%" a share.
+  const share = (text: string) => (/^\d+$/.test(text) ? Number(text) : text);
+  return {
+    steps: steps.split(',').map((s) => {
+      const t = s.trim();
+      // "10" is 10 %, "10%" too; "5 agents" or "5a" is a count of agents.
+      const count = /^(\d+)\s*(a|agents?)$/.exec(t);
+      return count ? count[1]! : /^\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+    }),
+    ...(bake !== undefined ? { bakeSeconds: ctx.integerOption('bake')! } : {}),
+    ...(maxFailed !== undefined ? { maxFailed: share(maxFailed) } : {}),
+    ...(onFailure !== undefined ? { onFailure: onFailure as 'pause' | 'rollback' } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { certificateCommands } from './certificates.js';
 import { configCommands } from './configs.js';
 import { consoleCommands } from './console.js';
 import { packageCommands } from './packages.js';
+import { rolloutCommands } from './rollouts.js';
 import { settingsCommands } from './settings.js';
 import { tokenCommands } from './tokens.js';
 
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...agentCommands,
   ...configCommands,
   ...assignmentCommands,
+  ...rolloutCommands,
   ...packageCommands,
   ...settingsCommands,
   ...certificateCommands,

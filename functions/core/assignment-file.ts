@@ -79,18 +79,6 @@ export function parseAssignment(name: string, text: string): Omit<ConfigAssignme
 }
 
 export function validateAssignment(name: string, json: unknown): Omit<ConfigAssignment, 'error'> {
-  // A policy is checked on its own first: the union with `false` would only say "Invalid input".
-  const policy = typeof json === 'object' && json !== null ? (json as { rollout?: unknown }).rollout : undefined;
-  if (typeof policy === 'object' && policy !== null) {
-    const checked = rolloutPolicyDocument.safeParse(policy);
-    if (!checked.success)
-      throw new AssignmentFileError(
-        describeIssues(
-          checked.error.issues.map((i) => ({ ...i, path: ['rollout', ...i.path] })),
-          'rollout',
-        ),
-      );
-  }
   const parsed = assignmentDocument.safeParse(json);
   if (!parsed.success) {
     throw new AssignmentFileError(describeIssues(parsed.error.issues, 'assignment'));

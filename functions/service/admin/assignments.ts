@@ -4,6 +4,8 @@ import { assignmentObjectKey } from '../../core/bucket-layout.js';
 import type { ConfigAssignment } from '../../core/fleet.js';
 import { packageFolderOfName } from '../../core/packages.js';
 import { formatSelector } from '../../core/selector.js';
+import { policyDocumentOf } from '../../core/rollouts/policy.js';
+import type { RolloutPolicy } from '../../core/rollouts/policy.js';
 import type { AdminDeps } from './deps.js';
 import { byName, deleteOne, isoOrNull, NotFoundError, putJson } from './deps.js';
 
@@ -17,6 +19,8 @@ export interface AssignmentView {
   selector: string | null;
   instanceUid: string | null;
   priority: number | null;
+  /** How changes reach its agents (steps, bake time, failure allowance); false: opted out of the fleet default; null: none set. */
+  rollout: ReturnType<typeof policyDocumentOf> | false | null;
   /** Whether the assignment takes part in targeting (it validated at least once). */
   inForce: boolean;
   /** Why the latest upload of the assignment file was rejected (its previous content stays in force). */
@@ -35,6 +39,7 @@ export async function listAssignments(deps: AdminDeps): Promise<AssignmentView[]
       selector: a.assignment?.selector ? formatSelector(a.assignment.selector) : null,
       instanceUid: a.assignment?.instanceUid ?? null,
       priority: a.assignment?.priority ?? null,
+      rollout: policyView(a.assignment?.rollout),
       inForce: a.assignment !== undefined,
       error: a.error ?? null,
       errorAt: isoOrNull(a.errorAt),
@@ -58,12 +63,17 @@ export async function putAssignment(deps: AdminDeps, name: string, document: Ass
     ...(assignment.selector ? { selector: formatSelector(assignment.selector) } : {}),
     ...(assignment.instanceUid ? { instanceUid: assignment.instanceUid } : {}),
     priority: assignment.priority,
+    ...(assignment.rollout !== undefined ? { rollout: policyView(assignment.rollout) } : {}),
   });
   return assignment;
 }
 
 export async function deleteAssignment(deps: AdminDeps, name: string): Promise<void> {
   await deleteOne(deps, assignmentObjectKey(name), `no assignment named ${name}`);
+}
+
+function policyView(policy: RolloutPolicy | false | undefined): AssignmentView['rollout'] {
+  return policy === undefined ? null : policy === false ? false : policyDocumentOf(policy);
 }
 
 /** Package sets with the agent itself spelled as in the bucket and in assignment files. */
