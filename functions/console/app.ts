@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { agentPage } from './agent-page.js';
 import { agentsPage } from './agents-page.js';
 import { configsPage } from './configs-page.js';
+import { rolloutsPage } from './rollouts-page.js';
 import { credentialsPage } from './credentials-page.js';
 import { ApiError, FleetClient } from './fleet-client.js';
 import type { FetchLike } from './fleet-client.js';
@@ -32,7 +33,7 @@ const LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
 /** The paths the console answers, so a server that also serves the API can route between them. */
 export function isConsolePath(path: string): boolean {
-  return path === '/' || /^\/(agents|configs|assignments|credentials)(\/|$)/.test(path);
+  return path === '/' || /^\/(agents|configs|assignments|credentials|rollouts)(\/|$)/.test(path);
 }
 
 /**
@@ -112,6 +113,12 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     const doc = { config: String(form.config ?? ''), selector: String(form.selector ?? ''), ...(Number.isInteger(priority) && priority !== 0 ? { priority } : {}) };
     const result = await client.call('PUT', `/assignments/${encodeURIComponent(name)}`, doc);
     return back(c, '/configs', result, `Assignment ${name} saved.`);
+  });
+  app.get('/rollouts', (c) => render(c, 'Staged rollouts', '/rollouts', () => rolloutsPage(client)));
+  app.post('/rollouts/:assignment/:aspect/:action', async (c) => {
+    const { assignment, aspect, action } = c.req.param();
+    const result = await client.call<{ state: string }>('POST', `/rollouts/${encodeURIComponent(assignment)}/${encodeURIComponent(aspect)}/${encodeURIComponent(action)}`);
+    return back(c, `/rollouts#rollout-${assignment}-${aspect}`, result, `Rollout of ${assignment} (${aspect}) is ${result.body?.state ?? 'changed'}.`);
   });
   app.get('/credentials', (c) => render(c, 'Tokens and certificates', '/credentials', () => credentialsPage(client, now())));
   return app;

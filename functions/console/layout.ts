@@ -8,6 +8,7 @@ const NAV: Array<[href: string, label: string]> = [
   ['/', 'Overview'],
   ['/agents', 'Agents'],
   ['/configs', 'Configurations'],
+  ['/rollouts', 'Rollouts'],
   ['/credentials', 'Tokens and certificates'],
 ];
 

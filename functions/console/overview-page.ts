@@ -3,9 +3,10 @@ import type { FleetClient } from './fleet-client.js';
 import { agentVersion, allAgents, configStates, fleetRollouts, OVERVIEW_AGENT_LIMIT, tally } from './fleet-data.js';
 import { barChart } from './layout.js';
 import type { Html } from './layout.js';
+import { rolloutRows } from './rollouts-page.js';
 
 export async function overviewPage(client: FleetClient): Promise<Html> {
-  const [{ agents, complete }, progress] = await Promise.all([allAgents(client), fleetRollouts(client)]);
+  const [{ agents, complete }, progress, staged] = await Promise.all([allAgents(client), fleetRollouts(client), client.get<{ rollouts: Parameters<typeof rolloutRows>[0] }>('/rollouts')]);
   const states = configStates(progress);
   const rollouts = [...progress.values()].filter((r) => r.matched > 0);
   const liveness = tally(agents.map((a) => a.liveness));
@@ -22,6 +23,12 @@ ${barChart('Configuration status', config)}
 ${barChart('Agent version', versions)}
 ${barChart('Service', services)}
 </div>
+${
+  staged.rollouts.length
+    ? html`<h2>Staged rollouts</h2>
+${rolloutRows(staged.rollouts.filter((r) => r.state !== 'completed').length ? staged.rollouts.filter((r) => r.state !== 'completed') : staged.rollouts)}`
+    : ''
+}
 <h2>Rollouts</h2>
 ${
   rollouts.length

@@ -105,6 +105,28 @@ describe('staged, health-gated rollouts', () => {
     expect(aborted.timeline.map((e: { event: string; by: string }) => `${e.event} by ${e.by}`)).toEqual(expect.arrayContaining(['paused by rollout-engine', 'resumed by local', 'aborted by local']));
   });
 
+  it('shows rollouts in the console, with progress, the reason for a pause, and actions that reach the API', async () => {
+    await baseline('receivers: {v: 1}\n');
+    await upload('configs/checkout/collector.yaml', 'exporters: {broken: {}}\n');
+    await pollRound(fleet);
+    await backend.rollouts.tick();
+    const overview = await (await fetch(`${backend.url}/`)).text();
+    expect(overview).toContain('Staged rollouts');
+    expect(overview).toMatch(/checkout \(config\)[\s\S]*badge bad">paused/);
+    const page = await (await fetch(`${backend.url}/rollouts`)).text();
+    expect(page).toContain('unknown exporter &quot;broken&quot;');
+    expect(page).toContain('action="/rollouts/checkout/config/resume"');
+    const posted = await fetch(`${backend.url}/rollouts/checkout/config/resume`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: backend.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toContain('is%20running');
+    expect((await rollout()).state).toBe('running');
+  });
+
   it('answers 404 for an assignment without a rollout, and 400 for an unknown aspect or action', async () => {
     expect((await api('GET', '/rollouts/nothing/config', 404)).error.message).toContain('no rollout of the configuration of assignment nothing');
     expect((await api('GET', '/rollouts/nothing/settings', 400)).error.message).toContain('`config` or `packages`');
