@@ -5,7 +5,7 @@ import { messageBody, restartsBody } from './routes/agent-actions-api.js';
 import { listQuery } from './routes/agents-api.js';
 import { deleteQuery, expiringQuery } from './routes/certificate-expiry-api.js';
 import { certificateBody } from './routes/certificates-api.js';
-import { configBody } from './routes/configs-api.js';
+import { configBody, configQuery } from './routes/configs-api.js';
 import { uploadBody } from './routes/packages-api.js';
 import { createTokenBody, revokeQuery } from './routes/tokens-api.js';
 import { PARAM_RULE_TEXT } from './errors.js';
@@ -62,7 +62,14 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
     responses: { 202: '{"id", "expiresAt"}', 400: INVALID, 404: 'no such agent', 409: 'the agent lacks the capability' },
   },
   { method: 'get', path: '/configs', summary: 'List configurations', responses: { 200: '{"configs": [...]}' } },
-  { method: 'get', path: '/configs/{name}', summary: 'One configuration', params: named('config'), responses: { 200: 'the configuration', 400: INVALID, 404: 'no such configuration' } },
+  {
+    method: 'get',
+    path: '/configs/{name}',
+    summary: "One configuration; with content=true, each file's text (null for a binary or too large file, with contentOmitted saying which)",
+    params: named('config'),
+    query: configQuery,
+    responses: { 200: 'the configuration', 400: INVALID, 404: 'no such configuration' },
+  },
   { method: 'put', path: '/configs/{name}', summary: 'Upload a configuration', params: named('config'), body: configBody, responses: { 202: ACCEPTED, 400: INVALID } },
   { method: 'delete', path: '/configs/{name}', summary: 'Remove a configuration', params: named('config'), responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such configuration' } },
   {
