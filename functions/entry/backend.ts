@@ -33,7 +33,7 @@ export interface Backend {
 
 /** Everything in one app, as the local backend serves it: agent endpoint, fleet API and bucket ingest. */
 export function createBackend(options: BackendOptions): Backend {
-  const stores = createStores(options.config, options.clients);
+  const stores = createStores(options.config, options.clients, options.now);
   // Nobody signs requests to the local backend, and its bucket events name no one: changes are made by `local`.
   const wiring = {
     config: options.config,

@@ -14,15 +14,15 @@ import type { BackendConfig } from '../config.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { AuditTrail } from '../service/audit-trail.js';
 
-/** The storage adapters every deployment builds from its clients. */
-export function createStores(config: BackendConfig, clients: StoreClients) {
+/** The storage adapters every deployment builds from its clients (`now`: the clock of the audit log's listings). */
+export function createStores(config: BackendConfig, clients: StoreClients, now: () => number = Date.now) {
   return {
     agents: new DynamoAgentStore({ client: clients.dynamodb, tableName: config.tableName, blobs: new S3BlobStore(clients.s3, config.stateBucketName) }),
     fleet: new DynamoFleetStore(clients.dynamodb, config.tableName),
     tokens: new DynamoTokenStore(clients.dynamodb, config.tableName),
     presence: new DynamoPresenceStore(clients.dynamodb, config.tableName),
     rejectedKeys: new DynamoRejectedKeyLog(clients.dynamodb, config.tableName),
-    audit: new DynamoAuditLog({ client: clients.dynamodb, tableName: config.tableName, retentionDays: config.auditRetentionDays }),
+    audit: new DynamoAuditLog({ client: clients.dynamodb, tableName: config.tableName, retentionDays: config.auditRetentionDays, now }),
     objects: new S3ObjectStore(clients.s3, config.bucketName),
     signer: new S3UrlSigner(clients.s3, config.bucketName),
     // Only read when settings or the CSR CA name a secret; the SDK module is loaded then.
