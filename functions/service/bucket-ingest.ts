@@ -310,6 +310,7 @@ export class BucketIngest {
         recorded = await this.deps.fleet.removeConfigFile(target.configName, target.fileName, order, now);
       } else {
         const tooLarge = object.bytes.byteLength > this.deps.maxConfigFileBytes;
+        const error = tooLarge ? `${object.bytes.byteLength} bytes is more than the ${this.deps.maxConfigFileBytes} a configuration file may have` : undefined;
         recorded = await this.deps.fleet.putConfigFile(
           {
             configName: target.configName,
@@ -320,15 +321,13 @@ export class BucketIngest {
             contentType: configContentType(target.fileName, object.contentType),
             versionId: object.versionId,
             etag: object.etag,
-            ...(tooLarge ? { error: `${object.bytes.byteLength} bytes is more than the ${this.deps.maxConfigFileBytes} a configuration file may have` } : {}),
+            ...(error !== undefined ? { error } : {}),
             updatedAt: now,
           },
           order,
         );
-        if (tooLarge) {
-          this.deps.telemetry.logger.warn('configuration file too large', { key, size: object.bytes.byteLength });
-          change = ingestChange(kind, 'put', key, `${object.bytes.byteLength} bytes is more than the ${this.deps.maxConfigFileBytes} a configuration file may have`);
-        }
+        if (tooLarge) this.deps.telemetry.logger.warn('configuration file too large', { key, size: object.bytes.byteLength });
+        change = ingestChange(kind, 'put', key, error);
       }
     } else if (target.kind === 'assignment') {
       if (!object) {
