@@ -9,6 +9,7 @@ import type { PresenceBatcher } from '../service/presence-batcher.js';
 import { createAgentEndpoint } from './agent-endpoint.js';
 import { createBucketIngest } from './bucket-ingest.js';
 import { createFleetApiRoutes } from './fleet-api.js';
+import { LOCAL_PRINCIPAL } from '../core/audit.js';
 import { createStores } from './stores.js';
 
 export interface BackendOptions {
@@ -32,8 +33,17 @@ export interface Backend {
 
 /** Everything in one app, as the local backend serves it: agent endpoint, fleet API and bucket ingest. */
 export function createBackend(options: BackendOptions): Backend {
-  const stores = createStores(options.config, options.clients);
-  const wiring = { config: options.config, stores, telemetry: options.telemetry, now: options.now, readLocalFile: options.readLocalFile, localEnv: options.localEnv };
+  const stores = createStores(options.config, options.clients, options.now);
+  // Nobody signs requests to the local backend, and its bucket events name no one: changes are made by `local`.
+  const wiring = {
+    config: options.config,
+    stores,
+    telemetry: options.telemetry,
+    now: options.now,
+    readLocalFile: options.readLocalFile,
+    localEnv: options.localEnv,
+    principal: LOCAL_PRINCIPAL,
+  };
   const api = createFleetApiRoutes(wiring);
   const endpoint = createAgentEndpoint({ ...wiring, extraRoutes: [api], ...(options.newInstanceUid ? { newInstanceUid: options.newInstanceUid } : {}) });
   return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring), configBodies: endpoint.configBodies, presence: endpoint.presence };

@@ -6,6 +6,9 @@ import { TokenAdmin } from '../service/agent-tokens.js';
 import { FleetAdmin } from '../service/fleet-admin.js';
 import { FleetStateCache } from '../service/fleet-cache.js';
 import { PresenceReader } from '../service/presence-reader.js';
+import { UNKNOWN_PRINCIPAL } from '../core/audit.js';
+import { requestPrincipal } from '../http/principal.js';
+import { createAuditTrail } from './stores.js';
 import type { WiringOptions } from './stores.js';
 
 /** The fleet API route group and its services. */
@@ -29,6 +32,7 @@ export function createFleetApiRoutes(options: WiringOptions) {
     certificateHolders: { agents: stores.agents, now, warningMs: config.certificateExpiryWarningMs, liveness: config.liveness, presence },
     tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet, liveness: { policy: config.liveness, now, presence } }),
     rejectedKeys: stores.rejectedKeys,
+    audit: { log: createAuditTrail(options), now, principal: (c) => requestPrincipal(c, options.principal ?? UNKNOWN_PRINCIPAL) },
   });
 }
 
