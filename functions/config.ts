@@ -31,6 +31,8 @@ export interface BackendConfig {
   agentAuth: 'none' | 'token';
   /** How long a queued restart or custom message waits for the agent to poll. */
   commandTtlMs: number;
+  /** How long audit entries are kept (the table's TTL deletes them later). */
+  auditRetentionDays: number;
   /** The agent endpoint as agents reach it (destination_endpoint); else the URL each poll came in on. */
   publicUrl?: string | undefined;
   /** Signing agents' CSRs: where the CA is kept (a certificate reference), and the certificates' terms. */
@@ -177,6 +179,12 @@ const FLEET = {
     'how often a function instance checks whether configurations, assignments, packages, settings, certificates or agent tokens changed (`0`: on every request)',
   ),
   maxConfigFileBytes: setting('OPAMP_MAX_CONFIG_FILE_BYTES', number({ integer: true, min: 1 }), 1024 * 1024, 'largest configuration file that is offered'),
+  auditRetentionDays: setting(
+    'OPAMP_AUDIT_RETENTION_DAYS',
+    number({ integer: true, min: 1, max: 3650 }),
+    90,
+    'how long audit entries (changes to the fleet through the API, the bucket or rollouts) are kept, in days',
+  ),
   configCacheBytes: setting('OPAMP_CONFIG_CACHE_BYTES', number({ integer: true, min: 0 }), 64 * 1024 * 1024, 'configuration bodies cached per function instance'),
   configResendSeconds: setting(
     'OPAMP_CONFIG_RESEND_SECONDS',
@@ -308,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { age
     configCacheBytes: s.configCacheBytes,
     agentAuth: s.agentAuth ?? defaults.agentAuth,
     commandTtlMs: s.commandTtlSeconds * 1000,
+    auditRetentionDays: s.auditRetentionDays,
     publicUrl: s.publicUrl,
     ...(s.csrCa !== undefined ? { csr: { caRef: s.csrCa, validityMs: s.csrValidityDays * 86_400_000, requireInstanceUid: s.csrRequireInstanceUid, renewAtFraction: s.csrRenewAt } } : {}),
     certificateRefreshMs: s.certificateRefreshSeconds * 1000,

@@ -16,6 +16,7 @@ export const CONTEXT_KEYS = [
   'csrCa',
   'heartbeatIdleSeconds',
   'heartbeatPendingSeconds',
+  'auditRetentionDays',
 ] as const;
 
 /** A context value the stack cannot be built from; the app prints its message alone, without a stack trace. */
@@ -43,6 +44,7 @@ export interface StackSettings {
  *                                        secretsmanager:opamp/agent-ca (turns the CSR flow on)
  *   heartbeatIdleSeconds      60         poll interval asked of idle agents (0: do not steer)
  *   heartbeatPendingSeconds   15         poll interval while something is pending for an agent
+ *   auditRetentionDays        90         how long audit entries are kept (1 to 3650 days)
  */
 export function settingsFromContext(node: Node): StackSettings {
   // CDK's own keys (feature flags, aws:cdk:..., lookups) carry a colon or start with @, save the one
@@ -70,7 +72,9 @@ export function settingsFromContext(node: Node): StackSettings {
     const value = get(key);
     if (value !== undefined) settings[env] = String(seconds(value, key));
   }
+  const auditRetention = get('auditRetentionDays');
   const props: OpampStackProps = {
+    ...(auditRetention !== undefined ? { auditRetentionDays: days(auditRetention, 'auditRetentionDays') } : {}),
     ...(destroyOnRemoval !== undefined ? { destroyOnRemoval } : {}),
     ...(tracing !== undefined ? { tracing } : {}),
     ...(reserved !== undefined ? { opampReservedConcurrency: reserved === 'none' || reserved === false ? false : count(reserved, 'opampReservedConcurrency') } : {}),
@@ -103,6 +107,12 @@ function count(value: unknown, key: string): number {
 function seconds(value: unknown, key: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 86_400) throw new ContextError(`context ${key} must be a whole number of seconds from 0 to 86400`);
+  return n;
+}
+
+function days(value: unknown, key: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new ContextError(`context ${key} must be a whole number of days from 1 to 3650`);
   return n;
 }
 

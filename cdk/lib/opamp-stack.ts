@@ -42,6 +42,12 @@ export interface OpampStackProps extends StackProps {
   readonly tracing?: boolean;
   /** An existing SNS topic the alarms notify. @default no notification */
   readonly alarmTopicArn?: string;
+  /**
+   * How long audit entries (changes to the fleet through the API, the bucket or
+   * rollouts) are kept before the table's TTL deletes them, in days.
+   * @default 90
+   */
+  readonly auditRetentionDays?: number;
   /** Extra backend settings for every function, e.g. `{ OPAMP_RECORD_RETENTION_DAYS: '90' }`. */
   readonly settings?: Record<string, string>;
 }
@@ -134,6 +140,8 @@ export class OpampStack extends Stack {
       },
     };
     const reserved = props.opampReservedConcurrency ?? 100;
+    // The functions that record changes (fleet API, ingest) give their audit entries this TTL.
+    const auditing = { ...common.environment, OPAMP_AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? 90) };
 
     this.opampFunction = new OpampFunction(this, 'OpampFunction', {
       ...common,
@@ -148,6 +156,7 @@ export class OpampStack extends Stack {
     });
     this.apiFunction = new OpampFunction(this, 'FleetApiFunction', {
       ...common,
+      environment: auditing,
       entry: 'api.lambda.ts',
       description: 'OpAMP fleet API: /api/v1/* (IAM-authenticated Function URL)',
       serviceName: SERVICE_NAMES.api,
@@ -162,6 +171,7 @@ export class OpampStack extends Stack {
     });
     this.ingestFunction = new OpampFunction(this, 'IngestFunction', {
       ...common,
+      environment: auditing,
       entry: 'ingest.lambda.ts',
       description: 'OpAMP ingest: records bucket changes (configs, assignments, packages, settings, certificates) in the table',
       serviceName: SERVICE_NAMES.ingest,

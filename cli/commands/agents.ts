@@ -69,6 +69,12 @@ function agentText(a: AgentDetailView): string {
     if (a.remoteConfigStatus?.errorMessage) lines.push(`config error    ${a.remoteConfigStatus.errorMessage}`);
     if (rc.offer?.rollbackMessage) lines.push(`rolled back     ${rc.offer.rollbackMessage}`);
   }
+  const desiredPackages = a.packages?.desired;
+  if (desiredPackages) {
+    for (const [i, [name, version]] of Object.entries(desiredPackages.versions).entries()) {
+      lines.push(`${i === 0 ? 'packages        ' : '                '}${name} ${version} (via ${desiredPackages.via}): ${desiredPackages.states[name] ?? '-'}`);
+    }
+  }
   return lines.join('\n');
 }
 

@@ -93,7 +93,7 @@ export const configCommands: CommandSpec[] = [
 function rolloutText(r: RolloutView): string {
   const head =
     `${r.config}  hash ${r.hash ?? '(not offered)'}\n` +
-    `matched ${r.matched}  applied ${r.applied}  applying ${r.applying}  failed ${r.failed}  pending ${r.pending}` +
+    `matched ${r.matched}  applied ${r.applied}  applying ${r.applying}  failed ${r.failed}  pending ${r.pending}  not-accepted ${r.notAccepted}` +
     (r.matched > 0 && r.applied === r.matched ? '  (complete)' : '');
   if (r.agents.length === 0) return head;
   return `${head}\n\n${table(

@@ -2,6 +2,7 @@ import type { CommandSpec } from '../command.js';
 import { agentActionCommands } from './agent-actions.js';
 import { agentCommands } from './agents.js';
 import { assignmentCommands } from './assignments.js';
+import { auditCommands } from './audit.js';
 import { bucketCommands } from './bucket.js';
 import { certificateCommands } from './certificates.js';
 import { configCommands } from './configs.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...agentActionCommands,
   ...tokenCommands,
   ...bucketCommands,
+  ...auditCommands,
   ...consoleCommands,
 ];
 

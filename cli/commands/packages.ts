@@ -83,7 +83,7 @@ export const packageCommands: CommandSpec[] = [
       const r = await ctx.api.request<PackageRolloutView>('GET', `${packageVersion(ctx).path}/rollout`);
       ctx.print(r, () => {
         const head =
-          `${r.name} ${r.version}\nmatched ${r.matched}  installed ${r.installed}  installing ${r.installing}  failed ${r.failed}  pending ${r.pending}` +
+          `${r.name} ${r.version}\nmatched ${r.matched}  installed ${r.installed}  installing ${r.installing}  failed ${r.failed}  pending ${r.pending}  not-accepted ${r.notAccepted}` +
           (r.matched > 0 && r.installed === r.matched ? '  (complete)' : '');
         return r.agents.length === 0
           ? head

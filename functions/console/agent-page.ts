@@ -3,6 +3,7 @@ import type { FleetClient } from './fleet-client.js';
 import { healthBadge, json, livenessBadge, stateBadge, when } from './layout.js';
 import type { Html } from './layout.js';
 import { byKey } from '../core/compare.js';
+import type { PackagesView } from '../service/agent-views.js';
 
 interface HealthJson {
   healthy?: boolean;
@@ -29,7 +30,7 @@ interface AgentDetail {
   connectionSettingsStatus: { hash: string; status: string; errorMessage: string } | null;
   packageStatuses: unknown;
   remoteConfig?: { desired: { config: string; via: string } | null; state: string; offer: unknown };
-  packages?: unknown;
+  packages?: PackagesView;
   connectionSettings?: unknown;
   commands: { pending: { type: string; queuedAt: string; expiresAt: string } | null; last: { type: string; queuedAt: string; deliveredAt: string | null; expiredAt: string | null } | null };
   duplicates: Array<{ at: string; newInstanceUid: string; reason: string }>;
@@ -41,6 +42,8 @@ interface Messages {
 }
 
 const RESTART = 'AcceptsRestartCommand';
+/** The name of the fallback configuration (and of an assignment for everyone else). */
+const DEFAULT = 'default';
 
 function attributeList(attrs: Record<string, unknown>): Html {
   const entries = Object.entries(attrs);
@@ -53,6 +56,27 @@ function healthTree(name: string, node: HealthJson): Html {
   const children = Object.entries(node.componentHealthMap ?? {}).sort(byKey);
   return html`<li>${healthBadge(node.healthy ?? null)} <strong>${name}</strong> <span class="muted">${node.status ?? ''}</span>${node.lastError ? html` <span class="error-text">${node.lastError}</span>` : ''}
 ${children.length ? html`<ul class="tree">${children.map(([child, sub]) => healthTree(child, sub))}</ul>` : ''}</li>`;
+}
+
+/** The assignment that chose something for the agent; `default` also names the fallback for agents no assignment targets. */
+function chosenBy(via: string): Html {
+  return via === DEFAULT
+    ? html`<a href="/configs#assignments">default</a> <span class="muted">(every agent no other assignment targets)</span>`
+    : html`assignment <a href="/configs#assignment-${via}">${via}</a>`;
+}
+
+/** The package set assigned to the agent, with where the agent stands with each package. */
+function packageSet(packages: PackagesView | undefined): Html {
+  const desired = packages?.desired;
+  if (!desired) return html`<p class="muted">No package set is assigned.</p>`;
+  const states = Object.values(desired.states);
+  const rows = Object.entries(desired.versions).map(
+    ([name, version]) => html`<tr><td><code>${name}</code></td><td>${version}</td><td data-testid="package-state">${stateBadge(desired.states[name])}</td></tr>`,
+  );
+  return html`<p>Package set chosen by ${chosenBy(desired.via)}.</p>
+${states.length > 0 && states.every((s) => s === 'not-accepted') ? html`<p class="error" data-testid="packages-not-accepted">This agent does not accept packages: it will not install this set.</p>` : ''}
+<table><caption>Assigned packages</caption><thead><tr><th scope="col">Package</th><th scope="col">Version</th><th scope="col">State</th></tr></thead><tbody>${rows}</tbody></table>
+${desired.errors.length ? html`<p class="error-text">${desired.errors.join('; ')}</p>` : ''}`;
 }
 
 function decodeText(body: string): string {
@@ -69,6 +93,7 @@ export async function agentPage(client: FleetClient, uid: string): Promise<Html>
   const files = Object.entries(agent.effectiveConfig?.files ?? {});
   const canRestart = agent.capabilities.some((c) => c.includes(RESTART));
   const status = agent.remoteConfigStatus;
+  const desired = agent.remoteConfig?.desired;
   return html`<dl class="facts">
 <dt>Instance uid</dt><dd><code>${agent.instanceUid}</code></dd>
 <dt>Liveness</dt><dd>${livenessBadge(agent.liveness)}</dd>
@@ -107,7 +132,8 @@ ${canRestart ? '' : html`<span id="no-restart" class="muted">This agent does not
 ${agent.health ? html`<ul class="tree" data-testid="health-tree">${healthTree('agent', agent.health)}</ul>` : html`<p class="muted">not reported</p>`}</section>
 <section><h2>Remote configuration</h2>
 <dl class="facts">
-<dt>Configuration</dt><dd>${agent.remoteConfig?.desired ? html`${agent.remoteConfig.desired.config} <span class="muted">via ${agent.remoteConfig.desired.via}</span>` : html`<span class="muted">none</span>`}</dd>
+<dt>Configuration</dt><dd>${desired ? html`<a href="/configs#config-${desired.config}">${desired.config}</a>` : html`<span class="muted">none</span>`}</dd>
+${desired ? html`<dt>Chosen by</dt><dd data-testid="config-via">${chosenBy(desired.via)}</dd>` : ''}
 <dt>State</dt><dd>${stateBadge(agent.remoteConfig?.state)}</dd>
 <dt>Agent reports</dt><dd>${status ? html`${status.status} <code class="muted">${status.hash.slice(0, 12)}</code>${status.errorMessage ? html` <span class="error-text">${status.errorMessage}</span>` : ''}` : html`<span class="muted">nothing</span>`}</dd>
 </dl></section>
@@ -120,7 +146,9 @@ ${
       )
     : html`<p class="muted">not reported</p>`
 }</section>
-<section><h2>Packages</h2>${agent.packages ? json(agent.packages) : ''}${agent.packageStatuses ? json(agent.packageStatuses) : html`<p class="muted">no package statuses reported</p>`}</section>
+<section><h2>Packages</h2>${packageSet(agent.packages)}
+${agent.packages?.offer ? html`<p>Last offered ${when(agent.packages.offer.offeredAt)} (${agent.packages.offer.attempts} attempts)</p>` : ''}
+<h3>Agent reports</h3>${agent.packageStatuses ? json(agent.packageStatuses) : html`<p class="muted">no package statuses reported</p>`}</section>
 <section><h2>Connection settings</h2>${agent.connectionSettings ? json(agent.connectionSettings) : html`<p class="muted">none</p>`}
 ${agent.connectionSettingsStatus ? html`<p>Agent reports: ${agent.connectionSettingsStatus.status} ${agent.connectionSettingsStatus.errorMessage}</p>` : ''}</section>
 <section><h2>Commands and messages</h2>

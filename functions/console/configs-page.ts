@@ -3,28 +3,48 @@ import type { Assignment, ConfigSummary, FleetClient } from './fleet-client.js';
 import { rollouts } from './fleet-data.js';
 import type { Html } from './layout.js';
 
+type ConfigFile = ConfigSummary['files'][number];
+
+/** Why a file's text is not shown, in words. */
+function omitted(file: ConfigFile): string {
+  if (file.contentOmitted === 'binary') return `Binary file (${file.size} bytes): not shown.`;
+  if (file.contentOmitted === 'too-large') return `${file.size} bytes: too large to show here.`;
+  return 'The file changed since it was recorded: reload in a moment.';
+}
+
+/** One file of a configuration: its facts, and its text behind a disclosure (escaped like every interpolation). */
+function fileItem(config: string, file: ConfigFile): Html {
+  return html`<li><details><summary><code>${file.name}</code> <span class="muted">${file.contentType}, ${file.size} bytes</span>${file.error ? html` <span class="error-text">${file.error}</span>` : ''}</summary>
+${
+  typeof file.content === 'string'
+    ? html`<pre class="code" tabindex="0" aria-label="${config}/${file.name}" data-testid="config-content">${file.content}</pre>`
+    : html`<p class="muted">${omitted(file)}</p>`
+}</details></li>`;
+}
+
 export async function configsPage(client: FleetClient): Promise<Html> {
-  const [{ configs }, { assignments }] = await Promise.all([client.get<{ configs: ConfigSummary[] }>('/configs'), client.get<{ assignments: Assignment[] }>('/assignments')]);
-  const progress = await rollouts(client, configs);
+  const [{ configs: listed }, { assignments }] = await Promise.all([client.get<{ configs: ConfigSummary[] }>('/configs'), client.get<{ assignments: Assignment[] }>('/assignments')]);
+  const [configs, progress] = await Promise.all([Promise.all(listed.map((config) => client.get<ConfigSummary>(`/configs/${encodeURIComponent(config.name)}?content=true`))), rollouts(client, listed)]);
   const configSections = configs.map((config) => {
     const rollout = progress.get(config.name);
     const matched = rollout?.matched ?? 0;
     return html`<section class="chart" id="config-${config.name}" data-config="${config.name}"><h3>${config.name}</h3>
 <p>Hash <code>${config.hash ? config.hash.slice(0, 16) : 'none (cannot be offered)'}</code></p>
-<ul>${config.files.map((f) => html`<li><code>${f.name}</code> <span class="muted">${f.contentType}, ${f.size} bytes</span>${f.error ? html` <span class="error-text">${f.error}</span>` : ''}</li>`)}</ul>
+<ul>${config.files.map((f) => fileItem(config.name, f))}</ul>
 ${config.errors.length ? html`<p class="error">${config.errors.join('; ')}</p>` : ''}
-<p>Reaches <strong>${matched}</strong> agents: ${rollout?.applied ?? 0} applied, ${rollout?.applying ?? 0} applying, ${rollout?.failed ?? 0} failed, ${rollout?.pending ?? 0} pending.</p>
+<p>Reaches <strong>${matched}</strong> agents: ${rollout?.applied ?? 0} applied, ${rollout?.applying ?? 0} applying, ${rollout?.failed ?? 0} failed, ${rollout?.pending ?? 0} pending.
+<span data-testid="not-accepted">${rollout?.notAccepted ?? 0} more do not accept remote configuration.</span></p>
 ${matched ? html`<progress max="${matched}" value="${rollout?.applied ?? 0}" aria-label="${config.name}: applied of matched">${rollout?.applied ?? 0} of ${matched}</progress>` : ''}
 ${
   rollout?.agents.length
-    ? html`<details><summary>Agents</summary><ul>${rollout.agents.map((a) => html`<li><a href="/agents/${a.instanceUid}"><code>${a.instanceUid}</code></a> ${a.state}${a.errorMessage ? html` <span class="error-text">${a.errorMessage}</span>` : ''}</li>`)}</ul></details>`
+    ? html`<details><summary>Agents</summary><ul>${rollout.agents.map((a) => html`<li><a href="/agents/${a.instanceUid}"><code>${a.instanceUid}</code></a> ${a.state} <span class="muted">via ${a.via}</span>${a.errorMessage ? html` <span class="error-text">${a.errorMessage}</span>` : ''}</li>`)}</ul></details>`
     : ''
 }
 </section>`;
   });
   const assignmentRows = assignments.map(
     (a) =>
-      html`<tr><td>${a.name}</td><td>${a.config ?? ''}</td><td>${a.settings ?? ''}</td><td>${a.packages ? JSON.stringify(a.packages) : ''}</td><td><code>${a.selector ?? a.instanceUid ?? (a.name === 'default' ? 'everyone else' : '')}</code></td><td>${a.priority ?? ''}</td><td>${a.inForce ? 'in force' : 'not in force'}${a.error ? html` <span class="error-text">${a.error}</span>` : ''}</td></tr>`,
+      html`<tr id="assignment-${a.name}"><td>${a.name}</td><td>${a.config ?? ''}</td><td>${a.settings ?? ''}</td><td>${a.packages ? JSON.stringify(a.packages) : ''}</td><td><code>${a.selector ?? a.instanceUid ?? (a.name === 'default' ? 'everyone else' : '')}</code></td><td>${a.priority ?? ''}</td><td>${a.inForce ? 'in force' : 'not in force'}${a.error ? html` <span class="error-text">${a.error}</span>` : ''}</td></tr>`,
   );
   const configOptions = configs.map((c) => html`<option value="${c.name}">${c.name}</option>`);
   return html`<h2>Configurations</h2>
@@ -49,7 +69,7 @@ document.getElementById('pick-file').addEventListener('change', async (event) =>
   form.file.value = file.name;
 });
 </script>
-<h2>Assignments</h2>
+<h2 id="assignments">Assignments</h2>
 <table><thead><tr><th scope="col">Name</th><th scope="col">Configuration</th><th scope="col">Settings</th><th scope="col">Packages</th><th scope="col">Target</th><th scope="col">Priority</th><th scope="col">State</th></tr></thead>
 <tbody>${assignmentRows.length ? assignmentRows : html`<tr><td colspan="7" class="muted">No assignments.</td></tr>`}</tbody></table>
 <h2 id="assign">Assign a configuration</h2>

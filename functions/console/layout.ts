@@ -70,7 +70,7 @@ export function livenessBadge(liveness: string): Html {
 
 export function stateBadge(state: string | undefined): Html {
   if (!state) return html`<span class="muted">none</span>`;
-  const tone = state === 'applied' ? 'ok' : state === 'failed' ? 'bad' : 'warn';
+  const tone = state === 'applied' || state === 'installed' ? 'ok' : state === 'failed' ? 'bad' : 'warn';
   return html`<span class="badge ${tone}">${state}</span>`;
 }
 

@@ -8,7 +8,7 @@ import { rolloutRows } from './rollouts-page.js';
 export async function overviewPage(client: FleetClient): Promise<Html> {
   const [{ agents, complete }, progress, staged] = await Promise.all([allAgents(client), fleetRollouts(client), client.get<{ rollouts: Parameters<typeof rolloutRows>[0] }>('/rollouts')]);
   const states = configStates(progress);
-  const rollouts = [...progress.values()].filter((r) => r.matched > 0);
+  const rollouts = [...progress.values()].filter((r) => r.matched > 0 || r.notAccepted > 0);
   const liveness = tally(agents.map((a) => a.liveness));
   const health = tally(agents.map((a) => (a.healthy === null ? 'unknown' : a.healthy ? 'healthy' : 'unhealthy')));
   const config = tally(agents.map((a) => states.get(a.instanceUid)?.state ?? 'no configuration'));
@@ -32,8 +32,11 @@ ${rolloutRows(staged.rollouts.filter((r) => r.state !== 'completed').length ? st
 <h2>Rollouts</h2>
 ${
   rollouts.length
-    ? html`<table><thead><tr><th scope="col">Configuration</th><th scope="col">Applied</th><th scope="col">Progress</th><th scope="col">Applying</th><th scope="col">Failed</th><th scope="col">Pending</th></tr></thead><tbody>
-${rollouts.map((r) => html`<tr><td><a href="/configs#config-${r.config}">${r.config}</a></td><td>${r.applied} of ${r.matched}</td><td><progress max="${r.matched}" value="${r.applied}" aria-label="${r.config}: ${r.applied} of ${r.matched} applied"></progress></td><td>${r.applying}</td><td>${r.failed}</td><td>${r.pending}</td></tr>`)}
+    ? html`<table><thead><tr><th scope="col">Configuration</th><th scope="col">Applied</th><th scope="col">Progress</th><th scope="col">Applying</th><th scope="col">Failed</th><th scope="col">Pending</th><th scope="col">Not accepted</th></tr></thead><tbody>
+${rollouts.map(
+  (r) =>
+    html`<tr><td><a href="/configs#config-${r.config}">${r.config}</a></td><td>${r.applied} of ${r.matched}</td><td>${r.matched ? html`<progress max="${r.matched}" value="${r.applied}" aria-label="${r.config}: ${r.applied} of ${r.matched} applied"></progress>` : ''}</td><td>${r.applying}</td><td>${r.failed}</td><td>${r.pending}</td><td>${r.notAccepted}</td></tr>`,
+)}
 </tbody></table>`
     : html`<p class="muted">No configuration reaches any agent yet: <a href="/configs#upload">upload one</a>.</p>`
 }`;

@@ -12,6 +12,7 @@ import { createFleetApiRoutes } from './fleet-api.js';
 import { createRolloutEngine } from './rollouts.js';
 import type { RolloutEngine } from '../service/rollouts/rollout-engine.js';
 import { PresenceReader } from '../service/presence-reader.js';
+import { LOCAL_PRINCIPAL } from '../core/audit.js';
 import { createStores } from './stores.js';
 
 export interface BackendOptions {
@@ -37,8 +38,17 @@ export interface Backend {
 
 /** Everything in one app, as the local backend serves it: agent endpoint, fleet API and bucket ingest. */
 export function createBackend(options: BackendOptions): Backend {
-  const stores = createStores(options.config, options.clients);
-  const wiring = { config: options.config, stores, telemetry: options.telemetry, now: options.now, readLocalFile: options.readLocalFile, localEnv: options.localEnv };
+  const stores = createStores(options.config, options.clients, options.now);
+  // Nobody signs requests to the local backend, and its bucket events name no one: changes are made by `local`.
+  const wiring = {
+    config: options.config,
+    stores,
+    telemetry: options.telemetry,
+    now: options.now,
+    readLocalFile: options.readLocalFile,
+    localEnv: options.localEnv,
+    principal: LOCAL_PRINCIPAL,
+  };
   const now = options.now ?? Date.now;
   const rollouts = createRolloutEngine(wiring, new PresenceReader({ store: stores.presence, now, ...options.config.presence }));
   const api = createFleetApiRoutes(wiring, rollouts);

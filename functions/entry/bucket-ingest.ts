@@ -1,4 +1,5 @@
 import { BucketIngest } from '../service/bucket-ingest.js';
+import { createAuditTrail } from './stores.js';
 import type { WiringOptions } from './stores.js';
 
 export function createBucketIngest(options: WiringOptions): BucketIngest {
@@ -10,5 +11,7 @@ export function createBucketIngest(options: WiringOptions): BucketIngest {
     telemetry,
     maxConfigFileBytes: config.maxConfigFileBytes,
     rejectedKeys: stores.rejectedKeys,
+    audit: createAuditTrail(options),
+    principal: options.principal,
   });
 }

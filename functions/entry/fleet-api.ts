@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { createApp } from '../http/app.js';
 import { fleetApiRoutes } from '../http/fleet-api-routes.js';
 import { AgentActions } from '../service/agent-actions.js';
@@ -8,6 +9,9 @@ import { FleetStateCache } from '../service/fleet-cache.js';
 import { PresenceReader } from '../service/presence-reader.js';
 import type { RolloutEngine } from '../service/rollouts/rollout-engine.js';
 import { createRolloutEngine } from './rollouts.js';
+import { UNKNOWN_PRINCIPAL } from '../core/audit.js';
+import { requestPrincipal } from '../http/principal.js';
+import { createAuditTrail } from './stores.js';
 import type { WiringOptions } from './stores.js';
 
 /** The fleet API route group and its services. */
@@ -17,6 +21,7 @@ export function createFleetApiRoutes(options: WiringOptions, engine?: RolloutEng
   const fleet = new FleetStateCache(stores.fleet, now, config.fleetRevalidateMs, telemetry);
   const presence = new PresenceReader({ store: stores.presence, now, ...config.presence });
   const rollouts = engine ?? createRolloutEngine(options, presence);
+  const principal = (c: Context) => requestPrincipal(c, options.principal ?? UNKNOWN_PRINCIPAL);
   return fleetApiRoutes({
     queries: new AgentQueries(stores.agents, now, config.liveness, { fleet, policy: config.core.remoteConfig }, presence),
     admin: new FleetAdmin({
@@ -32,7 +37,8 @@ export function createFleetApiRoutes(options: WiringOptions, engine?: RolloutEng
     certificateHolders: { agents: stores.agents, now, warningMs: config.certificateExpiryWarningMs, liveness: config.liveness, presence },
     tokens: new TokenAdmin(stores.tokens, now, { agents: stores.agents, fleet, liveness: { policy: config.liveness, now, presence } }),
     rejectedKeys: stores.rejectedKeys,
-    rollouts: { engine: rollouts, principal: () => 'local' },
+    rollouts: { engine: rollouts, principal },
+    audit: { log: createAuditTrail(options), now, principal },
   });
 }
 

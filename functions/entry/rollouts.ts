@@ -1,5 +1,6 @@
 import type { PresenceView } from '../core/presence.js';
 import { RolloutEngine } from '../service/rollouts/rollout-engine.js';
+import { createAuditTrail } from './stores.js';
 import type { WiringOptions } from './stores.js';
 
 /** The rollout engine over the deployment's stores. */
@@ -13,5 +14,6 @@ export function createRolloutEngine(options: WiringOptions, presence?: { view():
     remoteConfig: config.core.remoteConfig,
     now: options.now ?? Date.now,
     telemetry,
+    audit: createAuditTrail(options),
   });
 }

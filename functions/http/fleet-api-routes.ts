@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { AuditLog } from '../ports/audit-log.js';
 import type { RejectedKeyLog } from '../ports/rejected-keys.js';
 import type { AgentActions } from '../service/agent-actions.js';
 import type { AgentQueries } from '../service/agent-queries.js';
@@ -6,6 +8,9 @@ import type { TokenAdmin } from '../service/agent-tokens.js';
 import type { FleetAdmin } from '../service/fleet-admin.js';
 import { agentActionsApi } from './routes/agent-actions-api.js';
 import { agentsApi } from './routes/agents-api.js';
+import { auditApi } from './routes/audit-api.js';
+import { auditMutations } from './audit-middleware.js';
+import { FLEET_API_ROUTES } from './openapi.js';
 import { assignmentsApi } from './routes/assignments-api.js';
 import { bucketApi } from './routes/bucket-api.js';
 import { certificatesApi } from './routes/certificates-api.js';
@@ -36,6 +41,16 @@ export interface FleetApiServices {
   certificateHolders?: CertificateHoldersDeps | undefined;
   /** Staged rollouts: looked at, paused, resumed, aborted and promoted. */
   rollouts?: ({ engine: RolloutEngine } & RolloutsApiOptions) | undefined;
+  /** Records every mutating request and serves GET /audit. */
+  audit?: FleetApiAudit | undefined;
+}
+
+export interface FleetApiAudit {
+  /** An AuditTrail: recording never fails a request. */
+  log: AuditLog;
+  now: () => number;
+  /** Who made a request (see principal.ts). */
+  principal: (c: Context) => string;
 }
 
 export interface FleetApiOptions {
@@ -52,7 +67,9 @@ export interface FleetApiOptions {
 export function fleetApiRoutes(services: FleetApiServices, options: FleetApiOptions = {}): RouteGroup {
   const router = new Hono();
   const body: JsonBodyOptions = { maxBytes: options.maxJsonBytes };
-  const { queries, admin, actions, tokens, rejectedKeys, certificateHolders, rollouts } = services;
+  const { queries, admin, actions, tokens, rejectedKeys, certificateHolders, rollouts, audit } = services;
+  // First, so that it sees every mutating request's answer, whichever route gave it.
+  if (audit) router.use('*', auditMutations({ ...audit, routes: FLEET_API_ROUTES }));
   // Built on first request: the schema conversion is needed only by whoever reads the description.
   let description: Promise<unknown> | undefined;
   router.get('/openapi.json', async (c) => c.json(await (description ??= import('./openapi.js').then((m) => m.openApiDocument()))));
@@ -70,5 +87,6 @@ export function fleetApiRoutes(services: FleetApiServices, options: FleetApiOpti
   if (tokens) router.route('/tokens', tokensApi(tokens, body));
   if (rollouts) router.route('/rollouts', rolloutsApi(rollouts.engine, rollouts));
   if (rejectedKeys) router.route('/bucket', bucketApi(rejectedKeys));
+  if (audit) router.route('/audit', auditApi(audit.log, audit.now));
   return { basePath: '/api/v1', router };
 }

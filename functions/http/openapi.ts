@@ -3,9 +3,10 @@ import { assignmentDocument } from '../core/assignment-file.js';
 import { settingsDocument } from '../core/settings-file.js';
 import { messageBody, restartsBody } from './routes/agent-actions-api.js';
 import { listQuery } from './routes/agents-api.js';
+import { auditQuery } from './routes/audit-api.js';
 import { deleteQuery, expiringQuery } from './routes/certificate-expiry-api.js';
 import { certificateBody } from './routes/certificates-api.js';
-import { configBody } from './routes/configs-api.js';
+import { configBody, configQuery } from './routes/configs-api.js';
 import { uploadBody } from './routes/packages-api.js';
 import { createTokenBody, revokeQuery } from './routes/tokens-api.js';
 import { PARAM_RULE_TEXT } from './errors.js';
@@ -25,6 +26,11 @@ export interface RouteDoc {
   body?: Schema;
   /** Status code to what that answer means; 4xx and 5xx answers carry the error body. */
   responses: Record<number, string>;
+  /**
+   * Every mutating route names its audit action (see audit-middleware.ts), and
+   * may copy scalar fields of its body into the entry's detail.
+   */
+  audit?: { action: string; bodyFields?: readonly string[] };
 }
 
 const uid = { instanceUid: 'instance-uid' } as const;
@@ -41,12 +47,20 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/agents/{instanceUid}', summary: 'One agent in full', params: uid, responses: { 200: 'the agent', 400: INVALID, 404: 'no such agent' } },
   {
     method: 'post',
+    audit: { action: 'agent.restart' },
     path: '/agents/{instanceUid}/restart',
     summary: 'Queue a restart command',
     params: uid,
     responses: { 202: '{"id", "expiresAt"}', 400: INVALID, 404: 'no such agent', 409: 'the agent does not accept restarts' },
   },
-  { method: 'post', path: '/restarts', summary: 'Restart every matching agent', body: restartsBody, responses: { 202: '{"queued": [...], "skipped": [...]}', 400: INVALID } },
+  {
+    method: 'post',
+    audit: { action: 'agents.restart', bodyFields: ['selector'] },
+    path: '/restarts',
+    summary: 'Restart every matching agent',
+    body: restartsBody,
+    responses: { 202: '{"queued": [...], "skipped": [...]}', 400: INVALID },
+  },
   {
     method: 'get',
     path: '/agents/{instanceUid}/messages',
@@ -57,15 +71,30 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
   {
     method: 'post',
     path: '/agents/{instanceUid}/messages',
+    audit: { action: 'agent.message', bodyFields: ['capability', 'type'] },
     summary: 'Queue a custom message',
     params: uid,
     body: messageBody,
     responses: { 202: '{"id", "expiresAt"}', 400: INVALID, 404: 'no such agent', 409: 'the agent lacks the capability' },
   },
   { method: 'get', path: '/configs', summary: 'List configurations', responses: { 200: '{"configs": [...]}' } },
-  { method: 'get', path: '/configs/{name}', summary: 'One configuration', params: named('config'), responses: { 200: 'the configuration', 400: INVALID, 404: 'no such configuration' } },
-  { method: 'put', path: '/configs/{name}', summary: 'Upload a configuration', params: named('config'), body: configBody, responses: { 202: ACCEPTED, 400: INVALID } },
-  { method: 'delete', path: '/configs/{name}', summary: 'Remove a configuration', params: named('config'), responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such configuration' } },
+  {
+    method: 'get',
+    path: '/configs/{name}',
+    summary: "One configuration; with content=true, each file's text (null for a binary or too large file, with contentOmitted saying which)",
+    params: named('config'),
+    query: configQuery,
+    responses: { 200: 'the configuration', 400: INVALID, 404: 'no such configuration' },
+  },
+  { method: 'put', audit: { action: 'config.put' }, path: '/configs/{name}', summary: 'Upload a configuration', params: named('config'), body: configBody, responses: { 202: ACCEPTED, 400: INVALID } },
+  {
+    method: 'delete',
+    audit: { action: 'config.remove' },
+    path: '/configs/{name}',
+    summary: 'Remove a configuration',
+    params: named('config'),
+    responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such configuration' },
+  },
   {
     method: 'get',
     path: '/configs/{name}/rollout',
@@ -75,18 +104,41 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
   },
   { method: 'get', path: '/assignments', summary: 'List assignments', responses: { 200: '{"assignments": [...]}' } },
   { method: 'get', path: '/assignments/{name}', summary: 'One assignment', params: named('assignment'), responses: { 200: 'the assignment', 400: INVALID, 404: 'no such assignment' } },
-  { method: 'put', path: '/assignments/{name}', summary: 'Upload an assignment', params: named('assignment'), body: assignmentDocument, responses: { 202: ACCEPTED, 400: INVALID } },
-  { method: 'delete', path: '/assignments/{name}', summary: 'Remove an assignment', params: named('assignment'), responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such assignment' } },
+  {
+    method: 'put',
+    audit: { action: 'assignment.put' },
+    path: '/assignments/{name}',
+    summary: 'Upload an assignment',
+    params: named('assignment'),
+    body: assignmentDocument,
+    responses: { 202: ACCEPTED, 400: INVALID },
+  },
+  {
+    method: 'delete',
+    audit: { action: 'assignment.remove' },
+    path: '/assignments/{name}',
+    summary: 'Remove an assignment',
+    params: named('assignment'),
+    responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such assignment' },
+  },
   { method: 'get', path: '/packages', summary: 'List packages', responses: { 200: '{"packages": [...]}' } },
   {
     method: 'post',
+    audit: { action: 'package.upload' },
     path: '/packages/{name}/{version}/upload',
     summary: 'Upload URLs for a package file',
     params: pkg,
     body: uploadBody,
     responses: { 200: '{"file": "<presigned PUT URL>", "signature"?}', 400: INVALID },
   },
-  { method: 'delete', path: '/packages/{name}/{version}', summary: 'Remove a package version', params: pkg, responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such package' } },
+  {
+    method: 'delete',
+    audit: { action: 'package.remove' },
+    path: '/packages/{name}/{version}',
+    summary: 'Remove a package version',
+    params: pkg,
+    responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such package' },
+  },
   { method: 'get', path: '/packages/{name}/{version}/rollout', summary: 'How far a package reached', params: pkg, responses: { 200: 'the rollout', 400: INVALID, 404: 'no such package' } },
   { method: 'get', path: '/rollouts', summary: 'List staged rollouts, one per assignment and aspect', responses: { 200: '{"rollouts": [...]}' } },
   {
@@ -98,6 +150,7 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'post',
+    audit: { action: 'rollout.{action}' },
     path: '/rollouts/{assignment}/{aspect}/{action}',
     summary: 'Pause, resume, abort (roll back now) or promote (skip to 100 %) a rollout',
     params: { ...rollout, action: 'rollout-action' },
@@ -105,13 +158,37 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
   },
   { method: 'get', path: '/settings', summary: 'List connection settings', responses: { 200: '{"settings": [...]}' } },
   { method: 'get', path: '/settings/{name}', summary: 'One connection settings document', params: named('settings'), responses: { 200: 'the settings', 400: INVALID, 404: 'no such settings' } },
-  { method: 'put', path: '/settings/{name}', summary: 'Upload connection settings', params: named('settings'), body: settingsDocument, responses: { 202: ACCEPTED, 400: INVALID } },
-  { method: 'delete', path: '/settings/{name}', summary: 'Remove connection settings', params: named('settings'), responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such settings' } },
+  {
+    method: 'put',
+    audit: { action: 'settings.put' },
+    path: '/settings/{name}',
+    summary: 'Upload connection settings',
+    params: named('settings'),
+    body: settingsDocument,
+    responses: { 202: ACCEPTED, 400: INVALID },
+  },
+  {
+    method: 'delete',
+    audit: { action: 'settings.remove' },
+    path: '/settings/{name}',
+    summary: 'Remove connection settings',
+    params: named('settings'),
+    responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such settings' },
+  },
   { method: 'get', path: '/certificates', summary: 'List certificates', responses: { 200: '{"certificates": [...]}' } },
-  { method: 'put', path: '/certificates/{name}', summary: 'Upload a certificate', params: named('certificate'), body: certificateBody, responses: { 202: ACCEPTED, 400: INVALID } },
+  {
+    method: 'put',
+    audit: { action: 'certificate.put' },
+    path: '/certificates/{name}',
+    summary: 'Upload a certificate',
+    params: named('certificate'),
+    body: certificateBody,
+    responses: { 202: ACCEPTED, 400: INVALID },
+  },
   {
     method: 'delete',
     path: '/certificates/{name}',
+    audit: { action: 'certificate.remove' },
     summary: 'Remove a certificate',
     params: named('certificate'),
     query: deleteQuery,
@@ -132,15 +209,30 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
     responses: { 200: '{"name", "agents", "liveAgents"}', 400: INVALID },
   },
   { method: 'get', path: '/tokens', summary: 'List agent tokens', responses: { 200: '{"tokens": [...]}' } },
-  { method: 'post', path: '/tokens', summary: 'Create an agent token (shown once)', body: createTokenBody, responses: { 201: 'the token', 400: INVALID, 409: 'the name is taken' } },
+  {
+    method: 'post',
+    audit: { action: 'token.create', bodyFields: ['name', 'deliverable'] },
+    path: '/tokens',
+    summary: 'Create an agent token (shown once)',
+    body: createTokenBody,
+    responses: { 201: 'the token', 400: INVALID, 409: 'the name is taken' },
+  },
   { method: 'get', path: '/tokens/{name}/agents', summary: 'Agents that use a token', params: named('token'), responses: { 200: '{"name", "agents", ...}', 400: INVALID } },
   {
     method: 'delete',
     path: '/tokens/{name}',
+    audit: { action: 'token.revoke' },
     summary: 'Revoke a token',
     params: named('token'),
     query: revokeQuery,
     responses: { 202: 'rotating to the replacement: repeat the request', 204: 'revoked', 400: INVALID, 404: 'no such token', 409: 'live agents use it' },
+  },
+  {
+    method: 'get',
+    path: '/audit',
+    summary: 'Changes to the fleet (API, bucket, rollouts), newest first, filtered and paged',
+    query: auditQuery,
+    responses: { 200: '{"entries": [...], "nextCursor"?}', 400: INVALID },
   },
   { method: 'get', path: '/bucket/rejected', summary: 'Objects the bucket ingest rejected, newest first', responses: { 200: '{"rejected": [...]}' } },
 ];

@@ -10,8 +10,8 @@ import type { ConfigTarget, SettingsTarget } from '../core/targeting.js';
 import { settingsRolloutState } from '../core/connection-settings.js';
 import type { SettingsRolloutState } from '../core/connection-settings.js';
 import type { DesiredState } from '../core/desired-state.js';
-import { packageFolderOfName } from '../core/packages.js';
-import type { PackageStatusSummary } from '../core/packages.js';
+import { packageFolderOfName, packageRolloutState } from '../core/packages.js';
+import type { PackageRolloutState, PackageStatusSummary } from '../core/packages.js';
 import type { Liveness, LivenessPolicy } from '../core/liveness.js';
 import type { PresenceSighting } from '../core/presence.js';
 import { SECTION_SCHEMAS } from '../core/sections.js';
@@ -71,8 +71,12 @@ export interface RemoteConfigView {
 }
 
 export interface PackagesView {
-  /** The package set this agent should have, the assignment that chose it, and why it cannot be offered (if so). */
-  desired: { via: string; versions: Record<string, string>; errors: string[] } | null;
+  /**
+   * The package set this agent should have, the assignment that chose it, where
+   * the agent stands with each package (`not-accepted` when it does not accept
+   * packages), and why the set cannot be offered (if so).
+   */
+  desired: { via: string; versions: Record<string, string>; states: Record<string, PackageRolloutState>; errors: string[] } | null;
   offer: { hash: string; offeredAt: string; attempts: number } | null;
   /** The agent's last report per package (`_agent` is the agent itself). */
   statuses: Record<string, PackageStatusSummary>;
@@ -208,7 +212,14 @@ export function packagesView(record: AgentRecord, desired: DesiredState): Packag
   const resolved = desired.packageSet;
   const people = (names: Readonly<Record<string, unknown>>) => Object.fromEntries(Object.entries(names).map(([n, v]) => [packageFolderOfName(n), v]));
   return {
-    desired: target ? { via: target.via, versions: people(target.spec) as Record<string, string>, errors: resolved && 'errors' in resolved ? resolved.errors : [] } : null,
+    desired: target
+      ? {
+          via: target.via,
+          versions: people(target.spec) as Record<string, string>,
+          states: Object.fromEntries(Object.entries(target.spec).map(([name, version]) => [packageFolderOfName(name), packageRolloutState(record.capabilities, version, record.packages?.[name])])),
+          errors: resolved && 'errors' in resolved ? resolved.errors : [],
+        }
+      : null,
     offer: record.packagesOffer ? { hash: hex(record.packagesOffer.hash), offeredAt: iso(record.packagesOffer.offeredAt), attempts: record.packagesOffer.attempts } : null,
     statuses: people(record.packages ?? {}) as Record<string, PackageStatusSummary>,
   };

@@ -19,19 +19,24 @@ import type { CertificateRole } from '../core/bucket-layout.js';
 import { packageNameOfFolder, packageFolderOfName } from '../core/packages.js';
 import { sha256 } from '../core/canonical-hash.js';
 import { configContentType } from '../core/config-hash.js';
-import type { CertificateFileMeta } from '../core/fleet.js';
 import type { RejectedKey } from '../core/rejected-keys.js';
 import { parseSettings, SettingsFileError } from '../core/settings-file.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { CertificateRecord, FleetStore, IngestOrder } from '../ports/fleet-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { RejectedKeyLog } from '../ports/rejected-keys.js';
-import { CertificateMaterialError, validatePemMaterial } from './x509.js';
+import type { AuditLog } from '../ports/audit-log.js';
+import { ingestChange, noting, recordChanges, rejectedKeyChange } from './ingest-changes.js';
+import type { IngestChange } from './ingest-changes.js';
+import type { CertificateFileMeta } from '../core/fleet.js';
+import { checkedCertificate, sameFiles } from './certificate-folder.js';
 
 /** The part of an S3 event notification record the ingest reads. */
 export interface BucketEventRecord {
   eventName: string;
   s3: { object: { key: string; sequencer?: string | undefined } };
+  /** Who made the change (an IAM principal id, e.g. `AWS:AROA...:alice`). */
+  userIdentity?: { principalId?: string | undefined } | undefined;
 }
 
 export interface BucketIngestDeps {
@@ -43,6 +48,10 @@ export interface BucketIngestDeps {
   maxConfigFileBytes: number;
   /** Where keys under a managed prefix that break the rules are reported. */
   rejectedKeys?: RejectedKeyLog | undefined;
+  /** Where each recorded change is audited (an AuditTrail: it never throws). */
+  audit?: AuditLog | undefined;
+  /** Who makes every change this ingest records (the local backend: `local`); else each event's principal. */
+  principal?: string | undefined;
 }
 
 /** `rejected`: under a managed prefix but against the rules: never read, and reported. */
@@ -73,13 +82,17 @@ export class BucketIngest {
       }
       // A removal of a rejected key is nothing to report: it was never recorded.
       const report = record.eventName.startsWith('ObjectCreated:') ? rejected : [];
+      const reported = report.length;
+      const changes: IngestChange[] = [];
       const key = decodeEventKey(record.s3.object.key);
       if (key === undefined) {
         report.push({ key: record.s3.object.key, reason: 'the key is not valid UTF-8 text', at: this.deps.now() });
         outcomes.push('rejected');
-        continue;
+      } else {
+        outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }, report, changes));
       }
-      outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }, report));
+      changes.push(...report.slice(reported).map((r) => rejectedKeyChange(r.key, r.reason)));
+      await recordChanges(this.deps.audit, changes, this.deps.principal ?? record.userIdentity?.principalId, this.deps.now());
     }
     await this.report(rejected);
     if (outcomes.includes('recorded')) await this.deps.fleet.bumpGeneration();
@@ -108,22 +121,24 @@ export class BucketIngest {
       ...snapshot.assignments.map((a) => [assignmentObjectKey(a.name), a.etag] as const),
       ...snapshot.settings.map((d) => [settingsObjectKey(d.name), d.etag] as const),
     ]);
-    let changed = 0;
     const rejected: RejectedKey[] = [];
+    const changes: IngestChange[] = [];
     for (const object of singles) {
       const known = recordedEtags.get(object.key);
       if (known !== undefined && known === object.etag) continue;
-      if ((await this.ingestKey(object.key, {}, rejected)) === 'recorded') changed++;
+      await this.ingestKey(object.key, {}, rejected, changes);
     }
     const now = this.deps.now();
     for (const file of snapshot.configFiles) {
-      if (!present.has(file.objectKey) && (await this.deps.fleet.removeConfigFile(file.configName, file.fileName, {}, now))) changed++;
+      if (!present.has(file.objectKey) && (await this.deps.fleet.removeConfigFile(file.configName, file.fileName, {}, now))) changes.push(ingestChange('config-file', 'remove', file.objectKey));
     }
     for (const a of snapshot.assignments) {
-      if (!present.has(assignmentObjectKey(a.name)) && (await this.deps.fleet.removeAssignment(a.name, {}, now))) changed++;
+      const key = assignmentObjectKey(a.name);
+      if (!present.has(key) && (await this.deps.fleet.removeAssignment(a.name, {}, now))) changes.push(ingestChange('assignment', 'remove', key));
     }
     for (const d of snapshot.settings) {
-      if (!present.has(settingsObjectKey(d.name)) && (await this.deps.fleet.removeSettings(d.name, {}, now))) changed++;
+      const key = settingsObjectKey(d.name);
+      if (!present.has(key) && (await this.deps.fleet.removeSettings(d.name, {}, now))) changes.push(ingestChange('settings', 'remove', key));
     }
     // Package versions: re-read folders whose listing differs from what was recorded.
     const recordedPackages = new Map(snapshot.packageVersions.map((p) => [packageVersionPrefix(packageFolderOfName(p.name), p.version), p]));
@@ -136,10 +151,14 @@ export class BucketIngest {
       const known = recordedPackages.get(prefix);
       const listed = packages.filter((o) => o.key.startsWith(prefix));
       const unchanged = known && known.error === undefined && listed.some((o) => o.key === known.objectKey) && listed.length === (known.signature === undefined ? 1 : 2);
-      if (!unchanged && (await this.ingestPackageVersion(folder, version, now)) === 'recorded') changed++;
+      if (unchanged) continue;
+      // A folder that stays broken is read again each time; it is audited once, when its error is new.
+      const found: IngestChange[] = [];
+      await this.ingestPackageVersion(folder, version, now, found);
+      changes.push(...found.filter((c) => known?.error === undefined || c.message !== known.error));
     }
     for (const [prefix, p] of recordedPackages) {
-      if (!folders.has(prefix) && (await this.ingestPackageVersion(packageFolderOfName(p.name), p.version, now)) === 'recorded') changed++;
+      if (!folders.has(prefix)) await this.ingestPackageVersion(packageFolderOfName(p.name), p.version, now, changes);
     }
     // Certificate folders: their files are small, and the record keeps no ETags; each folder is
     // re-read and written only when a file's content or version differs from what was recorded.
@@ -150,15 +169,14 @@ export class BucketIngest {
         return target.kind === 'certificate-file' ? [target.name] : [];
       }),
     );
-    for (const name of certificateNames) {
-      if ((await this.ingestCertificateFolder(name, now, recordedCertificates.get(name))) === 'recorded') changed++;
-    }
+    for (const name of certificateNames) await this.ingestCertificateFolder(name, now, changes, recordedCertificates.get(name));
     for (const c of snapshot.certificates) {
-      if (!certificateNames.has(c.name) && (await this.ingestCertificateFolder(c.name, now)) === 'recorded') changed++;
+      if (!certificateNames.has(c.name)) await this.ingestCertificateFolder(c.name, now, changes);
     }
     await this.report(rejected);
-    if (changed > 0) await this.deps.fleet.bumpGeneration();
-    return changed;
+    if (changes.length > 0) await this.deps.fleet.bumpGeneration();
+    await recordChanges(this.deps.audit, changes, this.deps.principal, this.deps.now());
+    return changes.length;
   }
 
   /** Classifies a key, noting it in `rejected` when it breaks the rules. */
@@ -182,7 +200,7 @@ export class BucketIngest {
    * in it re-reads the whole folder and records what it holds now, hashing the
    * file as a stream (package files can be large; polls never read them).
    */
-  private ingestPackageVersion(folder: string, version: string, now: number): Promise<IngestOutcome> {
+  private ingestPackageVersion(folder: string, version: string, now: number, changes: IngestChange[]): Promise<IngestOutcome> {
     const name = packageNameOfFolder(folder);
     const prefix = packageVersionPrefix(folder, version);
     return this.recordFolder(
@@ -191,12 +209,12 @@ export class BucketIngest {
       async (revision) => {
         const listing = await this.deps.objects.listObjects(prefix);
         const files = listing.filter((o) => !o.key.endsWith(SIGNATURE_SUFFIX));
-        if (files.length === 0) return this.deps.fleet.removePackageVersion(name, version, now, revision);
+        if (files.length === 0) return noting(this.deps.fleet.removePackageVersion(name, version, now, revision), changes, ingestChange('package', 'remove', prefix));
         const base = { name, version, scannedAt: now };
         if (files.length > 1) {
           const error = `${prefix} holds ${files.length} files; a package version is one file (and its ${SIGNATURE_SUFFIX})`;
           this.deps.telemetry.logger.warn('package version rejected', { prefix, error });
-          return this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error }, revision);
+          return noting(this.deps.fleet.putPackageVersion({ ...base, objectKey: files[0]!.key, sha256: '', size: 0, error }, revision), changes, ingestChange('package', 'put', prefix, error));
         }
         const file = files[0]!;
         const digest = await this.deps.objects.digestObject(file.key);
@@ -205,7 +223,7 @@ export class BucketIngest {
         const signed = listing.some((o) => o.key === signatureKey);
         const signature = signed ? await this.deps.objects.getObject(signatureKey) : undefined;
         if (signed && !signature) return false; // removed since the listing: list again
-        return this.deps.fleet.putPackageVersion(
+        const write = this.deps.fleet.putPackageVersion(
           {
             ...base,
             objectKey: file.key,
@@ -215,6 +233,7 @@ export class BucketIngest {
           },
           revision,
         );
+        return noting(write, changes, ingestChange('package', 'put', prefix));
       },
     );
   }
@@ -227,7 +246,7 @@ export class BucketIngest {
    * With `recorded` (reconcile), nothing is written when every file is as
    * recorded.
    */
-  private ingestCertificateFolder(name: string, now: number, recorded?: CertificateRecord): Promise<IngestOutcome> {
+  private ingestCertificateFolder(name: string, now: number, changes: IngestChange[], recorded?: CertificateRecord): Promise<IngestOutcome> {
     const folder = certificateFolder(name);
     return this.recordFolder(
       folder,
@@ -235,7 +254,7 @@ export class BucketIngest {
       async (revision) => {
         const listed = new Set((await this.deps.objects.listObjects(folder)).map((o) => o.key));
         const roles = (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).filter((role) => listed.has(certificateObjectKey(name, role)));
-        if (roles.length === 0) return this.deps.fleet.removeCertificate(name, now, revision);
+        if (roles.length === 0) return noting(this.deps.fleet.removeCertificate(name, now, revision), changes, ingestChange('certificate', 'remove', folder));
         const files: Partial<Record<CertificateRole, CertificateFileMeta>> = {};
         const pem: Partial<Record<CertificateRole, string>> = {};
         for (const role of roles) {
@@ -246,7 +265,8 @@ export class BucketIngest {
           pem[role] = new TextDecoder().decode(object.bytes);
         }
         if (recorded && sameFiles(recorded, files)) return undefined;
-        return this.deps.fleet.putCertificate(await checkedCertificate(name, folder, files, pem, now, this.deps.telemetry), revision);
+        const checked = await checkedCertificate(name, folder, files, pem, now, this.deps.telemetry);
+        return noting(this.deps.fleet.putCertificate(checked, revision), changes, ingestChange('certificate', 'put', folder, checked.error));
       },
     );
   }
@@ -270,7 +290,7 @@ export class BucketIngest {
     throw new Error(`${folder} changed during each of ${FOLDER_ATTEMPTS} attempts to record it`);
   }
 
-  private async ingestKey(key: string, order: IngestOrder, rejected: RejectedKey[]): Promise<IngestOutcome> {
+  private async ingestKey(key: string, order: IngestOrder, rejected: RejectedKey[], changes: IngestChange[]): Promise<IngestOutcome> {
     const target = this.classify(key, rejected);
     if (target.kind === 'rejected') return 'rejected';
     if (target.kind === 'ignored') {
@@ -278,16 +298,19 @@ export class BucketIngest {
       return 'ignored';
     }
     const now = this.deps.now();
-    if (target.kind === 'package-file') return this.ingestPackageVersion(target.folder, target.version, now);
-    if (target.kind === 'certificate-file') return this.ingestCertificateFolder(target.name, now);
+    if (target.kind === 'package-file') return this.ingestPackageVersion(target.folder, target.version, now, changes);
+    if (target.kind === 'certificate-file') return this.ingestCertificateFolder(target.name, now, changes);
     const object = await this.deps.objects.getObject(key);
     let recorded: boolean;
+    const kind = target.kind === 'config-file' ? 'config-file' : target.kind === 'assignment' ? 'assignment' : 'settings';
+    let change = ingestChange(kind, object ? 'put' : 'remove', key);
 
     if (target.kind === 'config-file') {
       if (!object) {
         recorded = await this.deps.fleet.removeConfigFile(target.configName, target.fileName, order, now);
       } else {
         const tooLarge = object.bytes.byteLength > this.deps.maxConfigFileBytes;
+        const error = tooLarge ? `${object.bytes.byteLength} bytes is more than the ${this.deps.maxConfigFileBytes} a configuration file may have` : undefined;
         recorded = await this.deps.fleet.putConfigFile(
           {
             configName: target.configName,
@@ -298,12 +321,13 @@ export class BucketIngest {
             contentType: configContentType(target.fileName, object.contentType),
             versionId: object.versionId,
             etag: object.etag,
-            ...(tooLarge ? { error: `${object.bytes.byteLength} bytes is more than the ${this.deps.maxConfigFileBytes} a configuration file may have` } : {}),
+            ...(error !== undefined ? { error } : {}),
             updatedAt: now,
           },
           order,
         );
         if (tooLarge) this.deps.telemetry.logger.warn('configuration file too large', { key, size: object.bytes.byteLength });
+        change = ingestChange(kind, 'put', key, error);
       }
     } else if (target.kind === 'assignment') {
       if (!object) {
@@ -317,6 +341,7 @@ export class BucketIngest {
           this.deps.telemetry.logger.warn('assignment file rejected', { key, error: error.message });
           this.deps.telemetry.count('Rejected.assignment-file');
           recorded = await this.deps.fleet.rejectAssignment(target.name, `${key}: ${error.message}`, order, now, object.etag);
+          change = ingestChange(kind, 'put', key, error.message);
         }
       }
     } else if (!object) {
@@ -330,48 +355,11 @@ export class BucketIngest {
         this.deps.telemetry.logger.warn('settings file rejected', { key, error: error.message });
         this.deps.telemetry.count('Rejected.settings-file');
         recorded = await this.deps.fleet.rejectSettings(target.name, `${key}: ${error.message}`, order, now, object.etag);
+        change = ingestChange(kind, 'put', key, error.message);
       }
     }
-    if (!recorded) this.deps.telemetry.logger.debug('bucket event older than the recorded state', { key, sequencer: order.sequencer });
+    if (recorded) changes.push(change);
+    else this.deps.telemetry.logger.debug('bucket event older than the recorded state', { key, sequencer: order.sequencer });
     return recorded ? 'recorded' : 'stale';
   }
-}
-
-/** A certificate folder's record: its files, and the material checked together (or why it is unusable). */
-async function checkedCertificate(
-  name: string,
-  folder: string,
-  files: Partial<Record<CertificateRole, CertificateFileMeta>>,
-  pem: Partial<Record<CertificateRole, string>>,
-  now: number,
-  telemetry: Telemetry,
-): Promise<CertificateRecord> {
-  const record: CertificateRecord = { name, ...files, scannedAt: now };
-  if (pem.cert === undefined) {
-    record.error = `no ${CERTIFICATE_FILES.cert} in ${folder}`;
-  } else {
-    try {
-      const info = await validatePemMaterial({ cert: pem.cert, key: pem.key, ca: pem.ca });
-      record.fingerprint = info.fingerprint;
-      record.subject = info.subject;
-      record.notAfter = info.notAfter;
-    } catch (error) {
-      if (!(error instanceof CertificateMaterialError)) throw error;
-      record.error = error.message;
-    }
-  }
-  if (record.error !== undefined) {
-    telemetry.logger.warn('certificate folder rejected', { folder, error: record.error });
-    telemetry.count('Rejected.certificate-folder');
-  }
-  return record;
-}
-
-/** Whether a folder's files are the ones recorded: same keys, contents and versions. */
-function sameFiles(recorded: CertificateRecord, files: Partial<Record<CertificateRole, CertificateFileMeta>>): boolean {
-  return (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).every((role) => {
-    const a = recorded[role];
-    const b = files[role];
-    return a === undefined || b === undefined ? a === b : a.objectKey === b.objectKey && a.sha256 === b.sha256 && (a.versionId ?? '') === (b.versionId ?? '');
-  });
 }

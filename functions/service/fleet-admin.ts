@@ -37,8 +37,9 @@ export class FleetAdmin {
     return configs.listConfigs(this.deps);
   }
 
-  getConfig(name: string): Promise<ConfigView> {
-    return configs.getConfig(this.deps, name);
+  /** One configuration; with `content`, each file's text as well. */
+  getConfig(name: string, options: { content?: boolean } = {}): Promise<ConfigView> {
+    return configs.getConfig(this.deps, name, options);
   }
 
   putConfig(name: string, files: readonly UploadedFile[]): Promise<{ name: string; hash: string }> {

@@ -45,6 +45,10 @@ describe('settingsFromContext', () => {
     });
   });
 
+  it('keeps audit entries for auditRetentionDays', () => {
+    expect(settings({ auditRetentionDays: '365' }).props).toEqual({ auditRetentionDays: 365 });
+  });
+
   it('takes none to reserve no concurrency', () => {
     expect(settings({ opampReservedConcurrency: 'none' }).props).toEqual({ opampReservedConcurrency: false });
   });
@@ -76,7 +80,8 @@ describe('settingsFromContext', () => {
     [{ opampReservedConcurrency: '2.5' }, /opampReservedConcurrency/],
     [{ logRetentionDays: '10' }, /logRetentionDays must be one of 1, 3, 5, 7, 14, 30/],
     [{ stackName: '' }, /stackName must be a non-empty string/],
-    [{ destroyOnRemovel: 'true' }, /unknown context destroyOnRemovel; the known keys are stackName, destroyOnRemoval, .*heartbeatPendingSeconds$/],
+    [{ auditRetentionDays: '0' }, /auditRetentionDays must be a whole number of days from 1 to 3650/],
+    [{ destroyOnRemovel: 'true' }, /unknown context destroyOnRemovel; the known keys are stackName, destroyOnRemoval, .*auditRetentionDays$/],
     [{ tracing: 'true', logRetension: '7', stackname: 'X' }, /unknown context logRetension, stackname;/],
   ])('rejects %j', (context, message) => {
     expect(() => settings(context)).toThrow(ContextError);

@@ -90,6 +90,8 @@ describe('Functions', () => {
         NODE_OPTIONS: '--enable-source-maps',
         // Only the agent function reads secrets, under the prefix its role may read.
         ...(name === 'opamp' ? { OPAMP_SECRET_PREFIX: 'opamp/' } : {}),
+        // The functions that record changes keep audit entries this long.
+        ...(name !== 'opamp' ? { OPAMP_AUDIT_RETENTION_DAYS: '90' } : {}),
       },
     });
   });

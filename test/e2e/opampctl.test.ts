@@ -61,7 +61,7 @@ describe('opampctl against the local backend', () => {
 
     expect(uploaded).toMatchObject({ name: 'checkout', status: 'recorded', files: ['collector.yaml'] });
     expect(Buffer.from(offer.reply!.remoteConfig!.configHash).toString('hex')).toBe(uploaded.hash);
-    expect(rollout).toContain('matched 1  applied 1  applying 0  failed 0  pending 0  (complete)');
+    expect(rollout).toContain('matched 1  applied 1  applying 0  failed 0  pending 0  not-accepted 0  (complete)');
     expect(rolloutJson).toMatchObject({ config: 'checkout', matched: 1, applied: 1 });
     expect(agents).toContain(agent.uidText);
     expect(agents.split('\n')[0]).toMatch(/^INSTANCE UID\s+LIVENESS/);

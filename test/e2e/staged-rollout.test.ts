@@ -103,6 +103,12 @@ describe('staged, health-gated rollouts', () => {
     expect((await api('POST', '/rollouts/checkout/config/abort')).state).toBe('rolled-back');
     const aborted = await rollout();
     expect(aborted.timeline.map((e: { event: string; by: string }) => `${e.event} by ${e.by}`)).toEqual(expect.arrayContaining(['paused by rollout-engine', 'resumed by local', 'aborted by local']));
+    // The audit log has the engine's own decisions and the operator's actions, each with its principal.
+    const { entries } = await api('GET', '/audit?target=rollouts/checkout&limit=100');
+    const seen = entries.map((e: { action: string; principal: string; result: string }) => `${e.action} ${e.principal} ${e.result}`);
+    expect(seen).toEqual(
+      expect.arrayContaining(['rollout.start rollout-engine ok', 'rollout.pause rollout-engine ok', 'rollout.pause local refused', 'rollout.resume local ok', 'rollout.abort local ok']),
+    );
   });
 
   it('shows rollouts in the console, with progress, the reason for a pause, and actions that reach the API', async () => {

@@ -22,6 +22,7 @@
  *   presence#<window>       <instance>#<seq>    one batch of agents a function instance answered
  *                                               (window: its start in unix seconds; packed keys and
  *                                               times, see core/presence.ts; kept briefly by TTL)
+ *   audit#<UTC day>         <ISO time>#<random> one audit entry (kept OPAMP_AUDIT_RETENTION_DAYS by TTL)
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
 
@@ -57,3 +58,6 @@ export const inboxSortKey = (index: number) => `inbox#${String(index).padStart(1
  * from the fleet partition, so that cache revalidations never read it.
  */
 export const REJECTED_KEYS_KEY = { pk: { S: 'bucket' }, sk: { S: 'rejected-keys' } };
+
+/** Audit entries, one partition per UTC day (`2026-12-02`): a time range reads its days, newest first. */
+export const auditPartition = (day: string) => `audit#${day}`;

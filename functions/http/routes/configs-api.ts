@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { redactStringsInPlace } from '../../core/url-redaction.js';
 import * as z from '../../core/schema.js';
 import type { FleetAdmin } from '../../service/fleet-admin.js';
-import { jsonBody, pathParams } from '../validation.js';
+import { jsonBody, pathParams, validQuery } from '../validation.js';
 import type { JsonBodyOptions } from '../validation.js';
 import { ACCEPTED } from './accepted.js';
 
@@ -21,6 +21,9 @@ export const configBody = z.strictObject({
 
 export type ConfigUploadBody = z.input<typeof configBody>;
 
+/** GET /api/v1/configs/{name}: `content=true` adds each file's text. */
+export const configQuery = z.object({ content: z.optional(z.enum(['true', 'false'], 'content must be true or false')) });
+
 const named = pathParams({ name: 'config' });
 
 /**
@@ -30,7 +33,7 @@ const named = pathParams({ name: 'config' });
 export function configsApi(admin: FleetAdmin, body: JsonBodyOptions): Hono {
   const api = new Hono();
   api.get('/', async (c) => c.json({ configs: await admin.listConfigs() }));
-  api.get('/:name', named, async (c) => c.json(await admin.getConfig(c.req.valid('param').name)));
+  api.get('/:name', named, validQuery(configQuery), async (c) => c.json(await admin.getConfig(c.req.valid('param').name, { content: c.req.valid('query').content === 'true' })));
   api.get('/:name/rollout', named, async (c) => c.json(redactStringsInPlace(await admin.rollout(c.req.valid('param').name))));
   api.put('/:name', named, jsonBody(configBody, body), async (c) => {
     const files = Object.entries(c.req.valid('json').files).map(([fileName, f]) => ({

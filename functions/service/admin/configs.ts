@@ -6,6 +6,7 @@ import { assertNoViolation, nameViolation, pathViolation } from '../../core/name
 import { configRolloutState } from '../../core/remote-config.js';
 import type { ConfigRolloutState } from '../../core/remote-config.js';
 import { everyAgent } from '../../ports/agent-store.js';
+import type { ConfigFileRecord, FleetSnapshot } from '../../ports/fleet-store.js';
 import type { AdminDeps } from './deps.js';
 import { deleteAllUnder, hex, InvalidInputError, NotFoundError } from './deps.js';
 
@@ -15,7 +16,20 @@ export interface ConfigFileView {
   contentType: string;
   sha256: string;
   error?: string;
+  /** With `content`: the file's text, or null when it is not shown (`contentOmitted` says why). */
+  content?: string | null;
+  contentOmitted?: ContentOmitted;
 }
+
+/**
+ * Why a file's text is not shown: `binary` (not UTF-8 text), `too-large`
+ * (over CONFIG_CONTENT_MAX_BYTES), `changed` (the object changed or vanished
+ * since the ingest recorded it; the new record is on its way).
+ */
+export type ContentOmitted = 'binary' | 'too-large' | 'changed';
+
+/** Largest file whose text a configuration view carries; `size` describes a larger one. */
+export const CONFIG_CONTENT_MAX_BYTES = 256 * 1024;
 
 export interface ConfigView {
   name: string;
@@ -68,7 +82,10 @@ const BUCKET_OF_STATE: Record<ConfigRolloutState, RolloutBucket | undefined> = {
 };
 
 export async function listConfigs(deps: AdminDeps): Promise<ConfigView[]> {
-  const snapshot = await deps.fleet.load();
+  return configViews(await deps.fleet.load());
+}
+
+function configViews(snapshot: FleetSnapshot): ConfigView[] {
   const names = [...new Set(snapshot.configFiles.map((f) => f.configName))].sort();
   return names.map((name) => {
     const files = snapshot.configFiles.filter((f) => f.configName === name).sort((a, b) => (a.fileName < b.fileName ? -1 : 1));
@@ -88,10 +105,34 @@ export async function listConfigs(deps: AdminDeps): Promise<ConfigView[]> {
   });
 }
 
-export async function getConfig(deps: AdminDeps, name: string): Promise<ConfigView> {
-  const config = (await listConfigs(deps)).find((c) => c.name === name);
+export async function getConfig(deps: AdminDeps, name: string, options: { content?: boolean } = {}): Promise<ConfigView> {
+  const snapshot = await deps.fleet.load();
+  const config = configViews(snapshot).find((c) => c.name === name);
   if (!config) throw new NotFoundError(`no configuration named ${name}`);
-  return config;
+  if (!options.content) return config;
+  const records = new Map(snapshot.configFiles.filter((f) => f.configName === name).map((f) => [f.fileName, f]));
+  const files = await Promise.all(config.files.map(async (file) => ({ ...file, ...(await fileContent(deps, records.get(file.name))) })));
+  return { ...config, files };
+}
+
+/** The recorded version of a configuration file as text, when it is text and small enough to show. */
+async function fileContent(deps: AdminDeps, record: ConfigFileRecord | undefined): Promise<Pick<ConfigFileView, 'content' | 'contentOmitted'>> {
+  if (!record) return { content: null, contentOmitted: 'changed' };
+  if (record.size > CONFIG_CONTENT_MAX_BYTES) return { content: null, contentOmitted: 'too-large' };
+  const object = await deps.objects.getObject(record.objectKey, record.versionId);
+  if (!object || sha256(object.bytes).toString('hex') !== record.sha256) return { content: null, contentOmitted: 'changed' };
+  const text = utf8Text(object.bytes);
+  return text === undefined ? { content: null, contentOmitted: 'binary' } : { content: text };
+}
+
+/** The bytes as text, or undefined when they are not UTF-8 or hold a NUL (no text file does). */
+function utf8Text(bytes: Uint8Array): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

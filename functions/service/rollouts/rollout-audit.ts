@@ -1,26 +1,17 @@
+import type { AuditEntry } from '../../core/audit.js';
 import type { Rollout } from '../../core/rollouts/rollout.js';
 
-/** One audit log entry of a rollout's change, as the audit log records it. */
-export interface RolloutAuditEntry {
-  at: number;
-  principal: string;
-  source: 'rollout' | 'api';
-  action: string;
-  target: string;
-  result: 'ok';
-  detail: Record<string, string | number | boolean>;
-}
-
-export interface RolloutAuditLog {
-  record(entry: RolloutAuditEntry): Promise<void>;
-}
-
-/** The audit entry of a change to a rollout: who did what, and where it left the rollout. */
-export function rolloutAuditEntry(rollout: Rollout, action: string, principal: string, now: number): RolloutAuditEntry {
+/**
+ * The audit entry of a transition the rollout engine made on its own (a
+ * rollout started, a step started, a pause or rollback on failures, the
+ * completion). Operators' actions are recorded by the fleet API like every
+ * other request.
+ */
+export function rolloutAuditEntry(rollout: Rollout, action: string, principal: string, now: number): AuditEntry {
   return {
     at: now,
     principal,
-    source: principal === 'rollout-engine' ? 'rollout' : 'api',
+    source: 'rollout',
     action,
     target: `rollouts/${rollout.assignment}/${rollout.aspect}`,
     result: 'ok',

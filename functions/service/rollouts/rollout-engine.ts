@@ -17,8 +17,8 @@ import { NO_TELEMETRY } from '../../observability/telemetry.js';
 import { everyAgent } from '../../ports/agent-store.js';
 import type { AgentStore } from '../../ports/agent-store.js';
 import type { FleetStore } from '../../ports/fleet-store.js';
+import type { AuditLog } from '../../ports/audit-log.js';
 import { rolloutAuditEntry } from './rollout-audit.js';
-import type { RolloutAuditLog } from './rollout-audit.js';
 
 export interface RolloutEngineDeps {
   fleet: FleetStore;
@@ -29,7 +29,8 @@ export interface RolloutEngineDeps {
   now: () => number;
   /** A copy of a configuration version kept by content hash, to serve whatever the bucket holds later; undefined when none was kept. */
   keptConfig?: ((name: string, hash: string) => Promise<ConfigMeta | undefined>) | undefined;
-  audit?: RolloutAuditLog | undefined;
+  /** Where the engine's own transitions are recorded (operators' actions are recorded by the fleet API). */
+  audit?: AuditLog | undefined;
   telemetry?: Telemetry | undefined;
 }
 
@@ -101,7 +102,6 @@ export class RolloutEngine {
       const next = { ...applyAction(rollout, action, by, now), updatedAt: now, revision: rollout.revision + 1 };
       if (!(await this.deps.fleet.putRollout(next))) continue;
       await this.deps.fleet.bumpGeneration();
-      await this.record(next, `rollout.${action}`, by);
       this.deps.telemetry?.count(`Rollout${action[0]!.toUpperCase()}${action.slice(1)}`);
       return next;
     }

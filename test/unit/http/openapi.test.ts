@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAgentStore } from '../../../functions/adapters/memory/agent-store.js';
+import { MemoryAuditLog } from '../../../functions/adapters/memory/audit-log.js';
+import { isAuditAction } from '../../../functions/core/audit.js';
 import { MemoryFleetStore } from '../../../functions/adapters/memory/fleet-store.js';
 import { MemoryRejectedKeyLog } from '../../../functions/adapters/memory/rejected-keys.js';
 import { MemoryTokenStore } from '../../../functions/adapters/memory/token-store.js';
@@ -28,6 +30,7 @@ function services() {
     rejectedKeys: new MemoryRejectedKeyLog(),
     certificateHolders: { agents, now: () => T0, warningMs: 0, liveness: LIVENESS },
     rollouts: { engine: new RolloutEngine({ fleet, agents, liveness: LIVENESS, remoteConfig: POLICY, now: () => T0 }), principal: () => 'test' },
+    audit: { log: new MemoryAuditLog(() => T0), now: () => T0, principal: () => 'local' },
   });
 }
 
@@ -66,6 +69,15 @@ describe('OpenAPI description of the fleet API', () => {
   it.each(FLEET_API_ROUTES.map((r) => [r.method, r.path, r] as const))('%s %s documents exactly the parameters of its path', (_m, path, described) => {
     const segments = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     expect(Object.keys(described.params ?? {}).sort()).toEqual(segments);
+  });
+
+  it('names an audit action for every mutating route, each once, and none for a read', () => {
+    const mutating = FLEET_API_ROUTES.filter((r) => r.method !== 'get');
+    const actions = mutating.map((r) => r.audit?.action ?? `(none for ${r.method} ${r.path})`);
+    // An action may name a path parameter (`rollout.{action}`), filled in from the path.
+    for (const action of actions) expect(isAuditAction(action.replace(/\{(\w+)\}/g, '$1')), action).toBe(true);
+    expect(new Set(actions).size).toBe(actions.length);
+    expect(FLEET_API_ROUTES.filter((r) => r.method === 'get' && r.audit)).toEqual([]);
   });
 
   it('notices a route the table leaves out', () => {
@@ -125,6 +137,8 @@ describe('OpenAPI description of the fleet API', () => {
     ['post', '/tokens', 'POST', '/tokens', { name: 'fresh' }],
     ['delete', '/tokens/{name}', 'DELETE', '/tokens/missing', undefined],
     ['get', '/bucket/rejected', 'GET', '/bucket/rejected', undefined],
+    ['get', '/audit', 'GET', '/audit?since=1h&source=api', undefined],
+    ['get', '/audit', 'GET', '/audit?since=yesterday', undefined],
   ])('%s %s answers %s %s with a documented status', async (method, path, sendMethod, sendPath, body) => {
     const app = createApp({ agents: new MemoryAgentStore(), routes: [services()], limits: DEFAULT_HTTP_LIMITS, telemetry: NO_TELEMETRY });
     const response = await app.request(`/api/v1${sendPath}`, {
