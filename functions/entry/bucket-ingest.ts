@@ -1,7 +1,8 @@
 import { BucketIngest } from '../service/bucket-ingest.js';
 import type { WiringOptions } from './stores.js';
 
-export function createBucketIngest(options: WiringOptions): BucketIngest {
+/** `principal`: who changes are attributed to in configuration history (the local backend passes `local`). */
+export function createBucketIngest(options: WiringOptions, principal = 'bucket'): BucketIngest {
   const { config, stores, telemetry } = options;
   return new BucketIngest({
     objects: stores.objects,
@@ -10,5 +11,6 @@ export function createBucketIngest(options: WiringOptions): BucketIngest {
     telemetry,
     maxConfigFileBytes: config.maxConfigFileBytes,
     rejectedKeys: stores.rejectedKeys,
+    history: { store: stores.configHistory, state: stores.stateObjects, principal },
   });
 }

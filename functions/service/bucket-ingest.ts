@@ -26,7 +26,9 @@ import type { Telemetry } from '../observability/telemetry.js';
 import type { CertificateRecord, FleetStore, IngestOrder } from '../ports/fleet-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { RejectedKeyLog } from '../ports/rejected-keys.js';
-import { CertificateMaterialError, validatePemMaterial } from './x509.js';
+import type { ConfigHistoryStore } from '../ports/config-history-store.js';
+import { recordConfigVersion } from './config-history.js';
+import { checkedCertificate, sameFiles } from './certificate-folder.js';
 
 /** The part of an S3 event notification record the ingest reads. */
 export interface BucketEventRecord {
@@ -43,6 +45,12 @@ export interface BucketIngestDeps {
   maxConfigFileBytes: number;
   /** Where keys under a managed prefix that break the rules are reported. */
   rejectedKeys?: RejectedKeyLog | undefined;
+  /**
+   * Where each configuration's versions are recorded (copies of the files go
+   * to `state`, the server's state bucket), and who is named as having made
+   * changes the ingest cannot attribute (`bucket`, `local`).
+   */
+  history?: { store: ConfigHistoryStore; state: ObjectStore; principal: string } | undefined;
 }
 
 /** `rejected`: under a managed prefix but against the rules: never read, and reported. */
@@ -66,6 +74,7 @@ export class BucketIngest {
   async handleEvent(records: readonly BucketEventRecord[]): Promise<IngestOutcome[]> {
     const outcomes: IngestOutcome[] = [];
     const rejected: RejectedKey[] = [];
+    const configs = new Set<string>();
     for (const record of records) {
       if (!/^Object(Created|Removed):/.test(record.eventName)) {
         outcomes.push('ignored');
@@ -79,10 +88,11 @@ export class BucketIngest {
         outcomes.push('rejected');
         continue;
       }
-      outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }, report));
+      outcomes.push(await this.ingestKey(key, { sequencer: record.s3.object.sequencer }, report, configs));
     }
     await this.report(rejected);
     if (outcomes.includes('recorded')) await this.deps.fleet.bumpGeneration();
+    await this.recordHistory(configs);
     return outcomes;
   }
 
@@ -110,14 +120,18 @@ export class BucketIngest {
     ]);
     let changed = 0;
     const rejected: RejectedKey[] = [];
+    const changedConfigs = new Set<string>();
     for (const object of singles) {
       const known = recordedEtags.get(object.key);
       if (known !== undefined && known === object.etag) continue;
-      if ((await this.ingestKey(object.key, {}, rejected)) === 'recorded') changed++;
+      if ((await this.ingestKey(object.key, {}, rejected, changedConfigs)) === 'recorded') changed++;
     }
     const now = this.deps.now();
     for (const file of snapshot.configFiles) {
-      if (!present.has(file.objectKey) && (await this.deps.fleet.removeConfigFile(file.configName, file.fileName, {}, now))) changed++;
+      if (!present.has(file.objectKey) && (await this.deps.fleet.removeConfigFile(file.configName, file.fileName, {}, now))) {
+        changed++;
+        changedConfigs.add(file.configName);
+      }
     }
     for (const a of snapshot.assignments) {
       if (!present.has(assignmentObjectKey(a.name)) && (await this.deps.fleet.removeAssignment(a.name, {}, now))) changed++;
@@ -158,7 +172,23 @@ export class BucketIngest {
     }
     await this.report(rejected);
     if (changed > 0) await this.deps.fleet.bumpGeneration();
+    await this.recordHistory(changedConfigs);
     return changed;
+  }
+
+  /**
+   * Records the configurations' versions once every change of the batch is
+   * in (so a batch that changes several files records one version), after
+   * the fleet state moved on: a failure here leaves agents unaffected, and
+   * the retried event records the version.
+   */
+  private async recordHistory(configNames: ReadonlySet<string>): Promise<void> {
+    const history = this.deps.history;
+    if (!history) return;
+    for (const name of configNames) {
+      const outcome = await recordConfigVersion({ objects: this.deps.objects, state: history.state, fleet: this.deps.fleet, history: history.store, now: this.deps.now }, name, history.principal);
+      this.deps.telemetry.logger.debug('configuration history', { config: name, outcome });
+    }
   }
 
   /** Classifies a key, noting it in `rejected` when it breaks the rules. */
@@ -270,7 +300,8 @@ export class BucketIngest {
     throw new Error(`${folder} changed during each of ${FOLDER_ATTEMPTS} attempts to record it`);
   }
 
-  private async ingestKey(key: string, order: IngestOrder, rejected: RejectedKey[]): Promise<IngestOutcome> {
+  /** `configs` collects the configurations whose files were recorded or removed. */
+  private async ingestKey(key: string, order: IngestOrder, rejected: RejectedKey[], configs: Set<string>): Promise<IngestOutcome> {
     const target = this.classify(key, rejected);
     if (target.kind === 'rejected') return 'rejected';
     if (target.kind === 'ignored') {
@@ -305,6 +336,7 @@ export class BucketIngest {
         );
         if (tooLarge) this.deps.telemetry.logger.warn('configuration file too large', { key, size: object.bytes.byteLength });
       }
+      if (recorded) configs.add(target.configName);
     } else if (target.kind === 'assignment') {
       if (!object) {
         recorded = await this.deps.fleet.removeAssignment(target.name, order, now);
@@ -335,43 +367,4 @@ export class BucketIngest {
     if (!recorded) this.deps.telemetry.logger.debug('bucket event older than the recorded state', { key, sequencer: order.sequencer });
     return recorded ? 'recorded' : 'stale';
   }
-}
-
-/** A certificate folder's record: its files, and the material checked together (or why it is unusable). */
-async function checkedCertificate(
-  name: string,
-  folder: string,
-  files: Partial<Record<CertificateRole, CertificateFileMeta>>,
-  pem: Partial<Record<CertificateRole, string>>,
-  now: number,
-  telemetry: Telemetry,
-): Promise<CertificateRecord> {
-  const record: CertificateRecord = { name, ...files, scannedAt: now };
-  if (pem.cert === undefined) {
-    record.error = `no ${CERTIFICATE_FILES.cert} in ${folder}`;
-  } else {
-    try {
-      const info = await validatePemMaterial({ cert: pem.cert, key: pem.key, ca: pem.ca });
-      record.fingerprint = info.fingerprint;
-      record.subject = info.subject;
-      record.notAfter = info.notAfter;
-    } catch (error) {
-      if (!(error instanceof CertificateMaterialError)) throw error;
-      record.error = error.message;
-    }
-  }
-  if (record.error !== undefined) {
-    telemetry.logger.warn('certificate folder rejected', { folder, error: record.error });
-    telemetry.count('Rejected.certificate-folder');
-  }
-  return record;
-}
-
-/** Whether a folder's files are the ones recorded: same keys, contents and versions. */
-function sameFiles(recorded: CertificateRecord, files: Partial<Record<CertificateRole, CertificateFileMeta>>): boolean {
-  return (Object.keys(CERTIFICATE_FILES) as CertificateRole[]).every((role) => {
-    const a = recorded[role];
-    const b = files[role];
-    return a === undefined || b === undefined ? a === b : a.objectKey === b.objectKey && a.sha256 === b.sha256 && (a.versionId ?? '') === (b.versionId ?? '');
-  });
 }
