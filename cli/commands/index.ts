@@ -5,6 +5,7 @@ import { assignmentCommands } from './assignments.js';
 import { bucketCommands } from './bucket.js';
 import { certificateCommands } from './certificates.js';
 import { configCommands } from './configs.js';
+import { configHistoryCommands } from './config-history.js';
 import { consoleCommands } from './console.js';
 import { packageCommands } from './packages.js';
 import { settingsCommands } from './settings.js';
@@ -14,6 +15,7 @@ import { tokenCommands } from './tokens.js';
 export const COMMANDS: readonly CommandSpec[] = [
   ...agentCommands,
   ...configCommands,
+  ...configHistoryCommands,
   ...assignmentCommands,
   ...packageCommands,
   ...settingsCommands,
