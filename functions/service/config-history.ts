@@ -57,14 +57,14 @@ export async function historicConfig(store: ConfigHistoryStore, name: string, ha
 }
 
 /** The version's files as they were: bytes from the history copies, each checked against its hash. */
-export async function versionFiles(state: ObjectStore, version: ConfigVersion): Promise<Array<{ fileName: string; contentType: string; bytes: Uint8Array }>> {
+export async function versionFiles(state: ObjectStore, version: ConfigVersion): Promise<Array<{ fileName: string; contentType: string; sha256: string; bytes: Uint8Array }>> {
   return Promise.all(
     version.files.map(async (file) => {
       const object = await state.getObject(historyBlobKey(file.sha256));
       if (!object || sha256(object.bytes).toString('hex') !== file.sha256) {
         throw new Error(`the history copy of ${version.configName}/${file.fileName} (${file.sha256}) is missing or damaged`);
       }
-      return { fileName: file.fileName, contentType: file.contentType, bytes: object.bytes };
+      return { fileName: file.fileName, contentType: file.contentType, sha256: file.sha256, bytes: object.bytes };
     }),
   );
 }

@@ -85,19 +85,21 @@ export async function getVersion(deps: AdminDeps, name: string, hash: string, ag
     base = await predecessor(deps, version);
   }
   const [files, baseFiles] = await Promise.all([versionFiles(state, version), base ? versionFiles(state, base) : []]);
-  const texts = new Map(files.map((f) => [f.fileName, textOf(f.bytes)]));
-  const baseTexts = new Map(baseFiles.map((f) => [f.fileName, textOf(f.bytes)]));
+  const sides = (contents: ReadonlyArray<{ fileName: string; sha256: string; contentType: string; bytes: Uint8Array }>) =>
+    new Map(contents.map(({ fileName, sha256, contentType, bytes }) => [fileName, { text: textOf(bytes), sha256, contentType }]));
+  const after = sides(files);
+  const before = sides(baseFiles);
   const changes = versionChanges(base, version);
   const diff = [...changes.removed, ...changes.added, ...changes.changed]
     .sort(compareStrings)
-    .map((fileName) => fileDiff(fileName, base ? baseTexts.get(fileName) : undefined, texts.get(fileName), base !== undefined && baseTexts.has(fileName), texts.has(fileName)))
+    .map((fileName) => fileDiff(fileName, before.get(fileName), after.get(fileName)))
     .join('');
   const { files: _summaryFiles, changes: _ignored, ...head } = summary(version, base);
   return {
     name,
     ...head,
     files: version.files.map((f) => {
-      const text = texts.get(f.fileName);
+      const text = after.get(f.fileName)?.text;
       return { ...fileView(f), ...(text === undefined ? { binary: true as const } : { content: text }) };
     }),
     against: base ? { hash: base.hash, hashUrl: hashUrl(base.hash) } : null,
@@ -162,9 +164,22 @@ function textOf(bytes: Uint8Array): string | undefined {
   }
 }
 
-function fileDiff(fileName: string, before: string | undefined, after: string | undefined, hadBefore: boolean, hasAfter: boolean): string {
-  if ((hadBefore && before === undefined) || (hasAfter && after === undefined)) {
-    return `Binary files ${hadBefore ? `a/${fileName}` : '/dev/null'} and ${hasAfter ? `b/${fileName}` : '/dev/null'} differ\n`;
-  }
-  return unifiedDiff(hadBefore ? { name: fileName, text: before! } : undefined, hasAfter ? { name: fileName, text: after! } : undefined);
+/** One side of a file's diff: its text (undefined when binary), hash and content type. */
+interface DiffFile {
+  text: string | undefined;
+  sha256: string;
+  contentType: string;
+}
+
+/** A file's part of the diff: a changed content type on a line of its own, then the content as a unified diff. */
+function fileDiff(fileName: string, before: DiffFile | undefined, after: DiffFile | undefined): string {
+  const retyped = before && after && before.contentType !== after.contentType ? `Content type of ${fileName}: ${before.contentType} -> ${after.contentType}\n` : '';
+  if (before && after && before.sha256 === after.sha256) return retyped;
+  if (before?.text === undefined && before) return `${retyped}${binary(fileName, true, after !== undefined)}`;
+  if (after?.text === undefined && after) return `${retyped}${binary(fileName, before !== undefined, true)}`;
+  return retyped + unifiedDiff(before ? { name: fileName, text: before.text! } : undefined, after ? { name: fileName, text: after.text! } : undefined);
+}
+
+function binary(fileName: string, hadBefore: boolean, hasAfter: boolean): string {
+  return `Binary files ${hadBefore ? `a/${fileName}` : '/dev/null'} and ${hasAfter ? `b/${fileName}` : '/dev/null'} differ\n`;
 }

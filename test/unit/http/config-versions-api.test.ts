@@ -117,6 +117,22 @@ describe('fleet API: /configs/{name}/versions', () => {
     expect(shown.body.against).toBeNull();
   });
 
+  it('notes a changed content type on a line of its own, and a changed binary file as differing', async () => {
+    // Prepare
+    const { send } = setup();
+    const binary = (bytes: number[]) => Buffer.from(bytes).toString('base64');
+    await send('PUT', '/configs/mixed', { files: { 'a.conf': { content: 'same\n', contentType: 'text/plain' }, 'b.bin': { contentBase64: binary([0, 1]) } } });
+    await send('PUT', '/configs/mixed', { files: { 'a.conf': { content: 'same\n', contentType: 'text/x-custom' }, 'b.bin': { contentBase64: binary([0, 2]) } } });
+    const [newest] = (await send('GET', '/configs/mixed/versions')).body.versions;
+
+    // Act
+    const shown = await send('GET', `/configs/mixed/versions/${newest.hashUrl}`);
+
+    // Assess
+    expect(shown.body.changes.changed).toEqual(['a.conf', 'b.bin']);
+    expect(shown.body.diff).toBe('Content type of a.conf: text/plain -> text/x-custom\nBinary files a/b.bin and b/b.bin differ\n');
+  });
+
   it('accepts the hash as base64url, URL-encoded standard base64 or hex', async () => {
     // Prepare
     const { send, upload } = setup();
