@@ -46,5 +46,5 @@ export function createBackend(options: BackendOptions): Backend {
   };
   const api = createFleetApiRoutes(wiring);
   const endpoint = createAgentEndpoint({ ...wiring, extraRoutes: [api], ...(options.newInstanceUid ? { newInstanceUid: options.newInstanceUid } : {}) });
-  return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring), configBodies: endpoint.configBodies, presence: endpoint.presence };
+  return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring, 'local'), configBodies: endpoint.configBodies, presence: endpoint.presence };
 }

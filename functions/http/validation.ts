@@ -3,6 +3,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Env, MiddlewareHandler } from 'hono';
 import * as z from '../core/schema.js';
 import { isCanonicalInstanceUid } from '../core/instance-uid.js';
+import { parseConfigHash } from '../core/config-history.js';
 import { isValidName, isValidVersion } from '../core/names.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from '../core/bucket-layout.js';
 import type { ValidationIssue } from '../core/validation-text.js';
@@ -94,6 +95,11 @@ const PARAM_SCHEMAS: Record<PathParamKind, z.ZodMiniType<string, string>> = {
       z.transform((u: string) => u.toLowerCase()),
     )
     .check(z.refine(isCanonicalInstanceUid)),
+  // Handlers get the base64 form ConfigMeta uses, whichever form the URL had.
+  'config-hash': z.pipe(
+    z.string().check(z.refine((h) => parseConfigHash(h) !== undefined)),
+    z.transform((h: string) => parseConfigHash(h)!),
+  ),
 };
 
 type ParamInput<K extends string> = { param: Record<K, string> };
