@@ -70,6 +70,8 @@ export interface PresenceConfig {
   retentionSeconds: number;
   maxEntriesPerItem: number;
   maxBufferedEntries: number;
+  /** Messages closer together than this (the shortest poll interval) are a burst, not a poll interval. */
+  minIntervalSeconds: number;
 }
 
 /** Polls an agent may miss before it counts as stale. */
@@ -339,6 +341,7 @@ function presenceConfig(s: {
   expectedPollIntervalSeconds: number;
   heartbeatIdleSeconds: number;
   heartbeatPendingSeconds: number;
+  minPollIntervalSeconds: number;
 }): PresenceConfig {
   const windowMs = s.presenceWindowSeconds * 1000;
   const longestIntervalMs = Math.max(s.expectedPollIntervalSeconds, s.heartbeatIdleSeconds, s.heartbeatPendingSeconds) * 1000;
@@ -353,6 +356,7 @@ function presenceConfig(s: {
     // About 10 bytes an agent: a 200 KB item, half DynamoDB's limit.
     maxEntriesPerItem: 20_000,
     maxBufferedEntries: 100_000,
+    minIntervalSeconds: s.minPollIntervalSeconds,
   };
 }
 

@@ -4,7 +4,16 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { AGENT_STATE_PREFIX, ASSIGNMENTS_PREFIX, CERTIFICATES_PREFIX, CONFIGS_PREFIX, MANAGED_PREFIXES, PACKAGES_PREFIX, SETTINGS_PREFIX } from '../../functions/core/bucket-layout.js';
+import {
+  AGENT_STATE_PREFIX,
+  ASSIGNMENTS_PREFIX,
+  CERTIFICATES_PREFIX,
+  CONFIG_HISTORY_PREFIX,
+  CONFIGS_PREFIX,
+  MANAGED_PREFIXES,
+  PACKAGES_PREFIX,
+  SETTINGS_PREFIX,
+} from '../../functions/core/bucket-layout.js';
 
 /**
  * Top-level prefixes. In the operator's bucket: configs/, assignments/,
@@ -12,7 +21,8 @@ import { AGENT_STATE_PREFIX, ASSIGNMENTS_PREFIX, CERTIFICATES_PREFIX, CONFIGS_PR
  * (functions/core/bucket-layout.ts), packages/ holds package files that the
  * agent endpoint presigns. In the state bucket, which only the functions write:
  * agent-state/ holds status sections too large for an item (written by the
- * agent store, by content hash).
+ * agent store, by content hash); config-history/ holds the files of every
+ * recorded configuration version (written by the ingest, by content hash).
  */
 const PREFIX = {
   configs: CONFIGS_PREFIX,
@@ -21,6 +31,7 @@ const PREFIX = {
   settings: SETTINGS_PREFIX,
   certificates: CERTIFICATES_PREFIX,
   agentState: AGENT_STATE_PREFIX,
+  configHistory: CONFIG_HISTORY_PREFIX,
 } as const;
 
 /** What operators upload; the ingest function hears about every change under these. */
@@ -53,6 +64,8 @@ export interface DataAccess {
   readonly objects: readonly ObjectAccess[];
   /** ListBucket, allowed only for listings under these prefixes. */
   readonly list?: readonly string[];
+  /** ListBucket on the state bucket, only under these prefixes. */
+  readonly stateList?: readonly string[];
 }
 
 /** The public agent endpoint: one read and at most one write per poll, config bodies, large status sections. */
@@ -63,6 +76,8 @@ export const OPAMP_ACCESS: DataAccess = {
     // certificates are offered in connection settings (and may hold the CSR CA).
     { sid: 'ReadConfigsPackagesCertificates', actions: ['GetObject'], prefixes: [PREFIX.configs, PREFIX.packages, PREFIX.certificates] },
     { sid: 'ReadWriteAgentState', bucket: 'state', actions: ['GetObject', 'PutObject'], prefixes: [PREFIX.agentState] },
+    // Earlier configuration versions are served from their history copies.
+    { sid: 'ReadConfigHistory', bucket: 'state', actions: ['GetObject'], prefixes: [PREFIX.configHistory] },
   ],
 };
 
@@ -72,15 +87,26 @@ export const FLEET_API_ACCESS: DataAccess = {
   objects: [
     { sid: 'ManageFleetObjects', actions: ['GetObject', 'PutObject', 'DeleteObject'], prefixes: FLEET_PREFIXES },
     { sid: 'ReadAgentState', bucket: 'state', actions: ['GetObject'], prefixes: [PREFIX.agentState] },
+    // Version contents and diffs, and restores (which write them back to configs/).
+    { sid: 'ReadConfigHistory', bucket: 'state', actions: ['GetObject'], prefixes: [PREFIX.configHistory] },
   ],
   list: FLEET_PREFIXES,
 };
 
-/** Bucket notifications: reads what changed and records it in the table. */
+/**
+ * Bucket notifications: reads what changed and records it in the table; copies
+ * the files of each new configuration version to config-history/ (listing
+ * first: a copy that exists is not written again, and without ListBucket a
+ * missing key reads as access denied).
+ */
 export const INGEST_ACCESS: DataAccess = {
   table: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
-  objects: [{ sid: 'ReadFleetObjects', actions: ['GetObject'], prefixes: FLEET_PREFIXES }],
+  objects: [
+    { sid: 'ReadFleetObjects', actions: ['GetObject'], prefixes: FLEET_PREFIXES },
+    { sid: 'WriteConfigHistory', bucket: 'state', actions: ['PutObject'], prefixes: [PREFIX.configHistory] },
+  ],
   list: FLEET_PREFIXES,
+  stateList: [PREFIX.configHistory],
 };
 
 export interface DataStores {
@@ -118,6 +144,16 @@ export function grantDataAccess(grantee: IGrantable, stores: DataStores, access:
             actions: ['s3:ListBucket'],
             resources: [stores.bucket.bucketArn],
             conditions: { StringLike: { 's3:prefix': access.list.map((prefix) => `${prefix}*`) } },
+          }),
+        ]
+      : []),
+    ...(access.stateList
+      ? [
+          new PolicyStatement({
+            sid: 'ListStatePrefixes',
+            actions: ['s3:ListBucket'],
+            resources: [stores.stateBucket.bucketArn],
+            conditions: { StringLike: { 's3:prefix': access.stateList.map((prefix) => `${prefix}*`) } },
           }),
         ]
       : []),

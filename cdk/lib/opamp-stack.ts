@@ -124,7 +124,7 @@ export class OpampStack extends Stack {
     Validations.of(this.stateBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        "No server access logs: only the stack's own functions write here (objects named by content hash), through roles limited to agent-state/; CloudTrail data events cover audits without one more retained log bucket.",
+        "No server access logs: only the stack's own functions write here (objects named by content hash), through roles limited to agent-state/ and config-history/; CloudTrail data events cover audits without one more retained log bucket.",
     });
 
     const stores = { table: this.table, bucket: this.bucket, stateBucket: this.stateBucket };
@@ -260,7 +260,10 @@ export class OpampStack extends Stack {
     new CfnOutput(this, 'OpampUrl', { value: `${this.opampUrl.url}v1/opamp`, description: 'Agent endpoint (OpAMP over HTTP): point agents here' });
     new CfnOutput(this, FLEET_API_OUTPUT, { value: this.fleetApiUrl.url, description: 'Fleet API base URL (SigV4, service lambda): opampctl --stack reads it' });
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Upload configurations to configs/<name>/<file>' });
-    new CfnOutput(this, 'StateBucketName', { value: this.stateBucket.bucketName, description: 'Server-owned state (large status sections); written only by the functions, never sync to it' });
+    new CfnOutput(this, 'StateBucketName', {
+      value: this.stateBucket.bucketName,
+      description: 'Server-owned state (large status sections, configuration history); written only by the functions, never sync to it',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'FleetApiInvokePolicyArn', { value: operatorPolicy.managedPolicyArn, description: 'Attach to operators who use the fleet API' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });

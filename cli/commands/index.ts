@@ -6,6 +6,7 @@ import { auditCommands } from './audit.js';
 import { bucketCommands } from './bucket.js';
 import { certificateCommands } from './certificates.js';
 import { configCommands } from './configs.js';
+import { configHistoryCommands } from './config-history.js';
 import { consoleCommands } from './console.js';
 import { packageCommands } from './packages.js';
 import { rolloutCommands } from './rollouts.js';
@@ -16,6 +17,7 @@ import { tokenCommands } from './tokens.js';
 export const COMMANDS: readonly CommandSpec[] = [
   ...agentCommands,
   ...configCommands,
+  ...configHistoryCommands,
   ...assignmentCommands,
   ...rolloutCommands,
   ...packageCommands,

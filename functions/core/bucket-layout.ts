@@ -29,6 +29,12 @@ export const CERTIFICATES_PREFIX = 'certificates/';
  */
 export const AGENT_STATE_PREFIX = 'agent-state/';
 /**
+ * Also in the state bucket: every file of every recorded configuration
+ * version, by its SHA-256 (see core/config-history.ts), so that an earlier
+ * version can be served again after the operator's bucket changed.
+ */
+export const CONFIG_HISTORY_PREFIX = 'config-history/';
+/**
  * The agent itself is the package with the empty name (a top-level package).
  * Object keys cannot have an empty path segment, so the bucket spells it
  * `_agent`: packages/_agent/<version>/<file>.

@@ -59,7 +59,7 @@ export const DEFAULT_ASSIGNMENT_NAME = 'default';
 export interface ConfigFileMeta {
   /** Key in the AgentConfigMap (the object key below `configs/<name>/`). */
   fileName: string;
-  /** The object's key in the bucket. */
+  /** The object's key in the bucket (in the state bucket when `source` is `history`). */
   objectKey: string;
   /** SHA-256 of the content, hex. */
   sha256: string;
@@ -67,6 +67,8 @@ export interface ConfigFileMeta {
   contentType: string;
   /** The object version the metadata was read from, when the bucket is versioned. */
   versionId?: string | undefined;
+  /** `history`: a recorded version's copy in the state bucket (see core/config-history.ts), not the operator's object. */
+  source?: 'history' | undefined;
 }
 
 export interface ConfigMeta {

@@ -20,7 +20,7 @@ export function createAgentEndpoint(options: WiringOptions & { newInstanceUid?: 
   const { config, stores, telemetry } = options;
   const now = options.now ?? Date.now;
   const fleet = new FleetStateCache(stores.fleet, now, config.fleetRevalidateMs, telemetry);
-  const configBodies = new ConfigBodyCache(stores.objects, config.configCacheBytes);
+  const configBodies = new ConfigBodyCache(stores.objects, config.configCacheBytes, stores.stateObjects);
   // The token cache also serves deliverable tokens to rotation offers, whether or not agents must authenticate.
   const tokens = new AgentAuthenticator(stores.tokens, now, config.fleetRevalidateMs, telemetry);
   const agentAuth = config.agentAuth === 'token' ? tokens : undefined;

@@ -53,5 +53,5 @@ export function createBackend(options: BackendOptions): Backend {
   const rollouts = createRolloutEngine(wiring, new PresenceReader({ store: stores.presence, now, ...options.config.presence }));
   const api = createFleetApiRoutes(wiring, rollouts);
   const endpoint = createAgentEndpoint({ ...wiring, extraRoutes: [api], ...(options.newInstanceUid ? { newInstanceUid: options.newInstanceUid } : {}) });
-  return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring), configBodies: endpoint.configBodies, presence: endpoint.presence, rollouts };
+  return { app: endpoint.app, agents: stores.agents, ingest: createBucketIngest(wiring, 'local'), configBodies: endpoint.configBodies, presence: endpoint.presence, rollouts };
 }

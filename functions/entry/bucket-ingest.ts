@@ -2,7 +2,8 @@ import { BucketIngest } from '../service/bucket-ingest.js';
 import { createAuditTrail } from './stores.js';
 import type { WiringOptions } from './stores.js';
 
-export function createBucketIngest(options: WiringOptions): BucketIngest {
+/** `principal`: who changes are attributed to in configuration history (the local backend passes `local`). */
+export function createBucketIngest(options: WiringOptions, principal = 'bucket'): BucketIngest {
   const { config, stores, telemetry } = options;
   return new BucketIngest({
     objects: stores.objects,
@@ -13,5 +14,6 @@ export function createBucketIngest(options: WiringOptions): BucketIngest {
     rejectedKeys: stores.rejectedKeys,
     audit: createAuditTrail(options),
     principal: options.principal,
+    history: { store: stores.configHistory, state: stores.stateObjects, principal },
   });
 }

@@ -32,6 +32,7 @@ export function createFleetApiRoutes(options: WiringOptions, engine?: RolloutEng
       remoteConfig: config.core.remoteConfig,
       uploads: stores.signer,
       maxConfigFileBytes: config.maxConfigFileBytes,
+      history: { store: stores.configHistory, state: stores.stateObjects },
     }),
     actions: new AgentActions({ agents: stores.agents, now, ttlMs: config.commandTtlMs }),
     certificateHolders: { agents: stores.agents, now, warningMs: config.certificateExpiryWarningMs, liveness: config.liveness, presence },

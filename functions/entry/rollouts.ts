@@ -1,4 +1,5 @@
 import type { PresenceView } from '../core/presence.js';
+import { historicConfig } from '../service/config-history.js';
 import { RolloutEngine } from '../service/rollouts/rollout-engine.js';
 import { createAuditTrail } from './stores.js';
 import type { WiringOptions } from './stores.js';
@@ -15,5 +16,7 @@ export function createRolloutEngine(options: WiringOptions, presence?: { view():
     now: options.now ?? Date.now,
     telemetry,
     audit: createAuditTrail(options),
+    // Versions are served from their copies kept by content hash: a rollback works whatever the bucket holds now.
+    keptConfig: (name, hash) => historicConfig(stores.configHistory, name, hash),
   });
 }

@@ -1,6 +1,7 @@
 import type { StoreClients } from '../adapters/s3/s3-source.js';
 import { DynamoAgentStore } from '../adapters/dynamodb/agent-store.js';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-log.js';
+import { DynamoConfigHistoryStore } from '../adapters/dynamodb/config-history-store.js';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store.js';
 import { DynamoPresenceStore } from '../adapters/dynamodb/presence-store.js';
 import { DynamoRejectedKeyLog } from '../adapters/dynamodb/rejected-keys.js';
@@ -24,6 +25,9 @@ export function createStores(config: BackendConfig, clients: StoreClients, now: 
     rejectedKeys: new DynamoRejectedKeyLog(clients.dynamodb, config.tableName),
     audit: new DynamoAuditLog({ client: clients.dynamodb, tableName: config.tableName, retentionDays: config.auditRetentionDays, now }),
     objects: new S3ObjectStore(clients.s3, config.bucketName),
+    /** The server's state bucket as an object store: configuration history copies (config-history/). */
+    stateObjects: new S3ObjectStore(clients.s3, config.stateBucketName),
+    configHistory: new DynamoConfigHistoryStore(clients.dynamodb, config.tableName),
     signer: new S3UrlSigner(clients.s3, config.bucketName),
     // Only read when settings or the CSR CA name a secret; the SDK module is loaded then.
     secrets: new SecretsManagerReader(

@@ -40,7 +40,7 @@ export class HttpError extends Error {
 }
 
 /** What a path parameter names; each kind has its rule and its error code (`invalid-<kind>-name`, ...). */
-export type PathParamKind = 'config' | 'assignment' | 'settings' | 'certificate' | 'token' | 'package' | 'package-version' | 'instance-uid' | 'rollout-aspect' | 'rollout-action';
+export type PathParamKind = 'config' | 'assignment' | 'settings' | 'certificate' | 'token' | 'package' | 'package-version' | 'instance-uid' | 'config-hash' | 'rollout-aspect' | 'rollout-action';
 
 export const PARAM_RULE_TEXT: Record<PathParamKind, string> = {
   config: `config names are ${NAME_RULE_TEXT}`,
@@ -53,15 +53,16 @@ export const PARAM_RULE_TEXT: Record<PathParamKind, string> = {
   'instance-uid': 'instance uid must be a canonical UUID (8-4-4-4-12 hex digits)',
   'rollout-aspect': 'what the rollout moves: `config` or `packages`',
   'rollout-action': 'one of `pause`, `resume`, `abort` (roll back now) and `promote` (skip to 100 %)',
+  'config-hash': 'config hashes are 32 bytes in base64url (as the versions listing shows them), standard base64 (URL-encoded) or hex',
 };
 
 /** The edge's own errors, so that each code is spelled and worded once. */
 export const apiErrors = {
   /** A path parameter that breaks the rule of its kind; the message quotes it (escaped, cut when long). */
   invalidParam(kind: PathParamKind, value: string): HttpError {
-    const named = !['instance-uid', 'package-version', 'rollout-aspect', 'rollout-action'].includes(kind);
-    const code = named ? `invalid-${kind}-name` : `invalid-${kind}`;
-    const what = named ? `${kind} name` : kind.replace('-', ' ').replace('uid', 'uid');
+    const plain = ['instance-uid', 'package-version', 'config-hash', 'rollout-aspect', 'rollout-action'].includes(kind);
+    const code = plain ? `invalid-${kind}` : `invalid-${kind}-name`;
+    const what = plain ? kind.replace('-', ' ') : `${kind} name`;
     const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 60)}...` : value);
     return new HttpError(400, code, `${what} ${shown} is not valid: ${PARAM_RULE_TEXT[kind]}`);
   },

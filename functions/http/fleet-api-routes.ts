@@ -15,6 +15,7 @@ import { assignmentsApi } from './routes/assignments-api.js';
 import { bucketApi } from './routes/bucket-api.js';
 import { certificatesApi } from './routes/certificates-api.js';
 import { configsApi } from './routes/configs-api.js';
+import { configVersionsApi } from './routes/config-versions-api.js';
 import { packagesApi } from './routes/packages-api.js';
 import { settingsApi } from './routes/settings-api.js';
 import { tokensApi } from './routes/tokens-api.js';
@@ -79,6 +80,7 @@ export function fleetApiRoutes(services: FleetApiServices, options: FleetApiOpti
   if (certificateHolders) router.route('/certificates', certificateHoldersApi(certificateHolders));
   if (admin) {
     router.route('/configs', configsApi(admin, body));
+    if (admin.keepsHistory) router.route('/configs', configVersionsApi(admin));
     router.route('/assignments', assignmentsApi(admin, body));
     router.route('/packages', packagesApi(admin, body));
     router.route('/settings', settingsApi(admin, body));

@@ -7,6 +7,7 @@ import { auditQuery } from './routes/audit-api.js';
 import { deleteQuery, expiringQuery } from './routes/certificate-expiry-api.js';
 import { certificateBody } from './routes/certificates-api.js';
 import { configBody, configQuery } from './routes/configs-api.js';
+import { versionQuery, versionsQuery } from './routes/config-versions-api.js';
 import { uploadBody } from './routes/packages-api.js';
 import { createTokenBody, revokeQuery } from './routes/tokens-api.js';
 import { PARAM_RULE_TEXT } from './errors.js';
@@ -37,6 +38,7 @@ const uid = { instanceUid: 'instance-uid' } as const;
 const named = (kind: PathParamKind) => ({ name: kind });
 const pkg = { name: 'package', version: 'package-version' } as const;
 const rollout = { assignment: 'assignment', aspect: 'rollout-aspect' } as const;
+const version = { name: 'config', hash: 'config-hash' } as const;
 const ACCEPTED = 'accepted: takes effect once the bucket ingest recorded it';
 const INVALID = 'the request breaks a rule: a name, a parameter or the body';
 
@@ -101,6 +103,30 @@ export const FLEET_API_ROUTES: readonly RouteDoc[] = [
     summary: 'How far a configuration reached',
     params: named('config'),
     responses: { 200: 'the rollout', 400: INVALID, 404: 'no such configuration' },
+  },
+  {
+    method: 'get',
+    path: '/configs/{name}/versions',
+    summary: "A configuration's recorded versions, newest first, with what each changed",
+    params: named('config'),
+    query: versionsQuery,
+    responses: { 200: '{"name", "versions": [...], "nextCursor"?}', 400: INVALID, 404: 'no versions recorded for this name' },
+  },
+  {
+    method: 'get',
+    path: '/configs/{name}/versions/{hash}',
+    summary: "One version's files with their text, and a unified diff against the previous version (or ?against=)",
+    params: version,
+    query: versionQuery,
+    responses: { 200: 'the version', 400: INVALID, 404: 'no such version' },
+  },
+  {
+    method: 'post',
+    audit: { action: 'config.restore' },
+    path: '/configs/{name}/versions/{hash}/restore',
+    summary: 'Re-assign an earlier version: writes its files back to the bucket (and removes the others)',
+    params: version,
+    responses: { 202: ACCEPTED, 400: INVALID, 404: 'no such version' },
   },
   { method: 'get', path: '/assignments', summary: 'List assignments', responses: { 200: '{"assignments": [...]}' } },
   { method: 'get', path: '/assignments/{name}', summary: 'One assignment', params: named('assignment'), responses: { 200: 'the assignment', 400: INVALID, 404: 'no such assignment' } },

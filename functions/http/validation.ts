@@ -5,6 +5,7 @@ import { ROLLOUT_ACTIONS } from '../core/rollouts/control.js';
 import { ROLLOUT_ASPECTS } from '../core/rollouts/rollout.js';
 import * as z from '../core/schema.js';
 import { isCanonicalInstanceUid } from '../core/instance-uid.js';
+import { parseConfigHash } from '../core/config-history.js';
 import { isValidName, isValidVersion } from '../core/names.js';
 import { TOP_LEVEL_PACKAGE_FOLDER } from '../core/bucket-layout.js';
 import type { ValidationIssue } from '../core/validation-text.js';
@@ -98,6 +99,11 @@ const PARAM_SCHEMAS: Record<PathParamKind, z.ZodMiniType<string, string>> = {
     .check(z.refine(isCanonicalInstanceUid)),
   'rollout-aspect': z.string().check(z.refine((a) => (ROLLOUT_ASPECTS as readonly string[]).includes(a))),
   'rollout-action': z.string().check(z.refine((a) => (ROLLOUT_ACTIONS as readonly string[]).includes(a))),
+  // Handlers get the base64 form ConfigMeta uses, whichever form the URL had.
+  'config-hash': z.pipe(
+    z.string().check(z.refine((h) => parseConfigHash(h) !== undefined)),
+    z.transform((h: string) => parseConfigHash(h)!),
+  ),
 };
 
 type ParamInput<K extends string> = { param: Record<K, string> };

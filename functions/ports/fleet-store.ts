@@ -92,6 +92,8 @@ export interface FleetStore {
   /** Changes with every recorded change; what function instances revalidate their cache with. */
   generation(): Promise<string>;
   load(): Promise<FleetSnapshot>;
+  /** One configuration's recorded files (removed ones left out), read strongly consistent. */
+  configFiles(configName: string): Promise<ConfigFileRecord[]>;
   putConfigFile(file: ConfigFileRecord, order: IngestOrder): Promise<boolean>;
   removeConfigFile(configName: string, fileName: string, order: IngestOrder, now: number): Promise<boolean>;
   putAssignment(name: string, assignment: Omit<ConfigAssignment, 'error'>, order: IngestOrder, now: number, etag?: string): Promise<boolean>;

@@ -26,9 +26,11 @@ import type { CertificateRecord, FleetStore, IngestOrder } from '../ports/fleet-
 import type { ObjectStore } from '../ports/object-store.js';
 import type { RejectedKeyLog } from '../ports/rejected-keys.js';
 import type { AuditLog } from '../ports/audit-log.js';
-import { ingestChange, noting, recordChanges, rejectedKeyChange } from './ingest-changes.js';
+import { configsOf, ingestChange, noting, recordChanges, rejectedKeyChange } from './ingest-changes.js';
 import type { IngestChange } from './ingest-changes.js';
 import type { CertificateFileMeta } from '../core/fleet.js';
+import type { ConfigHistoryStore } from '../ports/config-history-store.js';
+import { recordConfigVersion } from './config-history.js';
 import { checkedCertificate, sameFiles } from './certificate-folder.js';
 
 /** The part of an S3 event notification record the ingest reads. */
@@ -52,6 +54,12 @@ export interface BucketIngestDeps {
   audit?: AuditLog | undefined;
   /** Who makes every change this ingest records (the local backend: `local`); else each event's principal. */
   principal?: string | undefined;
+  /**
+   * Where each configuration's versions are recorded (copies of the files go
+   * to `state`, the server's state bucket), and who is named as having made
+   * changes the ingest cannot attribute (`bucket`, `local`).
+   */
+  history?: { store: ConfigHistoryStore; state: ObjectStore; principal: string } | undefined;
 }
 
 /** `rejected`: under a managed prefix but against the rules: never read, and reported. */
@@ -75,6 +83,7 @@ export class BucketIngest {
   async handleEvent(records: readonly BucketEventRecord[]): Promise<IngestOutcome[]> {
     const outcomes: IngestOutcome[] = [];
     const rejected: RejectedKey[] = [];
+    const configs = new Set<string>();
     for (const record of records) {
       if (!/^Object(Created|Removed):/.test(record.eventName)) {
         outcomes.push('ignored');
@@ -93,9 +102,11 @@ export class BucketIngest {
       }
       changes.push(...report.slice(reported).map((r) => rejectedKeyChange(r.key, r.reason)));
       await recordChanges(this.deps.audit, changes, this.deps.principal ?? record.userIdentity?.principalId, this.deps.now());
+      for (const name of configsOf(changes)) configs.add(name);
     }
     await this.report(rejected);
     if (outcomes.includes('recorded')) await this.deps.fleet.bumpGeneration();
+    await this.recordHistory(configs);
     return outcomes;
   }
 
@@ -175,8 +186,24 @@ export class BucketIngest {
     }
     await this.report(rejected);
     if (changes.length > 0) await this.deps.fleet.bumpGeneration();
+    await this.recordHistory(configsOf(changes));
     await recordChanges(this.deps.audit, changes, this.deps.principal, this.deps.now());
     return changes.length;
+  }
+
+  /**
+   * Records the configurations' versions once every change of the batch is
+   * in (so a batch that changes several files records one version), after
+   * the fleet state moved on: a failure here leaves agents unaffected, and
+   * the retried event records the version.
+   */
+  private async recordHistory(configNames: ReadonlySet<string>): Promise<void> {
+    const history = this.deps.history;
+    if (!history) return;
+    for (const name of configNames) {
+      const outcome = await recordConfigVersion({ objects: this.deps.objects, state: history.state, fleet: this.deps.fleet, history: history.store, now: this.deps.now }, name, history.principal);
+      this.deps.telemetry.logger.debug('configuration history', { config: name, outcome });
+    }
   }
 
   /** Classifies a key, noting it in `rejected` when it breaks the rules. */

@@ -30,9 +30,14 @@ export class ConfigBodyCache {
   /** S3 reads made so far (for the benchmark). */
   reads = 0;
 
+  /**
+   * `objects` is the operator's bucket; `history` the state bucket, where
+   * files of recorded versions (`source: 'history'`) are kept.
+   */
   constructor(
     private readonly objects: ObjectStore,
     private readonly maxBytes: number,
+    private readonly history?: ObjectStore,
   ) {}
 
   async load(config: ConfigMeta): Promise<AgentConfigMap> {
@@ -54,7 +59,9 @@ export class ConfigBodyCache {
     const files = await Promise.all(
       config.files.map(async (file) => {
         this.reads++;
-        const object = await this.objects.getObject(file.objectKey, file.versionId);
+        const store = file.source === 'history' ? this.history : this.objects;
+        if (!store) throw new Error(`configuration ${config.name}: ${file.objectKey} is a history copy, and no state bucket is wired`);
+        const object = await store.getObject(file.objectKey, file.versionId);
         if (!object || sha256(object.bytes).toString('hex') !== file.sha256) {
           throw new ConfigContentChangedError(config.name, file.objectKey);
         }

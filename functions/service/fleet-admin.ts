@@ -7,6 +7,8 @@ import type { AssignmentView } from './admin/assignments.js';
 import * as certificates from './admin/certificates.js';
 import type { CertificateAccepted, CertificateView } from './admin/certificates.js';
 import * as configs from './admin/configs.js';
+import * as versions from './admin/config-versions.js';
+import type { VersionDetailView, VersionListView } from './admin/config-versions.js';
 import type { ConfigView, RolloutView, UploadedFile } from './admin/configs.js';
 import type { AdminDeps } from './admin/deps.js';
 import * as packages from './admin/packages.js';
@@ -19,6 +21,7 @@ export type { AssignmentView } from './admin/assignments.js';
 export type { CertificateAccepted, CertificateView } from './admin/certificates.js';
 export type { ConfigFileView, ConfigView, RolloutAgentView, RolloutBucket, RolloutView, UploadedFile } from './admin/configs.js';
 export type { AdminDeps } from './admin/deps.js';
+export type { VersionDetailView, VersionFileView, VersionListView, VersionSummaryView } from './admin/config-versions.js';
 export { InvalidInputError, NotFoundError } from './admin/deps.js';
 export type { PackageRolloutView, PackageUploadUrls, PackageVersionView } from './admin/packages.js';
 export type { SettingsView } from './admin/settings.js';
@@ -48,6 +51,24 @@ export class FleetAdmin {
 
   deleteConfig(name: string): Promise<void> {
     return configs.deleteConfig(this.deps, name);
+  }
+
+  /** Whether configuration history is wired (its routes are served only then). */
+  get keepsHistory(): boolean {
+    return this.deps.history !== undefined;
+  }
+
+  listVersions(name: string, options: { limit: number; cursor?: string | undefined }): Promise<VersionListView> {
+    return versions.listVersions(this.deps, name, options);
+  }
+
+  /** `hash` and `against` in base64. */
+  getVersion(name: string, hash: string, against?: string): Promise<VersionDetailView> {
+    return versions.getVersion(this.deps, name, hash, against);
+  }
+
+  restoreVersion(name: string, hash: string): Promise<{ name: string; hash: string }> {
+    return versions.restoreVersion(this.deps, name, hash);
   }
 
   rollout(configName: string): Promise<RolloutView> {

@@ -1,6 +1,7 @@
 import { UNKNOWN_PRINCIPAL } from '../core/audit.js';
 import type { AuditEntry } from '../core/audit.js';
 import type { AuditLog } from '../ports/audit-log.js';
+import { classifyObjectKey } from '../core/bucket-layout.js';
 
 /** One change the bucket ingest recorded; who made it comes from the event. */
 export type IngestChange = Pick<AuditEntry, 'action' | 'target' | 'result' | 'message'>;
@@ -30,4 +31,15 @@ export async function noting(write: Promise<boolean>, changes: IngestChange[], c
   const written = await write;
   if (written) changes.push(change);
   return written;
+}
+
+/** The configurations whose files the changes recorded or removed. */
+export function configsOf(changes: readonly IngestChange[]): Set<string> {
+  const names = new Set<string>();
+  for (const change of changes) {
+    if (!change.action.startsWith('config-file.')) continue;
+    const target = classifyObjectKey(change.target);
+    if (target.kind === 'config-file') names.add(target.configName);
+  }
+  return names;
 }

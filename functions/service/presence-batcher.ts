@@ -24,6 +24,12 @@ export interface PresenceBatcherOptions {
   retentionSeconds: number;
   /** A failed write is tried again on the first poll after this long. */
   retryAfterMs?: number;
+  /**
+   * Messages closer together than this are a burst (a status report sent
+   * right after applying a configuration), not the agent's poll interval:
+   * learning it would make the agent look silent after one missed second.
+   */
+  minIntervalSeconds?: number;
   instanceId?: string;
   telemetry?: Telemetry;
 }
@@ -83,7 +89,8 @@ export class PresenceBatcher {
     const before = this.buffer.get(key);
     const lastAt = before?.seenAt ?? this.previous.get(key);
     const observed = lastAt !== undefined && at > lastAt ? Math.round((at - lastAt) / 1000) : 0;
-    const intervalSeconds = steeredSeconds && steeredSeconds > 0 ? steeredSeconds : observed > 0 && observed <= MAX_OBSERVED_INTERVAL_SECONDS ? observed : (before?.intervalSeconds ?? 0);
+    const cadence = observed > 0 && observed >= (this.options.minIntervalSeconds ?? 0) && observed <= MAX_OBSERVED_INTERVAL_SECONDS;
+    const intervalSeconds = steeredSeconds && steeredSeconds > 0 ? steeredSeconds : cadence ? observed : (before?.intervalSeconds ?? 0);
     const { windowMs, maxHoldMs } = this.options;
     const hold = Math.min(maxHoldMs, Math.max(windowMs, intervalSeconds * 1000));
     // The earliest unwritten sighting decides when the batch is due.

@@ -4,7 +4,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sectionBlobKey } from '../../functions/adapters/dynamodb/agent-store.js';
-import { AGENT_STATE_PREFIX, MANAGED_PREFIXES } from '../../functions/core/bucket-layout.js';
+import { AGENT_STATE_PREFIX, CONFIG_HISTORY_PREFIX, MANAGED_PREFIXES } from '../../functions/core/bucket-layout.js';
 import { FLEET_API_OUTPUT, METRICS_NAMESPACE, SERVICE_NAMES } from '../../functions/core/service-names.js';
 import { MAX_DEADLINE_SECONDS } from '../../functions/config.js';
 import type { OpampFunction } from '../../cdk/lib/opamp-function.js';
@@ -222,6 +222,7 @@ describe('IAM', () => {
         Resource: [objectsUnder('certificates/'), objectsUnder('configs/'), objectsUnder('packages/')],
       },
       { Sid: 'ReadWriteAgentState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: stateObjectsUnder('agent-state/') },
+      { Sid: 'ReadConfigHistory', Effect: 'Allow', Action: 's3:GetObject', Resource: stateObjectsUnder('config-history/') },
       {
         Sid: 'ReadOpampSecrets',
         Effect: 'Allow',
@@ -249,11 +250,12 @@ describe('IAM', () => {
         Resource: [objectsUnder('assignments/'), objectsUnder('certificates/'), objectsUnder('configs/'), objectsUnder('packages/'), objectsUnder('settings/')],
       },
       { Sid: 'ReadAgentState', Effect: 'Allow', Action: 's3:GetObject', Resource: stateObjectsUnder('agent-state/') },
+      { Sid: 'ReadConfigHistory', Effect: 'Allow', Action: 's3:GetObject', Resource: stateObjectsUnder('config-history/') },
       listPrefixes(),
     ]);
   });
 
-  it('the ingest function reads the fleet objects, writes fleet metadata, and may send failures to its queue', () => {
+  it('the ingest function reads the fleet objects, writes fleet metadata, copies configuration versions to config-history/, and may send failures to its queue', () => {
     expect(roleStatements(stack.ingestFunction)).toEqual([
       { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(ids.queue, 'Arn') },
       logStatement(stack.ingestFunction),
@@ -269,7 +271,15 @@ describe('IAM', () => {
         Action: 's3:GetObject',
         Resource: [objectsUnder('assignments/'), objectsUnder('certificates/'), objectsUnder('configs/'), objectsUnder('packages/'), objectsUnder('settings/')],
       },
+      { Sid: 'WriteConfigHistory', Effect: 'Allow', Action: 's3:PutObject', Resource: stateObjectsUnder('config-history/') },
       listPrefixes(),
+      {
+        Sid: 'ListStatePrefixes',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: getAtt(ids.stateBucket, 'Arn'),
+        Condition: { StringLike: { 's3:prefix': ['config-history/*'] } },
+      },
     ]);
   });
 
@@ -289,17 +299,18 @@ describe('IAM', () => {
     const listed = statements.filter((st) => st.Sid === 'ListFleetPrefixes').map((st) => (st.Condition as { StringLike: { 's3:prefix': string[] } }).StringLike['s3:prefix']);
 
     expect(grantedUnder(ids.bucket)).toEqual([...MANAGED_PREFIXES].sort());
-    expect(grantedUnder(ids.stateBucket)).toEqual([AGENT_STATE_PREFIX]);
+    expect(grantedUnder(ids.stateBucket)).toEqual([AGENT_STATE_PREFIX, CONFIG_HISTORY_PREFIX]);
     expect(listed).toEqual([MANAGED_PREFIXES.map((prefix) => `${prefix}*`), MANAGED_PREFIXES.map((prefix) => `${prefix}*`)]);
     expect(sectionBlobKey('health', 'abc').startsWith(AGENT_STATE_PREFIX)).toBe(true);
   });
 
-  it("gives nothing in the operator's bucket to server state, and nothing in the state bucket to the ingest function", () => {
+  it("gives nothing in the operator's bucket to server state, and the ingest function nothing in the state bucket but config-history/", () => {
     const statements = [stack.opampFunction, stack.apiFunction, stack.ingestFunction].flatMap((fn) => roleStatements(fn).map((st) => ({ fn, st })));
     const onState = statements.filter(({ st }) => JSON.stringify(st.Resource).includes(`"${ids.stateBucket}"`));
 
     expect(JSON.stringify(statements.filter(({ st }) => JSON.stringify(st.Resource).includes(`"${ids.bucket}"`)).map(({ st }) => st))).not.toContain('agent-state');
-    expect(onState.map(({ fn }) => fn)).toEqual([stack.opampFunction, stack.apiFunction]);
+    expect(onState.filter(({ fn }) => fn !== stack.ingestFunction).map(({ fn }) => fn)).toEqual([stack.opampFunction, stack.opampFunction, stack.apiFunction, stack.apiFunction]);
+    expect(JSON.stringify(onState.filter(({ fn }) => fn === stack.ingestFunction).map(({ st }) => st))).not.toContain('agent-state');
     expect(onState.flatMap(({ st }) => [st.Action].flat())).not.toContain('s3:DeleteObject');
   });
 

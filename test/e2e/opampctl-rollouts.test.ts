@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/opampctl.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
-import { pollRound, SimulatedCollector } from '../support/simulated-fleet.js';
+import { pollRound, SimulatedCollector, UNSTEERED } from '../support/simulated-fleet.js';
 
 describe('opampctl and staged rollouts', () => {
   let backend: TestBackend;
   let fleet: SimulatedCollector[];
 
   beforeAll(async () => {
-    backend = await startTestBackend({ OPAMP_FLEET_REVALIDATE_SECONDS: '0', OPAMP_EXPECTED_POLL_INTERVAL_SECONDS: '3600' });
-    fleet = Array.from({ length: 10 }, () => new SimulatedCollector(backend.opampUrl, { 'service.name': 'checkout' }));
+    backend = await startTestBackend({ OPAMP_FLEET_REVALIDATE_SECONDS: '0', OPAMP_EXPECTED_POLL_INTERVAL_SECONDS: '3600', ...UNSTEERED });
+    fleet = Array.from({ length: 10 }, () => new SimulatedCollector(backend.opampUrl, { 'service.name': 'checkout' }, undefined, () => backend.clock.advance(1_000)));
     for (const collector of fleet) await collector.agent.sendFullReport();
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bucketClient, uploadObject } from '../support/bucket.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
-import { pollRound, SimulatedCollector } from '../support/simulated-fleet.js';
+import { pollRound, SimulatedCollector, UNSTEERED } from '../support/simulated-fleet.js';
 
 const BUCKET = 'opamp-local';
 const FLEET_SIZE = 20;
@@ -17,13 +17,17 @@ describe('staged, health-gated rollouts', () => {
 
   beforeEach(async () => {
     // Nobody goes silent in these tests unless a test says so; the fleet cache revalidates on every poll.
-    backend = await startTestBackend({ OPAMP_FLEET_REVALIDATE_SECONDS: '0', OPAMP_EXPECTED_POLL_INTERVAL_SECONDS: '3600' });
+    // Time passes a second per message, so agents poll about every 20 to 60 s.
+    backend = await startTestBackend({ OPAMP_FLEET_REVALIDATE_SECONDS: '0', OPAMP_EXPECTED_POLL_INTERVAL_SECONDS: '3600', ...UNSTEERED });
     s3 = bucketClient(backend.s3Endpoint);
     fleet = Array.from(
       { length: FLEET_SIZE },
       () =>
-        new SimulatedCollector(backend.opampUrl, { 'service.name': 'checkout' }, (text) =>
-          text.includes('broken') ? { status: 'failed', message: 'unknown exporter "broken"' } : { status: 'applied' },
+        new SimulatedCollector(
+          backend.opampUrl,
+          { 'service.name': 'checkout' },
+          (text) => (text.includes('broken') ? { status: 'failed', message: 'unknown exporter "broken"' } : { status: 'applied' }),
+          () => backend.clock.advance(1_000),
         ),
     );
     for (const collector of fleet) await collector.agent.sendFullReport();
@@ -43,15 +47,20 @@ describe('staged, health-gated rollouts', () => {
     return body;
   }
   const rollout = () => api('GET', '/rollouts/checkout/config');
-  /** Time passes for the bake, and the scheduled evaluation looks (twice: once to see the step good, once after the bake). */
+  /** Agents keep polling while `ms` pass (each round takes the fleet about 20 s). */
+  async function passTime(ms: number): Promise<void> {
+    const end = backend.clock.now() + ms;
+    while (backend.clock.now() < end) expect((await pollRound(fleet)).size).toBe(0);
+  }
+  /** The scheduled evaluation sees the step good, then looks again during and after its bake time while agents keep polling. */
   async function bake(): Promise<void> {
     await backend.rollouts.tick();
     const before = await rollout();
-    backend.clock.advance((BAKE_SECONDS / 2) * 1000);
+    await passTime((BAKE_SECONDS / 2) * 1000);
     await backend.rollouts.tick();
     // Half the bake time is not enough.
     expect((await rollout()).step).toBe(before.step);
-    backend.clock.advance((BAKE_SECONDS / 2) * 1000 + 1);
+    await passTime((BAKE_SECONDS / 2) * 1000);
     await backend.rollouts.tick();
   }
   /** Brings every agent onto `text` through a promoted rollout. */
@@ -109,6 +118,37 @@ describe('staged, health-gated rollouts', () => {
     expect(seen).toEqual(
       expect.arrayContaining(['rollout.start rollout-engine ok', 'rollout.pause rollout-engine ok', 'rollout.pause local refused', 'rollout.resume local ok', 'rollout.abort local ok']),
     );
+  });
+
+  it('rolls back under onFailure rollback: agents that moved get the previous configuration back, from history, and apply it', async () => {
+    await upload('configs/checkout/collector.yaml', 'receivers: {v: 1}\n');
+    await upload('assignments/checkout.json', JSON.stringify({ config: 'checkout', selector: 'service.name=checkout', rollout: { ...POLICY, onFailure: 'rollback' } }));
+    await api('POST', '/rollouts/checkout/config/promote');
+    await pollRound(fleet);
+    // The bucket object is overwritten: the previous version lives on only in the history copies.
+    await upload('configs/checkout/collector.yaml', 'receivers: {v: 2}\n');
+    const first = await pollRound(fleet);
+    const moved = [...first.keys()];
+    expect(moved).toHaveLength(2);
+    // One of the first wave applies the new version, then turns unhealthy.
+    moved[0]!.healthy = false;
+    await pollRound(fleet);
+    await backend.rollouts.tick();
+    const rolledBack = await rollout();
+    expect(rolledBack).toMatchObject({ state: 'rolled-back', failedCount: 1 });
+    expect(rolledBack.failed[0]).toMatchObject({ instanceUid: moved[0]!.uid, reason: 'unhealthy after applying' });
+
+    moved[0]!.healthy = true;
+    const back = await pollRound(fleet);
+    expect([...back.keys()].sort()).toEqual([...moved].sort());
+    expect([...back.values()]).toEqual(['receivers: {v: 1}\n', 'receivers: {v: 1}\n']);
+    expect(fleet.every((c) => c.running?.text === 'receivers: {v: 1}\n')).toBe(true);
+    // They report APPLIED for the previous version, and nothing is offered again.
+    expect((await pollRound(fleet)).size).toBe(0);
+    // Time passes between polls: nobody was asked for its full state again.
+    expect(fleet.map((c) => c.fullStateRequests)).toEqual(fleet.map(() => 0));
+    const view = await api('GET', '/configs/checkout/rollout');
+    expect(view).toMatchObject({ matched: 20 });
   });
 
   it('shows rollouts in the console, with progress, the reason for a pause, and actions that reach the API', async () => {

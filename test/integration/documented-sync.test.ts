@@ -135,7 +135,7 @@ describe('the documented GitOps sync, with --delete', () => {
     );
   });
 
-  it("keeps every object the server writes out of the operator's bucket, so that even a sync of its root with --delete cannot reach agent state", async () => {
+  it("keeps every object the server writes out of the operator's bucket, so that even a sync of its root with --delete cannot reach agent state or configuration history", async () => {
     // Prepare
     const agent = new ScriptedAgent(backend.opampUrl, {
       report: (uid, seq) => fullReport(uid, seq, { effectiveConfig: effectiveConfig({ 'collector.yaml': LARGE_CONFIG }) }),
@@ -143,6 +143,7 @@ describe('the documented GitOps sync, with --delete', () => {
     await agent.sendFullReport();
     const before = await storedState(agent.uidText);
     const unknownToTheLayout = (await bucketKeys(bucket)).filter((key) => classifyObjectKey(key).kind === 'ignored');
+    const historyCopies = (await bucketKeys(stateBucketName)).filter((key) => key.startsWith('config-history/'));
 
     // Act: the broadest thing an operator could run against their bucket.
     await sync([parseSyncCommand('aws s3 sync ./fleet s3://<bucket>/ --delete')]);
@@ -151,7 +152,10 @@ describe('the documented GitOps sync, with --delete', () => {
     expect(unknownToTheLayout).toEqual([]);
     const state = await bucketKeys(stateBucketName);
     expect(state.length).toBeGreaterThan(0);
-    expect(state.every((key) => key.startsWith('agent-state/'))).toBe(true);
+    expect(state.every((key) => key.startsWith('agent-state/') || key.startsWith('config-history/'))).toBe(true);
+    // Earlier configuration versions stay servable whatever the sync removed.
+    expect(historyCopies.length).toBeGreaterThan(0);
+    expect(state).toEqual(expect.arrayContaining(historyCopies));
     expect(await storedState(agent.uidText)).toEqual(before);
     expect(before.effectiveConfig).not.toBeNull();
   });

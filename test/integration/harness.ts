@@ -8,6 +8,8 @@ import { inject } from 'vitest';
 import { createAwsClients } from '../../functions/adapters/aws-clients.js';
 import type { AwsClients } from '../../functions/adapters/aws-clients.js';
 import { DynamoAgentStore } from '../../functions/adapters/dynamodb/agent-store.js';
+import { DynamoConfigHistoryStore } from '../../functions/adapters/dynamodb/config-history-store.js';
+import { S3ObjectStore } from '../../functions/adapters/s3/object-store.js';
 import { S3BlobStore } from '../../functions/adapters/s3/blob-store.js';
 import type { AgentRecord } from '../../functions/core/agent-record.js';
 import { ensureBucket, ensureTable } from '../../functions/local/provision.js';
@@ -34,6 +36,10 @@ export interface Stores {
   stateBucketName: string;
   blobs: S3BlobStore;
   agents: DynamoAgentStore;
+  /** The operator's bucket and the state bucket as object stores. */
+  objects: S3ObjectStore;
+  stateObjects: S3ObjectStore;
+  configHistory: DynamoConfigHistoryStore;
 }
 
 /** A fresh table, operator bucket and state bucket, and the adapters over them. */
@@ -52,7 +58,10 @@ export async function provisionStores(options: { inlineSectionLimitBytes?: numbe
     blobs,
     ...(options.inlineSectionLimitBytes !== undefined ? { inlineSectionLimitBytes: options.inlineSectionLimitBytes } : {}),
   });
-  return { clients, tableName, bucketName, stateBucketName, blobs, agents };
+  const objects = new S3ObjectStore(clients.s3, bucketName);
+  const stateObjects = new S3ObjectStore(clients.s3, stateBucketName);
+  const configHistory = new DynamoConfigHistoryStore(clients.dynamodb, tableName);
+  return { clients, tableName, bucketName, stateBucketName, blobs, agents, objects, stateObjects, configHistory };
 }
 
 /** Counts the commands a client sends, by command name (e.g. 'PutItemCommand'). */

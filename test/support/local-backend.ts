@@ -43,6 +43,8 @@ export async function startTestBackend(
     ephemeral: true,
     telemetry: options.telemetry ?? NO_TELEMETRY,
     now: clock.now,
+    // Tests evaluate staged rollouts themselves (backend.rollouts.tick()), when they choose.
+    rolloutIntervalMs: 3_600_000,
     ...(options.idleConnectionMs !== undefined ? { idleConnectionMs: options.idleConnectionMs } : {}),
     // `env` secret references read the test's settings, not the machine's environment.
     localEnv: env,

@@ -3,6 +3,13 @@ import { RemoteConfigStatuses, RemoteConfigStatusSchema } from '../../functions/
 import { COLLECTOR_CAPS, description, fullReport, health } from './messages.js';
 import { ScriptedAgent } from './scripted-agent.js';
 
+/**
+ * Settings under which the server does not steer poll intervals: simulated
+ * collectors poll when the test says, and liveness is judged against the
+ * expected interval alone.
+ */
+export const UNSTEERED = { OPAMP_HEARTBEAT_IDLE_SECONDS: '0', OPAMP_HEARTBEAT_PENDING_SECONDS: '0' } as const;
+
 /** How a simulated Collector takes a configuration: by its text. */
 export type ConfigVerdict = (text: string) => { status: 'applied' | 'failed'; message?: string };
 
@@ -24,9 +31,13 @@ export class SimulatedCollector {
     endpoint: string,
     attributes: Record<string, string>,
     public verdict: ConfigVerdict = () => ({ status: 'applied' }),
+    /** Called before every message (time passes between polls on a test clock). */
+    beforeSend?: () => void,
   ) {
+    // A full report carries what the collector runs and its health, as the Go client's does.
     this.agent = new ScriptedAgent(endpoint, {
-      report: (uid, seq) => fullReport(uid, seq, { capabilities: COLLECTOR_CAPS, agentDescription: description(attributes), health: health(true) }),
+      ...(beforeSend ? { beforeSend } : {}),
+      report: (uid, seq) => fullReport(uid, seq, { capabilities: COLLECTOR_CAPS, agentDescription: description(attributes), health: health(this.healthy), ...this.status() }),
     });
   }
 
@@ -34,18 +45,36 @@ export class SimulatedCollector {
     return this.agent.uidText;
   }
 
-  /** One poll: reports, and takes what the reply offers. Returns the offered text, if any. */
+  /** Full-state reports the server asked for, in all. */
+  fullStateRequests = 0;
+
+  /**
+   * One poll: reports, takes what the reply offers, answers a request for
+   * its full state at once, and reports on an offer at once (as the
+   * Collector does after applying). Returns the last offered text, if any.
+   */
   async poll(): Promise<string | undefined> {
-    const result = await this.agent.send({
-      capabilities: COLLECTOR_CAPS,
-      health: health(this.healthy),
-      ...(this.lastReport
-        ? { remoteConfigStatus: create(RemoteConfigStatusSchema, { lastRemoteConfigHash: this.lastReport.hash, status: this.lastReport.status, errorMessage: this.lastReport.message }) }
-        : {}),
-    });
-    if (result.status !== 200) throw new Error(`poll answered ${result.status}`);
-    if (await this.agent.honourFlags(result)) return undefined;
-    const offered = result.reply?.remoteConfig;
+    let result = await this.agent.send({ capabilities: COLLECTOR_CAPS, health: health(this.healthy), ...this.status() });
+    let offeredText: string | undefined;
+    for (let exchanges = 0; exchanges < 5; exchanges++) {
+      if (result.status !== 200) throw new Error(`poll answered ${result.status}`);
+      const text = this.take(result.reply?.remoteConfig);
+      offeredText = text ?? offeredText;
+      const full = await this.agent.honourFlags(result);
+      if (full) {
+        this.fullStateRequests++;
+        result = full;
+      } else if (text !== undefined) {
+        result = await this.agent.send({ capabilities: COLLECTOR_CAPS, health: health(this.healthy), ...this.status() });
+      } else {
+        break;
+      }
+    }
+    return offeredText;
+  }
+
+  /** Applies (or refuses) an offered configuration; returns its text. */
+  private take(offered: { configHash: Uint8Array; config?: { configMap: Record<string, { body: Uint8Array }> } | undefined } | undefined): string | undefined {
     if (!offered) return undefined;
     const text = Object.values(offered.config?.configMap ?? {})
       .map((f) => new TextDecoder().decode(f.body))
@@ -58,13 +87,12 @@ export class SimulatedCollector {
     } else {
       this.lastReport = { hash: offered.configHash, status: RemoteConfigStatuses.RemoteConfigStatuses_FAILED, message: verdict.message ?? 'refused' };
     }
-    // It reports at once, as the Collector does after applying.
-    await this.agent.send({
-      capabilities: COLLECTOR_CAPS,
-      health: health(this.healthy),
-      remoteConfigStatus: create(RemoteConfigStatusSchema, { lastRemoteConfigHash: this.lastReport.hash, status: this.lastReport.status, errorMessage: this.lastReport.message }),
-    });
     return text;
+  }
+
+  private status() {
+    const last = this.lastReport;
+    return last ? { remoteConfigStatus: create(RemoteConfigStatusSchema, { lastRemoteConfigHash: last.hash, status: last.status, errorMessage: last.message }) } : {};
   }
 }
 

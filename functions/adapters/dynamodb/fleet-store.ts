@@ -78,6 +78,14 @@ export class DynamoFleetStore implements FleetStore {
     };
   }
 
+  async configFiles(configName: string): Promise<ConfigFileRecord[]> {
+    const files: ConfigFileRecord[] = [];
+    for await (const item of queryPartition(this.client, { table: this.table, pk: FLEET_PARTITION, skPrefix: configFileSortKey(configName, '') })) {
+      if (!item.removed?.BOOL) files.push(itemToConfigFile(item));
+    }
+    return files;
+  }
+
   async putConfigFile(file: ConfigFileRecord, order: IngestOrder): Promise<boolean> {
     const item: Item = {
       pk: { S: FLEET_PARTITION },

@@ -19,6 +19,9 @@
  *   auth                    token#<name>        one agent token (its SHA-256; the token itself
  *                                               only for a deliverable token)
  *   bucket                  rejected-keys       the latest bucket keys the ingest rejected, and why
+ *   confighist#<name>       v#<sequence>        one recorded version of a configuration (hash, time,
+ *                                               principal, files); sequence numbers order them
+ *   confighist#<name>       h#<hash>            the same version found by its config hash
  *   presence#<window>       <instance>#<seq>    one batch of agents a function instance answered
  *                                               (window: its start in unix seconds; packed keys and
  *                                               times, see core/presence.ts; kept briefly by TTL)
@@ -41,6 +44,15 @@ export const packageVersionSortKey = (name: string, version: string) => `package
 export const settingsSortKey = (name: string) => `settings#${name}`;
 export const certificateSortKey = (name: string) => `certificate#${name}`;
 export const rolloutSortKey = (assignment: string, aspect: string) => `rollout#${assignment}#${aspect}`;
+
+/**
+ * Each configuration's history in a partition of its own: never in the fleet
+ * partition, which every function instance reads whole.
+ */
+export const configHistoryPartition = (configName: string) => `confighist#${configName}`;
+export const CONFIG_VERSION_PREFIX = 'v#';
+export const configVersionSortKey = (sequence: number) => `${CONFIG_VERSION_PREFIX}${String(sequence).padStart(12, '0')}`;
+export const configHashSortKey = (hash: string) => `h#${hash}`;
 
 export const presencePartition = (windowStartMs: number) => `presence#${Math.floor(windowStartMs / 1000)}`;
 export const presenceSortKey = (instanceId: string, sequence: number) => `${instanceId}#${String(sequence).padStart(10, '0')}`;

@@ -42,6 +42,10 @@ export class MemoryFleetStore implements FleetStore {
     };
   }
 
+  async configFiles(configName: string): Promise<ConfigFileRecord[]> {
+    return records(this.files).filter((f) => f.configName === configName);
+  }
+
   async putConfigFile(file: ConfigFileRecord, order: IngestOrder): Promise<boolean> {
     return ordered(this.files, `${file.configName}#${file.fileName}`, order, () => structuredClone(file));
   }

@@ -1,6 +1,7 @@
 import { RejectedRequestError } from '../../core/errors.js';
 import type { RemoteConfigPolicy } from '../../core/remote-config.js';
 import type { AgentStore } from '../../ports/agent-store.js';
+import type { ConfigHistoryStore } from '../../ports/config-history-store.js';
 import type { FleetStore } from '../../ports/fleet-store.js';
 import type { ObjectStore, UploadUrlSigner } from '../../ports/object-store.js';
 
@@ -14,6 +15,8 @@ export interface AdminDeps {
   uploads?: UploadUrlSigner;
   /** The ingest refuses larger configuration files, so an upload of one is refused at once. */
   maxConfigFileBytes?: number;
+  /** Recorded configuration versions, and the state bucket holding their files' copies. */
+  history?: { store: ConfigHistoryStore; state: ObjectStore };
 }
 
 /** The request names something that cannot exist (a file name the bucket layout cannot hold, ...). */

@@ -18,7 +18,7 @@ describe('opampctl command table', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"tokens":[],"name":"t","agents":[],"id":"1","expiresAt":"x"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"tokens":[],"name":"t","agents":[],"versions":[],"id":"1","expiresAt":"x"}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -48,6 +48,8 @@ describe('opampctl command table', () => {
     ['a group word alone', ['token'], /^token takes create, agents, revoke$/],
     ['an unknown command', ['frobnicate'], /^unknown command "frobnicate"/],
     ['a --wait that is not a number', ['tokens', '--wait', 'soon'], /^--wait takes a number of seconds$/],
+    ['a config hash that is no hash', ['config', 'diff', 'web', 'abc'], /^"abc" is not a config hash/],
+    ['a history limit below 1', ['config', 'history', 'web', '--limit', '0'], /^--limit takes a positive integer$/],
   ])('refuses %s as a usage error, sending nothing', async (_what, args, message) => {
     // Act
     const error = await main([...args, '--api', url], () => {}).then(
@@ -77,8 +79,16 @@ describe('opampctl command table', () => {
     await run('token', 'revoke', 'old', '--force');
     await run('agents', '--selector', 'service.name=checkout', '--token', 'fleet', '--limit', '5');
 
+    await run('config', 'diff', 'web', `${'+/'.repeat(21)}A=`, '--against', 'a'.repeat(64));
+    await run('config', 'history', 'web', '--limit', '3');
+
     // Assess
-    expect(requests).toEqual(['DELETE /api/v1/tokens/old?force=true', 'GET /api/v1/agents?selector=service.name%3Dcheckout&token=fleet&limit=5']);
+    expect(requests).toEqual([
+      'DELETE /api/v1/tokens/old?force=true',
+      'GET /api/v1/agents?selector=service.name%3Dcheckout&token=fleet&limit=5',
+      `GET /api/v1/configs/web/versions/${'%2B%2F'.repeat(21)}A%3D?against=${'a'.repeat(64)}`,
+      'GET /api/v1/configs/web/versions?limit=3',
+    ]);
   });
 
   it('carries the usage of the command that was misused', async () => {

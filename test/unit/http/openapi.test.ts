@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryAgentStore } from '../../../functions/adapters/memory/agent-store.js';
 import { MemoryAuditLog } from '../../../functions/adapters/memory/audit-log.js';
 import { isAuditAction } from '../../../functions/core/audit.js';
+import { MemoryConfigHistoryStore } from '../../../functions/adapters/memory/config-history-store.js';
 import { MemoryFleetStore } from '../../../functions/adapters/memory/fleet-store.js';
 import { MemoryRejectedKeyLog } from '../../../functions/adapters/memory/rejected-keys.js';
 import { MemoryTokenStore } from '../../../functions/adapters/memory/token-store.js';
@@ -24,7 +25,15 @@ function services() {
   const fleet = new MemoryFleetStore();
   return fleetApiRoutes({
     queries: new AgentQueries(agents, () => T0, LIVENESS),
-    admin: new FleetAdmin({ objects: new MemoryObjectStore(), fleet, agents, now: () => T0, remoteConfig: POLICY, uploads: { signPut: async (key) => `http://s3.invalid/${key}` } }),
+    admin: new FleetAdmin({
+      objects: new MemoryObjectStore(),
+      fleet,
+      agents,
+      now: () => T0,
+      remoteConfig: POLICY,
+      uploads: { signPut: async (key) => `http://s3.invalid/${key}` },
+      history: { store: new MemoryConfigHistoryStore(), state: new MemoryObjectStore() },
+    }),
     actions: new AgentActions({ agents, now: () => T0, ttlMs: 60_000 }),
     tokens: new TokenAdmin(new MemoryTokenStore(), () => T0, { agents, fleet: { current: async () => (await fleet.load()).state } }),
     rejectedKeys: new MemoryRejectedKeyLog(),

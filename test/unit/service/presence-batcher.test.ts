@@ -217,6 +217,16 @@ describe('PresenceBatcher', () => {
     expect(store.entries().map((e) => e.intervalSeconds)).toEqual([0, 75]);
   });
 
+  it('takes a message right after a poll (a status report after applying) for a burst, not for the interval', async () => {
+    const { store, batcher } = setup({ minIntervalSeconds: 15 });
+    batcher.seen(uid(1), T0);
+    batcher.seen(uid(1), T0 + 60 * SECOND);
+    // The Collector reports the applied configuration a second after the poll that offered it.
+    batcher.seen(uid(1), T0 + 61 * SECOND);
+    await batcher.flush();
+    expect(store.entries().map((e) => e.intervalSeconds)).toEqual([60]);
+  });
+
   it('observes the interval of an agent that skipped a batch or two (up to an hour)', async () => {
     const { store, batcher } = setup();
     batcher.seen(uid(1), T0);
