@@ -32,6 +32,6 @@ export function describeIssues(issues: readonly ValidationIssue[], root: string)
  */
 function explainUnion(issue: ValidationIssue): ValidationIssue[] {
   const deepest = issue.errors?.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
-  if (!deepest || deepest.length !== 1) return [issue];
+  if (deepest?.length !== 1) return [issue];
   return deepest[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] })).flatMap(explainUnion);
 }
