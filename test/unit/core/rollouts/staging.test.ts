@@ -61,6 +61,36 @@ describe('what a staged rollout gives each agent', () => {
   });
 });
 
+describe('package sets and agents that join mid-rollout', () => {
+  const fleetUids = uids(200);
+
+  it('stages a package set like a configuration: the started waves get the new set, the others keep the previous one', () => {
+    const packaged: ConfigAssignment = { name: 'agents', packages: { '': '0.141.0' }, selector: parseSelector('service.name=checkout'), priority: 0, rollout: POLICY };
+    const running: Rollout = {
+      ...rollout({ assignment: 'agents', aspect: 'packages', id: 'agents.packages.2', step: 0, cutoff: 0.1 }),
+      from: { kind: 'packages', spec: { '': '0.140.0' }, hash: packageSpecHash({ '': '0.140.0' }) },
+      to: { kind: 'packages', spec: { '': '0.141.0' }, hash: packageSpecHash({ '': '0.141.0' }) },
+    };
+    const state = { ...fleet([BASE], [packaged]), rollouts: new Map([['agents/packages', running]]) };
+    const specs = fleetUids.map((uid) => desiredState(agentOf(uid), state).packages?.spec['']);
+    const moved = specs.filter((v) => v === '0.141.0').length;
+    expect(moved).toBeGreaterThan(5);
+    expect(moved).toBeLessThan(40);
+    expect(specs.filter((v) => v === '0.140.0').length).toBe(200 - moved);
+    expect(desiredState(agentOf(fleetUids[0]!), state).packages?.rollout?.id).toBe('agents.packages.2');
+  });
+
+  it('gives an agent that joins during a step what its wave says, the same on every look', () => {
+    const running = rollout({ step: 0, cutoff: 0.5 });
+    const state = fleetWith(running);
+    const newcomers = uids(400).slice(200);
+    const sides = newcomers.map((uid) => desiredState(agentOf(uid), state).config?.rollout?.side);
+    expect(sides).toEqual(newcomers.map((uid) => (admitted(running, uid) ? 'to' : 'from')));
+    expect(sides.filter((s) => s === 'to').length).toBeGreaterThan(60);
+    expect(newcomers.map((uid) => desiredState(agentOf(uid), state).config?.rollout?.side)).toEqual(sides);
+  });
+});
+
 describe('which changes start a rollout', () => {
   it('starts one for a staged assignment without a rollout, and none once its target is the rollout target', () => {
     const [plan] = plannedRollouts(fleetWith(undefined));
