@@ -4,7 +4,7 @@ import type { ConnectionSettingsSpec } from './connection-settings.js';
 import type { PackageSetSpec } from './packages.js';
 import { matchesSelector } from './selector.js';
 import { byName } from './compare.js';
-import { stagedConfig, stagedPackages, stagedWinner } from './rollouts/staging.js';
+import { stagedConfig, stagedPackages, stagedWinner, stagingRollout } from './rollouts/staging.js';
 import type { StagedAgent } from './rollouts/staging.js';
 import type { Rollout } from './rollouts/rollout.js';
 
@@ -111,7 +111,6 @@ const ASPECTS = ['config', 'packages', 'settings'] as const;
  * else the first fallback).
  */
 export function resolveTargets(agent: TargetAgent, fleet: FleetState): Targets {
-  if (fleet.rollouts.size > 0) return resolveStagedTargets(agent, fleet);
   const best: Partial<Record<(typeof ASPECTS)[number], ConfigAssignment>> = {};
   const fallback: Partial<Record<(typeof ASPECTS)[number], ConfigAssignment>> = {};
   for (const assignment of fleet.assignments) {
@@ -124,40 +123,47 @@ export function resolveTargets(agent: TargetAgent, fleet: FleetState): Targets {
       else if (best[aspect] === undefined || compareAssignments(assignment, best[aspect]) < 0) best[aspect] = assignment;
     }
   }
-  return {
+  const plain = {
     config: configTargetOf(best.config ?? fallback.config, fleet),
     packages: packagesTargetOf(best.packages ?? fallback.packages),
     settings: settingsTargetOf(best.settings ?? fallback.settings, fleet),
   };
+  // Agents whose assignments no rollout stages pay two map lookups for the feature.
+  if (fleet.rollouts.size === 0) return plain;
+  const stageConfig = plain.config !== undefined && stagingRollout(fleet, plain.config.via, 'config') !== undefined;
+  const stagePackages = plain.packages !== undefined && stagingRollout(fleet, plain.packages.via, 'packages') !== undefined;
+  return stageConfig || stagePackages ? { ...plain, ...stagedTargets(agent, fleet, { config: stageConfig, packages: stagePackages }) } : plain;
 }
 
 /**
- * The targets while staged rollouts exist: per aspect, the winning
- * assignment's rollout decides which version the agent gets (see
- * rollouts/staging.ts). Agents of assignments without a rollout get what
- * resolveTargets gives them.
+ * The targets of aspects whose winning assignment a rollout stages: the
+ * rollout decides which version the agent gets (see rollouts/staging.ts),
+ * and an agent it leaves with nothing falls to the next assignment.
  */
-function resolveStagedTargets(agent: TargetAgent, fleet: FleetState): Targets {
+function stagedTargets(agent: TargetAgent, fleet: FleetState, staged: { config: boolean; packages: boolean }): Partial<Targets> {
   const pick = (has: (a: ConfigAssignment) => boolean) => (excluded: ReadonlySet<string>) => resolveAssignment(agent, fleet, (a) => has(a) && !excluded.has(a.name));
-  const config = stagedWinner(
-    fleet,
-    agent,
-    'config',
-    pick((a) => a.config !== undefined),
-    fleet.configs.has(DEFAULT_CONFIG_NAME),
-  );
-  const packages = stagedWinner(
-    fleet,
-    agent,
-    'packages',
-    pick((a) => a.packages !== undefined),
-    false,
-  );
-  return {
-    config: config.rollout ? stagedConfigTarget(config.rollout, config.side!, config.winner?.name ?? DEFAULT_CONFIG_NAME, fleet) : configTargetOf(config.winner, fleet),
-    packages: packages.rollout ? stagedPackagesTarget(packages.rollout, packages.side!, packages.winner!.name) : packagesTargetOf(packages.winner),
-    settings: resolveSettingsTarget(agent, fleet),
-  };
+  const out: Partial<Targets> = {};
+  if (staged.config) {
+    const config = stagedWinner(
+      fleet,
+      agent,
+      'config',
+      pick((a) => a.config !== undefined),
+      fleet.configs.has(DEFAULT_CONFIG_NAME),
+    );
+    out.config = config.rollout ? stagedConfigTarget(config.rollout, config.side!, config.winner?.name ?? DEFAULT_CONFIG_NAME, fleet) : configTargetOf(config.winner, fleet);
+  }
+  if (staged.packages) {
+    const packages = stagedWinner(
+      fleet,
+      agent,
+      'packages',
+      pick((a) => a.packages !== undefined),
+      false,
+    );
+    out.packages = packages.rollout ? stagedPackagesTarget(packages.rollout, packages.side!, packages.winner!.name) : packagesTargetOf(packages.winner);
+  }
+  return out;
 }
 
 function stagedConfigTarget(rollout: Rollout, side: 'to' | 'from', via: string, fleet: FleetState): ConfigTarget | undefined {
