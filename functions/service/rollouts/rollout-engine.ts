@@ -46,15 +46,28 @@ const MAX_CONFLICTS = 5;
  * happens once; the loser reads again and finds nothing left to do.
  */
 export class RolloutEngine {
+  /** The fleet generation at which nothing was running and nothing was to start, and how many rollouts were paused then. */
+  private quiet: { generation: string; paused: number } | undefined;
+
   constructor(private readonly deps: RolloutEngineDeps) {}
 
-  /** Starts rollouts for changed assignments, then evaluates every running rollout in one pass over the agents. */
+  /**
+   * Starts rollouts for changed assignments, then evaluates every running
+   * rollout in one pass over the agents. While nothing runs and nothing
+   * changed since the last look, a look costs one read.
+   */
   async tick(): Promise<{ started: Rollout[]; evaluated: Rollout[] }> {
+    if (this.quiet && this.quiet.generation === (await this.deps.fleet.generation())) {
+      this.deps.telemetry?.count('RolloutsPaused', this.quiet.paused);
+      return { started: [], evaluated: [] };
+    }
     const started = await this.reconcile();
     const { state: fleet } = await this.deps.fleet.load();
     const running = [...fleet.rollouts.values()].filter((r) => r.state === 'running');
     const evaluated = running.length > 0 ? await this.evaluateAll(running, fleet) : [];
-    this.deps.telemetry?.count('RolloutsPaused', [...fleet.rollouts.values()].filter((r) => r.state === 'paused').length);
+    const paused = [...fleet.rollouts.values()].filter((r) => r.state === 'paused').length;
+    this.deps.telemetry?.count('RolloutsPaused', paused);
+    this.quiet = started.length === 0 && running.length === 0 ? { generation: fleet.generation, paused } : undefined;
     return { started, evaluated };
   }
 
