@@ -4,6 +4,9 @@ import type { OpampStackProps } from './opamp-stack.js';
 
 export const DEFAULT_STACK_NAME = 'OpampStack';
 
+/** The longest rollout evaluation interval: once a day. */
+export const MAX_EVALUATION_MINUTES = 1440;
+
 /** The context keys read below; any other plain key is taken for a misspelling. */
 export const CONTEXT_KEYS = [
   'stackName',
@@ -16,6 +19,7 @@ export const CONTEXT_KEYS = [
   'csrCa',
   'heartbeatIdleSeconds',
   'heartbeatPendingSeconds',
+  'rolloutEvaluationMinutes',
 ] as const;
 
 /** A context value the stack cannot be built from; the app prints its message alone, without a stack trace. */
@@ -43,6 +47,8 @@ export interface StackSettings {
  *                                        secretsmanager:opamp/agent-ca (turns the CSR flow on)
  *   heartbeatIdleSeconds      60         poll interval asked of idle agents (0: do not steer)
  *   heartbeatPendingSeconds   15         poll interval while something is pending for an agent
+ *   rolloutEvaluationMinutes  1          how often the scheduled function moves staged rollouts along
+ *                                        (1 to 1440 minutes)
  */
 export function settingsFromContext(node: Node): StackSettings {
   // CDK's own keys (feature flags, aws:cdk:..., lookups) carry a colon or start with @, save the one
@@ -58,6 +64,7 @@ export function settingsFromContext(node: Node): StackSettings {
   const reserved = get('opampReservedConcurrency');
   const retention = get('logRetentionDays');
   const alarmTopicArn = text(get('alarmTopicArn'), 'alarmTopicArn');
+  const evaluation = get('rolloutEvaluationMinutes');
   const settings: Record<string, string> = {};
   const publicUrl = text(get('publicUrl'), 'publicUrl');
   if (publicUrl !== undefined) settings.OPAMP_PUBLIC_URL = publicUrl;
@@ -76,6 +83,7 @@ export function settingsFromContext(node: Node): StackSettings {
     ...(reserved !== undefined ? { opampReservedConcurrency: reserved === 'none' || reserved === false ? false : count(reserved, 'opampReservedConcurrency') } : {}),
     ...(retention !== undefined ? { logRetention: retentionDays(retention) } : {}),
     ...(alarmTopicArn !== undefined ? { alarmTopicArn } : {}),
+    ...(evaluation !== undefined ? { rolloutEvaluationMinutes: minutes(evaluation, 'rolloutEvaluationMinutes') } : {}),
     ...(Object.keys(settings).length > 0 ? { settings } : {}),
   };
   return { stackName, props };
@@ -103,6 +111,12 @@ function count(value: unknown, key: string): number {
 function seconds(value: unknown, key: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 86_400) throw new ContextError(`context ${key} must be a whole number of seconds from 0 to 86400`);
+  return n;
+}
+
+function minutes(value: unknown, key: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_EVALUATION_MINUTES) throw new ContextError(`context ${key} must be a whole number of minutes from 1 to ${MAX_EVALUATION_MINUTES}`);
   return n;
 }
 

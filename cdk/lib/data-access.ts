@@ -76,11 +76,26 @@ export const FLEET_API_ACCESS: DataAccess = {
   list: FLEET_PREFIXES,
 };
 
-/** Bucket notifications: reads what changed and records it in the table. */
+/**
+ * What the rollout engine does (functions/service/rollouts/rollout-engine.ts): reads
+ * the fleet partition and the presence batches (Query), every agent record (Scan),
+ * writes rollout items (conditional PutItem) and bumps the fleet generation (UpdateItem).
+ * It reads no object: rollouts name configurations by hash, and the agent endpoint
+ * serves their bodies.
+ */
+const ROLLOUT_ENGINE_TABLE_ACTIONS = ['PutItem', 'UpdateItem', 'Query', 'Scan'] as const satisfies readonly TableAction[];
+
+/** Bucket notifications: reads what changed and records it in the table, then starts the rollouts the change calls for. */
 export const INGEST_ACCESS: DataAccess = {
-  table: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+  table: ['GetItem', ...ROLLOUT_ENGINE_TABLE_ACTIONS],
   objects: [{ sid: 'ReadFleetObjects', actions: ['GetObject'], prefixes: FLEET_PREFIXES }],
   list: FLEET_PREFIXES,
+};
+
+/** The scheduled rollout evaluation: the rollout engine and nothing else. */
+export const ROLLOUTS_ACCESS: DataAccess = {
+  table: ROLLOUT_ENGINE_TABLE_ACTIONS,
+  objects: [],
 };
 
 export interface DataStores {

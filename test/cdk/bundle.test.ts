@@ -48,7 +48,7 @@ describe('Lambda bundles', () => {
     const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Metadata?: Record<string, string> }> };
 
     const bundles = Object.fromEntries(
-      (['opampFunction', 'apiFunction', 'ingestFunction'] as const).map((name) => {
+      (['opampFunction', 'apiFunction', 'ingestFunction', 'rolloutsFunction'] as const).map((name) => {
         const assetPath = template.Resources[logicalId(stack[name])]!.Metadata!['aws:asset:path']!;
         return [name, path.join(assembly.directory, assetPath, 'index.mjs')];
       }),
