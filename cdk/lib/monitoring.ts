@@ -144,7 +144,7 @@ export class Monitoring extends Construct {
       period: PERIOD,
       label: 'Rollouts paused or rolled back',
     });
-    this.alarm('RolloutStopped', stopped, 'A staged rollout paused or rolled back (its agents failed, went silent or turned unhealthy): see opampctl rollouts');
+    this.alarm('RolloutStopped', stopped, 'A staged rollout paused or rolled back (its agents failed, went silent or turned unhealthy): see GET /api/v1/rollouts');
     // Published once per scheduled run: a period of at least 15 minutes and of at least one run.
     const held = Duration.minutes(Math.max(15, props.rolloutEvaluationMinutes));
     this.alarm(
