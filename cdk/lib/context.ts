@@ -4,6 +4,9 @@ import type { OpampStackProps } from './opamp-stack.js';
 
 export const DEFAULT_STACK_NAME = 'OpampStack';
 
+/** The longest rollout evaluation interval: once a day. */
+export const MAX_EVALUATION_MINUTES = 1440;
+
 /** The context keys read below; any other plain key is taken for a misspelling. */
 export const CONTEXT_KEYS = [
   'stackName',
@@ -17,6 +20,7 @@ export const CONTEXT_KEYS = [
   'heartbeatIdleSeconds',
   'heartbeatPendingSeconds',
   'auditRetentionDays',
+  'rolloutEvaluationMinutes',
 ] as const;
 
 /** A context value the stack cannot be built from; the app prints its message alone, without a stack trace. */
@@ -45,6 +49,8 @@ export interface StackSettings {
  *   heartbeatIdleSeconds      60         poll interval asked of idle agents (0: do not steer)
  *   heartbeatPendingSeconds   15         poll interval while something is pending for an agent
  *   auditRetentionDays        90         how long audit entries are kept (1 to 3650 days)
+ *   rolloutEvaluationMinutes  1          how often the scheduled function moves staged rollouts along
+ *                                        (1 to 1440 minutes)
  */
 export function settingsFromContext(node: Node): StackSettings {
   // CDK's own keys (feature flags, aws:cdk:..., lookups) carry a colon or start with @, save the one
@@ -60,6 +66,7 @@ export function settingsFromContext(node: Node): StackSettings {
   const reserved = get('opampReservedConcurrency');
   const retention = get('logRetentionDays');
   const alarmTopicArn = text(get('alarmTopicArn'), 'alarmTopicArn');
+  const evaluation = get('rolloutEvaluationMinutes');
   const settings: Record<string, string> = {};
   const publicUrl = text(get('publicUrl'), 'publicUrl');
   if (publicUrl !== undefined) settings.OPAMP_PUBLIC_URL = publicUrl;
@@ -80,6 +87,7 @@ export function settingsFromContext(node: Node): StackSettings {
     ...(reserved !== undefined ? { opampReservedConcurrency: reserved === 'none' || reserved === false ? false : count(reserved, 'opampReservedConcurrency') } : {}),
     ...(retention !== undefined ? { logRetention: retentionDays(retention) } : {}),
     ...(alarmTopicArn !== undefined ? { alarmTopicArn } : {}),
+    ...(evaluation !== undefined ? { rolloutEvaluationMinutes: minutes(evaluation, 'rolloutEvaluationMinutes') } : {}),
     ...(Object.keys(settings).length > 0 ? { settings } : {}),
   };
   return { stackName, props };
@@ -113,6 +121,12 @@ function seconds(value: unknown, key: string): number {
 function days(value: unknown, key: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 3650) throw new ContextError(`context ${key} must be a whole number of days from 1 to 3650`);
+  return n;
+}
+
+function minutes(value: unknown, key: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_EVALUATION_MINUTES) throw new ContextError(`context ${key} must be a whole number of minutes from 1 to ${MAX_EVALUATION_MINUTES}`);
   return n;
 }
 

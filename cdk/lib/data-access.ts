@@ -94,19 +94,35 @@ export const FLEET_API_ACCESS: DataAccess = {
 };
 
 /**
+ * What the rollout engine does (functions/service/rollouts/rollout-engine.ts): reads
+ * the fleet generation and a configuration's kept versions (GetItem), the fleet partition
+ * and the presence batches (Query), every agent record (Scan), writes rollout items
+ * (conditional PutItem) and bumps the fleet generation (UpdateItem).
+ * It reads no object: rollouts name configurations by hash, and the agent endpoint
+ * serves their bodies.
+ */
+const ROLLOUT_ENGINE_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'Scan'] as const satisfies readonly TableAction[];
+
+/**
  * Bucket notifications: reads what changed and records it in the table; copies
  * the files of each new configuration version to config-history/ (listing
  * first: a copy that exists is not written again, and without ListBucket a
- * missing key reads as access denied).
+ * missing key reads as access denied); then starts the rollouts the change calls for.
  */
 export const INGEST_ACCESS: DataAccess = {
-  table: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+  table: ROLLOUT_ENGINE_TABLE_ACTIONS,
   objects: [
     { sid: 'ReadFleetObjects', actions: ['GetObject'], prefixes: FLEET_PREFIXES },
     { sid: 'WriteConfigHistory', bucket: 'state', actions: ['PutObject'], prefixes: [PREFIX.configHistory] },
   ],
   list: FLEET_PREFIXES,
   stateList: [PREFIX.configHistory],
+};
+
+/** The scheduled rollout evaluation: the rollout engine and nothing else. */
+export const ROLLOUTS_ACCESS: DataAccess = {
+  table: ROLLOUT_ENGINE_TABLE_ACTIONS,
+  objects: [],
 };
 
 export interface DataStores {

@@ -26,6 +26,14 @@ export interface MonitoringProps {
   readonly ingestFailures: IQueue;
   /** The agent endpoint's Powertools service name (the `service` dimension of its metrics). */
   readonly opampServiceName: string;
+  /**
+   * The service names of the functions that run the rollout engine: whichever of them
+   * observes a rollout's transition counts it. The first is the scheduled one, which
+   * also counts the paused rollouts on every run.
+   */
+  readonly rolloutServiceNames: readonly [string, ...string[]];
+  /** How often the scheduled function evaluates rollouts. */
+  readonly rolloutEvaluationMinutes: number;
   readonly dashboardName: string;
   /** Where alarms notify, if anywhere. */
   readonly alarmAction?: IAlarmAction;
@@ -62,6 +70,7 @@ export class Monitoring extends Construct {
       period: Duration.hours(1),
     });
     this.alarm('CertificatesExpiringSoon', expiring, 'Agents hold a certificate that expires soon (or expired): see opampctl certificates expiring');
+    this.rolloutAlarms(props);
     if (props.alarmAction) for (const alarm of this.alarms) alarm.addAlarmAction(props.alarmAction);
 
     const app = (metricName: string, label: string) =>
@@ -100,6 +109,15 @@ export class Monitoring extends Construct {
       new GraphWidget({ title: 'DynamoDB throttled requests', width: 8, left: [withLabel(tableThrottles, 'Throttled requests')] }),
       new GraphWidget({ title: 'DynamoDB system errors', width: 8, left: [withLabel(tableSystemErrors, 'System errors')] }),
     );
+    const rollouts = (metricName: string, label: string) => rolloutMetric(props.rolloutServiceNames[0], metricName, Stats.SUM, PERIOD).with({ label });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Rollouts',
+        width: 24,
+        left: [rollouts('RolloutStepStarted', 'Steps started'), rollouts('RolloutCompleted', 'Completed'), rollouts('RolloutPaused', 'Paused'), rollouts('RolloutRolledBack', 'Rolled back')],
+        right: [rolloutMetric(props.rolloutServiceNames[0], 'RolloutsPaused', Stats.MAXIMUM, PERIOD).with({ label: 'Paused rollouts (max)' })],
+      }),
+    );
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'DynamoDB consumed capacity',
@@ -110,19 +128,53 @@ export class Monitoring extends Construct {
     );
   }
 
-  /** One alarm: fires when the metric is at least 1 in a five-minute period. */
-  private alarm(id: string, metric: IMetric, description: string): Alarm {
+  /**
+   * A rollout stopped: the transition (paused or rolled back, counted by whichever
+   * function saw it), and, for as long as one stays paused, the count of paused
+   * rollouts the scheduled function publishes on every run.
+   */
+  private rolloutAlarms(props: MonitoringProps): void {
+    const transitions = props.rolloutServiceNames.flatMap((service) => ['RolloutPaused', 'RolloutRolledBack'].map((name) => rolloutMetric(service, name, Stats.SUM, PERIOD)));
+    const usingMetrics = Object.fromEntries(transitions.map((metric, i) => [`m${i + 1}`, metric]));
+    const stopped = new MathExpression({
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics,
+      period: PERIOD,
+      label: 'Rollouts paused or rolled back',
+    });
+    this.alarm('RolloutStopped', stopped, 'A staged rollout paused or rolled back (its agents failed, went silent or turned unhealthy): see GET /api/v1/rollouts');
+    // Published once per scheduled run: a period of at least 15 minutes and of at least one run.
+    const held = Duration.minutes(Math.max(15, props.rolloutEvaluationMinutes));
+    this.alarm(
+      'RolloutsPaused',
+      rolloutMetric(props.rolloutServiceNames[0], 'RolloutsPaused', Stats.MAXIMUM, held),
+      'A staged rollout is paused and waits for an operator: resume, promote or abort it',
+      {
+        treatMissingData: TreatMissingData.IGNORE,
+      },
+    );
+  }
+
+  /** One alarm: fires when the metric is at least 1 in one period (five minutes unless the metric says otherwise). */
+  private alarm(id: string, metric: IMetric, description: string, options: { treatMissingData?: TreatMissingData } = {}): Alarm {
     const alarm = new Alarm(this, id, {
       metric,
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      treatMissingData: options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
       alarmDescription: description,
     });
     this.alarms.push(alarm);
     return alarm;
   }
+}
+
+/** A metric a function counts through Powertools: the namespace, and the `service` dimension Powertools adds. */
+function rolloutMetric(service: string, metricName: string, statistic: string, period: Duration): Metric {
+  return new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic, period });
 }
 
 function withLabel(metric: IMetric, label: string): IMetric {

@@ -2,6 +2,8 @@ import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } fro
 import type { CfnResource, StackProps } from 'aws-cdk-lib';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import type { FunctionUrl } from 'aws-cdk-lib/aws-lambda';
@@ -14,7 +16,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table-schema.js';
 import { FLEET_API_OUTPUT, SERVICE_NAMES } from '../../functions/core/service-names.js';
-import { FLEET_API_ACCESS, FLEET_PREFIXES, grantDataAccess, INGEST_ACCESS, OPAMP_ACCESS, prefixWildcardFindings, SECRET_NAME_PREFIX } from './data-access.js';
+import { MAX_EVALUATION_MINUTES } from './context.js';
+import { FLEET_API_ACCESS, FLEET_PREFIXES, grantDataAccess, INGEST_ACCESS, OPAMP_ACCESS, prefixWildcardFindings, ROLLOUTS_ACCESS, SECRET_NAME_PREFIX } from './data-access.js';
 import type { DataAccess } from './data-access.js';
 import { Monitoring } from './monitoring.js';
 import { OpampFunction } from './opamp-function.js';
@@ -50,6 +53,13 @@ export interface OpampStackProps extends StackProps {
   readonly auditRetentionDays?: number;
   /** Extra backend settings for every function, e.g. `{ OPAMP_RECORD_RETENTION_DAYS: '90' }`. */
   readonly settings?: Record<string, string>;
+  /**
+   * How often (in whole minutes, 1 to 1440) the scheduled rollout function starts
+   * staged rollouts and moves running ones along their steps. A step cannot end
+   * sooner than the next evaluation after its bake time.
+   * @default 1
+   */
+  readonly rolloutEvaluationMinutes?: number;
 }
 
 /**
@@ -67,6 +77,10 @@ export class OpampStack extends Stack {
   readonly opampFunction: OpampFunction;
   readonly apiFunction: OpampFunction;
   readonly ingestFunction: OpampFunction;
+  /** Starts staged rollouts and moves them along, on a schedule. */
+  readonly rolloutsFunction: OpampFunction;
+  /** The EventBridge schedule that invokes the rollouts function. */
+  readonly rolloutSchedule: Rule;
   /** Bucket events the ingest function failed on (after retries). */
   readonly ingestFailures: Queue;
   readonly opampUrl: FunctionUrl;
@@ -186,11 +200,33 @@ export class OpampStack extends Stack {
       this.bucket.addEventNotification(EventType.OBJECT_REMOVED, notify, { prefix });
     }
 
+    const evaluationMinutes = props.rolloutEvaluationMinutes ?? 1;
+    if (!Number.isInteger(evaluationMinutes) || evaluationMinutes < 1 || evaluationMinutes > MAX_EVALUATION_MINUTES) {
+      throw new Error(`rolloutEvaluationMinutes must be a whole number from 1 to ${MAX_EVALUATION_MINUTES}, not ${evaluationMinutes}`);
+    }
+    this.rolloutsFunction = new OpampFunction(this, 'RolloutsFunction', {
+      ...common,
+      entry: 'rollouts.lambda.ts',
+      description: 'OpAMP rollouts: starts staged rollouts and moves running ones along their steps (scheduled)',
+      serviceName: SERVICE_NAMES.rollouts,
+      memorySize: 256,
+      // One pass over every agent record per run; well inside the shortest schedule.
+      timeout: Duration.seconds(60),
+      // The next scheduled run does what a retry would.
+      retryAttempts: 0,
+    });
+    this.rolloutSchedule = new Rule(this, 'RolloutSchedule', {
+      description: `Evaluates staged rollouts every ${evaluationMinutes} minute(s)`,
+      schedule: Schedule.rate(Duration.minutes(evaluationMinutes)),
+      targets: [new LambdaFunction(this.rolloutsFunction, { retryAttempts: 0 })],
+    });
+
     const bucketResources = { fleet: this.bucket.node.defaultChild as CfnResource, state: this.stateBucket.node.defaultChild as CfnResource };
     const grants: [OpampFunction, DataAccess][] = [
       [this.opampFunction, OPAMP_ACCESS],
       [this.apiFunction, FLEET_API_ACCESS],
       [this.ingestFunction, INGEST_ACCESS],
+      [this.rolloutsFunction, ROLLOUTS_ACCESS],
     ];
     for (const [fn, access] of grants) {
       grantDataAccess(fn, stores, access);
@@ -247,10 +283,14 @@ export class OpampStack extends Stack {
         { name: 'Opamp', fn: this.opampFunction },
         { name: 'FleetApi', fn: this.apiFunction },
         { name: 'Ingest', fn: this.ingestFunction },
+        { name: 'Rollouts', fn: this.rolloutsFunction },
       ],
       table: this.table,
       ingestFailures: this.ingestFailures,
       opampServiceName: SERVICE_NAMES.opamp,
+      // Every function that runs the rollout engine: the schedule, the ingest (new rollouts) and the fleet API (rollouts looked at).
+      rolloutServiceNames: [SERVICE_NAMES.rollouts, SERVICE_NAMES.ingest, SERVICE_NAMES.api],
+      rolloutEvaluationMinutes: evaluationMinutes,
       dashboardName: this.stackName,
       ...(props.alarmTopicArn ? { alarmAction: new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)) } : {}),
     });
@@ -282,7 +322,12 @@ export class OpampStack extends Stack {
       id: 'Serverless-LambdaDLQ',
       reason: 'Failed asynchronous invocations go to an on-failure destination (the IngestFailures queue), which records the request and the error; a DLQ as well would duplicate it.',
     });
-    for (const fn of [...synchronous, this.ingestFunction]) {
+    // A scheduled run carries no data: whatever one run fails to do, the next one does, from the stored state alone.
+    const superseded =
+      'Invoked by its schedule every few minutes with an event that carries nothing; a failed run is superseded by the next one, which evaluates every rollout afresh from the table, so there is nothing to keep or replay. The Errors alarm reports failed runs.';
+    Validations.of(this.rolloutsFunction).acknowledge({ id: 'Serverless-LambdaDLQ', reason: superseded }, { id: 'Serverless-LambdaAsyncFailureDestination', reason: superseded });
+    Validations.of(this.rolloutSchedule).acknowledge({ id: 'Serverless-EventBusDLQ', reason: superseded });
+    for (const fn of [...synchronous, this.ingestFunction, this.rolloutsFunction]) {
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-L1',
         reason: 'Pinned to nodejs22.x on purpose: the code is built and tested on Node 20 and 22; moving to a newer runtime is a deliberate, tested change.',

@@ -110,6 +110,8 @@ export class SimAgent {
   /** The interval the agent polls at: the client default until the server offers one (heartbeat_interval_seconds). */
   pollIntervalSeconds = CLIENT_DEFAULT_POLL_SECONDS;
   settingsOffersReceived = 0;
+  /** Extra non-identifying attributes reported in full reports (what assignment selectors match on). */
+  attributes: Record<string, string> = {};
   /** The status of the last settings offer taken, until a message has carried it (status compression). */
   private unreportedSettings: ConnectionSettingsStatus | undefined;
 
@@ -138,6 +140,7 @@ export class SimAgent {
           'os.description': 'Amazon Linux 2023.6.20250107',
           'deployment.environment': 'production',
           'cloud.region': 'us-east-1',
+          ...this.attributes,
         },
       ),
       health: this.healthMessage(),

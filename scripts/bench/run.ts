@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|steering|fast-pollers|large-messages|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--no-cold-start] [--auth token|none]
+// npm run bench [-- --json] [--agents N] [--scenario steady|churn|rollout|staged-rollout|steering|fast-pollers|large-messages|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--no-cold-start] [--auth token|none]
 //
 // Drives the real OpAMP app (the agent endpoint as the Lambda entry wires it, and its wrapper) with
 // simulated agents against dynalite and s3rver running in a child process,
@@ -27,16 +27,20 @@ import type { SteeringResult, SteeringRun } from './steering.js';
 import { runFastPollers } from './fast-pollers.js';
 import type { FastPollersResult } from './fast-pollers.js';
 import { runLargeMessages } from './large-messages.js';
+import { runStagedRollout } from './staged-rollout.js';
+import { renderStagedRollout, STAGED_DEFAULT_AGENTS } from './staged-rollout-figures.js';
+import type { StagedRolloutResult } from './staged-rollout-figures.js';
 import type { LargeMessagesResult } from './large-messages.js';
 
 const USAGE =
-  'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|steering|fast-pollers|large-messages|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--auth token|none] [--no-cold-start]';
+  'usage: npm run bench -- [--json] [--agents N] [--scenario steady|churn|rollout|staged-rollout|steering|fast-pollers|large-messages|scale[,...]|all] [--steady-intervals 30,60,300] [--intervals 0,60,300] [--scale-agents 200,10000] [--auth token|none] [--no-cold-start]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean', default: false },
-      agents: { type: 'string', default: '200' },
+      // 200 for every scenario but staged-rollout (1,000) and scale (--scale-agents).
+      agents: { type: 'string' },
       scenario: { type: 'string', default: 'all' },
       // Idle poll intervals (seconds) the steering scenario runs; 0: steering off.
       intervals: { type: 'string', default: DEFAULT_STEERING_IDLE_SECONDS.join(',') },
@@ -54,10 +58,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const agents = Number(values.agents);
+  const agents = Number(values.agents ?? '200');
   if (!Number.isInteger(agents) || agents < 1) throw new UsageError(`--agents must be a positive integer, not ${values.agents}`);
-  type Name = ScenarioName | 'steering' | 'fast-pollers' | 'large-messages' | 'scale';
-  const all: Name[] = ['steady', 'churn', 'rollout', 'steering', 'fast-pollers', 'large-messages', 'scale'];
+  const stagedAgents = values.agents === undefined ? STAGED_DEFAULT_AGENTS : agents;
+  type Name = ScenarioName | 'staged-rollout' | 'steering' | 'fast-pollers' | 'large-messages' | 'scale';
+  const all: Name[] = ['steady', 'churn', 'rollout', 'staged-rollout', 'steering', 'fast-pollers', 'large-messages', 'scale'];
   const scenarios = values.scenario === 'all' ? all : (values.scenario.split(',').map((s) => s.trim()) as Name[]);
   if (!scenarios.every((s) => all.includes(s))) throw new UsageError(`--scenario must be one or more (comma-separated) of ${all.join(', ')}, or all`);
   const idleIntervals = values.intervals
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: ScenarioResult[] = [];
   let steering: SteeringResult | undefined;
-  const extra: Array<FastPollersResult | LargeMessagesResult> = [];
+  const extra: Array<FastPollersResult | LargeMessagesResult | StagedRolloutResult> = [];
   let scale: ScaleResult | undefined;
   let emulators: EmulatorProcess | undefined;
   const logs = new LogMeter();
@@ -97,6 +102,7 @@ async function main(): Promise<void> {
       if (name === 'steering') steering = await runSteering({ agents, endpoints: emulators, logs, auth, progress, idleIntervals });
       else if (name === 'fast-pollers') extra.push(await runFastPollers({ endpoints: emulators, logs, auth, progress }));
       else if (name === 'large-messages') extra.push(await runLargeMessages({ endpoints: emulators, logs, auth, progress }));
+      else if (name === 'staged-rollout') extra.push(await runStagedRollout({ agents: stagedAgents, endpoints: emulators, logs, auth, progress }));
       else if (name === 'scale') scale = await runScale({ sizes: scaleAgents, endpoints: emulators, logs, auth, progress });
       else if (name === 'steady') {
         for (const seconds of steadyIntervals) results.push(await runScenario(name, { agents, endpoints: emulators, logs, auth, progress, intervalMs: seconds * 1000 }));
@@ -134,10 +140,15 @@ function shellWord(arg: string): string {
 
 class UsageError extends Error {}
 
-/** The fast-pollers and large-messages scenarios: one row per run, then their targets. */
-function renderExtra(r: FastPollersResult | LargeMessagesResult): string {
+/** The fast-pollers, large-messages and staged-rollout scenarios: one row per run, then their targets. */
+function renderExtra(r: FastPollersResult | LargeMessagesResult | StagedRolloutResult): string {
   const out: string[] = [];
-  if (r.scenario === 'fast-pollers') {
+  if (r.scenario === 'staged-rollout') {
+    out.push(
+      `== staged-rollout: ${r.agents} agents polling every ${r.pollIntervalSeconds} s, ${r.agentsInRollout} of them in a rollout (steps ${r.policy.steps.join('/')} %, bake ${r.policy.bakeSeconds} s), the engine every ${r.tickSeconds} s`,
+    );
+    out.push(...columns(renderStagedRollout(r, fmt)));
+  } else if (r.scenario === 'fast-pollers') {
     out.push('== fast-pollers: agents polling faster than OPAMP_MIN_POLL_INTERVAL_SECONDS, after a 10-minute warm-up, 20 minutes measured');
     out.push(
       ...table(

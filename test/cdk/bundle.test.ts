@@ -18,7 +18,8 @@ symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(outdir, 'node_module
 /** Bare module specifiers a bundle still imports (everything else was bundled in). */
 function externalImports(bundle: string): string[] {
   const code = readFileSync(bundle, 'utf8');
-  const specifiers = [...code.matchAll(/(?:from\s*|import\s*\(\s*|require\(\s*)["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
+  // A package name right between the quotes: minified code also has strings such as "from" followed by a quote.
+  const specifiers = [...code.matchAll(/(?:from\s*|import\s*\(\s*|require\(\s*)["'](@?[a-z0-9][\w.-]*(?:\/[\w.-]+)*)["']/g)].map((m) => m[1]!);
   return [...new Set(specifiers)].filter((s) => !s.startsWith('node:') && !builtinModules.includes(s)).sort();
 }
 
@@ -48,7 +49,7 @@ describe('Lambda bundles', () => {
     const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Metadata?: Record<string, string> }> };
 
     const bundles = Object.fromEntries(
-      (['opampFunction', 'apiFunction', 'ingestFunction'] as const).map((name) => {
+      (['opampFunction', 'apiFunction', 'ingestFunction', 'rolloutsFunction'] as const).map((name) => {
         const assetPath = template.Resources[logicalId(stack[name])]!.Metadata!['aws:asset:path']!;
         return [name, path.join(assembly.directory, assetPath, 'index.mjs')];
       }),

@@ -49,6 +49,11 @@ describe('settingsFromContext', () => {
     expect(settings({ auditRetentionDays: '365' }).props).toEqual({ auditRetentionDays: 365 });
   });
 
+  it('reads the rollout evaluation interval in minutes, from -c or cdk.json', () => {
+    expect(settings({ rolloutEvaluationMinutes: '5' }).props).toEqual({ rolloutEvaluationMinutes: 5 });
+    expect(settings({ rolloutEvaluationMinutes: 1440 }).props).toEqual({ rolloutEvaluationMinutes: 1440 });
+  });
+
   it('takes none to reserve no concurrency', () => {
     expect(settings({ opampReservedConcurrency: 'none' }).props).toEqual({ opampReservedConcurrency: false });
   });
@@ -81,7 +86,14 @@ describe('settingsFromContext', () => {
     [{ logRetentionDays: '10' }, /logRetentionDays must be one of 1, 3, 5, 7, 14, 30/],
     [{ stackName: '' }, /stackName must be a non-empty string/],
     [{ auditRetentionDays: '0' }, /auditRetentionDays must be a whole number of days from 1 to 3650/],
-    [{ destroyOnRemovel: 'true' }, /unknown context destroyOnRemovel; the known keys are stackName, destroyOnRemoval, .*auditRetentionDays$/],
+    [{ rolloutEvaluationMinutes: '0' }, /rolloutEvaluationMinutes must be a whole number of minutes from 1 to 1440/],
+    [{ rolloutEvaluationMinutes: '1.5' }, /rolloutEvaluationMinutes must be a whole number of minutes/],
+    [{ rolloutEvaluationMinutes: 1441 }, /rolloutEvaluationMinutes must be a whole number of minutes from 1 to 1440/],
+    [{ rolloutEvaluationMinutes: 'often' }, /rolloutEvaluationMinutes/],
+    [
+      { destroyOnRemovel: 'true' },
+      /unknown context destroyOnRemovel; the known keys are stackName, destroyOnRemoval, .*heartbeatPendingSeconds, (auditRetentionDays, rolloutEvaluationMinutes|rolloutEvaluationMinutes, auditRetentionDays)$/,
+    ],
     [{ tracing: 'true', logRetension: '7', stackname: 'X' }, /unknown context logRetension, stackname;/],
   ])('rejects %j', (context, message) => {
     expect(() => settings(context)).toThrow(ContextError);

@@ -115,14 +115,14 @@ describe('Functions', () => {
 
   it('gives each function its own log group, kept for a month and retained with the stack', () => {
     const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    expect(Object.keys(logGroups)).toHaveLength(3);
-    for (const fn of [stack.opampFunction, stack.apiFunction, stack.ingestFunction]) {
+    expect(Object.keys(logGroups)).toHaveLength(4);
+    for (const fn of [stack.opampFunction, stack.apiFunction, stack.ingestFunction, stack.rolloutsFunction]) {
       expect(resourceOf(template, fn.logGroup)).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
   });
 
   it('uses roles without managed policies (no AWSLambdaBasicExecutionRole)', () => {
-    for (const fn of [stack.opampFunction, stack.apiFunction, stack.ingestFunction]) {
+    for (const fn of [stack.opampFunction, stack.apiFunction, stack.ingestFunction, stack.rolloutsFunction]) {
       const role = resourceOf(template, fn.executionRole).Properties!;
       expect(role.ManagedPolicyArns).toBeUndefined();
       expect(role.AssumeRolePolicyDocument).toEqual({
@@ -170,7 +170,7 @@ describe('Function URLs', () => {
     const permissions = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).map((p) => p.Properties!);
 
     expect(permissions.filter((p) => JSON.stringify(p.FunctionName).includes(ids.api))).toEqual([]);
-    expect(permissions).toHaveLength(3); // the two public ones and S3 -> ingest
+    expect(permissions).toHaveLength(4); // the two public ones, S3 -> ingest and the rollout schedule -> rollouts
   });
 
   it('offers operators a managed policy that can call the fleet API URL and nothing else', () => {
@@ -255,14 +255,14 @@ describe('IAM', () => {
     ]);
   });
 
-  it('the ingest function reads the fleet objects, writes fleet metadata, copies configuration versions to config-history/, and may send failures to its queue', () => {
+  it('the ingest function reads the fleet objects, writes fleet metadata, copies configuration versions to config-history/, runs the rollout engine (agent scan), and may send failures to its queue', () => {
     expect(roleStatements(stack.ingestFunction)).toEqual([
       { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(ids.queue, 'Arn') },
       logStatement(stack.ingestFunction),
       {
         Sid: 'Table',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
         Resource: getAtt(ids.table, 'Arn'),
       },
       {
@@ -436,7 +436,7 @@ describe('Monitoring', () => {
   const alarms = () => Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
 
   it.each(['Errors', 'Throttles'])('alarms on %s of each function', (metricName) => {
-    for (const id of [ids.opamp, ids.api, ids.ingest]) {
+    for (const id of [ids.opamp, ids.api, ids.ingest, logicalId(stack.rolloutsFunction)]) {
       expect(alarms()).toContainEqual(
         expect.objectContaining({
           Namespace: 'AWS/Lambda',
@@ -479,7 +479,7 @@ describe('Monitoring', () => {
     expect(alarms()).toContainEqual(
       expect.objectContaining({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(ids.queue, 'QueueName') }] }),
     );
-    expect(alarms()).toHaveLength(10);
+    expect(alarms()).toHaveLength(14);
     expect(alarms().every((a) => a.AlarmActions === undefined)).toBe(true);
   });
 

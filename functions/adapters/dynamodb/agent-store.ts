@@ -165,7 +165,9 @@ export class DynamoAgentStore implements AgentStore {
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey && records.length < limit);
-    return startKey ? { records, cursor: encodeCursor(startKey) } : { records };
+    // The page filled as a scan page ended: resume after its last record. The scan's own
+    // last key may be any item (a section, a presence batch), which is no cursor.
+    return startKey ? { records, cursor: encodeCursor(keyOf(records.at(-1)!)) } : { records };
   }
 
   async appendInbox(instanceUid: string, index: number, message: ReceivedMessage, keep: number): Promise<void> {
