@@ -9,7 +9,7 @@ import { TOP_LEVEL_PACKAGE_FOLDER } from './bucket-layout.js';
 import { packageNameOfFolder } from './packages.js';
 import { parseSelector } from './selector.js';
 import type { Selector } from './selector.js';
-import { policyOfDocument, rolloutPolicyDocument } from './rollouts/policy.js';
+import { policyOfDocument, rolloutPolicyDocument } from './rollouts/policy-document.js';
 import type { RolloutPolicy } from './rollouts/policy.js';
 
 /**

@@ -9,10 +9,9 @@ const BUCKET = 'opamp-local';
 
 /**
  * A rollout policy added to an assignment that already gives its agents a
- * configuration: the first rollout runs from nothing to that configuration,
- * so agents that had not taken it yet (offline while it was uploaded) and sit
- * outside the first step are offered nothing, although the assignment gave
- * them that configuration before the policy came.
+ * configuration takes nothing away: every agent keeps getting that
+ * configuration, agents that were offline when it was uploaded included, and
+ * the next change is the first one staged.
  */
 describe('a rollout policy added to an assignment that already delivers a configuration', () => {
   let backend: TestBackend;
@@ -34,8 +33,7 @@ describe('a rollout policy added to an assignment that already delivers a config
     await backend.ingested();
   }
 
-  // Known behaviour, recorded here until it is decided: the agents that were offline get nothing.
-  it.fails('still offers that configuration to its agents that had not taken it yet', async () => {
+  it('still offers that configuration to its agents that had not taken it yet, and stages the next change', async () => {
     await upload('configs/checkout/collector.yaml', 'receivers: {v: 1}\n');
     await upload('assignments/checkout.json', JSON.stringify({ config: 'checkout', selector: 'service.name=checkout' }));
     await pollRound(fleet.slice(0, 2)); // the other two are offline for now
@@ -43,7 +41,15 @@ describe('a rollout policy added to an assignment that already delivers a config
 
     await pollRound(fleet.slice(2));
 
-    // At most one agent is in the first step ("1" agent), so at least one of the two is left without it.
     expect(fleet.map((c) => c.running?.text)).toEqual(Array(4).fill('receivers: {v: 1}\n'));
+
+    // The next change goes to the first step's one agent only.
+    await upload('configs/checkout/collector.yaml', 'receivers: {v: 2}\n');
+    await backend.rollouts.tick();
+    const offered = await pollRound(fleet);
+    expect([...offered.values()]).toEqual(['receivers: {v: 2}\n']);
+    const rollout = (await (await fetch(`${backend.url}/api/v1/rollouts/checkout/config`)).json()) as { id: string; from: { description: string } };
+    expect(rollout.id).toBe('checkout.config.2');
+    expect(rollout.from.description).toContain('checkout');
   });
 });

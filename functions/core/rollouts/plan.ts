@@ -9,23 +9,28 @@ import { policyFor, rolloutKey } from './staging.js';
 export interface PlannedRollout {
   assignment: string;
   aspect: RolloutAspect;
-  policy: RolloutPolicy;
+  /** Undefined when no policy stages the assignment: the change is recorded as reaching every agent at once. */
+  policy: RolloutPolicy | undefined;
   to: RolloutTarget;
   /** The rollout this one replaces. */
   previous?: Rollout | undefined;
 }
 
 /**
- * Every staged assignment whose configuration or package set differs from
- * what its current rollout moves agents to: each needs a new rollout. The
+ * Every assignment whose configuration or package set differs from what its
+ * current rollout moves agents to: each needs a new rollout. The
  * configuration named `default`, which reaches agents without an assignment,
- * is staged by the `default` assignment's policy.
+ * is staged by the `default` assignment's policy. Assignments without a
+ * policy get a rollout too, completed at once: it records what their agents
+ * have, so that a policy added later stages the next change from there
+ * (rather than from nothing, which would take the configuration away from
+ * agents outside the first step).
  */
 export function plannedRollouts(fleet: FleetState): PlannedRollout[] {
   const planned: PlannedRollout[] = [];
   const consider = (assignment: string, aspect: RolloutAspect, to: RolloutTarget | undefined) => {
     const policy = policyFor(fleet, assignment);
-    if (!policy || !to) return;
+    if (!to) return;
     const previous = fleet.rollouts.get(rolloutKey(assignment, aspect));
     if (previous && sameTarget(previous.to, to)) return;
     planned.push({ assignment, aspect, policy, to, ...(previous ? { previous } : {}) });
@@ -60,14 +65,15 @@ export function startRollout(plan: PlannedRollout, now: number): Rollout {
   const seq = (previous?.seq ?? 0) + 1;
   const from = previous ? (previous.state === 'completed' ? previous.to : previous.from) : undefined;
   const id = rolloutId(plan.assignment, plan.aspect, seq);
-  const back = sameTarget(from, plan.to);
+  const back = sameTarget(from, plan.to) || plan.policy === undefined;
+  const why = plan.policy === undefined ? ': at once, no rollout policy stages the assignment' : back ? ': every agent has it already' : '';
   const supersedes = previous && (previous.state === 'running' || previous.state === 'paused') ? `; replaces rollout ${previous.id}, which was ${previous.state} at step ${previous.step + 1}` : '';
   return {
     assignment: plan.assignment,
     aspect: plan.aspect,
     seq,
     id,
-    policy: plan.policy,
+    policy: plan.policy ?? AT_ONCE,
     ...(from ? { from } : {}),
     to: plan.to,
     state: back ? 'completed' : 'running',
@@ -81,7 +87,7 @@ export function startRollout(plan: PlannedRollout, now: number): Rollout {
         at: now,
         event: back ? 'completed' : 'created',
         by: 'rollout-engine',
-        detail: `${describeTarget(from)} to ${describeTarget(plan.to)}${back ? ': every agent has it already' : ''}${supersedes}`,
+        detail: `${describeTarget(from)} to ${describeTarget(plan.to)}${why}${supersedes}`,
       },
     ],
     createdAt: now,
@@ -89,6 +95,9 @@ export function startRollout(plan: PlannedRollout, now: number): Rollout {
     revision: (previous?.revision ?? 0) + 1,
   };
 }
+
+/** What a change without a policy does: everything at once. */
+const AT_ONCE: RolloutPolicy = { steps: [{ percent: 100 }], bakeSeconds: 0, maxFailed: { count: 0 }, onFailure: 'pause' };
 
 export function describeTarget(target: RolloutTarget | undefined): string {
   if (!target) return 'nothing';

@@ -11,7 +11,7 @@ import { evaluateRollout, ROLLOUT_ENGINE } from '../../core/rollouts/gates.js';
 import type { RolloutAgent } from '../../core/rollouts/gates.js';
 import { plannedRollouts, startRollout } from '../../core/rollouts/plan.js';
 import type { Rollout, RolloutAspect, RolloutTarget } from '../../core/rollouts/rollout.js';
-import { rolloutKey } from '../../core/rollouts/staging.js';
+import { policyFor, rolloutKey } from '../../core/rollouts/staging.js';
 import type { Telemetry } from '../../observability/telemetry.js';
 import { NO_TELEMETRY } from '../../observability/telemetry.js';
 import { everyAgent } from '../../ports/agent-store.js';
@@ -79,14 +79,21 @@ export class RolloutEngine {
       const plans = plannedRollouts(fleet);
       if (plans.length === 0) break;
       let conflict = false;
+      let staged = false;
       for (const plan of plans) {
         const rollout = startRollout({ ...plan, to: await this.kept(plan.to) }, this.deps.now());
-        if (await this.deps.fleet.putRollout(rollout)) {
-          started.push(rollout);
-          await this.record(rollout, rollout.state === 'completed' ? 'rollout.complete' : 'rollout.start', ROLLOUT_ENGINE);
-        } else conflict = true;
+        if (!(await this.deps.fleet.putRollout(rollout))) {
+          conflict = true;
+          continue;
+        }
+        started.push(rollout);
+        // A change without a policy went out at once (the bucket ingest audited it); its rollout only records it.
+        if (plan.policy === undefined) continue;
+        staged = true;
+        await this.record(rollout, rollout.state === 'completed' ? 'rollout.complete' : 'rollout.start', ROLLOUT_ENGINE);
       }
-      if (started.length > 0) await this.deps.fleet.bumpGeneration();
+      // Polls follow only staged rollouts.
+      if (staged) await this.deps.fleet.bumpGeneration();
       if (!conflict) break;
     }
     return started;
@@ -100,9 +107,10 @@ export class RolloutEngine {
     return (await this.evaluateAll([rollout], fleet))[0];
   }
 
+  /** The rollouts of staged assignments, and any that has not completed. */
   async list(): Promise<Rollout[]> {
     const { state: fleet } = await this.deps.fleet.load();
-    return [...fleet.rollouts.values()];
+    return [...fleet.rollouts.values()].filter((r) => r.state !== 'completed' || policyFor(fleet, r.assignment) !== undefined);
   }
 
   /** An operator's action; undefined when there is no such rollout. Throws RolloutStateError when it does not apply. */
@@ -184,5 +192,5 @@ export class RolloutEngine {
  * for, and their first step, without waiting for the next scheduled look.
  */
 export async function stageChanges(engine: Pick<RolloutEngine, 'reconcile' | 'tick'>): Promise<void> {
-  if ((await engine.reconcile()).length > 0) await engine.tick();
+  if ((await engine.reconcile()).some((r) => r.state === 'running')) await engine.tick();
 }

@@ -93,12 +93,12 @@ describe('package sets and agents that join mid-rollout', () => {
 
 describe('which changes start a rollout', () => {
   it('starts one for a staged assignment without a rollout, and none once its target is the rollout target', () => {
-    const [plan] = plannedRollouts(fleetWith(undefined));
+    const plan = plannedRollouts(fleetWith(undefined)).find((p) => p.assignment === 'checkout');
     expect(plan).toMatchObject({ assignment: 'checkout', aspect: 'config', to: { name: 'checkout', hash: V2.hash } });
     const first = startRollout(plan!, 5);
     expect(first).toMatchObject({ id: 'checkout.config.1', state: 'running', step: -1, cutoff: 0, revision: 1 });
     expect(first.from).toBeUndefined();
-    expect(plannedRollouts(fleetWith(first))).toEqual([]);
+    expect(plannedRollouts(fleetWith(first)).filter((p) => p.assignment === 'checkout')).toEqual([]);
   });
 
   it('moves from what the previous rollout left every agent with', () => {
@@ -120,10 +120,27 @@ describe('which changes start a rollout', () => {
   it('stages package sets and the default configuration by the default assignment policy, and nothing without a policy', () => {
     const packaged: ConfigAssignment = { name: 'agents', packages: { '': '0.141.0' }, selector: parseSelector('a=b'), priority: 0 };
     const defaults: ConfigAssignment = { name: 'default', priority: 0, rollout: POLICY };
+    const staged = (plans: ReturnType<typeof plannedRollouts>) =>
+      plans
+        .filter((p) => p.policy !== undefined)
+        .map((p) => `${p.assignment}/${p.aspect}`)
+        .sort();
     const plans = plannedRollouts(fleet([BASE], [packaged, defaults]));
-    expect(plans.map((p) => `${p.assignment}/${p.aspect}`).sort()).toEqual(['agents/packages', 'default/config']);
+    expect(staged(plans)).toEqual(['agents/packages', 'default/config']);
     expect(plans.find((p) => p.aspect === 'packages')!.to).toEqual({ kind: 'packages', spec: { '': '0.141.0' }, hash: packageSpecHash({ '': '0.141.0' }) });
-    expect(plannedRollouts(fleet([BASE], [packaged, { ...defaults, rollout: undefined }]))).toEqual([]);
-    expect(plannedRollouts(fleet([BASE], [{ ...packaged, rollout: false }, defaults])).map((p) => p.assignment)).toEqual(['default']);
+    expect(staged(plannedRollouts(fleet([BASE], [packaged, { ...defaults, rollout: undefined }])))).toEqual([]);
+    expect(staged(plannedRollouts(fleet([BASE], [{ ...packaged, rollout: false }, defaults])))).toEqual(['default/config']);
+  });
+
+  it('records what an unstaged assignment gives as a rollout completed at once, so that a policy added later stages the next change from there', () => {
+    const { rollout: _policy, ...unstaged } = staged;
+    const plan = plannedRollouts(fleetWith(undefined, unstaged)).find((p) => p.assignment === 'checkout')!;
+    expect(plan.policy).toBeUndefined();
+    const baseline = startRollout(plan, 5);
+    expect(baseline).toMatchObject({ state: 'completed', cutoff: 1, to: { hash: V2.hash } });
+    expect(baseline.timeline[0]!.detail).toContain('no rollout policy');
+    // With the policy added and nothing else changed, nothing starts; every agent keeps the configuration.
+    expect(plannedRollouts(fleetWith(baseline)).filter((p) => p.assignment === 'checkout')).toEqual([]);
+    expect(desiredState(agentOf(uids(1)[0]!), fleetWith(baseline)).config?.config?.hash).toBe(V2.hash);
   });
 });
