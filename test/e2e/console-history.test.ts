@@ -58,6 +58,17 @@ describe('configuration history in the console', () => {
     expect(history).toContain('<td>+collector.yaml</td>');
   });
 
+  it('the history page lists every version, and refuses a cursor that is not one', async () => {
+    const history = await page(backend, '/configs/web/versions');
+    const badCursor = await page(backend, '/configs/web/versions?cursor=x');
+
+    expect(history.status).toBe(200);
+    expect(history.text.match(/data-testid="config-version"/g)).toHaveLength(2);
+    expect(history.text).not.toContain('rel="next"');
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.text).toContain('cursor must be the nextCursor of a previous page');
+  });
+
   it('shows a version with its files and its diff against the one before, escaped and marked by more than colour', async () => {
     const { status, text } = await page(backend, `/configs/web/versions/${second.hashUrl}`);
 
