@@ -1,6 +1,7 @@
 import type { AgentListQueryParams } from '../../functions/http/routes/agents-api.js';
 import type { AgentListResult } from '../../functions/service/agent-queries.js';
-import type { AgentDetailView, AgentSummaryView } from '../../functions/service/agent-views.js';
+import type { AgentDetailView, AgentSummaryView, StagedByView } from '../../functions/service/agent-views.js';
+import { standingText } from '../../functions/core/rollouts/staging.js';
 import { at } from '../command.js';
 import type { CommandSpec } from '../command.js';
 import { table } from '../table.js';
@@ -66,6 +67,7 @@ function agentText(a: AgentDetailView): string {
   if (a.remoteConfig) {
     const rc = a.remoteConfig;
     lines.push(`config          ${rc.desired ? `${rc.desired.config} (via ${rc.desired.via})` : '-'}: ${rc.state}`);
+    if (rc.desired?.rollout) lines.push(`config rollout  ${rolloutLine(rc.desired.rollout)}`);
     if (a.remoteConfigStatus?.errorMessage) lines.push(`config error    ${a.remoteConfigStatus.errorMessage}`);
     if (rc.offer?.rollbackMessage) lines.push(`rolled back     ${rc.offer.rollbackMessage}`);
   }
@@ -74,8 +76,14 @@ function agentText(a: AgentDetailView): string {
     for (const [i, [name, version]] of Object.entries(desiredPackages.versions).entries()) {
       lines.push(`${i === 0 ? 'packages        ' : '                '}${name} ${version} (via ${desiredPackages.via}): ${desiredPackages.states[name] ?? '-'}`);
     }
+    if (desiredPackages.rollout) lines.push(`package rollout ${rolloutLine(desiredPackages.rollout)}`);
   }
   return lines.join('\n');
+}
+
+/** The staged rollout that decided an aspect, and where the agent stands in it. */
+function rolloutLine(rollout: StagedByView): string {
+  return `${rollout.id}: ${standingText(rollout.side, rollout.state)}`;
 }
 
 /** The health report is the agent's ComponentHealth as protobuf JSON; its `lastError` is what people need. */

@@ -3,7 +3,8 @@ import type { FleetClient } from './fleet-client.js';
 import { healthBadge, json, livenessBadge, stateBadge, when } from './layout.js';
 import type { Html } from './layout.js';
 import { byKey } from '../core/compare.js';
-import type { PackagesView } from '../service/agent-views.js';
+import { standingText } from '../core/rollouts/staging.js';
+import type { PackagesView, StagedByView } from '../service/agent-views.js';
 
 interface HealthJson {
   healthy?: boolean;
@@ -29,7 +30,7 @@ interface AgentDetail {
   remoteConfigStatus: { hash: string; status: string; errorMessage: string } | null;
   connectionSettingsStatus: { hash: string; status: string; errorMessage: string } | null;
   packageStatuses: unknown;
-  remoteConfig?: { desired: { config: string; via: string } | null; state: string; offer: unknown };
+  remoteConfig?: { desired: { config: string; via: string; rollout?: StagedByView | null } | null; state: string; offer: unknown };
   packages?: PackagesView;
   connectionSettings?: unknown;
   commands: { pending: { type: string; queuedAt: string; expiresAt: string } | null; last: { type: string; queuedAt: string; deliveredAt: string | null; expiredAt: string | null } | null };
@@ -65,6 +66,11 @@ function chosenBy(via: string): Html {
     : html`assignment <a href="/configs#assignment-${via}">${via}</a>`;
 }
 
+/** The staged rollout that decided an aspect for the agent (the assignment `via` names it), and where the agent stands in it. */
+function stagedBy(rollout: StagedByView, via: string, aspect: 'config' | 'packages'): Html {
+  return html`Rollout <a href="/rollouts#rollout-${via}-${aspect}"><code>${rollout.id}</code></a>: ${standingText(rollout.side, rollout.state)}`;
+}
+
 /** The package set assigned to the agent, with where the agent stands with each package. */
 function packageSet(packages: PackagesView | undefined): Html {
   const desired = packages?.desired;
@@ -74,6 +80,7 @@ function packageSet(packages: PackagesView | undefined): Html {
     ([name, version]) => html`<tr><td><code>${name}</code></td><td>${version}</td><td data-testid="package-state">${stateBadge(desired.states[name])}</td></tr>`,
   );
   return html`<p>Package set chosen by ${chosenBy(desired.via)}.</p>
+${desired.rollout ? html`<p data-testid="packages-rollout">${stagedBy(desired.rollout, desired.via, 'packages')}</p>` : ''}
 ${states.length > 0 && states.every((s) => s === 'not-accepted') ? html`<p class="error" data-testid="packages-not-accepted">This agent does not accept packages: it will not install this set.</p>` : ''}
 <table><caption>Assigned packages</caption><thead><tr><th scope="col">Package</th><th scope="col">Version</th><th scope="col">State</th></tr></thead><tbody>${rows}</tbody></table>
 ${desired.errors.length ? html`<p class="error-text">${desired.errors.join('; ')}</p>` : ''}`;
@@ -134,6 +141,7 @@ ${agent.health ? html`<ul class="tree" data-testid="health-tree">${healthTree('a
 <dl class="facts">
 <dt>Configuration</dt><dd>${desired ? html`<a href="/configs#config-${desired.config}">${desired.config}</a>` : html`<span class="muted">none</span>`}</dd>
 ${desired ? html`<dt>Chosen by</dt><dd data-testid="config-via">${chosenBy(desired.via)}</dd>` : ''}
+${desired?.rollout ? html`<dt>Staged rollout</dt><dd data-testid="config-rollout">${stagedBy(desired.rollout, desired.via, 'config')}</dd>` : ''}
 <dt>State</dt><dd>${stateBadge(agent.remoteConfig?.state)}</dd>
 <dt>Agent reports</dt><dd>${status ? html`${status.status} <code class="muted">${status.hash.slice(0, 12)}</code>${status.errorMessage ? html` <span class="error-text">${status.errorMessage}</span>` : ''}` : html`<span class="muted">nothing</span>`}</dd>
 </dl></section>

@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { agentPage } from './agent-page.js';
 import { agentsPage } from './agents-page.js';
 import { configsPage } from './configs-page.js';
+import { versionHref, versionPage, versionsPage } from './config-history-page.js';
 import { rolloutsPage } from './rollouts-page.js';
 import { credentialsPage } from './credentials-page.js';
 import { ApiError, FleetClient } from './fleet-client.js';
@@ -59,7 +60,8 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     try {
       return c.html(page({ title, path, ...flash }, await build()));
     } catch (error) {
-      const status = error instanceof ApiError && error.status === 404 ? 404 : 502;
+      // What the page names (an agent, a version, a filter) is unknown or malformed: the API's 404 or 400; anything else is the API failing.
+      const status = error instanceof ApiError && (error.status === 404 || error.status === 400) ? error.status : 502;
       const message = error instanceof ApiError ? `The fleet API answered ${error.message}` : `The page failed: ${(error as Error).message}`;
       return c.html(page({ title, path, error: message }, html``), status);
     }
@@ -104,6 +106,19 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     const content = String(form.content ?? '').replace(/\r\n/g, '\n');
     const result = await client.call<{ hash: string }>('PUT', `/configs/${encodeURIComponent(name)}`, { files: { [file]: { content } } });
     return back(c, '/configs', result, `Configuration ${name} uploaded (hash ${result.body?.hash?.slice(0, 12) ?? ''}); agents get it on their next polls.`);
+  });
+  app.get('/configs/:name/versions', (c) => {
+    const name = c.req.param('name');
+    return render(c, `History of configuration ${name}`, '/configs', () => versionsPage(client, name, c.req.query('cursor')));
+  });
+  app.get('/configs/:name/versions/:hash', (c) => {
+    const { name, hash } = c.req.param();
+    return render(c, `Configuration ${name}: version ${hash.slice(0, 12)}`, '/configs', () => versionPage(client, name, hash, c.req.query('against') || undefined));
+  });
+  app.post('/configs/:name/versions/:hash/restore', async (c) => {
+    const { name, hash } = c.req.param();
+    const result = await client.call('POST', `/configs/${encodeURIComponent(name)}/versions/${encodeURIComponent(hash)}/restore`);
+    return back(c, versionHref(name, hash), result, `Version ${hash.slice(0, 12)} of ${name} restored: it becomes the newest version once ingested, and agents get it on their next polls.`);
   });
   app.post('/assignments', async (c) => {
     const form = await c.req.parseBody();

@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
 import type { Assignment, ConfigSummary, FleetClient } from './fleet-client.js';
+import { configVersions, HISTORY_PREVIEW, historyDisclosure } from './config-history-page.js';
 import { rollouts } from './fleet-data.js';
 import type { Html } from './layout.js';
 
@@ -24,13 +25,19 @@ ${
 
 export async function configsPage(client: FleetClient): Promise<Html> {
   const [{ configs: listed }, { assignments }] = await Promise.all([client.get<{ configs: ConfigSummary[] }>('/configs'), client.get<{ assignments: Assignment[] }>('/assignments')]);
-  const [configs, progress] = await Promise.all([Promise.all(listed.map((config) => client.get<ConfigSummary>(`/configs/${encodeURIComponent(config.name)}?content=true`))), rollouts(client, listed)]);
+  const [configs, progress, histories] = await Promise.all([
+    Promise.all(listed.map((config) => client.get<ConfigSummary>(`/configs/${encodeURIComponent(config.name)}?content=true`))),
+    rollouts(client, listed),
+    Promise.all(listed.map((config) => configVersions(client, config.name, HISTORY_PREVIEW))),
+  ]);
+  const history = new Map(histories.map((h) => [h.name, h]));
   const configSections = configs.map((config) => {
     const rollout = progress.get(config.name);
     const matched = rollout?.matched ?? 0;
     return html`<section class="chart" id="config-${config.name}" data-config="${config.name}"><h3>${config.name}</h3>
 <p>Hash <code>${config.hash ? config.hash.slice(0, 16) : 'none (cannot be offered)'}</code></p>
 <ul>${config.files.map((f) => fileItem(config.name, f))}</ul>
+${historyDisclosure(config.name, history.get(config.name) ?? { name: config.name, versions: [] })}
 ${config.errors.length ? html`<p class="error">${config.errors.join('; ')}</p>` : ''}
 <p>Reaches <strong>${matched}</strong> agents: ${rollout?.applied ?? 0} applied, ${rollout?.applying ?? 0} applying, ${rollout?.failed ?? 0} failed, ${rollout?.pending ?? 0} pending.
 <span data-testid="not-accepted">${rollout?.notAccepted ?? 0} more do not accept remote configuration.</span></p>

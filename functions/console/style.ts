@@ -37,5 +37,7 @@ button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:poi
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 ul.tree{list-style:none;padding-left:1.2em;margin:0}ul.tree li{margin:2px 0}
 .pager{display:flex;gap:16px;margin:12px 0}
+pre.diff ins,pre.diff del{text-decoration:none}pre.diff ins{background:rgba(26,127,55,.18)}pre.diff del{background:rgba(192,38,45,.18)}
+pre.diff .diff-hunk{color:var(--accent)}pre.diff .diff-file,pre.diff .diff-meta{font-weight:600}
 code{font-family:ui-monospace,monospace;font-size:.9em}
 `;

@@ -6,17 +6,18 @@ import { matchesSelector } from './selector.js';
 import { byName } from './compare.js';
 import { stagedConfig, stagedPackages, stagedWinner, stagingRollout } from './rollouts/staging.js';
 import type { StagedAgent } from './rollouts/staging.js';
-import type { Rollout } from './rollouts/rollout.js';
+import type { Rollout, RolloutState } from './rollouts/rollout.js';
 
 /** The agent as targeting sees it: who it is, its attributes, and (for staged rollouts) what it reports having. */
 export interface TargetAgent extends StagedAgent {
   attributes: Readonly<Record<string, string>>;
 }
 
-/** The staged rollout that decided a target, and on which side of it the agent is. */
+/** The staged rollout that decided a target, on which side of it the agent is, and the rollout's state. */
 export interface StagedBy {
   id: string;
   side: 'to' | 'from';
+  state: RolloutState;
 }
 
 /** Which configuration an agent should run, and why. */
@@ -168,12 +169,12 @@ function stagedTargets(agent: TargetAgent, fleet: FleetState, staged: { config: 
 
 function stagedConfigTarget(rollout: Rollout, side: 'to' | 'from', via: string, fleet: FleetState): ConfigTarget | undefined {
   const staged = stagedConfig(rollout[side], fleet);
-  return staged ? { configName: staged.name, via, config: staged.config, rollout: { id: rollout.id, side } } : undefined;
+  return staged ? { configName: staged.name, via, config: staged.config, rollout: { id: rollout.id, side, state: rollout.state } } : undefined;
 }
 
 function stagedPackagesTarget(rollout: Rollout, side: 'to' | 'from', via: string): PackagesTarget | undefined {
   const spec = stagedPackages(rollout[side]);
-  return spec ? { spec, via, rollout: { id: rollout.id, side } } : undefined;
+  return spec ? { spec, via, rollout: { id: rollout.id, side, state: rollout.state } } : undefined;
 }
 
 function isFallback(assignment: ConfigAssignment): boolean {

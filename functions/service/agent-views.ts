@@ -6,7 +6,7 @@ import { agentCapabilityNames } from '../core/capabilities.js';
 import { deriveLiveness, lastSeenAt } from '../core/liveness.js';
 import { configRolloutState } from '../core/remote-config.js';
 import type { ConfigRolloutState, RemoteConfigPolicy } from '../core/remote-config.js';
-import type { ConfigTarget, SettingsTarget } from '../core/targeting.js';
+import type { ConfigTarget, SettingsTarget, StagedBy } from '../core/targeting.js';
 import { settingsRolloutState } from '../core/connection-settings.js';
 import type { SettingsRolloutState } from '../core/connection-settings.js';
 import type { DesiredState } from '../core/desired-state.js';
@@ -54,9 +54,17 @@ export interface ConfigFileView {
   body: string;
 }
 
+/**
+ * The staged rollout that decided an aspect for the agent: its id, the side
+ * the agent is on (`to`: the new version, its wave started or it has it;
+ * `from`: the previous version, waiting for its wave) and the rollout's state.
+ * The rollout is `/api/v1/rollouts/{via}/{config|packages}`.
+ */
+export type StagedByView = StagedBy;
+
 export interface RemoteConfigView {
-  /** The configuration this agent should run, and the assignment (or `default`) that chose it. */
-  desired: { config: string; hash: string | null; via: string } | null;
+  /** The configuration this agent should run, the assignment (or `default`) that chose it, and the staged rollout that decided the version (null when none did). */
+  desired: { config: string; hash: string | null; via: string; rollout: StagedByView | null } | null;
   state: ConfigRolloutState;
   /** The last offer made, with what became of it. */
   offer: {
@@ -74,9 +82,10 @@ export interface PackagesView {
   /**
    * The package set this agent should have, the assignment that chose it, where
    * the agent stands with each package (`not-accepted` when it does not accept
-   * packages), and why the set cannot be offered (if so).
+   * packages), why the set cannot be offered (if so), and the staged rollout
+   * that decided the set (null when none did).
    */
-  desired: { via: string; versions: Record<string, string>; states: Record<string, PackageRolloutState>; errors: string[] } | null;
+  desired: { via: string; versions: Record<string, string>; states: Record<string, PackageRolloutState>; errors: string[]; rollout: StagedByView | null } | null;
   offer: { hash: string; offeredAt: string; attempts: number } | null;
   /** The agent's last report per package (`_agent` is the agent itself). */
   statuses: Record<string, PackageStatusSummary>;
@@ -191,7 +200,7 @@ export function detailView(record: AgentRecord, sections: SectionsByKind, now: n
 export function remoteConfigView(record: AgentRecord, target: ConfigTarget | undefined, policy: RemoteConfigPolicy, now: number): RemoteConfigView {
   const offer = record.configOffer;
   return {
-    desired: target ? { config: target.configName, hash: target.config ? hex(target.config.hash) : null, via: target.via } : null,
+    desired: target ? { config: target.configName, hash: target.config ? hex(target.config.hash) : null, via: target.via, rollout: stagedByView(target.rollout) } : null,
     state: configRolloutState(record.capabilities, target, record.remoteConfigStatus, offer, policy, now),
     offer: offer
       ? {
@@ -218,6 +227,7 @@ export function packagesView(record: AgentRecord, desired: DesiredState): Packag
           versions: people(target.spec) as Record<string, string>,
           states: Object.fromEntries(Object.entries(target.spec).map(([name, version]) => [packageFolderOfName(name), packageRolloutState(record.capabilities, version, record.packages?.[name])])),
           errors: resolved && 'errors' in resolved ? resolved.errors : [],
+          rollout: stagedByView(target.rollout),
         }
       : null,
     offer: record.packagesOffer ? { hash: hex(record.packagesOffer.hash), offeredAt: iso(record.packagesOffer.offeredAt), attempts: record.packagesOffer.attempts } : null,
@@ -235,6 +245,10 @@ export function connectionSettingsView(record: AgentRecord, target: SettingsTarg
     issuedCertificate: issued ? { fingerprint: issued.fingerprint, serialNumber: issued.serialNumber, issuedAt: iso(issued.issuedAt), notAfter: iso(issued.notAfter) } : null,
     problems: record.settingsProblems ?? [],
   };
+}
+
+function stagedByView(staged: StagedBy | undefined): StagedByView | null {
+  return staged ? { id: staged.id, side: staged.side, state: staged.state } : null;
 }
 
 function hex(base64: string): string {

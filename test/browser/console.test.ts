@@ -109,6 +109,35 @@ describe.skipIf(!executablePath)('the fleet console in Chromium', () => {
     await shot('configs');
   });
 
+  it('configuration history: a version page with its diff, and a restore', async () => {
+    await page.goto('/configs');
+    await page.getByLabel('Configuration name').fill('default');
+    await page.getByLabel('File name').fill('collector.yaml');
+    await page.getByLabel('Content').fill('receivers:\n  hostmetrics: {}\n  otlp: {} # <b>not bold</b>\n');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await backend.ingested();
+    await page.goto('/configs');
+    const history = page.locator('[data-config="default"]').getByTestId('config-history');
+    await history.locator('summary').click();
+    expect(await history.getByTestId('config-version').count()).toBe(2);
+    await history.getByRole('link').first().click();
+    await page.waitForURL(/\/configs\/default\/versions\//);
+    const diff = page.getByTestId('version-diff');
+    expect(await diff.locator('ins').allTextContents()).toEqual(['+  otlp: {} # <b>not bold</b>']);
+    expect(await diff.getAttribute('aria-label')).toContain('Changes of default');
+    await shot('config-version');
+    await page
+      .getByRole('link', { name: /^[A-Za-z0-9_-]{12}$/ })
+      .first()
+      .click();
+    await page.getByRole('button', { name: 'Restore this version' }).click();
+    expect(await page.getByRole('status').textContent()).toContain('restored');
+    await backend.ingested();
+    await page.goto('/configs');
+    await page.locator('[data-config="default"]').getByTestId('config-history').locator('summary').click();
+    expect(await page.locator('[data-config="default"]').getByTestId('config-version').count()).toBe(3);
+  });
+
   it('a restart from the console reaches an agent that accepts it', async () => {
     const agent = profiles[0]!;
     await page.goto(`/agents/${agent.instanceUid}`);

@@ -3,7 +3,7 @@ import { DEFAULT_ASSIGNMENT_NAME } from '../fleet.js';
 import type { PackageSetSpec } from '../packages.js';
 import { resolvePackageSet } from '../packages.js';
 import type { RolloutPolicy } from './policy.js';
-import type { Rollout, RolloutAspect, RolloutTarget } from './rollout.js';
+import type { Rollout, RolloutAspect, RolloutState, RolloutTarget } from './rollout.js';
 import { admitted } from './waves.js';
 
 /** What staging needs of an agent: who it is, and what it reports having. */
@@ -58,6 +58,14 @@ function hasTarget(agent: StagedAgent, target: RolloutTarget, fleet: FleetState)
   if (agent.serverProvidedAllPackagesHash === undefined) return false;
   const resolved = resolvePackageSet(target.spec, fleet.packages);
   return 'set' in resolved && resolved.set.hash === agent.serverProvidedAllPackagesHash;
+}
+
+/** Where an agent stands in the rollout that decides it, in words (agent views: console and CLI). */
+export function standingText(side: 'to' | 'from', state: RolloutState): string {
+  if (state === 'completed') return 'completed (has the new version)';
+  if (state === 'rolled-back') return 'rolled back (keeps the previous version)';
+  const paused = state === 'paused' ? ', paused' : '';
+  return side === 'to' ? `in a started wave${paused}` : `waiting for its wave${paused} (keeps the previous version)`;
 }
 
 /** The configuration a rollout's side stands for: the version it names, served from its kept copy or from the bucket while it holds the same. */
