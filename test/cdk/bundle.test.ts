@@ -76,8 +76,10 @@ describe('Lambda bundles', () => {
     expect(opampBytes).toBeGreaterThan(100_000);
     expect(opampBytes).toBeLessThan(500_000);
     // The fleet API and the ingest validate with zod's mini build (functions/core/schema.ts):
-    // the full build would add about 440 KB to each.
-    expect(statSync(bundles.apiFunction!).size).toBeLessThan(550_000);
+    // the full build would add about 440 KB to each. The fleet API also carries the
+    // OpenAPI description, configuration history with its diff, the audit log and rollouts.
+    console.log(`fleet API bundle: ${statSync(bundles.apiFunction!).size} bytes; ingest: ${statSync(bundles.ingestFunction!).size} bytes`);
+    expect(statSync(bundles.apiFunction!).size).toBeLessThan(650_000);
     expect(statSync(bundles.ingestFunction!).size).toBeLessThan(400_000);
     // The X.509 library works from its side bundles alone (the repository's node_modules out of reach).
     const dir = path.dirname(bundles.opampFunction!);

@@ -89,6 +89,7 @@ describe('loadLocalSettings', () => {
       host: '127.0.0.1',
       dataDir: '.data',
       reconcileIntervalMs: 10_000,
+      rolloutIntervalMs: 10_000,
       dynamodbEndpoint: undefined,
       s3Endpoint: undefined,
     });
@@ -101,6 +102,7 @@ describe('loadLocalSettings', () => {
         OPAMP_HOST: '0.0.0.0',
         OPAMP_DATA_DIR: '/tmp/opamp',
         OPAMP_RECONCILE_SECONDS: '5',
+        OPAMP_ROLLOUT_EVALUATE_SECONDS: '30',
         AWS_ENDPOINT_URL_DYNAMODB: 'http://localhost:4566',
         AWS_ENDPOINT_URL_S3: 'http://localhost:4566',
       }),
@@ -109,6 +111,7 @@ describe('loadLocalSettings', () => {
       host: '0.0.0.0',
       dataDir: '/tmp/opamp',
       reconcileIntervalMs: 5000,
+      rolloutIntervalMs: 30_000,
       dynamodbEndpoint: 'http://localhost:4566',
       s3Endpoint: 'http://localhost:4566',
     });

@@ -23,8 +23,6 @@ export const rolloutPolicyDocument = z.strictObject({
   onFailure: z._default(z.enum(['pause', 'rollback']), 'pause'),
 });
 
-export type RolloutPolicyDocument = z.input<typeof rolloutPolicyDocument>;
-
 /** A share as written: numbers and "N%" are percentages, digit strings are agent counts. */
 export function parseShare(value: number | string): Share {
   if (typeof value === 'number') return { percent: value };

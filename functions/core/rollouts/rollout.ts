@@ -23,7 +23,6 @@ export const ROLLOUT_ASPECTS: readonly RolloutAspect[] = ['config', 'packages'];
  * - `rolled-back`: every agent has `from` again.
  */
 export type RolloutState = 'running' | 'paused' | 'completed' | 'rolled-back';
-export const ROLLOUT_STATES: readonly RolloutState[] = ['running', 'paused', 'completed', 'rolled-back'];
 
 /**
  * What a rollout moves agents to or from. A configuration is kept with the
@@ -124,9 +123,4 @@ export function rolloutId(assignment: string, aspect: RolloutAspect, seq: number
 export function withEvent(rollout: Rollout, entry: TimelineEntry): TimelineEntry[] {
   const timeline = [...rollout.timeline, entry];
   return timeline.length > TIMELINE_LIMIT ? [timeline[0]!, ...timeline.slice(timeline.length - TIMELINE_LIMIT + 1)] : timeline;
-}
-
-/** Whether agents are still split between `from` and `to` (they follow the waves). */
-export function inProgress(rollout: Rollout): boolean {
-  return rollout.state === 'running' || rollout.state === 'paused';
 }
