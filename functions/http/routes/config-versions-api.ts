@@ -17,7 +17,6 @@ export const versionQuery = z.object({
   against: z.optional(z.string().check(z.minLength(1))),
 });
 
-
 const named = pathParams({ name: 'config' });
 const versioned = pathParams({ name: 'config', hash: 'config-hash' });
 
