@@ -64,21 +64,22 @@ describe('staged, health-gated rollouts', () => {
     await backend.rollouts.tick();
   }
   /** Brings every agent onto `text` through a promoted rollout. */
-  async function baseline(text: string): Promise<void> {
+  async function baseline(text: string, policy: object = POLICY): Promise<void> {
     await upload('configs/checkout/collector.yaml', text);
-    await upload('assignments/checkout.json', JSON.stringify({ config: 'checkout', selector: 'service.name=checkout', rollout: POLICY }));
+    await upload('assignments/checkout.json', JSON.stringify({ config: 'checkout', selector: 'service.name=checkout', rollout: policy }));
     await api('POST', '/rollouts/checkout/config/promote');
     await pollRound(fleet);
     expect(fleet.every((c) => c.running?.text === text)).toBe(true);
   }
 
-  it('takes a good configuration through every step, each step waiting for its agents to stay good', async () => {
-    await baseline('receivers: {v: 1}\n');
+  it('takes a good configuration from 1 % to 100 % through every step, each step waiting for its agents to stay good', async () => {
+    await baseline('receivers: {v: 1}\n', { ...POLICY, steps: [1, 10, 50, 100] });
     await upload('configs/checkout/collector.yaml', 'receivers: {v: 2}\n');
     expect(await rollout()).toMatchObject({ state: 'running', step: 1, id: 'checkout.config.2' });
 
     const reached: number[] = [];
-    for (const expected of [2, 10, 20]) {
+    // 1 % of 20 agents is one agent; then 2, 10 and all 20.
+    for (const expected of [1, 2, 10, 20]) {
       const offered = await pollRound(fleet);
       reached.push(fleet.filter((c) => c.running?.text.includes('v: 2')).length);
       expect(reached.at(-1)).toBe(expected);
@@ -87,7 +88,7 @@ describe('staged, health-gated rollouts', () => {
     }
     const done = await rollout();
     expect(done.state).toBe('completed');
-    expect(done.timeline.filter((e: { event: string }) => e.event === 'step-started').map((e: { step: number }) => e.step)).toEqual([1, 2, 3]);
+    expect(done.timeline.filter((e: { event: string }) => e.event === 'step-started').map((e: { step: number }) => e.step)).toEqual([1, 2, 3, 4]);
     expect(done.counts).toMatchObject({ targeted: 20, failed: 0 });
   });
 
