@@ -133,7 +133,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
   app.post('/rollouts/:assignment/:aspect/:action', async (c) => {
     const { assignment, aspect, action } = c.req.param();
     const result = await client.call<{ state: string }>('POST', `/rollouts/${encodeURIComponent(assignment)}/${encodeURIComponent(aspect)}/${encodeURIComponent(action)}`);
-    return back(c, `/rollouts#rollout-${assignment}-${aspect}`, result, `Rollout of ${assignment} (${aspect}) is ${result.body?.state ?? 'changed'}.`);
+    return back(c, '/rollouts', result, `Rollout of ${assignment} (${aspect}) is ${result.body?.state ?? 'changed'}.`);
   });
   app.get('/credentials', (c) => render(c, 'Tokens and certificates', '/credentials', () => credentialsPage(client, now())));
   return app;

@@ -67,7 +67,7 @@ ${
 <tr>${(['targeted', 'admitted', 'pending', 'offered', 'applying', 'applied', 'good', 'failed', 'silent', 'notAccepted'] as const).map((k) => html`<td>${c[k]}</td>`)}</tr></tbody></table>`
     : ''
 }
-${(ACTIONS[r.state] ?? []).map(([action, label, confirm]) => html`<form class="inline" method="post" action="${base}/${action}"${confirm ? html` data-confirm="${confirm}"` : ''}><button type="submit">${label}</button></form>`)}
+${(ACTIONS[r.state] ?? []).length ? html`<div class="inline">${(ACTIONS[r.state] ?? []).map(([action, label, confirm]) => html`<form method="post" action="${base}/${action}"${confirm ? html` data-confirm="${confirm}"` : ''}><button type="submit">${label}</button></form>`)}</div>` : ''}
 ${r.failed.length ? html`<details><summary>Failed agents (${r.failedCount})</summary><ul>${r.failed.map((f) => html`<li><a href="/agents/${f.instanceUid}"><code>${f.instanceUid}</code></a> ${when(f.at)}: ${f.reason}</li>`)}</ul></details>` : ''}
 <details><summary>Timeline</summary><ol>${r.timeline.map((e) => html`<li>${when(e.at)} <strong>${e.event}</strong>${e.step ? ` (step ${e.step})` : ''} by ${e.by}${e.detail ? `: ${e.detail}` : ''}</li>`)}</ol></details>
 </section>`;

@@ -158,6 +158,30 @@ describe.skipIf(!executablePath)('the fleet console in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Restart' }).isDisabled()).toBe(true);
   });
 
+  it('staged rollouts page: progress, and pause and resume from the keyboard', async () => {
+    // The demo's old Collector refuses every configuration: the policy tolerates it.
+    const env = profiles[0]!.environment;
+    const response = await fetch(`${backend.url}/api/v1/assignments/staged`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ config: 'default', selector: `deployment.environment=${env}`, rollout: { steps: [50, 100], bakeSeconds: 600, maxFailed: COUNT } }),
+    });
+    expect(response.status).toBe(202);
+    await backend.ingested();
+    await backend.rollouts.tick();
+    await page.goto('/rollouts');
+    const section = page.getByRole('region', { name: 'Rollout staged.config.1' });
+    expect(await section.getByRole('heading').textContent()).toContain('running');
+    await section.getByRole('button', { name: 'Pause' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await page.getByRole('status').textContent()).toContain('is paused');
+    await page.getByRole('region', { name: 'Rollout staged.config.1' }).getByRole('button', { name: 'Resume' }).click();
+    expect(await page.getByRole('status').textContent()).toContain('is running');
+    await shot('rollouts');
+    await page.goto('/');
+    expect(await page.getByRole('link', { name: 'staged (config)' }).isVisible()).toBe(true);
+  });
+
   it('tokens and certificates page', async () => {
     await page.goto('/credentials');
     expect(await page.getByRole('heading', { name: 'Agent tokens' }).isVisible()).toBe(true);
