@@ -101,7 +101,7 @@ export const FLEET_API_ACCESS: DataAccess = {
  * It reads no object: rollouts name configurations by hash, and the agent endpoint
  * serves their bodies.
  */
-const ROLLOUT_ENGINE_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'Scan'] as const satisfies readonly TableAction[];
+const ROLLOUT_ENGINE_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan'] as const satisfies readonly TableAction[];
 
 /**
  * Bucket notifications: reads what changed and records it in the table; copies

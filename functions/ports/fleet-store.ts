@@ -125,5 +125,7 @@ export interface FleetStore {
    * when the change moves agents.
    */
   putRollout(rollout: Rollout): Promise<boolean>;
+  /** Deletes a rollout whose stored revision is still `revision`; false when another writer changed it first. */
+  removeRollout(assignment: string, aspect: string, revision: number): Promise<boolean>;
   bumpGeneration(): Promise<void>;
 }

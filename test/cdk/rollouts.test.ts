@@ -45,7 +45,7 @@ describe('The rollouts function', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: logicalId(stack.rolloutsFunction) }, MaximumRetryAttempts: 0 });
   });
 
-  it('may do what the rollout engine does and nothing more: get, query, scan, put and update items in the table, no object access', () => {
+  it('may do what the rollout engine does and nothing more: get, query, scan, put, update and delete items in the table, no object access', () => {
     const roleId = logicalId(stack.rolloutsFunction.executionRole);
     const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((p) => (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleId));
 
@@ -55,7 +55,7 @@ describe('The rollouts function', () => {
       {
         Sid: 'Table',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
         Resource: getAtt(logicalId(stack.table), 'Arn'),
       },
     ]);

@@ -91,6 +91,22 @@ describe('staged rollouts over DynamoDB', () => {
     expect(done.timeline.map((e) => e.event)).toEqual(['created', 'step-started', 'step-good', 'step-started', 'completed']);
   });
 
+  it('forgets the rollout of a removed assignment, conditional on its revision, so that one of the same name starts afresh', async () => {
+    const [first] = await engine().reconcile();
+    expect(await fleet.removeRollout('checkout', 'config', first!.revision + 1)).toBe(false);
+    await fleet.removeAssignment('checkout', {}, now);
+    await fleet.bumpGeneration();
+    expect(await engine().reconcile()).toEqual([]);
+    expect((await fleet.load()).rollouts).toEqual([]);
+
+    const rollout = { steps: [{ percent: 100 }], bakeSeconds: 0, maxFailed: { count: 0 }, onFailure: 'pause' as const };
+    await fleet.putAssignment('checkout', { name: 'checkout', config: 'checkout', selector: parseSelector('service.name=checkout'), priority: 0, rollout }, {}, now + 1);
+    await fleet.bumpGeneration();
+    const [again] = await engine().reconcile();
+    expect(again).toMatchObject({ id: 'checkout.config.1', revision: 1 });
+    expect(again!.from).toBeUndefined();
+  });
+
   it('reads no rollout and writes nothing when no assignment is staged', async () => {
     const table = await freshTable(emulatorClients().dynamodb);
     const bare = new DynamoFleetStore(emulatorClients().dynamodb, table);

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConfigAssignment } from '../../core/fleet.js';
 import { comparableSequencer } from '../../core/bucket-layout.js';
@@ -276,6 +276,24 @@ export class DynamoFleetStore implements FleetStore {
     // One string attribute: a rollout is only ever read whole, with the fleet state.
     const item: Item = { ...key(rolloutSortKey(rollout.assignment, rollout.aspect)), rollout: { S: JSON.stringify(rollout) } };
     return this.putRevised(item, rollout.revision - 1);
+  }
+
+  async removeRollout(assignment: string, aspect: string, revision: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: key(rolloutSortKey(assignment, aspect)),
+          ConditionExpression: '#rev = :rev',
+          ExpressionAttributeNames: { '#rev': REVISION_ATTRIBUTE },
+          ExpressionAttributeValues: { ':rev': { N: String(revision) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return translateDynamoError(error, 'DeleteItem');
+    }
   }
 
   async bumpGeneration(): Promise<void> {

@@ -106,6 +106,13 @@ export class MemoryFleetStore implements FleetStore {
     return revised(this.rollouts, `${rollout.assignment}/${rollout.aspect}`, rollout.revision - 1, structuredClone(rollout));
   }
 
+  async removeRollout(assignment: string, aspect: string, revision: number): Promise<boolean> {
+    const key = `${assignment}/${aspect}`;
+    if ((this.rollouts.get(key)?.revision ?? 0) !== revision) return false;
+    this.rollouts.delete(key);
+    return true;
+  }
+
   async bumpGeneration(): Promise<void> {
     this.counter++;
   }

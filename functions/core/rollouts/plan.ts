@@ -49,6 +49,21 @@ export function plannedRollouts(fleet: FleetState): PlannedRollout[] {
   return planned;
 }
 
+/**
+ * Rollouts whose assignment no longer gives that aspect (the assignment was
+ * removed, or no longer names a configuration or package set): nothing
+ * follows them, and a later assignment of the same name starts afresh.
+ */
+export function orphanedRollouts(fleet: FleetState): Rollout[] {
+  const live = new Set<string>();
+  for (const assignment of fleet.assignments) {
+    if (assignment.config !== undefined) live.add(rolloutKey(assignment.name, 'config'));
+    if (assignment.packages !== undefined) live.add(rolloutKey(assignment.name, 'packages'));
+  }
+  if (fleet.configs.has(DEFAULT_CONFIG_NAME)) live.add(rolloutKey(DEFAULT_ASSIGNMENT_NAME, 'config'));
+  return [...fleet.rollouts.entries()].filter(([key]) => !live.has(key)).map(([, rollout]) => rollout);
+}
+
 export function sameTarget(a: RolloutTarget | undefined, b: RolloutTarget | undefined): boolean {
   if (!a || !b || a.kind !== b.kind) return false;
   return a.kind === 'config' && b.kind === 'config' ? a.name === b.name && a.hash === b.hash : a.hash === b.hash;

@@ -9,7 +9,7 @@ import { applyAction } from '../../core/rollouts/control.js';
 import type { RolloutAction } from '../../core/rollouts/control.js';
 import { evaluateRollout, ROLLOUT_ENGINE } from '../../core/rollouts/gates.js';
 import type { RolloutAgent } from '../../core/rollouts/gates.js';
-import { plannedRollouts, startRollout } from '../../core/rollouts/plan.js';
+import { orphanedRollouts, plannedRollouts, startRollout } from '../../core/rollouts/plan.js';
 import type { Rollout, RolloutAspect, RolloutTarget } from '../../core/rollouts/rollout.js';
 import { policyFor, rolloutKey } from '../../core/rollouts/staging.js';
 import type { Telemetry } from '../../observability/telemetry.js';
@@ -71,11 +71,13 @@ export class RolloutEngine {
     return { started, evaluated };
   }
 
-  /** Starts a rollout for every staged assignment whose target changed. */
+  /** Starts a rollout for every assignment whose target changed, and forgets those of assignments that are gone. */
   async reconcile(): Promise<Rollout[]> {
     const started: Rollout[] = [];
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const { state: fleet } = await this.deps.fleet.load();
+      // A removal that loses a race is tried again at the next look.
+      for (const orphan of orphanedRollouts(fleet)) await this.deps.fleet.removeRollout(orphan.assignment, orphan.aspect, orphan.revision);
       const plans = plannedRollouts(fleet);
       if (plans.length === 0) break;
       let conflict = false;

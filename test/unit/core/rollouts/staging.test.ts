@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { desiredState } from '../../../../functions/core/desired-state.js';
 import type { ConfigAssignment, FleetState } from '../../../../functions/core/fleet.js';
-import { plannedRollouts, startRollout } from '../../../../functions/core/rollouts/plan.js';
+import { orphanedRollouts, plannedRollouts, startRollout } from '../../../../functions/core/rollouts/plan.js';
 import type { Rollout } from '../../../../functions/core/rollouts/rollout.js';
 import { packageSpecHash } from '../../../../functions/core/rollouts/rollout.js';
 import { admitted } from '../../../../functions/core/rollouts/waves.js';
@@ -109,6 +109,27 @@ describe('which changes start a rollout', () => {
     const replaced = startRollout(plannedRollouts(fleetWith(rollout({ state: 'paused', to: { kind: 'config', name: 'checkout', hash: 'other' } })))[0]!, 5);
     expect(replaced.from?.hash).toBe(V1.hash);
     expect(replaced.timeline[0]!.detail).toContain('replaces rollout checkout.config.2');
+  });
+
+  it('finds the rollouts whose assignment no longer gives their aspect', () => {
+    const packages = rollout({ assignment: 'checkout', aspect: 'packages', id: 'checkout.packages.1' });
+    const gone = rollout({ assignment: 'gone', id: 'gone.config.1' });
+    const defaults = rollout({ assignment: 'default', id: 'default.config.1' });
+    const state = {
+      ...fleetWith(rollout()),
+      rollouts: new Map([
+        ['checkout/config', rollout()],
+        ['checkout/packages', packages],
+        ['gone/config', gone],
+        ['default/config', defaults],
+      ]),
+    };
+    // checkout gives a configuration but no packages; `default` reaches agents through the configuration named default.
+    expect(
+      orphanedRollouts(state)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['checkout.packages.1', 'gone.config.1']);
   });
 
   it('completes at once when the change goes back to what every agent has', () => {
