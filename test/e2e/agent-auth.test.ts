@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 describe('the local backend with agent tokens required', () => {
   let backend: TestBackend;
@@ -15,9 +15,7 @@ describe('the local backend with agent tokens required', () => {
   });
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, args);
   }
   const agentWith = (token?: string) =>
     new ScriptedAgent(backend.opampUrl, {

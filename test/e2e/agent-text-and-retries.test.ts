@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { PackageStatusEnum, PackageStatusesSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { startTestBackend } from '../support/local-backend.js';
@@ -11,6 +10,7 @@ import type { TestBackend } from '../support/local-backend.js';
 import { caps, description, fullReport, health } from '../support/messages.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
 import { everythingStored } from '../support/store-scan.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 const PACKAGE_CAPS = caps('AgentCapabilities_ReportsStatus', 'AgentCapabilities_AcceptsPackages', 'AgentCapabilities_ReportsPackageStatuses', 'AgentCapabilities_ReportsHeartbeat');
 const RESEND_MS = 5 * 60_000;
@@ -29,9 +29,7 @@ describe('download URLs in agent text, and retried package downloads', () => {
   });
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url, '--json'], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, [...args, '--json']);
   }
   async function assignPackage(version: string): Promise<void> {
     const file = join(scratch, `otelcol-${version}.tar.gz`);

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, UsageError } from '../../cli/opampctl.js';
+import { UsageError } from '../../cli/opampctl.js';
 import type { AuditEntryView } from '../../functions/http/routes/audit-api.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 describe('the audit log on the local backend', () => {
   let backend: TestBackend;
@@ -15,9 +16,7 @@ describe('the audit log on the local backend', () => {
   });
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, args);
   }
   const put = (name: string, body: unknown) => fetch(`${backend.url}/api/v1/assignments/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

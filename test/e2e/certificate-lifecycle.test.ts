@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import {
   CertificateRequestSchema,
   ConnectionSettingsRequestSchema,
@@ -19,6 +18,7 @@ import type { TestBackend } from '../support/local-backend.js';
 import { caps, COLLECTOR_CAPS, description, fullReport } from '../support/messages.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
 import { createCsrPem, createTestCa, verifyCertificateChain } from '../support/x509-fixtures.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 const DAY = 24 * 60 * 60_000;
 const CAPS = COLLECTOR_CAPS | caps('AgentCapabilities_AcceptsOpAMPConnectionSettings', 'AgentCapabilities_ReportsConnectionSettingsStatus', 'AgentCapabilities_ReportsOwnMetrics');
@@ -37,9 +37,7 @@ describe('certificate lifecycle', () => {
     return d;
   }
   async function ctl(...args: string[]): Promise<any> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url, '--json'], (line) => lines.push(line));
-    return JSON.parse(lines.join('\n'));
+    return JSON.parse(await runOpampctl(backend.url, [...args, '--json']));
   }
   const agent = () =>
     new ScriptedAgent(backend.opampUrl, {

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 describe('configuration history with opampctl, against the local backend', () => {
   let backend: TestBackend;
@@ -19,9 +19,7 @@ describe('configuration history with opampctl, against the local backend', () =>
   });
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, args);
   }
   async function upload(name: string, files: Record<string, string>): Promise<void> {
     const paths = Object.entries(files).map(([file, content]) => {

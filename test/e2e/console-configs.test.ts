@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { CONFIG_CONTENT_MAX_BYTES } from '../../functions/service/admin/configs.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { caps, COLLECTOR_CAPS, description, fullReport, SDK_CAPS } from '../support/messages.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 const PACKAGE_CAPS = COLLECTOR_CAPS | caps('AgentCapabilities_AcceptsPackages', 'AgentCapabilities_ReportsPackageStatuses');
 const HOSTILE = 'exporters:\n  debug: {} # <script>alert("x")</script> & <b>bold</b>\n';
@@ -29,9 +29,7 @@ describe('configuration content, not-accepted counts and what chose an agent its
   }
   const page = async (path: string) => (await fetch(`${backend.url}${path}`)).text();
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, args);
   }
 
   beforeAll(async () => {

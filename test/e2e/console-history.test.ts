@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { pollRound, SimulatedCollector, UNSTEERED } from '../support/simulated-fleet.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 const FIRST = 'receivers: {}\n# <b>one</b> & "quoted"\n';
 const SECOND = 'receivers: {}\n# <script>alert(1)</script>\n';
@@ -142,9 +142,7 @@ describe('the staged rollout on the agent page', () => {
   let fleet: SimulatedCollector[];
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, args);
   }
 
   beforeAll(async () => {

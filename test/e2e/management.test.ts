@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { CustomCapabilitiesSchema, PackageStatusEnum, PackageStatusesSchema, PackageType, ServerToAgentFlags } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { caps, description, fullReport, health } from '../support/messages.js';
 import { hasFlag, ScriptedAgent } from '../support/scripted-agent.js';
+import { main } from '../../cli/opampctl.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 const PACKAGE_CAPS = caps(
   'AgentCapabilities_ReportsStatus',
@@ -35,9 +36,7 @@ describe('packages, restarts, custom messages, components and duplicate uids', (
   });
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url, '--json'], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, [...args, '--json']);
   }
   const agent = (service = 'checkout', capabilities = PACKAGE_CAPS) =>
     new ScriptedAgent(backend.opampUrl, {

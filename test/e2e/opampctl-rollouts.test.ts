@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { pollRound, SimulatedCollector, UNSTEERED } from '../support/simulated-fleet.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 describe('opampctl and staged rollouts', () => {
   let backend: TestBackend;
@@ -18,9 +18,7 @@ describe('opampctl and staged rollouts', () => {
   });
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, args);
   }
   async function ctlFails(...args: string[]): Promise<string> {
     return ctl(...args).then(

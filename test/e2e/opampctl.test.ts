@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { RemoteConfigStatuses, RemoteConfigStatusSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { COLLECTOR_CAPS, description, fullReport } from '../support/messages.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
 import { createTestCa, pemDigest } from '../support/x509-fixtures.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -28,9 +28,7 @@ describe('opampctl against the local backend', () => {
   });
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, args);
   }
   const agentFor = (service: string) =>
     new ScriptedAgent(backend.opampUrl, {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { ConnectionSettingsStatuses, ConnectionSettingsStatusSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { startTestBackend } from '../support/local-backend.js';
@@ -12,6 +11,7 @@ import { caps, COLLECTOR_CAPS, description, fullReport } from '../support/messag
 import { ScriptedAgent } from '../support/scripted-agent.js';
 import { SecretsManagerEndpoint } from '../support/secrets-manager-endpoint.js';
 import { everythingStored } from '../support/store-scan.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 const CAPS = COLLECTOR_CAPS | caps('AgentCapabilities_ReportsOwnMetrics', 'AgentCapabilities_ReportsConnectionSettingsStatus');
 const REFRESH_SECONDS = 60;
@@ -43,9 +43,7 @@ describe('credentials in settings documents, by reference', () => {
     scratch = mkdtempSync(join(tmpdir(), 'opamp-secrets-'));
   }
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url, '--json'], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, [...args, '--json']);
   }
   async function uploadSettings(document: unknown): Promise<{ warnings: string[] }> {
     const file = join(scratch, 'settings.json');

@@ -1,12 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { ConnectionSettingsStatuses, ConnectionSettingsStatusSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import type { ServerToAgent } from '../../functions/gen/opamp/v1/opamp_pb.js';
 import { startTestBackend } from '../support/local-backend.js';
 import type { TestBackend } from '../support/local-backend.js';
 import { caps, COLLECTOR_CAPS, description, fullReport } from '../support/messages.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 const STEERABLE = COLLECTOR_CAPS | caps('AgentCapabilities_AcceptsOpAMPConnectionSettings', 'AgentCapabilities_ReportsConnectionSettingsStatus');
 
@@ -17,9 +17,7 @@ describe('revoking an agent token that live agents still use', () => {
   });
 
   async function ctl(...args: string[]): Promise<string> {
-    const lines: string[] = [];
-    await main([...args, '--api', backend.url, '--json'], (line) => lines.push(line));
-    return lines.join('\n');
+    return runOpampctl(backend.url, [...args, '--json']);
   }
   async function api(path: string, method = 'GET'): Promise<{ status: number; body: any }> {
     const res = await fetch(`${backend.url}${path}`, { method });

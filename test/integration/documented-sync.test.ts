@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/opampctl.js';
 import { loadConfig } from '../../functions/config.js';
 import { classifyObjectKey } from '../../functions/core/bucket-layout.js';
 import { bucketClient } from '../support/bucket.js';
@@ -15,6 +14,7 @@ import { parseSyncCommand, runSync, syncCommandsIn } from '../support/s3-sync.js
 import type { SyncCommand } from '../support/s3-sync.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
 import { createTestCa } from '../support/x509-fixtures.js';
+import { runOpampctl } from '../support/opampctl.js';
 
 /**
  * The GitOps workflow exactly as docs/guides/configuration.md documents it, against the local
@@ -52,9 +52,7 @@ function writeFleetFile(path: string, body: string): void {
 }
 
 async function ctl(...args: string[]): Promise<string> {
-  const lines: string[] = [];
-  await main([...args, '--api', backend.url], (line) => lines.push(line));
-  return lines.join('\n');
+  return runOpampctl(backend.url, args);
 }
 
 async function api<T>(path: string): Promise<T> {
