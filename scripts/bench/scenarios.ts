@@ -1,9 +1,9 @@
 // The three scenarios (steady, churn, rollout): warm-up, measured rounds on the
 // simulated clock, and the CPU floor measured in the same run.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { queryPartition } from '../../functions/adapters/dynamodb/query-pages.js';
 import { AGENT_STATE_SORT_KEY, agentKey, presencePartition } from '../../functions/adapters/dynamodb/table-schema.js';
 import { decodePresence } from '../../functions/core/presence.js';
 import { AgentToServerSchema, RemoteConfigStatuses, ServerToAgentSchema } from '../../functions/gen/opamp/v1/opamp_pb.js';
@@ -298,23 +298,11 @@ export async function floorOp(instance: BenchInstance, request: Uint8Array, repl
 export async function recordSize(instance: BenchInstance, uid: string): Promise<{ fullRecordBytes: number; stateItemBytes: number }> {
   let fullRecordBytes = 0;
   let stateItemBytes = 0;
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await instance.clients.dynamodb.send(
-      new QueryCommand({
-        TableName: instance.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: agentKey(uid) } },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const size = itemSize(item);
-      fullRecordBytes += size;
-      if (item.sk?.S === AGENT_STATE_SORT_KEY) stateItemBytes = size;
-    }
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
+  for await (const item of queryPartition(instance.clients.dynamodb, { table: instance.tableName, pk: agentKey(uid), consistent: false })) {
+    const size = itemSize(item);
+    fullRecordBytes += size;
+    if (item.sk?.S === AGENT_STATE_SORT_KEY) stateItemBytes = size;
+  }
   return { fullRecordBytes, stateItemBytes };
 }
 
@@ -329,24 +317,12 @@ export async function presenceItems(instance: BenchInstance, fromMs: number, toM
   const agents: number[] = [];
   let wcu = 0;
   for (let start = Math.floor(fromMs / windowMs) * windowMs; start < toMs; start += windowMs) {
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await instance.clients.dynamodb.send(
-        new QueryCommand({
-          TableName: instance.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: presencePartition(start) } },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const size = itemSize(item);
-        sizes.push(size);
-        wcu += writeUnits(size);
-        agents.push(decodePresence(Number(item.base?.N ?? 0), item.agents?.B ?? new Uint8Array()).length);
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryPartition(instance.clients.dynamodb, { table: instance.tableName, pk: presencePartition(start), consistent: false })) {
+      const size = itemSize(item);
+      sizes.push(size);
+      wcu += writeUnits(size);
+      agents.push(decodePresence(Number(item.base?.N ?? 0), item.agents?.B ?? new Uint8Array()).length);
+    }
   }
   const minutes = (toMs - fromMs) / 60_000;
   return {
